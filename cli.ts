@@ -1,0 +1,58 @@
+/**
+ * The sopseg command line. Parses the subcommand, runs it, maps outcomes to
+ * exit codes: 0 all went well, 1 some inputs failed (each reported on
+ * stderr), 2 usage errors. The only place that calls `Deno.exit`.
+ *
+ *     deno task segment --images DIR --detections DIR --out DIR
+ *
+ * @module
+ */
+import { processIo, UsageError } from "./src/cli/common.ts";
+import { SEGMENT_USAGE, segmentCommand } from "./src/cli/segment.ts";
+import { EVAL_USAGE, evalCommand } from "./src/cli/eval.ts";
+
+const USAGE = `Usage: sopseg <command> [options]
+
+Commands:
+  segment   oriented detections + imagery -> instance masks (GeoJSON, COCO)
+  eval      masks vs COCO ground truth: IoU and Boundary IoU per class
+
+Run "sopseg <command> --help" for a command's options.
+`;
+
+const COMMANDS: Record<string, { run: typeof segmentCommand; usage: string }> = {
+  segment: { run: segmentCommand, usage: SEGMENT_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+};
+
+async function main(args: string[]): Promise<number> {
+  const io = processIo();
+  const [name, ...rest] = args;
+  if (!name || name === "--help" || name === "-h") {
+    io.stdout(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`sopseg: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`sopseg ${name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    if (e instanceof Deno.errors.NotCapable) {
+      io.stderr(
+        `sopseg ${name}: ${(e as Error).message}\n(the task grants reads of the inputs and the model and writes of --out only)\n`,
+      );
+      return 1;
+    }
+    io.stderr(`sopseg ${name}: error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,26 @@
+/**
+ * Runs `cli.ts` in a child Deno process that holds only the permissions the
+ * command needs: reads of its inputs, the model and onnxruntime-web's WASM
+ * files; writes of `--out` only; no network, no other files. `deno task
+ * segment` goes through here.
+ *
+ * This launcher itself may only start `deno` and read the three environment
+ * variables that locate Deno's cache.
+ *
+ * @module
+ */
+import { scopedPermissions } from "./src/cli/permissions.ts";
+
+if (import.meta.main) {
+  const [command, ...rest] = Deno.args;
+  const cli = new URL("./cli.ts", import.meta.url).pathname;
+  const flags = command ? scopedPermissions(command, rest, Deno.env.toObject()) : [];
+  const child = new Deno.Command("deno", {
+    args: ["run", "--no-prompt", ...flags, cli, ...Deno.args],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const status = await child.status;
+  Deno.exit(status.code);
+}

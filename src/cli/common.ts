@@ -1,0 +1,74 @@
+/**
+ * What the subcommands share: usage errors, stderr output, number flags.
+ *
+ * @module
+ */
+
+/** A usage error: the CLI prints it with the usage and exits with code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Where a subcommand writes: results to stdout, everything else to stderr. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Reads all of stdin as text. */
+  readStdin: () => Promise<string>;
+  /** Whether stderr is a terminal (progress redraws one line). */
+  stderrIsTerminal: boolean;
+}
+
+/** The real process streams. */
+export function processIo(): CliIo {
+  const enc = new TextEncoder();
+  return {
+    stdout: (t) => void Deno.stdout.writeSync(enc.encode(t)),
+    stderr: (t) => void Deno.stderr.writeSync(enc.encode(t)),
+    readStdin: async () => await new Response(Deno.stdin.readable).text(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+  };
+}
+
+/** Parse a positive integer flag or throw a usage error naming it. */
+export function intFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+/** Parse a non-negative number flag or throw a usage error naming it. */
+export function numberFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--${name} must be a non-negative number, got "${value}"`);
+  }
+  return n;
+}
+
+/** Parse a flag that takes one of `choices`. */
+export function choiceFlag<T extends string>(
+  name: string,
+  value: string | undefined,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
+}
+
+/** `h:mm:ss` for an ETA. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
+}
+
+/** The default model directory, next to the code. */
+export const DEFAULT_MODEL_DIR = new URL("../../models/sopseg-lite", import.meta.url).pathname;

@@ -1,0 +1,213 @@
+/**
+ * Arguments of `sopseg eval`: parsing and checking only (no file access).
+ *
+ * ```
+ * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
+ *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
+ *   [--no-ram] [--box-only] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--max-images N] [--dilation-ratio 0.005]
+ *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { BASELINE_KINDS, type BaselineKind } from "../eval/baselines.ts";
+import { parseClassGroups } from "../eval/class_map.ts";
+import { DEFAULT_PROMPT_NOISE, type PromptNoiseOptions } from "../eval/prompt_noise.ts";
+
+/** The checked arguments of `sopseg eval`. */
+export interface EvalArgs {
+  /** COCO ground truth, plain or gzipped JSON. */
+  gt: string;
+  /** Folder of the images named by the GT's `file_name`; required unless `baseline`. */
+  images: string | null;
+  /** Model directory for the segmenter; `null` means the default model. */
+  model: string | null;
+  /** Score a prompt fill instead of the model. */
+  baseline: BaselineKind | null;
+  /** Classes to score (names as typed, mapped across datasets); empty = all. */
+  classes: string[];
+  /** Extra class groups. */
+  classGroups: Record<string, string[]>;
+  /** Ablation: no RAM, a fixed context crop instead. */
+  noRam: boolean;
+  /** Ablation: box prompt only, no oriented points. */
+  boxOnly: boolean;
+  /** Seeded prompt noise, or `null`. */
+  promptNoise: PromptNoiseOptions | null;
+  /** Evaluate only the first N images; `null` = all. */
+  maxImages: number | null;
+  /** Boundary IoU band as a fraction of the image diagonal. */
+  dilationRatio: number;
+  /** Where to write the report as JSON, or `null`. */
+  outJson: string | null;
+  /** Where to write the report as Markdown, or `null`. */
+  outMd: string | null;
+  /** Where to write the COCO results, or `null`. */
+  outCoco: string | null;
+  /** `--backend`: auto, wasm or webgpu. */
+  backend: string;
+  /** `--threads`: WASM threads; null for all cores. */
+  threads: number | null;
+  /** `--batch`: crops per model call. */
+  batch: number;
+}
+
+/**
+ * Parses `key=value,key=value` prompt noise (keys `shift`, `scale`, `angle`,
+ * `seed`; missing keys take the defaults); `default` alone means all defaults.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsePromptNoise } from "./eval_args.ts";
+ *
+ * assert.deepEqual(parsePromptNoise("shift=0.05,seed=7"), {
+ *   shift: 0.05, scale: 0.1, angle: 5, seed: 7,
+ * });
+ * ```
+ */
+export function parsePromptNoise(text: string): Required<PromptNoiseOptions> {
+  const out = { ...DEFAULT_PROMPT_NOISE };
+  if (text.trim() === "default") return out;
+  for (const item of text.split(",")) {
+    if (item.trim() === "") continue;
+    const [key, value, extra] = item.split("=").map((s) => s.trim());
+    const v = Number(value);
+    if (extra !== undefined || value === undefined || value === "" || !Number.isFinite(v)) {
+      throw new SyntaxError(`Cannot parse prompt noise "${item}": expected key=number`);
+    }
+    if (key === "shift" || key === "scale" || key === "angle") {
+      if (v < 0) throw new RangeError(`Cannot parse prompt noise "${item}": must be >= 0`);
+      out[key] = v;
+    } else if (key === "seed") {
+      if (!Number.isInteger(v)) {
+        throw new RangeError(`Cannot parse prompt noise "${item}": seed must be an integer`);
+      }
+      out.seed = v;
+    } else {
+      throw new SyntaxError(
+        `Cannot parse prompt noise "${item}": unknown key "${key}" (keys: shift, scale, angle, seed)`,
+      );
+    }
+  }
+  if (out.scale >= 1) {
+    throw new RangeError(`Cannot parse prompt noise: scale ${out.scale} is not below 1`);
+  }
+  return out;
+}
+
+/**
+ * Parses and checks the arguments of `sopseg eval` (without the subcommand).
+ * Throws `TypeError` for unknown or missing flags and `RangeError` /
+ * `SyntaxError` for bad values, with "Cannot ..." messages.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEvalArgs } from "./eval_args.ts";
+ *
+ * const a = parseEvalArgs(["--gt", "val.json.gz", "--baseline", "obb-fill", "--classes", "plane,ship"]);
+ * assert.equal(a.baseline, "obb-fill");
+ * assert.deepEqual(a.classes, ["plane", "ship"]);
+ * ```
+ */
+function positiveInt(name: string, value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Cannot parse eval arguments: --${name} ${value} is not an integer >= 1`);
+  }
+  return n;
+}
+
+export function parseEvalArgs(args: readonly string[]): EvalArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        gt: { type: "string" },
+        images: { type: "string" },
+        model: { type: "string" },
+        baseline: { type: "string" },
+        classes: { type: "string" },
+        "class-groups": { type: "string" },
+        "no-ram": { type: "boolean" },
+        "box-only": { type: "boolean" },
+        "prompt-noise": { type: "string" },
+        "max-images": { type: "string" },
+        "dilation-ratio": { type: "string" },
+        "out-json": { type: "string" },
+        "out-md": { type: "string" },
+        "out-coco": { type: "string" },
+        backend: { type: "string" },
+        threads: { type: "string" },
+        batch: { type: "string" },
+      },
+    });
+  } catch (e) {
+    throw new TypeError(`Cannot parse eval arguments: ${(e as Error).message}`);
+  }
+  const v = parsed.values;
+  if (v.gt === undefined) throw new TypeError("Cannot parse eval arguments: --gt is required");
+  let baseline: BaselineKind | null = null;
+  if (v.baseline !== undefined) {
+    if (!(BASELINE_KINDS as readonly string[]).includes(v.baseline)) {
+      throw new RangeError(
+        `Cannot parse eval arguments: unknown baseline "${v.baseline}" (baselines: ${
+          BASELINE_KINDS.join(", ")
+        })`,
+      );
+    }
+    baseline = v.baseline as BaselineKind;
+  }
+  if (baseline === null && v.images === undefined) {
+    throw new TypeError(
+      "Cannot parse eval arguments: --images is required unless --baseline is given",
+    );
+  }
+  if (baseline !== null && (v["no-ram"] || v["box-only"] || v.model !== undefined)) {
+    throw new TypeError(
+      "Cannot parse eval arguments: --no-ram, --box-only and --model need the model, not --baseline",
+    );
+  }
+  let maxImages: number | null = null;
+  if (v["max-images"] !== undefined) {
+    maxImages = Number(v["max-images"]);
+    if (!Number.isInteger(maxImages) || maxImages < 1) {
+      throw new RangeError(
+        `Cannot parse eval arguments: --max-images ${v["max-images"]} is not an integer >= 1`,
+      );
+    }
+  }
+  const dilationRatio = v["dilation-ratio"] === undefined ? 0.005 : Number(v["dilation-ratio"]);
+  if (!Number.isFinite(dilationRatio) || dilationRatio < 0) {
+    throw new RangeError(
+      `Cannot parse eval arguments: --dilation-ratio ${v["dilation-ratio"]} is not a number >= 0`,
+    );
+  }
+  return {
+    gt: v.gt,
+    images: v.images ?? null,
+    model: v.model ?? null,
+    baseline,
+    classes: (v.classes ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    classGroups: v["class-groups"] === undefined ? {} : parseClassGroups(v["class-groups"]),
+    noRam: v["no-ram"] ?? false,
+    boxOnly: v["box-only"] ?? false,
+    promptNoise: v["prompt-noise"] === undefined ? null : parsePromptNoise(v["prompt-noise"]),
+    maxImages,
+    dilationRatio,
+    outJson: v["out-json"] ?? null,
+    outMd: v["out-md"] ?? null,
+    outCoco: v["out-coco"] ?? null,
+    backend: v.backend ?? "auto",
+    threads: positiveInt("threads", v.threads),
+    batch: positiveInt("batch", v.batch) ?? 8,
+  };
+}

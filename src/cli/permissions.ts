@@ -1,0 +1,63 @@
+/**
+ * The permission flags each subcommand runs with, computed from its
+ * arguments: reads of the inputs and the model, writes of the output only.
+ *
+ * @module
+ */
+import { DEFAULT_MODEL_DIR } from "./common.ts";
+
+/** Deno's cache folder, where onnxruntime-web's WASM files live. */
+export function denoCacheDir(env: Readonly<Record<string, string>>): string {
+  if (env.DENO_DIR) return env.DENO_DIR;
+  if (Deno.build.os === "darwin") return `${env.HOME ?? ""}/Library/Caches/deno`;
+  if (Deno.build.os === "windows") return `${env.LOCALAPPDATA ?? ""}\\deno`;
+  return `${env.XDG_CACHE_HOME ?? `${env.HOME ?? ""}/.cache`}/deno`;
+}
+
+function flagValues(args: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === `--${name}` && i + 1 < args.length) out.push(args[++i]!);
+    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  }
+  return out;
+}
+
+/**
+ * Permission flags for `command` run with `args`. Unknown flags are left to
+ * the CLI, which reports them; a value of `-` (stdin/stdout) needs no file
+ * permission.
+ *
+ * @example
+ * ```ts
+ * import { scopedPermissions } from "./permissions.ts";
+ * const flags = scopedPermissions("segment", ["--images", "a.tif", "--detections", "-", "--out", "o"], { HOME: "/h" });
+ * if (!flags.includes("--allow-write=o")) throw new Error(flags.join(" "));
+ * if (flags.some((f) => f.startsWith("--allow-net"))) throw new Error("network granted");
+ * ```
+ */
+export function scopedPermissions(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): string[] {
+  const cache = `${denoCacheDir(env)}/npm`;
+  const reads = [cache];
+  const writes: string[] = [];
+  const model = flagValues(args, "model");
+  reads.push(...(model.length ? model : [DEFAULT_MODEL_DIR]));
+  for (const name of ["images", "detections", "gt"]) {
+    reads.push(...flagValues(args, name).filter((v) => v !== "-"));
+  }
+  for (const v of ["out", "out-json", "out-md", "out-coco"].flatMap((n) => flagValues(args, n))) {
+    if (v !== "-") {
+      writes.push(v);
+      reads.push(v);
+    }
+  }
+  void command;
+  const flags = [`--allow-read=${reads.join(",")}`];
+  if (writes.length) flags.push(`--allow-write=${writes.join(",")}`);
+  return flags;
+}

@@ -1,0 +1,219 @@
+/**
+ * `sopseg segment`: oriented detections + imagery -> instance masks.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseBackendChoice } from "../model/backends.ts";
+import { SopsegModel } from "../model/sopseg_model.ts";
+import { DETECTION_FORMATS } from "../pipeline/detections_input.ts";
+import { type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
+import type { PromptMode } from "../geometry/prompt.ts";
+import {
+  choiceFlag,
+  type CliIo,
+  DEFAULT_MODEL_DIR,
+  formatDuration,
+  intFlag,
+  numberFlag,
+  UsageError,
+} from "./common.ts";
+
+/** Usage text of the subcommand. */
+export const SEGMENT_USAGE = `Usage: sopseg segment --images FILE|DIR --detections FILE|DIR|- --out DIR|- [options]
+
+Segments every oriented detection into an instance mask. Writes <out>/<stem>.geojson per
+image and <out>/coco.json for the run; with --out - streams GeoJSON features (one per line)
+to stdout.
+
+Options:
+  --images FILE|DIR       GeoTIFF, PNG or JPEG file, or a folder of them
+  --detections FILE|DIR|- detection file, folder of files named after the images, or - (stdin, one image)
+  --format F              auto (default), dota, yolo-obb, geojson
+  --classes a,b,...       YOLO-OBB class names by id
+  --out DIR|-             output folder, or - for newline-delimited GeoJSON on stdout
+  --model DIR             model directory (default: models/sopseg-lite)
+  --backend B             auto (default), wasm, webgpu
+  --threads N             WASM threads (default: all cores)
+  --batch N               crops per model call (default: 8)
+  --prompt P              opm (default: 3 oriented points + box), box, points
+  --simplify PX           polygon simplification tolerance in pixels (default: 0)
+  --all-components        keep every mask component, not only those under the box
+  --bands 1,2,3           raster bands to read as RGB (default: first three)
+  --overlay               also write <stem>.overlay.png for a visual check
+  --resume                skip images whose outputs exist
+  --quiet                 no progress lines
+`;
+
+/** Run the subcommand; returns the exit code (0 ok, 1 some inputs failed). */
+export async function segmentCommand(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        images: { type: "string" },
+        detections: { type: "string" },
+        format: { type: "string" },
+        classes: { type: "string" },
+        out: { type: "string" },
+        model: { type: "string" },
+        backend: { type: "string" },
+        threads: { type: "string" },
+        batch: { type: "string" },
+        prompt: { type: "string" },
+        simplify: { type: "string" },
+        "all-components": { type: "boolean" },
+        bands: { type: "string" },
+        overlay: { type: "boolean" },
+        resume: { type: "boolean" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) {
+    io.stdout(SEGMENT_USAGE);
+    return 0;
+  }
+  for (const required of ["images", "detections", "out"] as const) {
+    if (!values[required]) throw new UsageError(`--${required} is required`);
+  }
+  const format = choiceFlag("format", values.format, DETECTION_FORMATS, "auto");
+  const promptMode = choiceFlag<PromptMode>("prompt", values.prompt, ["opm", "box", "points"], "opm");
+  let backend;
+  try {
+    backend = parseBackendChoice(values.backend ?? "auto");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
+  const batchSize = intFlag("batch", values.batch, 8);
+  const simplify = numberFlag("simplify", values.simplify, 0);
+  let bands: number[] | undefined;
+  if (values.bands) {
+    bands = values.bands.split(",").map((b) => Number(b));
+    if (bands.some((b) => !Number.isInteger(b) || b < 1)) {
+      throw new UsageError(`--bands must be 1-based band numbers like 4,3,2, got "${values.bands}"`);
+    }
+  }
+  const toStdout = values.out === "-";
+  if (toStdout && (values.overlay || values.resume)) {
+    throw new UsageError("--overlay and --resume need an output folder, not --out -");
+  }
+  const fromStdin = values.detections === "-";
+  const quiet = values.quiet ?? false;
+
+  const model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
+    backend,
+    threads,
+    onLog: (m) => io.stderr(`sopseg: ${m}\n`),
+  });
+  if (backend !== "auto") io.stderr(`sopseg: backend ${model.backend} (${model.backendReason})\n`);
+
+  let failed = 0;
+  let lastDraw = 0;
+  const started = performance.now();
+  let totalBoxes = 0;
+  let doneBefore = 0;
+  let current = { image: "", done: 0, boxes: 0 };
+  const drawProgress = (force: boolean) => {
+    if (quiet) return;
+    const now = performance.now();
+    if (!force && now - lastDraw < (io.stderrIsTerminal ? 250 : 5000)) return;
+    lastDraw = now;
+    const instances = doneBefore + current.done;
+    const rate = instances / ((now - started) / 1e3);
+    const eta = (current.boxes - current.done) / rate;
+    const line = `sopseg: ${current.image} ${current.done}/${current.boxes} boxes, ` +
+      `${instances} instances, ${rate.toFixed(1)} inst/s, image ETA ${formatDuration(eta)}`;
+    io.stderr(io.stderrIsTerminal ? `\r\x1b[2K${line}` : `${line}\n`);
+  };
+  const clearLine = () => {
+    if (!quiet && io.stderrIsTerminal) io.stderr("\r\x1b[2K");
+  };
+  const onEvent = (e: RunEvent) => {
+    switch (e.kind) {
+      case "issue":
+        failed++;
+        clearLine();
+        io.stderr(`${e.issue.source}:${e.issue.line}: ${e.issue.message} (skipped)\n`);
+        break;
+      case "warning":
+        clearLine();
+        io.stderr(`sopseg: warning: ${e.message}\n`);
+        break;
+      case "image-start":
+        current = { image: e.image, done: 0, boxes: e.boxes };
+        totalBoxes += e.boxes;
+        if (!quiet) {
+          clearLine();
+          io.stderr(`sopseg: [${e.index + 1}/${e.total}] ${e.image}: ${e.boxes} detections\n`);
+        }
+        break;
+      case "progress":
+        current.done = e.done;
+        drawProgress(false);
+        break;
+      case "image-done":
+        doneBefore += current.done;
+        current.done = 0;
+        if (!quiet) {
+          clearLine();
+          io.stderr(
+            `sopseg: ${e.image}: ${e.instances} masks in ${e.seconds.toFixed(1)} s (${
+              (e.instances / Math.max(e.seconds, 1e-9)).toFixed(1)
+            } inst/s)\n`,
+          );
+        }
+        break;
+      case "image-skipped":
+        if (!quiet) io.stderr(`sopseg: ${e.image}: skipped, ${e.reason}\n`);
+        break;
+      case "image-failed":
+        failed++;
+        clearLine();
+        io.stderr(`sopseg: error: ${e.image}: ${e.message}\n`);
+        break;
+    }
+  };
+
+  try {
+    const summary = await segmentRun(model, {
+      images: values.images!,
+      detections: fromStdin
+        ? { kind: "text", text: await io.readStdin(), source: "<stdin>" }
+        : { kind: "path", path: values.detections! },
+      format,
+      classNames: values.classes?.split(","),
+      out: toStdout ? null : values.out!,
+      onFeature: (line) => io.stdout(line.endsWith("\n") ? line : `${line}\n`),
+      overlay: values.overlay,
+      resume: values.resume,
+      bands,
+      batchSize,
+      promptMode,
+      simplify,
+      keepPromptComponents: !values["all-components"],
+      onEvent,
+    });
+    clearLine();
+    io.stderr(
+      `sopseg: done: ${summary.instances} masks on ${summary.imagesDone} image(s) in ${
+        summary.seconds.toFixed(1)
+      } s (${(summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)} inst/s, ${model.backend})` +
+        (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
+        (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +
+        (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
+        (toStdout ? "" : `; wrote ${values.out}`) + "\n",
+    );
+    void totalBoxes;
+  } finally {
+    await model.close();
+  }
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,294 @@
+/**
+ * The evaluation loop: for every ground-truth instance of the selected
+ * classes, a prompt (the GT oriented box of METHOD.md section 6, a given
+ * detection box, optionally with seeded noise), a mask (from the caller's
+ * segmenter or a baseline fill), and its IoU and Boundary IoU against the GT
+ * mask. Writes nothing: it returns the report and the COCO results.
+ *
+ * @module
+ */
+
+import { enclosingHBox, type HBox, type OrientedBox } from "../geometry/oriented_box.ts";
+import type { MaskWindow } from "../masks/mask_window.ts";
+import { encodeRle, type Rle } from "../masks/rle.ts";
+import { EvalAccumulator, type EvalSummary } from "./accumulator.ts";
+import { BASELINE_KINDS, type BaselineKind, fillHBox, fillOrientedBox } from "./baselines.ts";
+import { selectClasses } from "./class_map.ts";
+import { type CocoGt, type CocoImage, gtInstances } from "./coco_gt.ts";
+import { boundaryDilation, DEFAULT_DILATION_RATIO, maskScores } from "./metrics.ts";
+import { perturbBox, type PromptNoiseOptions } from "./prompt_noise.ts";
+
+/** One prompt handed to the segmenter. */
+export interface EvalPrompt {
+  /** The GT annotation id the prompt stands for. */
+  annotationId: number;
+  /** Category name as the GT file spells it. */
+  className: string;
+  /** The oriented-box prompt, pixel frame. */
+  box: OrientedBox;
+  /**
+   * The horizontal box, pixel frame: the instance's tight box for an
+   * unchanged GT prompt, else the box enclosing `box`.
+   */
+  hbox: HBox;
+}
+
+/**
+ * Produces one mask per prompt, in the prompts' order (image pixel frame;
+ * pixels outside the image are ignored).
+ */
+export type SegmentFn = (
+  image: CocoImage,
+  prompts: EvalPrompt[],
+  signal?: AbortSignal,
+) => Promise<MaskWindow[]>;
+
+/** Progress after each image. */
+export interface EvalProgress {
+  /** Images done. */
+  images: number;
+  /** Images to do. */
+  totalImages: number;
+  /** Instances scored so far. */
+  instances: number;
+}
+
+/** Options for {@linkcode evaluate}. Exactly one of `segment` and `baseline` is required. */
+export interface EvaluateOptions {
+  /** The segmenter (the model pipeline). */
+  segment?: SegmentFn;
+  /** Score the prompt filled as the mask instead of a segmenter. */
+  baseline?: BaselineKind;
+  /** Class names to score (see class_map.ts for names across datasets). Default: all classes. */
+  classes?: readonly string[];
+  /** Extra class groups, `{ name: [member, ...] }`. Default: none. */
+  classGroups?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Given prompts (e.g. detections matched to the GT) by GT annotation id.
+   * Instances without an entry are skipped and counted in `skippedInstances`.
+   * Default: the GT prompt of every instance.
+   */
+  prompts?: ReadonlyMap<number, OrientedBox>;
+  /** Seeded noise on the prompts. Default: none. */
+  promptNoise?: PromptNoiseOptions;
+  /** Evaluate only the first this many images (file order). Default: all. */
+  maxImages?: number;
+  /** Boundary IoU band width as a fraction of the image diagonal. Default: `0.005`. */
+  dilationRatio?: number;
+  /** Build COCO results entries. Default: `true`. */
+  cocoResults?: boolean;
+  /** Free-form settings copied into the report (model, ablation switches, ...). Default: `{}`. */
+  settings?: Record<string, unknown>;
+  /** Called after each image. */
+  onProgress?: (progress: EvalProgress) => void;
+  /** Aborts between images (and is passed to the segmenter). */
+  signal?: AbortSignal;
+}
+
+/** What produced the masks. */
+export type EvalMode = "model" | BaselineKind;
+
+/** The evaluation report (scores as fractions, 0..1). */
+export interface EvalReport {
+  /** The GT source (path). */
+  gt: string;
+  /** `"model"` for a segmenter, else the baseline. */
+  mode: EvalMode;
+  /** Images evaluated. */
+  images: number;
+  /** GT instances of the selected classes skipped for lack of a given prompt. */
+  skippedInstances: number;
+  /** Boundary IoU band width as a fraction of the image diagonal. */
+  dilationRatio: number;
+  /** Band widths in pixels that occurred (one per distinct image size). */
+  dilations: number[];
+  /** The prompt noise, or `null`. */
+  promptNoise: PromptNoiseOptions | null;
+  /** The caller's settings. */
+  settings: Record<string, unknown>;
+  /** The scores. */
+  summary: EvalSummary;
+  /** Wall time in seconds. */
+  seconds: number;
+}
+
+/** One COCO results entry: the mask produced for one GT instance. */
+export interface CocoResultEntry {
+  /** The GT annotation id the mask was prompted by. */
+  annotation_id: number;
+  /** COCO image id. */
+  image_id: number;
+  /** COCO category id of the GT instance. */
+  category_id: number;
+  /** The mask, COCO compressed RLE over the full image. */
+  segmentation: Rle;
+  /** Always 1 (one mask per prompt; COCO tools want a score). */
+  score: number;
+  /** The mask's IoU with its GT mask. */
+  iou: number;
+  /** The mask's Boundary IoU with its GT mask. */
+  boundary_iou: number;
+}
+
+/** The output of {@linkcode evaluate}. */
+export interface EvaluateResult {
+  /** The report. */
+  report: EvalReport;
+  /** One entry per scored instance (empty when `cocoResults` is false). */
+  results: CocoResultEntry[];
+}
+
+function clipToImage(mask: MaskWindow, width: number, height: number): MaskWindow {
+  if (
+    mask.x0 >= 0 && mask.y0 >= 0 && mask.x0 + mask.width <= width && mask.y0 + mask.height <= height
+  ) {
+    return mask;
+  }
+  const x0 = Math.max(0, mask.x0), y0 = Math.max(0, mask.y0);
+  const x1 = Math.min(width, mask.x0 + mask.width), y1 = Math.min(height, mask.y0 + mask.height);
+  if (x1 <= x0 || y1 <= y0) return { x0: 0, y0: 0, width: 0, height: 0, data: new Uint8Array(0) };
+  const w = x1 - x0;
+  const data = new Uint8Array(w * (y1 - y0));
+  for (let y = y0; y < y1; y++) {
+    const src = (y - mask.y0) * mask.width + (x0 - mask.x0);
+    data.set(mask.data.subarray(src, src + w), (y - y0) * w);
+  }
+  return { x0, y0, width: w, height: y1 - y0, data };
+}
+
+/**
+ * Evaluates masks for the GT instances of a COCO file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCocoGt } from "./coco_gt.ts";
+ * import { evaluate } from "./run_eval.ts";
+ *
+ * const gt = parseCocoGt({
+ *   images: [{ id: 1, file_name: "a.jpg", width: 64, height: 64 }],
+ *   categories: [{ id: 1, name: "ship" }],
+ *   annotations: [
+ *     { id: 5, image_id: 1, category_id: 1, segmentation: [[2, 2, 9, 2, 9, 6, 2, 6]], iscrowd: 0 },
+ *   ],
+ * });
+ * // an axis-aligned rectangle is its own oriented box
+ * const { report, results } = await evaluate(gt, { baseline: "obb-fill" });
+ * assert.equal(report.summary.mIoU, 1);
+ * assert.equal(results[0]!.annotation_id, 5);
+ * ```
+ */
+export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<EvaluateResult> {
+  const started = performance.now();
+  const { segment, baseline, signal } = options;
+  if ((segment === undefined) === (baseline === undefined)) {
+    throw new TypeError("Cannot evaluate: give exactly one of a segmenter and a baseline");
+  }
+  if (baseline !== undefined && !BASELINE_KINDS.includes(baseline)) {
+    throw new RangeError(
+      `Cannot evaluate: unknown baseline "${baseline}" (baselines: ${BASELINE_KINDS.join(", ")})`,
+    );
+  }
+  const dilationRatio = options.dilationRatio ?? DEFAULT_DILATION_RATIO;
+  const selection = selectClasses(
+    options.classes,
+    gt.categories.map((c) => c.name),
+    { groups: options.classGroups },
+  );
+  const categoryIds = new Set(
+    gt.categories.filter((c) => selection.reportName.has(c.name)).map((c) => c.id),
+  );
+  const explicit = options.classes !== undefined && options.classes.length > 0;
+  const acc = new EvalAccumulator(explicit ? selection.reportNames : []);
+  const images = gt.images.slice(0, options.maxImages ?? gt.images.length);
+  const results: CocoResultEntry[] = [];
+  const dilations = new Set<number>();
+  let scored = 0;
+  let skipped = 0;
+
+  for (const [index, image] of images.entries()) {
+    signal?.throwIfAborted();
+    const { width, height } = image;
+    const dilation = boundaryDilation(width, height, { dilationRatio });
+    dilations.add(dilation);
+    const instances = [];
+    const prompts: EvalPrompt[] = [];
+    for (const inst of gtInstances(gt, image, { categoryIds })) {
+      let box = inst.box;
+      let changed = false;
+      if (options.prompts) {
+        const given = options.prompts.get(inst.annotationId);
+        if (given === undefined) {
+          skipped++;
+          continue;
+        }
+        box = given;
+        changed = true;
+      }
+      if (options.promptNoise) {
+        box = perturbBox(box, inst.annotationId, options.promptNoise);
+        changed = true;
+      }
+      instances.push(inst);
+      prompts.push({
+        annotationId: inst.annotationId,
+        className: inst.className,
+        box,
+        hbox: changed ? enclosingHBox(box) : inst.hbox,
+      });
+    }
+    if (prompts.length > 0) {
+      const fill = { imageWidth: width, imageHeight: height };
+      const masks = segment
+        ? await segment(image, prompts, signal)
+        : prompts.map((p) =>
+          baseline === "obb-fill" ? fillOrientedBox(p.box, fill) : fillHBox(p.hbox, fill)
+        );
+      if (masks.length !== prompts.length) {
+        throw new RangeError(
+          `Cannot evaluate image ${image.fileName}: the segmenter returned ${masks.length} masks for ${prompts.length} prompts`,
+        );
+      }
+      for (const [i, inst] of instances.entries()) {
+        const mask = clipToImage(masks[i]!, width, height);
+        const s = maskScores(mask, inst.mask, { ...fill, dilation });
+        acc.add(selection.reportName.get(inst.className) ?? inst.className, s.iou, s.boundaryIou);
+        scored++;
+        if (options.cocoResults !== false) {
+          results.push({
+            annotation_id: inst.annotationId,
+            image_id: image.id,
+            category_id: inst.categoryId,
+            segmentation: encodeRle(mask, width, height),
+            score: 1,
+            iou: s.iou,
+            boundary_iou: s.boundaryIou,
+          });
+        }
+      }
+    }
+    options.onProgress?.({ images: index + 1, totalImages: images.length, instances: scored });
+  }
+
+  const summary = acc.summary();
+  if (!explicit) {
+    summary.classes.sort((a, b) =>
+      a.className < b.className ? -1 : a.className > b.className ? 1 : 0
+    );
+  }
+  return {
+    report: {
+      gt: gt.source,
+      mode: baseline ?? "model",
+      images: images.length,
+      skippedInstances: skipped,
+      dilationRatio,
+      dilations: [...dilations].sort((a, b) => a - b),
+      promptNoise: options.promptNoise ? { ...options.promptNoise } : null,
+      settings: { ...(options.settings ?? {}) },
+      summary,
+      seconds: (performance.now() - started) / 1000,
+    },
+    results,
+  };
+}

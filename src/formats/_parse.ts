@@ -1,0 +1,83 @@
+// Internal helpers shared by the text readers. Not exported from mod.ts.
+
+import { type OrientedBox, orientedBoxFromCorners, type Point } from "../geometry/oriented_box.ts";
+
+/** A non-blank, non-comment line with its 1-based number and its whitespace-split fields. */
+export interface TextRecord {
+  line: number;
+  text: string;
+  fields: string[];
+}
+
+/** Yields the records of a text file: blank lines and `#` comments skipped, a BOM ignored. */
+export function* textRecords(text: string): Generator<TextRecord> {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const trimmed = (lines[i] ?? "").trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    yield { line: i + 1, text: trimmed, fields: trimmed.split(/\s+/) };
+  }
+}
+
+/** Parses a finite decimal number; `null` for anything else ("", "NaN", "Infinity", "1px"). */
+export function parseFiniteNumber(token: string): number | null {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(token)) return null;
+  const value = Number(token);
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Thrown by {@linkcode readCoordinates}; the message is the issue's "why". */
+export class FieldError extends Error {}
+
+/** Reads `count` numbers from `fields[start..]`, naming the first bad one. */
+export function readNumbers(
+  fields: readonly string[],
+  start: number,
+  count: number,
+  names: readonly string[],
+): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const token = fields[start + i] ?? "";
+    const value = parseFiniteNumber(token);
+    if (value === null) {
+      throw new FieldError(`${names[i] ?? `field ${start + i + 1}`} is not a number: "${token}"`);
+    }
+    out.push(value);
+  }
+  return out;
+}
+
+/** Corner field names in DOTA / YOLO-OBB order. */
+export const CORNER_NAMES = ["x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"] as const;
+
+/** Turns 8 numbers into 4 points. */
+export function cornersFromNumbers(v: readonly number[]): [Point, Point, Point, Point] {
+  const at = (i: number) => v[i] ?? NaN;
+  return [
+    { x: at(0), y: at(1) },
+    { x: at(2), y: at(3) },
+    { x: at(4), y: at(5) },
+    { x: at(6), y: at(7) },
+  ];
+}
+
+/**
+ * The min-area box of four corners; a RangeError from the geometry (degenerate
+ * box) becomes a {@linkcode FieldError} carrying its message.
+ */
+export function boxFromCorners(corners: readonly Point[]): OrientedBox {
+  try {
+    return orientedBoxFromCorners(corners);
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) {
+      throw new FieldError(`degenerate box: ${error.message.replace(/^Cannot [^:]*: /, "")}`);
+    }
+    throw error;
+  }
+}
+
+/** The message of an error as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,231 @@
+/**
+ * The model manifest: what a model directory promises to the runtime.
+ *
+ * A model is a directory holding `manifest.json`, `encoder.onnx` and
+ * `decoder.onnx`. The manifest names the input size, the normalisation, the
+ * tensor names and their shapes (`-1` is the dynamic batch dimension). See
+ * `docs/CONTRACT.md`.
+ *
+ * @module
+ */
+
+/** Shape of a tensor as the manifest states it; `-1` marks the batch dimension. */
+export type TensorShape = readonly number[];
+
+/** One ONNX graph of a model: its file and its named inputs and outputs. */
+export interface GraphSpec {
+  /** File name of the graph, relative to the model directory. */
+  readonly file: string;
+  /** Input name -> shape. */
+  readonly inputs: Readonly<Record<string, TensorShape>>;
+  /** Output name -> shape. */
+  readonly outputs: Readonly<Record<string, TensorShape>>;
+}
+
+/** RAM parameters of METHOD.md section 2 that the model was trained with. */
+export interface RamSpec {
+  readonly m: number;
+  readonly k0: number;
+  readonly sMax: number;
+  readonly sMin: number;
+}
+
+/** A parsed, validated `manifest.json`. */
+export interface ModelManifest {
+  /** Model directory the manifest was read from. */
+  readonly dir: string;
+  readonly name: string;
+  /** Side of the square network input, `S_in` (256). */
+  readonly inputSize: number;
+  /** Per-channel mean on 0..255 values, RGB. */
+  readonly mean: readonly [number, number, number];
+  /** Per-channel standard deviation on 0..255 values, RGB. */
+  readonly std: readonly [number, number, number];
+  /** Number of prompt tokens per instance (5: P1, C, P2, box corners). */
+  readonly numPromptTokens: number;
+  readonly ram: RamSpec;
+  readonly encoder: GraphSpec;
+  readonly decoder: GraphSpec;
+}
+
+/** The tensors the runtime feeds and reads, by graph. */
+export const ENCODER_INPUTS = ["image"] as const;
+/** Encoder outputs that the decoder consumes. */
+export const ENCODER_OUTPUTS = ["image_embeddings", "shallow_features"] as const;
+/** Decoder inputs. */
+export const DECODER_INPUTS = [
+  "image",
+  "image_embeddings",
+  "shallow_features",
+  "point_coords",
+  "point_labels",
+] as const;
+/** Decoder outputs. */
+export const DECODER_OUTPUTS = ["mask_logits", "edge_logits", "iou_predictions"] as const;
+
+function fail(path: string, why: string): never {
+  throw new TypeError(`Cannot load model manifest ${path}: ${why}`);
+}
+
+function num(path: string, obj: Record<string, unknown>, key: string, field = key): number {
+  const v = obj[key];
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    fail(path, `field "${field}" must be a finite number, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function triple(path: string, obj: Record<string, unknown>, key: string) {
+  const v = obj[key];
+  if (
+    !Array.isArray(v) || v.length !== 3 ||
+    !v.every((x) => typeof x === "number" && Number.isFinite(x))
+  ) {
+    fail(path, `field "${key}" must be an array of 3 numbers, got ${JSON.stringify(v)}`);
+  }
+  return [v[0], v[1], v[2]] as const;
+}
+
+function shapes(
+  path: string,
+  v: unknown,
+  field: string,
+  required: readonly string[],
+): Record<string, TensorShape> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    fail(path, `field "${field}" must be an object of name -> shape`);
+  }
+  const out: Record<string, TensorShape> = {};
+  for (const [name, shape] of Object.entries(v as Record<string, unknown>)) {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d > 0 || d === -1))) {
+      fail(path, `field "${field}.${name}" must be a shape of positive integers or -1`);
+    }
+    out[name] = shape as number[];
+  }
+  for (const name of required) {
+    if (!(name in out)) {
+      fail(path, `field "${field}" lacks tensor "${name}" (has: ${Object.keys(out).join(", ")})`);
+    }
+  }
+  return out;
+}
+
+function graph(
+  path: string,
+  obj: Record<string, unknown>,
+  key: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+): GraphSpec {
+  const g = obj[key];
+  if (typeof g !== "object" || g === null) fail(path, `field "${key}" is missing`);
+  const rec = g as Record<string, unknown>;
+  if (typeof rec.file !== "string" || rec.file === "" || rec.file.includes("..")) {
+    fail(path, `field "${key}.file" must be a file name inside the model directory`);
+  }
+  return {
+    file: rec.file,
+    inputs: shapes(path, rec.inputs, `${key}.inputs`, inputs),
+    outputs: shapes(path, rec.outputs, `${key}.outputs`, outputs),
+  };
+}
+
+/**
+ * Validate a parsed manifest object. Errors name the file and the field.
+ *
+ * @example
+ * ```ts
+ * import { parseManifest } from "./manifest.ts";
+ * let message = "";
+ * try {
+ *   parseManifest({ format: "something-else" }, "models/x");
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * if (!message.includes("format")) throw new Error(message);
+ * ```
+ */
+export function parseManifest(raw: unknown, dir: string): ModelManifest {
+  const path = `${dir}/manifest.json`;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    fail(path, "the file is not a JSON object");
+  }
+  const obj = raw as Record<string, unknown>;
+  if (obj.format !== "sopseg-model") {
+    fail(path, `field "format" must be "sopseg-model", got ${JSON.stringify(obj.format)}`);
+  }
+  const version = num(path, obj, "format_version");
+  if (version !== 1) fail(path, `format_version ${version} is not supported (this build reads 1)`);
+  const inputSize = num(path, obj, "input_size");
+  if (!Number.isInteger(inputSize) || inputSize % 16 !== 0 || inputSize <= 0) {
+    fail(path, `field "input_size" must be a positive multiple of 16, got ${inputSize}`);
+  }
+  const std = triple(path, obj, "std");
+  if (std.some((s) => s <= 0)) fail(path, `field "std" must be positive`);
+  const numPromptTokens = num(path, obj, "num_prompt_tokens");
+  if (numPromptTokens !== 5) {
+    fail(path, `field "num_prompt_tokens" must be 5 (P1, C, P2, two box corners)`);
+  }
+  if (obj.prompt_frame !== "model-continuous") {
+    fail(path, `field "prompt_frame" must be "model-continuous"`);
+  }
+  const ramRaw = (obj.ram ?? {}) as Record<string, unknown>;
+  const ram: RamSpec = {
+    m: num(path, ramRaw, "m", "ram.m"),
+    k0: num(path, ramRaw, "k0", "ram.k0"),
+    sMax: num(path, ramRaw, "s_max", "ram.s_max"),
+    sMin: num(path, ramRaw, "s_min", "ram.s_min"),
+  };
+  const encoder = graph(path, obj, "encoder", ENCODER_INPUTS, ENCODER_OUTPUTS);
+  const decoder = graph(path, obj, "decoder", DECODER_INPUTS, DECODER_OUTPUTS);
+  const imageShape = encoder.inputs.image;
+  if (
+    imageShape?.length !== 4 || imageShape[1] !== 3 || imageShape[2] !== inputSize ||
+    imageShape[3] !== inputSize
+  ) {
+    fail(path, `encoder input "image" must be [-1, 3, ${inputSize}, ${inputSize}]`);
+  }
+  return {
+    dir,
+    name: typeof obj.name === "string" ? obj.name : "unnamed",
+    inputSize,
+    mean: triple(path, obj, "mean"),
+    std,
+    numPromptTokens,
+    ram,
+    encoder,
+    decoder,
+  };
+}
+
+/**
+ * Read and validate `<dir>/manifest.json`.
+ *
+ * @example
+ * ```ts
+ * import { loadManifest } from "./manifest.ts";
+ * const m = await loadManifest(new URL("../../models/sopseg-lite", import.meta.url).pathname);
+ * if (m.inputSize !== 256) throw new Error("unexpected input size");
+ * ```
+ */
+export async function loadManifest(dir: string): Promise<ModelManifest> {
+  const path = `${dir}/manifest.json`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new TypeError(
+        `Cannot load model ${dir}: no manifest.json there (a model directory holds manifest.json, encoder.onnx, decoder.onnx)`,
+      );
+    }
+    throw e;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SyntaxError(`Cannot load model manifest ${path}: ${(e as Error).message}`);
+  }
+  return parseManifest(raw, dir);
+}

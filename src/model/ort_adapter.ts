@@ -1,0 +1,192 @@
+/**
+ * The one file that imports onnxruntime-web. The rest of the code sees
+ * {@linkcode GraphRunner} and plain `Float32Array`s.
+ *
+ * Two builds of onnxruntime-web are used:
+ * - `wasm`: the package's default build (under Deno, its Node build), which
+ *   runs multi-threaded WASM SIMD through worker threads;
+ * - `webgpu`: the WebGPU bundle, loaded only when asked for. Its own WASM
+ *   part runs single-threaded (its worker is created from a `blob:` URL, which
+ *   Deno cannot import), which does not matter: WebGPU does the work.
+ *
+ * @module
+ */
+import * as ortDefault from "onnxruntime-web";
+import type { BackendName } from "./backends.ts";
+
+/** A float32 tensor: data and dimensions, e.g. `float32[B,3,256,256]`. */
+export interface Float32Tensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** One ONNX graph ready to run on one backend. Runs are serialised. */
+export interface GraphRunner {
+  /** The backend the graph runs on. */
+  readonly backend: BackendName;
+  /** Input names declared by the graph. */
+  readonly inputNames: readonly string[];
+  /** Output names declared by the graph. */
+  readonly outputNames: readonly string[];
+  /** Run the graph; all inputs and outputs are float32. */
+  run(feeds: Readonly<Record<string, Float32Tensor>>): Promise<Record<string, Float32Tensor>>;
+  /** Free the session. */
+  release(): Promise<void>;
+}
+
+/** Options of {@linkcode createGraphRunner}. */
+export interface GraphRunnerOptions {
+  /** Backend to run on. */
+  backend: BackendName;
+  /**
+   * WASM threads. Only the first session of a process sets it (onnxruntime
+   * initialises its WASM module once). Default: `navigator.hardwareConcurrency`.
+   */
+  threads?: number;
+  /** Name used in error messages, e.g. the file. Default: `"graph"`. */
+  label?: string;
+}
+
+type Ort = typeof ortDefault;
+let webgpuModule: Promise<Ort> | undefined;
+let wasmThreads: number | undefined;
+
+async function runtimeFor(backend: BackendName, threads: number): Promise<Ort> {
+  if (backend === "webgpu") {
+    webgpuModule ??= import("onnxruntime-web/webgpu").then((m) => {
+      const ort = m as unknown as Ort;
+      ort.env.wasm.numThreads = 1;
+      ort.env.logLevel = "error";
+      return ort;
+    });
+    return await webgpuModule;
+  }
+  if (wasmThreads === undefined) {
+    wasmThreads = threads;
+    ortDefault.env.wasm.numThreads = threads;
+    ortDefault.env.logLevel = "error";
+  }
+  return ortDefault;
+}
+
+/** The WASM thread count in force in this process, once a WASM session exists. */
+export function activeWasmThreads(): number | undefined {
+  return wasmThreads;
+}
+
+/**
+ * Whether a WebGPU adapter exists, and its description.
+ *
+ * @example
+ * ```ts
+ * import { probeWebGpu } from "./ort_adapter.ts";
+ * const probe = await probeWebGpu();
+ * if (typeof probe.available !== "boolean") throw new Error("bad probe");
+ * ```
+ */
+export async function probeWebGpu(): Promise<{ available: boolean; description: string }> {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return { available: false, description: "navigator.gpu is not defined" };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { available: false, description: "no WebGPU adapter found" };
+    const info = adapter.info;
+    const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s);
+    return { available: true, description: parts.join(" ") || "unnamed adapter" };
+  } catch (e) {
+    return { available: false, description: `requestAdapter failed: ${(e as Error).message}` };
+  }
+}
+
+function describeFeeds(feeds: Readonly<Record<string, Float32Tensor>>): string {
+  return Object.entries(feeds)
+    .map(([k, t]) => `${k}: float32[${t.dims.join(",")}] (${t.data.length} values)`)
+    .join("; ");
+}
+
+/**
+ * Create a session for one ONNX graph.
+ *
+ * @example
+ * ```ts
+ * import { createGraphRunner } from "./ort_adapter.ts";
+ * const dir = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+ * const bytes = await Deno.readFile(`${dir}/encoder.onnx`);
+ * const runner = await createGraphRunner(bytes, { backend: "wasm", threads: 1 });
+ * if (!runner.inputNames.includes("image")) throw new Error("no image input");
+ * await runner.release();
+ * ```
+ */
+export async function createGraphRunner(
+  bytes: Uint8Array,
+  options: GraphRunnerOptions,
+): Promise<GraphRunner> {
+  const label = options.label ?? "graph";
+  const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
+  const ort = await runtimeFor(options.backend, threads);
+  let session: ortDefault.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [options.backend],
+      graphOptimizationLevel: "all",
+    });
+  } catch (e) {
+    throw new TypeError(
+      `Cannot create a ${options.backend} session for ${label}: ${(e as Error).message}`,
+    );
+  }
+  let queue: Promise<unknown> = Promise.resolve();
+  const inputNames = [...session.inputNames];
+  const outputNames = [...session.outputNames];
+  const run = async (feeds: Readonly<Record<string, Float32Tensor>>) => {
+    const missing = inputNames.filter((n) => !(n in feeds));
+    const extra = Object.keys(feeds).filter((n) => !inputNames.includes(n));
+    if (missing.length || extra.length) {
+      throw new TypeError(
+        `Cannot run ${label}: inputs do not match the graph (missing: ${
+          missing.join(", ") || "none"
+        }; unexpected: ${extra.join(", ") || "none"})`,
+      );
+    }
+    const ortFeeds: Record<string, ortDefault.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor("float32", t.data, [...t.dims]);
+    }
+    let result: ortDefault.InferenceSession.ReturnType;
+    try {
+      result = await session.run(ortFeeds);
+    } catch (e) {
+      throw new TypeError(
+        `Cannot run ${label} on ${options.backend}: ${(e as Error).message}; inputs were ${
+          describeFeeds(feeds)
+        }`,
+      );
+    }
+    const out: Record<string, Float32Tensor> = {};
+    for (const name of outputNames) {
+      const t = result[name];
+      if (!t || t.type !== "float32") {
+        throw new TypeError(`Cannot run ${label}: output "${name}" is missing or not float32`);
+      }
+      // getData copies GPU tensors to the CPU; for CPU tensors it is the data itself.
+      const data = (await t.getData()) as Float32Array;
+      out[name] = { data, dims: [...t.dims] };
+      t.dispose();
+    }
+    return out;
+  };
+  return {
+    backend: options.backend,
+    inputNames,
+    outputNames,
+    run(feeds) {
+      const next = queue.then(() => run(feeds));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    async release() {
+      await queue;
+      await session.release();
+    },
+  };
+}

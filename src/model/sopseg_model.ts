@@ -1,0 +1,316 @@
+/**
+ * A loaded SOPSeg model: encoder and decoder sessions on one backend, created
+ * once and reused for every batch.
+ *
+ * @module
+ */
+import { type BackendChoice, type BackendName } from "./backends.ts";
+import { createGraphRunner, type Float32Tensor, type GraphRunner, probeWebGpu } from "./ort_adapter.ts";
+import { loadManifest, type ModelManifest } from "./manifest.ts";
+import { compareOutputs, type ParityResult, PARITY_TOLERANCE, seededRandom } from "./parity.ts";
+
+/** Options of {@linkcode SopsegModel.load}. */
+export interface ModelLoadOptions {
+  /** `auto`, `wasm` or `webgpu`. Default: `"auto"`. */
+  backend?: BackendChoice;
+  /** WASM threads. Default: all cores (`navigator.hardwareConcurrency`). */
+  threads?: number;
+  /** Relative tolerance of the WebGPU-vs-WASM self-check. Default: {@linkcode PARITY_TOLERANCE}. */
+  parityTolerance?: number;
+  /** Receives one-line notes (which backend and why). Default: ignored. */
+  onLog?: (message: string) => void;
+}
+
+/** A batch of prepared instances, tensors laid out as the graphs take them. */
+export interface PromptBatch {
+  /** Number of instances, `B`. */
+  readonly size: number;
+  /** `float32[B,3,S,S]`, normalised crops. */
+  readonly images: Float32Array;
+  /** `float32[B,5,2]`, model-frame prompt coordinates. */
+  readonly coords: Float32Array;
+  /** `float32[B,5]`, prompt labels. */
+  readonly labels: Float32Array;
+}
+
+/** What the model returns for a batch. */
+export interface BatchPrediction {
+  /** `float32[B,1,S,S]` mask logits in the model frame. */
+  readonly maskLogits: Float32Array;
+  /** `float32[B]` predicted mask IoU. */
+  readonly iou: Float32Array;
+  /** Seconds spent in the encoder and the decoder for this batch. */
+  readonly timing: { encoder: number; decoder: number };
+}
+
+interface Pair {
+  encoder: GraphRunner;
+  decoder: GraphRunner;
+}
+
+async function openPair(
+  manifest: ModelManifest,
+  bytes: { encoder: Uint8Array; decoder: Uint8Array },
+  backend: BackendName,
+  threads: number,
+): Promise<Pair> {
+  const encoder = await createGraphRunner(bytes.encoder, {
+    backend,
+    threads,
+    label: `${manifest.dir}/${manifest.encoder.file}`,
+  });
+  const decoder = await createGraphRunner(bytes.decoder, {
+    backend,
+    threads,
+    label: `${manifest.dir}/${manifest.decoder.file}`,
+  });
+  for (const [runner, spec, name] of [[encoder, manifest.encoder, "encoder"], [
+    decoder,
+    manifest.decoder,
+    "decoder",
+  ]] as const) {
+    for (const input of Object.keys(spec.inputs)) {
+      if (!runner.inputNames.includes(input)) {
+        throw new TypeError(
+          `Cannot load model ${manifest.dir}: the ${name} graph has no input "${input}" named in manifest.json (it has ${
+            runner.inputNames.join(", ")
+          })`,
+        );
+      }
+    }
+    for (const output of Object.keys(spec.outputs)) {
+      if (!runner.outputNames.includes(output)) {
+        throw new TypeError(
+          `Cannot load model ${manifest.dir}: the ${name} graph has no output "${output}" named in manifest.json (it has ${
+            runner.outputNames.join(", ")
+          })`,
+        );
+      }
+    }
+  }
+  return { encoder, decoder };
+}
+
+async function readGraph(manifest: ModelManifest, file: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(`${manifest.dir}/${file}`);
+  } catch (e) {
+    throw new TypeError(
+      `Cannot load model ${manifest.dir}: cannot read ${file}: ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * A fixed, deterministic batch for the backend self-check: a textured image
+ * with a bright rotated bar and an oriented prompt on it.
+ */
+export function checkBatch(manifest: ModelManifest, size = 2): PromptBatch {
+  const n = manifest.inputSize;
+  const rand = seededRandom(1234);
+  const images = new Float32Array(size * 3 * n * n);
+  for (let b = 0; b < size; b++) {
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < n; y++) {
+        for (let x = 0; x < n; x++) {
+          const u = (x - n / 2) * Math.cos(0.5 + b) + (y - n / 2) * Math.sin(0.5 + b);
+          const v = -(x - n / 2) * Math.sin(0.5 + b) + (y - n / 2) * Math.cos(0.5 + b);
+          const inBar = Math.abs(u) < n / 4 && Math.abs(v) < n / 10;
+          images[((b * 3 + c) * n + y) * n + x] = (inBar ? 1.5 : -0.5) + 0.3 * (rand() - 0.5);
+        }
+      }
+    }
+  }
+  const coords = new Float32Array(size * 10);
+  const labels = new Float32Array(size * 5);
+  for (let b = 0; b < size; b++) {
+    const a = 0.5 + b, c = n / 2, r = n / 8;
+    const pts = [
+      [c - r * Math.cos(a), c - r * Math.sin(a)],
+      [c, c],
+      [c + r * Math.cos(a), c + r * Math.sin(a)],
+      [n / 4, n / 4],
+      [(3 * n) / 4, (3 * n) / 4],
+    ];
+    pts.forEach(([x, y], i) => {
+      coords[b * 10 + 2 * i] = x!;
+      coords[b * 10 + 2 * i + 1] = y!;
+    });
+    labels.set([1, 1, 1, 2, 3], b * 5);
+  }
+  return { size, images, coords, labels };
+}
+
+/** A SOPSeg model loaded on one backend. */
+export class SopsegModel {
+  /** The manifest the model was loaded from. */
+  readonly manifest: ModelManifest;
+  /** The backend the model runs on. */
+  readonly backend: BackendName;
+  /** Why this backend was chosen (one sentence). */
+  readonly backendReason: string;
+  /** The self-check result, when one ran. */
+  readonly parity: ParityResult | null;
+  #pair: Pair;
+
+  private constructor(
+    manifest: ModelManifest,
+    pair: Pair,
+    backend: BackendName,
+    reason: string,
+    parity: ParityResult | null,
+  ) {
+    this.manifest = manifest;
+    this.#pair = pair;
+    this.backend = backend;
+    this.backendReason = reason;
+    this.parity = parity;
+  }
+
+  /**
+   * Load the model directory `dir` on a backend. With `auto`, WebGPU is used
+   * only when an adapter exists and its outputs on a fixed batch match WASM's
+   * within the tolerance; otherwise WASM, and `backendReason` says why.
+   *
+   * @example
+   * ```ts
+   * import { SopsegModel } from "./sopseg_model.ts";
+   * const dir = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+   * const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+   * if (model.backend !== "wasm") throw new Error(model.backend);
+   * await model.close();
+   * ```
+   */
+  static async load(dir: string, options: ModelLoadOptions = {}): Promise<SopsegModel> {
+    const choice = options.backend ?? "auto";
+    const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
+    const log = options.onLog ?? (() => {});
+    const manifest = await loadManifest(dir);
+    const bytes = {
+      encoder: await readGraph(manifest, manifest.encoder.file),
+      decoder: await readGraph(manifest, manifest.decoder.file),
+    };
+    if (choice === "wasm") {
+      const pair = await openPair(manifest, bytes, "wasm", threads);
+      return new SopsegModel(manifest, pair, "wasm", "asked for wasm", null);
+    }
+    const probe = await probeWebGpu();
+    if (choice === "webgpu") {
+      if (!probe.available) {
+        throw new TypeError(`Cannot use backend webgpu: ${probe.description}`);
+      }
+      const pair = await openPair(manifest, bytes, "webgpu", threads);
+      return new SopsegModel(manifest, pair, "webgpu", `asked for webgpu (${probe.description})`, null);
+    }
+    const wasm = await openPair(manifest, bytes, "wasm", threads);
+    if (!probe.available) {
+      const reason = `auto: WebGPU unavailable (${probe.description}), using wasm`;
+      log(reason);
+      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+    }
+    let gpu: Pair;
+    try {
+      gpu = await openPair(manifest, bytes, "webgpu", threads);
+    } catch (e) {
+      const reason = `auto: WebGPU session failed (${(e as Error).message}), using wasm`;
+      log(reason);
+      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+    }
+    const tolerance = options.parityTolerance ?? PARITY_TOLERANCE;
+    let parity: ParityResult;
+    try {
+      parity = await pairParity(wasm, gpu, checkBatch(manifest), tolerance);
+    } catch (e) {
+      await releasePair(gpu);
+      const reason = `auto: WebGPU self-check failed to run (${(e as Error).message}), using wasm`;
+      log(reason);
+      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+    }
+    const worst = parity.worst;
+    const detail = worst
+      ? `worst output ${worst.name}: max |diff| ${worst.maxAbsDiff.toExponential(2)}, relative ${
+        worst.relDiff.toExponential(2)
+      }, tolerance ${tolerance}`
+      : "no outputs";
+    if (!parity.ok) {
+      await releasePair(gpu);
+      const reason =
+        `auto: WebGPU (${probe.description}) disagrees with WASM on the self-check (${detail}), using wasm`;
+      log(reason);
+      return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+    }
+    await releasePair(wasm);
+    const reason = `auto: WebGPU (${probe.description}) passed the self-check against WASM (${detail})`;
+    log(reason);
+    return new SopsegModel(manifest, gpu, "webgpu", reason, parity);
+  }
+
+  /**
+   * Run encoder and decoder on a batch.
+   *
+   * @example
+   * ```ts
+   * import { checkBatch, SopsegModel } from "./sopseg_model.ts";
+   * const dir = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+   * const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+   * const out = await model.predict(checkBatch(model.manifest, 1));
+   * if (out.maskLogits.length !== 256 * 256) throw new Error("shape");
+   * await model.close();
+   * ```
+   */
+  async predict(batch: PromptBatch): Promise<BatchPrediction> {
+    const r = await runPair(this.#pair, batch, this.manifest.inputSize);
+    return {
+      maskLogits: r.decoder.mask_logits!.data,
+      iou: r.decoder.iou_predictions!.data,
+      timing: r.timing,
+    };
+  }
+
+  /** Release the sessions. */
+  async close(): Promise<void> {
+    await releasePair(this.#pair);
+  }
+}
+
+async function runPair(pair: Pair, batch: PromptBatch, n: number) {
+  const B = batch.size;
+  const image: Float32Tensor = { data: batch.images.subarray(0, B * 3 * n * n), dims: [B, 3, n, n] };
+  const t0 = performance.now();
+  const enc = await pair.encoder.run({ image });
+  const t1 = performance.now();
+  const dec = await pair.decoder.run({
+    image,
+    image_embeddings: enc.image_embeddings!,
+    shallow_features: enc.shallow_features!,
+    point_coords: { data: batch.coords.subarray(0, B * 10), dims: [B, 5, 2] },
+    point_labels: { data: batch.labels.subarray(0, B * 5), dims: [B, 5] },
+  });
+  const t2 = performance.now();
+  return { encoder: enc, decoder: dec, timing: { encoder: (t1 - t0) / 1e3, decoder: (t2 - t1) / 1e3 } };
+}
+
+async function pairParity(
+  reference: Pair,
+  candidate: Pair,
+  batch: PromptBatch,
+  tolerance: number,
+): Promise<ParityResult> {
+  const n = Math.round(Math.sqrt(batch.images.length / (3 * batch.size)));
+  const a = await runPair(reference, batch, n);
+  const b = await runPair(candidate, batch, n);
+  const enc = compareOutputs(a.encoder, b.encoder, tolerance);
+  const dec = compareOutputs(a.decoder, b.decoder, tolerance);
+  const outputs = [
+    ...enc.outputs.map((o) => ({ ...o, name: `encoder.${o.name}` })),
+    ...dec.outputs.map((o) => ({ ...o, name: `decoder.${o.name}` })),
+  ];
+  let worst = outputs[0] ?? null;
+  for (const o of outputs) if (worst && o.relDiff > worst.relDiff) worst = o;
+  return { ok: enc.ok && dec.ok, tolerance, outputs, worst };
+}
+
+async function releasePair(pair: Pair): Promise<void> {
+  await pair.encoder.release();
+  await pair.decoder.release();
+}

@@ -1,0 +1,96 @@
+/**
+ * Reading one detection file in whichever format it is.
+ *
+ * @module
+ */
+import type { ParsedDetections } from "../formats/detection.ts";
+import { parseDota } from "../formats/dota.ts";
+import { parseYoloObb } from "../formats/yolo_obb.ts";
+import { parseGeoJsonDetections } from "../formats/geojson_detections.ts";
+import type { Georef } from "../raster/source.ts";
+
+/** Detection file formats. */
+export type DetectionFormat = "dota" | "yolo-obb" | "geojson";
+
+/** Every accepted `--format` value. */
+export const DETECTION_FORMATS: readonly (DetectionFormat | "auto")[] = [
+  "auto",
+  "dota",
+  "yolo-obb",
+  "geojson",
+];
+
+/**
+ * Guess the format of a detection file from its name and first data line:
+ * `.geojson`/`.json` or a leading `{` is GeoJSON; a `.txt` whose first data
+ * line is `<int> x1 .. y4 [conf]` with values in [-1, 2] is YOLO-OBB; else DOTA.
+ *
+ * @example
+ * ```ts
+ * import { sniffDetectionFormat } from "./detections_input.ts";
+ * if (sniffDetectionFormat("a.txt", "0 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2\n") !== "yolo-obb") throw new Error();
+ * if (sniffDetectionFormat("a.txt", "gsd:0.3\n10 10 20 10 20 20 10 20 ship 0\n") !== "dota") throw new Error();
+ * ```
+ */
+export function sniffDetectionFormat(name: string, text: string): DetectionFormat {
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".geojson") || lower.endsWith(".json") || text.trimStart().startsWith("{")) {
+    return "geojson";
+  }
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || /^(imagesource|gsd)\s*:/i.test(line)) continue;
+    const f = line.split(/\s+/);
+    const nums = f.slice(1, 9).map(Number);
+    const yolo = /^\d+$/.test(f[0] ?? "") && (f.length === 9 || f.length === 10) &&
+      nums.every((v) => Number.isFinite(v) && v >= -1 && v <= 2);
+    return yolo ? "yolo-obb" : "dota";
+  }
+  return "dota";
+}
+
+/** Options of {@linkcode parseDetections}. */
+export interface ParseDetectionsOptions {
+  /** Name used in messages (the file path, or `<stdin>`). */
+  source: string;
+  /** Format; `auto` sniffs. Default: `"auto"`. */
+  format?: DetectionFormat | "auto";
+  /** Image size (YOLO-OBB coordinates are normalised by it). */
+  imageWidth: number;
+  imageHeight: number;
+  /** The raster's georeference (GeoJSON in map coordinates). */
+  georef: Georef | null;
+  /** YOLO-OBB class names by id. */
+  classNames?: readonly string[];
+}
+
+/**
+ * Parse detection text in the given or sniffed format.
+ *
+ * @example
+ * ```ts
+ * import { parseDetections } from "./detections_input.ts";
+ * const r = parseDetections("10 10 30 10 30 20 10 20 ship 0\nbad line\n", {
+ *   source: "a.txt", imageWidth: 100, imageHeight: 100, georef: null,
+ * });
+ * if (r.detections.length !== 1 || r.issues[0]?.line !== 2) throw new Error(JSON.stringify(r.issues));
+ * ```
+ */
+export function parseDetections(text: string, options: ParseDetectionsOptions): ParsedDetections {
+  const format = !options.format || options.format === "auto"
+    ? sniffDetectionFormat(options.source, text)
+    : options.format;
+  switch (format) {
+    case "dota":
+      return parseDota(text, { source: options.source });
+    case "yolo-obb":
+      return parseYoloObb(text, {
+        source: options.source,
+        imageWidth: options.imageWidth,
+        imageHeight: options.imageHeight,
+        classNames: options.classNames,
+      });
+    case "geojson":
+      return parseGeoJsonDetections(text, { source: options.source, georef: options.georef });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * ESRI world files (`.pgw`, `.jgw`, `.wld`, ...) beside PNG/JPEG images.
+ *
+ * @module
+ */
+
+import type { Georef } from "./source.ts";
+
+/**
+ * Parses a world file (six numbers A, D, B, E, C, F; C, F the centre of the
+ * top-left pixel) into the GDAL geotransform of the corner-origin pixel frame.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseWorldFile } from "./world_file.ts";
+ * console.log(parseWorldFile("2\n0\n0\n-2\n101\n199\n", "a.pgw"));
+ * // [ 100, 2, 0, 200, 0, -2 ]
+ * ```
+ *
+ * @param text The file's text.
+ * @param path The path named in errors.
+ * @returns The geotransform.
+ */
+export function parseWorldFile(
+  text: string,
+  path: string,
+): [number, number, number, number, number, number] {
+  const v = text.trim().split(/\s+/).map(Number);
+  if (v.length < 6 || v.slice(0, 6).some((x) => !Number.isFinite(x))) {
+    throw new SyntaxError(`Cannot parse world file ${path}: expected 6 numbers`);
+  }
+  const [a, d, b, e, c, f] = v as [number, number, number, number, number, number];
+  return [c - 0.5 * a - 0.5 * b, a, b, f - 0.5 * d - 0.5 * e, d, e];
+}
+
+/**
+ * Looks for a world file beside `imagePath` (`<name>.<e1><e3>w`, e.g. `.pgw`,
+ * `.jgw`; `<name>.<ext>w`; `<name>.wld`) and returns its georeference
+ * (EPSG unknown), or `null` when there is none.
+ *
+ * @example Usage
+ * ```ts
+ * import { readWorldFile } from "./world_file.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.pgw`, "1\n0\n0\n-1\n10.5\n20.5\n");
+ * console.log((await readWorldFile(`${dir}/a.png`))?.geoTransform); // [ 10, 1, 0, 21, 0, -1 ]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param imagePath Path of the image.
+ * @returns The georeference, or `null`.
+ */
+export async function readWorldFile(imagePath: string): Promise<Georef | null> {
+  const m = /^(.*)\.([^./\\]+)$/.exec(imagePath);
+  if (m === null) return null;
+  const [, stem, ext] = m as unknown as [string, string, string];
+  const short = ext.length >= 3 ? `${ext[0]}${ext[ext.length - 1]}w` : `${ext}w`;
+  const candidates = [short, `${ext}w`, "wld"].flatMap((e) => [e, e.toUpperCase()]);
+  for (const e of new Set(candidates)) {
+    const path = `${stem}.${e}`;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    return { geoTransform: parseWorldFile(text, path), epsg: null, wkt: null };
+  }
+  return null;
+}

@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { parseEvalArgs, parsePromptNoise } from "../../src/cli/eval_args.ts";
+
+Deno.test("parseEvalArgs() reads a model run with ablations and outputs", () => {
+  const a = parseEvalArgs([
+    "--gt",
+    "val/annotations.json.gz",
+    "--images",
+    "val/images",
+    "--classes",
+    "airplane, vehicle",
+    "--no-ram",
+    "--box-only",
+    "--prompt-noise",
+    "shift=0.2,seed=3",
+    "--max-images",
+    "10",
+    "--out-json",
+    "r.json",
+    "--out-md",
+    "r.md",
+    "--out-coco",
+    "r.coco.json",
+  ]);
+  assert.equal(a.gt, "val/annotations.json.gz");
+  assert.equal(a.images, "val/images");
+  assert.deepEqual(a.classes, ["airplane", "vehicle"]);
+  assert.equal(a.noRam, true);
+  assert.equal(a.boxOnly, true);
+  assert.deepEqual(a.promptNoise, { shift: 0.2, scale: 0.1, angle: 5, seed: 3 });
+  assert.equal(a.maxImages, 10);
+  assert.equal(a.baseline, null);
+  assert.equal(a.dilationRatio, 0.005);
+  assert.deepEqual([a.outJson, a.outMd, a.outCoco], ["r.json", "r.md", "r.coco.json"]);
+});
+
+Deno.test("parseEvalArgs() needs --gt, and --images unless a baseline is scored", () => {
+  assert.throws(() => parseEvalArgs(["--images", "x"]), TypeError);
+  assert.throws(() => parseEvalArgs(["--gt", "a.json"]), /--images is required/);
+  assert.equal(parseEvalArgs(["--gt", "a.json", "--baseline", "hbox-fill"]).images, null);
+});
+
+Deno.test("parseEvalArgs() rejects unknown flags, baselines and model switches with a baseline", () => {
+  assert.throws(() => parseEvalArgs(["--gt", "a", "--bogus"]), TypeError);
+  assert.throws(
+    () => parseEvalArgs(["--gt", "a", "--baseline", "mask"]),
+    /baselines: hbox-fill, obb-fill/,
+  );
+  assert.throws(
+    () => parseEvalArgs(["--gt", "a", "--baseline", "obb-fill", "--no-ram"]),
+    TypeError,
+  );
+  assert.throws(
+    () => parseEvalArgs(["--gt", "a", "--images", "i", "--max-images", "0"]),
+    RangeError,
+  );
+});
+
+Deno.test("parsePromptNoise() takes defaults and rejects unknown keys", () => {
+  assert.deepEqual(parsePromptNoise("default"), { shift: 0.1, scale: 0.1, angle: 5, seed: 0 });
+  assert.throws(() => parsePromptNoise("wobble=1"), SyntaxError);
+  assert.throws(() => parsePromptNoise("shift=x"), SyntaxError);
+  assert.throws(() => parsePromptNoise("scale=1"), RangeError);
+});

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { parseCocoGt } from "../../src/eval/coco_gt.ts";
+import { type EvalPrompt, evaluate } from "../../src/eval/run_eval.ts";
+import { decodeRle } from "../../src/masks/rle.ts";
+import type { MaskWindow } from "../../src/masks/mask_window.ts";
+
+const GT = parseCocoGt({
+  images: [
+    { id: 1, file_name: "a.jpg", width: 64, height: 64 },
+    { id: 2, file_name: "b.jpg", width: 64, height: 64 },
+  ],
+  categories: [
+    { id: 1, name: "ship" },
+    { id: 8, name: "large_vehicle" },
+    { id: 9, name: "small_vehicle" },
+  ],
+  annotations: [
+    { id: 11, image_id: 1, category_id: 1, segmentation: [[2, 2, 9, 2, 9, 6, 2, 6]], iscrowd: 0 },
+    { id: 12, image_id: 1, category_id: 9, segmentation: [[20, 20, 30, 25, 25, 35]], iscrowd: 0 },
+    { id: 21, image_id: 2, category_id: 8, segmentation: [[40, 40, 50, 40, 45, 50]], iscrowd: 0 },
+  ],
+});
+
+/** A segmenter that paints the horizontal box of each prompt. */
+async function hboxSegmenter(_image: unknown, prompts: EvalPrompt[]): Promise<MaskWindow[]> {
+  await Promise.resolve();
+  return prompts.map((p) => {
+    const x0 = Math.ceil(p.hbox.x0 - 0.5), y0 = Math.ceil(p.hbox.y0 - 0.5);
+    const w = Math.ceil(p.hbox.x1 - 0.5) - x0, h = Math.ceil(p.hbox.y1 - 0.5) - y0;
+    return { x0, y0, width: w, height: h, data: new Uint8Array(w * h).fill(1) };
+  });
+}
+
+Deno.test("evaluate() with a segmenter equals the matching baseline", async () => {
+  const a = await evaluate(GT, { segment: hboxSegmenter });
+  const b = await evaluate(GT, { baseline: "hbox-fill" });
+  assert.deepEqual(a.report.summary, b.report.summary);
+  assert.equal(a.report.mode, "model");
+  assert.equal(b.report.mode, "hbox-fill");
+  assert.deepEqual(a.results.map((r) => r.annotation_id), [11, 12, 21]);
+  assert.deepEqual(a.report.summary.classes.map((c) => c.className), [
+    "large_vehicle",
+    "ship",
+    "small_vehicle",
+  ]);
+  // the rectangle is its own horizontal box
+  assert.equal(a.report.summary.classes[1]!.iou, 1);
+  assert.equal(a.report.dilations[0], 1); // round(0.005 * 90.5) = 0 -> 1
+});
+
+Deno.test("evaluate() writes COCO results with the GT ids and an exact RLE", async () => {
+  const { results } = await evaluate(GT, { baseline: "obb-fill" });
+  const r = results[0]!;
+  assert.equal(r.image_id, 1);
+  assert.equal(r.category_id, 1);
+  assert.equal(r.score, 1);
+  assert.equal(r.iou, 1);
+  assert.deepEqual(r.segmentation.size, [64, 64]);
+  assert.equal(decodeRle(r.segmentation).reduce((s, v) => s + v, 0), 8 * 5);
+  const none = await evaluate(GT, { baseline: "obb-fill", cocoResults: false });
+  assert.equal(none.results.length, 0);
+});
+
+Deno.test("evaluate() selects and merges classes by name", async () => {
+  const { report } = await evaluate(GT, { baseline: "obb-fill", classes: ["vehicle"] });
+  assert.deepEqual(report.summary.classes.map((c) => [c.className, c.instances]), [["vehicle", 2]]);
+  assert.equal(report.summary.all.instances, 2);
+  await assert.rejects(
+    () => evaluate(GT, { baseline: "obb-fill", classes: ["plane"] }),
+    RangeError,
+  );
+});
+
+Deno.test("evaluate() scores given prompts and skips instances without one", async () => {
+  const seen: EvalPrompt[] = [];
+  const { report } = await evaluate(GT, {
+    prompts: new Map([[11, { cx: 6, cy: 4.5, width: 8, height: 5, angle: 0 }]]),
+    segment: (image, prompts) => {
+      seen.push(...prompts);
+      return hboxSegmenter(image, prompts);
+    },
+  });
+  assert.equal(report.skippedInstances, 2);
+  assert.equal(report.summary.all.instances, 1);
+  assert.deepEqual(seen[0]!.hbox, { x0: 2, y0: 2, x1: 10, y1: 7 });
+  assert.equal(report.summary.mIoU, 1);
+});
+
+Deno.test("evaluate() applies seeded prompt noise, the same on every run", async () => {
+  const boxes = async () => {
+    const out: EvalPrompt[] = [];
+    await evaluate(GT, {
+      promptNoise: { shift: 0.2, seed: 5 },
+      segment: (image, prompts) => {
+        out.push(...prompts);
+        return hboxSegmenter(image, prompts);
+      },
+    });
+    return out;
+  };
+  const a = await boxes(), b = await boxes();
+  assert.deepEqual(a, b);
+  const clean = await evaluate(GT, { baseline: "obb-fill" });
+  assert.notEqual(a[0]!.box.cx, 6);
+  assert.ok(clean.report.summary.classes.length === 3);
+});
+
+Deno.test("evaluate() checks its options and the segmenter's output", async () => {
+  await assert.rejects(() => evaluate(GT, {}), TypeError);
+  await assert.rejects(
+    () => evaluate(GT, { baseline: "obb-fill", segment: hboxSegmenter }),
+    TypeError,
+  );
+  await assert.rejects(
+    () => evaluate(GT, { segment: () => Promise.resolve([]) }),
+    /returned 0 masks for 2 prompts/,
+  );
+});
+
+Deno.test("evaluate() reports progress, honours maxImages and aborts", async () => {
+  const progress: number[] = [];
+  const { report } = await evaluate(GT, {
+    baseline: "obb-fill",
+    maxImages: 1,
+    onProgress: (p) => progress.push(p.images),
+  });
+  assert.deepEqual(progress, [1]);
+  assert.equal(report.images, 1);
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(() => evaluate(GT, { baseline: "obb-fill", signal: controller.signal }));
+});

@@ -1,0 +1,293 @@
+"""iSAID COCO data: one sample per instance, RAM crops, OPM prompts, soft targets.
+
+Crops are sampled with `grid_sample(normalised image, grid, bilinear, zeros,
+align_corners=False)` exactly as docs/CONTRACT.md says; targets are the inclusive polygon
+fill sampled with the same grid (soft masks).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .geometry import (
+    INPUT_SIZE,
+    Crop,
+    OrientedBox,
+    crop_grid,
+    hbox_of_points,
+    obox_from_polygons,
+    opm_tokens,
+    pixel_to_model,
+    ram_crop,
+)
+
+MEAN = (123.675, 116.28, 103.53)
+STD = (58.395, 57.12, 57.375)
+
+
+@dataclass
+class Instance:
+    """One annotated object: tile index, class, polygons (int vertices), GT oriented box."""
+
+    image_index: int
+    category_id: int
+    polygons: list[np.ndarray]
+    obox: OrientedBox
+    ann_id: int
+
+
+def read_coco(path: str) -> dict:
+    """Read a COCO json, plain or gzipped."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        return json.load(f)
+
+
+def polygons_of(ann: dict) -> list[np.ndarray]:
+    """Integer polygons [K, 2] of a COCO annotation (OpenCV-contour vertex indices)."""
+    polys = []
+    for seg in ann["segmentation"]:
+        p = np.round(np.asarray(seg, dtype=np.float64).reshape(-1, 2)).astype(np.int32)
+        if len(p) > 0:
+            polys.append(p)
+    return polys
+
+
+def gt_mask(polygons: list[np.ndarray], width: int, height: int) -> np.ndarray:
+    """Inclusive fill of the polygons (cv2.fillPoly on the integer vertices), uint8 0/1."""
+    m = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(m, [p.reshape(-1, 1, 2) for p in polygons], 1)
+    return m
+
+
+class CocoInstances:
+    """All instances of a split, tiles preloaded (optionally) as uint8 RGB."""
+
+    def __init__(self, root: str, preload: bool = True, image_ids: set[int] | None = None) -> None:
+        ann_path = os.path.join(root, "annotations.json.gz")
+        if not os.path.exists(ann_path):
+            ann_path = os.path.join(root, "annotations.json")
+        coco = read_coco(ann_path)
+        self.root = root
+        self.categories = {c["id"]: c["name"] for c in coco["categories"]}
+        images = [im for im in coco["images"] if image_ids is None or im["id"] in image_ids]
+        self.images = images
+        index_of = {im["id"]: i for i, im in enumerate(images)}
+        self.instances: list[Instance] = []
+        for ann in coco["annotations"]:
+            i = index_of.get(ann["image_id"])
+            if i is None:
+                continue
+            polys = polygons_of(ann)
+            if not polys:
+                continue
+            self.instances.append(
+                Instance(i, ann["category_id"], polys, obox_from_polygons(polys), ann["id"])
+            )
+        self.by_class: dict[int, list[int]] = {}
+        for k, inst in enumerate(self.instances):
+            self.by_class.setdefault(inst.category_id, []).append(k)
+        self.tiles: list[np.ndarray | None] = [None] * len(images)
+        if preload:
+            for i in range(len(images)):
+                self.tile(i)
+
+    def image_path(self, i: int) -> str:
+        return os.path.join(self.root, "images", self.images[i]["file_name"])
+
+    def tile(self, i: int) -> np.ndarray:
+        """uint8 [H, W, 3] RGB tile (cached)."""
+        t = self.tiles[i]
+        if t is None:
+            bgr = cv2.imread(self.image_path(i), cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise FileNotFoundError(f"Cannot read image: {self.image_path(i)}")
+            t = np.ascontiguousarray(bgr[:, :, ::-1])
+            self.tiles[i] = t
+        return t
+
+
+def normalised_tensor(rgb: np.ndarray, contrast: float = 1.0, brightness: float = 0.0) -> torch.Tensor:
+    """[1, 3, H, W] float32 (value - mean) / std, after optional contrast/brightness jitter."""
+    t = torch.from_numpy(rgb).permute(2, 0, 1).float()
+    if contrast != 1.0 or brightness != 0.0:
+        t = ((t - 128.0) * contrast + 128.0 + brightness).clamp(0.0, 255.0)
+    mean = torch.tensor(MEAN).view(3, 1, 1)
+    std = torch.tensor(STD).view(3, 1, 1)
+    return ((t - mean) / std).unsqueeze(0)
+
+
+def sample_crop(norm_image: torch.Tensor, crop: Crop) -> torch.Tensor:
+    """Crop tensor [1, C, 256, 256] of a normalised image [1, C, H, W] (CONTRACT sampling)."""
+    h, w = norm_image.shape[-2:]
+    grid = torch.from_numpy(crop_grid(crop, w, h)).unsqueeze(0)
+    return F.grid_sample(norm_image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def edge_target(mask: torch.Tensor) -> torch.Tensor:
+    """Boundary of (mask > 0.5) (mask minus 3x3 erosion), smoothed by a 3x3 Gaussian."""
+    m = (mask > 0.5).float()
+    eroded = -F.max_pool2d(-m, 3, stride=1, padding=1)
+    boundary = m - eroded
+    # separable [1, 2, 1] / 4 Gaussian, zero padding (a conv2d with one channel is slow on CPU)
+    x = F.pad(boundary, (1, 1, 1, 1))
+    x = (x[..., :, :-2] + 2.0 * x[..., :, 1:-1] + x[..., :, 2:]) / 4.0
+    x = (x[..., :-2, :] + 2.0 * x[..., 1:-1, :] + x[..., 2:, :]) / 4.0
+    return x.clamp(0.0, 1.0)
+
+
+def augment_points(pts: np.ndarray, flip_x: bool, flip_y: bool, rot: int) -> np.ndarray:
+    """Model-frame points under the same flips/rot90 as `augment_tensor`."""
+    p = np.array(pts, dtype=np.float64)
+    s = float(INPUT_SIZE)
+    if flip_x:
+        p[:, 0] = s - p[:, 0]
+    if flip_y:
+        p[:, 1] = s - p[:, 1]
+    for _ in range(rot):  # torch.rot90(k=1, dims=(-2, -1)): (x, y) -> (y, S - x)
+        p = np.stack([p[:, 1], s - p[:, 0]], axis=1)
+    return p
+
+
+def augment_tensor(t: torch.Tensor, flip_x: bool, flip_y: bool, rot: int) -> torch.Tensor:
+    if flip_x:
+        t = torch.flip(t, dims=[-1])
+    if flip_y:
+        t = torch.flip(t, dims=[-2])
+    if rot:
+        t = torch.rot90(t, k=rot, dims=(-2, -1))
+    return t
+
+
+def jitter_obox(box: OrientedBox, rng: np.random.Generator) -> OrientedBox:
+    """Detector-like noise: centre ~N(0, 0.05 size) along the axes, sides x U[0.9, 1.1],
+    angle + N(0, 3 deg); each clipped at 3 sigma."""
+    du = float(np.clip(rng.normal(0, 0.05), -0.15, 0.15)) * box.w
+    dv = float(np.clip(rng.normal(0, 0.05), -0.15, 0.15)) * box.h
+    t = math.radians(box.angle)
+    cx = box.cx + du * math.cos(t) - dv * math.sin(t)
+    cy = box.cy + du * math.sin(t) + dv * math.cos(t)
+    w = box.w * float(rng.uniform(0.9, 1.1))
+    h = box.h * float(rng.uniform(0.9, 1.1))
+    a = box.angle + float(np.clip(rng.normal(0, 3.0), -9.0, 9.0))
+    return OrientedBox(cx, cy, w, h, a)
+
+
+def prompt_for(
+    box: OrientedBox, ax: float = 0.5, ay: float = 0.5
+) -> tuple[Crop, np.ndarray, np.ndarray]:
+    """RAM crop and model-frame OPM tokens (coords [5, 2], labels [5]) for an oriented box."""
+    corners = box.corners()
+    crop = ram_crop(hbox_of_points(corners), ax, ay)
+    coords, labels = opm_tokens(pixel_to_model(corners, crop))
+    return crop, coords, labels
+
+
+@dataclass
+class SamplerConfig:
+    train: bool = True
+    noise_prob: float = 0.7
+    box_only_prob: float = 0.10
+    points_only_prob: float = 0.05
+    class_uniform_weight: float = 0.5  # mix of uniform and sqrt-frequency class sampling
+
+
+class InstanceSampler:
+    """Builds training batches (class-balanced) or evaluation batches (given instances)."""
+
+    def __init__(self, data: CocoInstances, cfg: SamplerConfig, seed: int = 0) -> None:
+        self.data = data
+        self.cfg = cfg
+        self.rng = np.random.default_rng(seed)
+        self.classes = sorted(data.by_class)
+        n = np.array([len(data.by_class[c]) for c in self.classes], dtype=np.float64)
+        sq = np.sqrt(n) / np.sqrt(n).sum()
+        u = np.full(len(n), 1.0 / len(n))
+        w = cfg.class_uniform_weight
+        self.class_p = w * u + (1.0 - w) * sq
+
+    def random_indices(self, batch: int) -> list[int]:
+        cls = self.rng.choice(len(self.classes), size=batch, p=self.class_p)
+        out = []
+        for c in cls:
+            members = self.data.by_class[self.classes[c]]
+            out.append(members[int(self.rng.integers(len(members)))])
+        return out
+
+    def make_sample(self, k: int) -> dict[str, torch.Tensor]:
+        inst = self.data.instances[k]
+        tile = self.data.tile(inst.image_index)
+        h, w = tile.shape[:2]
+        rng = self.rng
+        train = self.cfg.train
+        box = inst.obox
+        if train and rng.random() < self.cfg.noise_prob:
+            box = jitter_obox(box, rng)
+        ax, ay = (float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))) if train else (0.5, 0.5)
+        corners = box.corners()
+        crop = ram_crop(hbox_of_points(corners), ax, ay)
+        corners_m = pixel_to_model(corners, crop)
+        contrast, brightness = 1.0, 0.0
+        flip_x = flip_y = False
+        rot = 0
+        if train:
+            contrast = float(rng.uniform(0.8, 1.2))
+            brightness = float(rng.uniform(-20, 20))
+            flip_x = bool(rng.random() < 0.5)
+            flip_y = bool(rng.random() < 0.5)
+            rot = int(rng.integers(4))
+            corners_m = augment_points(corners_m, flip_x, flip_y, rot)
+        coords, labels = opm_tokens(corners_m)
+        if train:
+            r = rng.random()
+            if r < self.cfg.box_only_prob:
+                coords[0:3] = 0.0
+                labels[0:3] = -1.0
+            elif r < self.cfg.box_only_prob + self.cfg.points_only_prob:
+                coords[3:5] = 0.0
+                labels[3:5] = -1.0
+        # Sample from the window of the tile that the crop touches (same values as sampling
+        # the whole tile: outside the image stays zero padding, and the window has a margin).
+        i0 = max(0, int(math.floor(crop.x0)) - 2)
+        j0 = max(0, int(math.floor(crop.y0)) - 2)
+        i1 = min(w, int(math.ceil(crop.x0 + crop.size)) + 2)
+        j1 = min(h, int(math.ceil(crop.y0 + crop.size)) + 2)
+        if i1 <= i0 or j1 <= j0:  # crop entirely outside the tile (cannot happen for GT boxes)
+            i0, j0, i1, j1 = 0, 0, w, h
+        sub = Crop(crop.x0 - i0, crop.y0 - j0, crop.size)
+        img = sample_crop(normalised_tensor(tile[j0:j1, i0:i1], contrast, brightness), sub)[0]
+        mask_np = gt_mask(inst.polygons, w, h)[j0:j1, i0:i1]
+        mask = sample_crop(torch.from_numpy(np.ascontiguousarray(mask_np)).float()[None, None], sub)[0]
+        img = augment_tensor(img, flip_x, flip_y, rot)
+        mask = augment_tensor(mask, flip_x, flip_y, rot)
+        return {
+            "image": img,
+            "mask": mask,
+            "coords": torch.from_numpy(coords.astype(np.float32)),
+            "labels": torch.from_numpy(labels.astype(np.float32)),
+            "category": torch.tensor(inst.category_id),
+            "index": torch.tensor(k),
+        }
+
+    def batch(self, indices: list[int] | None = None, batch: int = 16) -> dict[str, torch.Tensor]:
+        """A batch dict: image, coords, labels, targets `t1` [B,2,256,256] (mask, edge),
+        `t2` (1/2) and `t4` (1/4) by area downsampling."""
+        if indices is None:
+            indices = self.random_indices(batch)
+        samples = [self.make_sample(k) for k in indices]
+        out = {key: torch.stack([s[key] for s in samples]) for key in samples[0]}
+        mask = out.pop("mask")
+        t1 = torch.cat([mask, edge_target(mask)], dim=1)
+        out["t1"] = t1
+        out["t2"] = F.avg_pool2d(t1, 2)
+        out["t4"] = F.avg_pool2d(t1, 4)
+        return out

@@ -1,0 +1,23 @@
+"""SOPSeg model modules (segment-anything layout: one nn.Module per file)."""
+
+from .build import build_sopseg_lite, sopseg_model_registry
+from .image_encoder import LiteImageEncoder
+from .mask_decoder import MaskDecoder
+from .onnx_wrappers import DecoderOnnx, EncoderOnnx
+from .prompt_encoder import PromptEncoder
+from .refinement import ProgressiveRefiner
+from .sopseg import Sopseg
+from .transformer import TwoWayTransformer
+
+__all__ = [
+    "build_sopseg_lite",
+    "sopseg_model_registry",
+    "LiteImageEncoder",
+    "MaskDecoder",
+    "DecoderOnnx",
+    "EncoderOnnx",
+    "PromptEncoder",
+    "ProgressiveRefiner",
+    "Sopseg",
+    "TwoWayTransformer",
+]

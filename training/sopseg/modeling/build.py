@@ -1,0 +1,44 @@
+"""Model builders (a registry, as in segment-anything)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .image_encoder import LiteImageEncoder
+from .mask_decoder import MaskDecoder
+from .prompt_encoder import PromptEncoder
+from .refinement import ProgressiveRefiner
+from .sopseg import Sopseg
+from .transformer import TwoWayTransformer
+
+INPUT_SIZE = 256
+EMBED_DIM = 128
+SHALLOW_DIM = 64
+
+
+def build_sopseg_lite() -> Sopseg:
+    """The shipped lite model: C = 128, Cs = 64, 16x16 embeddings for a 256 input."""
+    grid = INPUT_SIZE // 16
+    return Sopseg(
+        image_encoder=LiteImageEncoder(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
+        prompt_encoder=PromptEncoder(
+            embed_dim=EMBED_DIM,
+            image_embedding_size=(grid, grid),
+            input_image_size=(INPUT_SIZE, INPUT_SIZE),
+            mask_in_chans=16,
+        ),
+        mask_decoder=MaskDecoder(
+            transformer_dim=EMBED_DIM,
+            transformer=TwoWayTransformer(
+                depth=2, embedding_dim=EMBED_DIM, num_heads=4, mlp_dim=512
+            ),
+            num_multimask_outputs=0,
+            iou_head_depth=3,
+            iou_head_hidden_dim=128,
+        ),
+        refiner=ProgressiveRefiner(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
+        input_size=INPUT_SIZE,
+    )
+
+
+sopseg_model_registry: dict[str, Callable[[], Sopseg]] = {"sopseg-lite": build_sopseg_lite}

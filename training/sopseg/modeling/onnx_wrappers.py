@@ -1,0 +1,46 @@
+"""Export wrappers with exactly the tensor names of docs/CONTRACT.md."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .sopseg import Sopseg
+
+ENCODER_INPUTS = ["image"]
+ENCODER_OUTPUTS = ["image_embeddings", "shallow_features"]
+DECODER_INPUTS = ["image", "image_embeddings", "shallow_features", "point_coords", "point_labels"]
+DECODER_OUTPUTS = ["mask_logits", "edge_logits", "iou_predictions"]
+
+
+class EncoderOnnx(nn.Module):
+    """image [B,3,256,256] -> image_embeddings [B,C,16,16], shallow_features [B,Cs,16,16]."""
+
+    def __init__(self, model: Sopseg) -> None:
+        super().__init__()
+        self.image_encoder = model.image_encoder
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.image_encoder(image)
+
+
+class DecoderOnnx(nn.Module):
+    """(image, embeddings, shallow, coords, labels) -> mask_logits, edge_logits, iou."""
+
+    def __init__(self, model: Sopseg) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        image_embeddings: torch.Tensor,
+        shallow_features: torch.Tensor,
+        point_coords: torch.Tensor,
+        point_labels: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        out = self.model.decode(
+            image, image_embeddings, shallow_features, point_coords, point_labels
+        )
+        p1 = out["p1"]
+        return p1[:, 0:1], p1[:, 1:2], out["iou"]

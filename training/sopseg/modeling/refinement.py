@@ -1,0 +1,87 @@
+"""Stage 2 of SOPSeg: progressive refinement 1/8 -> 1/4 -> 1/2 -> 1 (METHOD.md section 4)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import ConvBNAct, upsample2x
+
+
+class RefinementBlock(nn.Module):
+    """Residual block (two 3x3 convs, 1x1 projection skip) ending in a 2x upsample."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv1 = ConvBNAct(cin, cout, 3)
+        self.conv2 = ConvBNAct(cout, cout, 3, act=False)
+        self.skip = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.conv2(self.conv1(x)) + self.skip(x))
+        return upsample2x(y)
+
+
+class ProgressiveRefiner(nn.Module):
+    """X4 = R1([F8s;F8d;I8;P8]), X2 = R2([X4;I4;P4]), X1 = R3([X2;I2;P2]) + heads + IoU head.
+
+    `P_s = [M; E]` enters the next block as sigmoid probabilities. Each head predicts a
+    residual on the previous logits (bilinearly upsampled), so every scale starts from
+    the stage-1 answer.
+    """
+
+    def __init__(
+        self,
+        embed_dim: int = 128,
+        shallow_dim: int = 64,
+        feat8: int = 24,
+        widths: tuple[int, int, int] = (32, 16, 8),
+    ) -> None:
+        super().__init__()
+        self.shallow_to8 = nn.Sequential(
+            nn.Conv2d(shallow_dim, feat8, 3, padding=1, bias=False), nn.BatchNorm2d(feat8)
+        )
+        self.decoder_to8 = nn.Sequential(
+            nn.Conv2d(embed_dim, feat8, 3, padding=1, bias=False), nn.BatchNorm2d(feat8)
+        )
+        w4, w2, w1 = widths
+        self.r1 = RefinementBlock(2 * feat8 + 3 + 2, w4)
+        self.r2 = RefinementBlock(w4 + 3 + 2, w2)
+        self.r3 = RefinementBlock(w2 + 3 + 2, w1)
+        self.phi1 = nn.Conv2d(w4, 2, 3, padding=1)
+        self.phi2 = nn.Conv2d(w2, 2, 3, padding=1)
+        self.phi3 = nn.Conv2d(w1, 2, 3, padding=1)
+        self.iou_head = nn.Sequential(
+            nn.Conv2d(w1, 16, kernel_size=4, stride=4),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(1),
+            nn.Linear(16, 1),
+        )
+        for phi in (self.phi1, self.phi2, self.phi3):
+            nn.init.zeros_(phi.weight)
+            nn.init.zeros_(phi.bias)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        shallow: torch.Tensor,
+        decoder_feat: torch.Tensor,
+        p0: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """image [B,3,S,S], shallow/decoder_feat at S/16, p0 = [M0;E0] logits at S/4."""
+        f8s = F.relu(upsample2x(self.shallow_to8(shallow)))
+        f8d = F.relu(upsample2x(self.decoder_to8(decoder_feat)))
+        i2 = F.avg_pool2d(image, 2)
+        i4 = F.avg_pool2d(i2, 2)
+        i8 = F.avg_pool2d(i4, 2)
+        p8 = F.avg_pool2d(torch.sigmoid(p0), 2)
+        x4 = self.r1(torch.cat([f8s, f8d, i8, p8], dim=1))
+        p4 = self.phi1(x4) + p0
+        x2 = self.r2(torch.cat([x4, i4, torch.sigmoid(p4)], dim=1))
+        p2 = self.phi2(x2) + upsample2x(p4)
+        x1 = self.r3(torch.cat([x2, i2, torch.sigmoid(p2)], dim=1))
+        p1 = self.phi3(x1) + upsample2x(p2)
+        iou = self.iou_head(x1)
+        return {"p4": p4, "p2": p2, "p1": p1, "iou": iou}

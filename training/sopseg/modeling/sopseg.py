@@ -1,0 +1,58 @@
+"""Sopseg: encoder + prompt encoder + mask decoder (stage 1) + progressive refiner (stage 2)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .image_encoder import LiteImageEncoder
+from .mask_decoder import MaskDecoder
+from .prompt_encoder import PromptEncoder
+from .refinement import ProgressiveRefiner
+
+
+class Sopseg(nn.Module):
+    """The whole model. `forward` returns every prediction the loss needs."""
+
+    def __init__(
+        self,
+        image_encoder: LiteImageEncoder,
+        prompt_encoder: PromptEncoder,
+        mask_decoder: MaskDecoder,
+        refiner: ProgressiveRefiner,
+        input_size: int = 256,
+    ) -> None:
+        super().__init__()
+        self.image_encoder = image_encoder
+        self.prompt_encoder = prompt_encoder
+        self.mask_decoder = mask_decoder
+        self.refiner = refiner
+        self.input_size = input_size
+
+    def decode(
+        self,
+        image: torch.Tensor,
+        image_embeddings: torch.Tensor,
+        shallow_features: torch.Tensor,
+        point_coords: torch.Tensor,
+        point_labels: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        sparse, dense = self.prompt_encoder(point_coords, point_labels)
+        m0, e0, iou0, feat = self.mask_decoder(
+            image_embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense
+        )
+        out = self.refiner(image, shallow_features, feat, torch.cat([m0, e0], dim=1))
+        out["p0"] = torch.cat([m0, e0], dim=1)
+        out["iou0"] = iou0
+        return out
+
+    def forward(
+        self, image: torch.Tensor, point_coords: torch.Tensor, point_labels: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """image [B,3,256,256] normalised crop; coords [B,5,2] model frame; labels [B,5].
+
+        Returns logits `p0` (1/4, stage 1), `p4` (1/4), `p2` (1/2), `p1` (1/1), each
+        [B,2,...] with channel 0 = mask, 1 = edge; `iou` [B,1] and `iou0` [B,1].
+        """
+        emb, shallow = self.image_encoder(image)
+        return self.decode(image, emb, shallow, point_coords, point_labels)

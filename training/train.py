@@ -1,0 +1,207 @@
+"""Train sopseg-lite on iSAID tiles (CPU-friendly, time-limited, resumable).
+
+    cd /work/main && /usr/bin/python3 training/train.py --max-minutes 150
+    /usr/bin/python3 training/train.py --resume --total-samples 120000 --max-minutes 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sopseg.data import CocoInstances, InstanceSampler, SamplerConfig  # noqa: E402
+from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # noqa: E402
+from sopseg.loss import sopseg_loss  # noqa: E402
+from sopseg.modeling import build_sopseg_lite  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "isaid512"))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--train-root", default=os.path.join(DATA, "train"))
+    p.add_argument("--val-root", default=os.path.join(DATA, "val"))
+    p.add_argument("--ckpt", default=os.path.join(HERE, "checkpoints", "last.pt"))
+    p.add_argument("--runs", default=os.path.join(HERE, "runs"))
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup-samples", type=int, default=3000)
+    p.add_argument("--total-samples", type=int, default=40000, help="cosine schedule length")
+    p.add_argument("--min-lr-ratio", type=float, default=0.02)
+    p.add_argument("--max-minutes", type=float, default=150.0)
+    p.add_argument("--ckpt-every-min", type=float, default=10.0)
+    p.add_argument("--val-every-min", type=float, default=30.0)
+    p.add_argument("--val-per-class", type=int, default=150)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--no-preload", action="store_true", help="decode tiles lazily (tests)")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no cap)")
+    return p.parse_args(argv)
+
+
+class Logger:
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.f = open(path, "a", buffering=1)
+
+    def __call__(self, msg: str) -> None:
+        line = f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {msg}"
+        print(line, file=sys.stderr, flush=True)
+        self.f.write(line + "\n")
+
+
+def lr_at(seen: int, base: float, warmup: int, total: int, min_ratio: float) -> float:
+    """Linear warmup, then cosine decay to base * min_ratio at `total` samples."""
+    if seen < warmup:
+        return base * max(seen, 1) / warmup
+    t = min(1.0, (seen - warmup) / max(1, total - warmup))
+    return base * (min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def save_checkpoint(path: str, state: dict) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def run_validation(model, val, indices, step, seen, args, log) -> dict:
+    t0 = time.time()
+    rows = evaluate(model, val, indices)
+    s = summarise(rows, val.categories)
+    s.update({"step": step, "samples_seen": seen, "seconds": time.time() - t0})
+    per = ", ".join(f"{k} {v['iou']:.1f}/{v['biou']:.1f}" for k, v in s["per_class"].items())
+    log(
+        f"val step {step}: mIoU {s['mIoU']:.2f} mBIoU {s['mBIoU']:.2f} "
+        f"IoU_all {s['IoU_all']:.2f} (n={s['n']}, {s['seconds']:.0f}s) | {per}"
+    )
+    with open(os.path.join(args.runs, f"val_{step}.json"), "w") as f:
+        json.dump({"summary": s, "rows": rows}, f)
+    model.train()
+    return s
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.runs, exist_ok=True)
+    log = Logger(os.path.join(args.runs, "train.log"))
+    log(f"args: {vars(args)}")
+
+    model = build_sopseg_lite()
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 or "token" in n or "embed" in n else decay).append(p)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=args.lr,
+    )
+    step, seen, wall = 0, 0, 0.0
+    rng_state = None
+    if args.resume and os.path.exists(args.ckpt):
+        ck = torch.load(args.ckpt, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, seen, wall = ck["step"], ck["samples_seen"], ck["wall_time"]
+        rng_state = ck.get("sampler_rng")
+        log(f"resumed from {args.ckpt}: step {step}, samples {seen}, wall {wall / 60:.1f} min")
+
+    t0 = time.time()
+    train = CocoInstances(args.train_root, preload=not args.no_preload)
+    log(f"train: {len(train.instances)} instances, {len(train.images)} tiles ({time.time() - t0:.0f}s)")
+    val = CocoInstances(args.val_root, preload=not args.no_preload)
+    val_idx = subset_indices(val, args.val_per_class, seed=0)
+    log(f"val subset: {len(val_idx)} instances")
+    if step == 0:
+        fl = summarise(floor_rows(val, val_idx), val.categories)
+        per = ", ".join(f"{k} {v['iou']:.1f}/{v['biou']:.1f}" for k, v in fl["per_class"].items())
+        log(f"floor (filled GT oriented box): mIoU {fl['mIoU']:.2f} mBIoU {fl['mBIoU']:.2f} "
+            f"IoU_all {fl['IoU_all']:.2f} | {per}")
+        with open(os.path.join(args.runs, "val_floor.json"), "w") as f:
+            json.dump({"summary": fl}, f)
+
+    sampler = InstanceSampler(train, SamplerConfig(train=True), seed=args.seed + step)
+    if rng_state is not None:
+        sampler.rng.bit_generator.state = rng_state
+
+    def state() -> dict:
+        return {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": {
+                "kind": "warmup-cosine-by-samples",
+                "base_lr": args.lr,
+                "warmup_samples": args.warmup_samples,
+                "total_samples": args.total_samples,
+                "min_lr_ratio": args.min_lr_ratio,
+            },
+            "step": step,
+            "samples_seen": seen,
+            "wall_time": wall + (time.time() - start),
+            "sampler_rng": sampler.rng.bit_generator.state,
+            "model_name": "sopseg-lite",
+        }
+
+    start = time.time()
+    last_ckpt = last_val = start
+    model.train()
+    acc: dict[str, float] = {}
+    n_acc = 0
+    t_log = time.time()
+    seen_log = seen
+    while True:
+        elapsed = time.time() - start
+        if elapsed > args.max_minutes * 60 or (args.max_steps and step >= args.max_steps):
+            break
+        if seen >= args.total_samples:
+            log("schedule finished (samples_seen >= total_samples)")
+            break
+        lr = lr_at(seen, args.lr, args.warmup_samples, args.total_samples, args.min_lr_ratio)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        batch = sampler.batch(batch=args.batch)
+        out = model(batch["image"], batch["coords"], batch["labels"])
+        loss, logs = sopseg_loss(out, batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seen += args.batch
+        for k, v in logs.items():
+            acc[k] = acc.get(k, 0.0) + v
+        n_acc += 1
+        now = time.time()
+        if step % 20 == 0:
+            sps = (seen - seen_log) / (now - t_log)
+            msg = " ".join(f"{k} {v / n_acc:.4f}" for k, v in acc.items())
+            log(f"step {step} seen {seen} lr {lr:.2e} gnorm {float(gn):.2f} {sps:.2f} samples/s | {msg}")
+            acc, n_acc, t_log, seen_log = {}, 0, now, seen
+        if now - last_ckpt > args.ckpt_every_min * 60:
+            save_checkpoint(args.ckpt, state())
+            last_ckpt = now
+            log(f"checkpoint: {args.ckpt} (step {step})")
+        if now - last_val > args.val_every_min * 60:
+            run_validation(model, val, val_idx, step, seen, args, log)
+            last_val = time.time()
+    save_checkpoint(args.ckpt, state())
+    log(f"checkpoint: {args.ckpt} (step {step}, samples {seen})")
+    run_validation(model, val, val_idx, step, seen, args, log)
+    log("done")
+
+
+if __name__ == "__main__":
+    main()
