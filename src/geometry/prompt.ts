@@ -68,7 +68,9 @@ export function promptTokens(
   const { inputSize = 256, mode = "opm" } = options;
   if (mode !== "opm" && mode !== "box" && mode !== "points") {
     throw new TypeError(
-      `Cannot build prompt tokens: unknown mode "${String(mode)}", expected one of opm, box, points`,
+      `Cannot build prompt tokens: unknown mode "${
+        String(mode)
+      }", expected one of opm, box, points`,
     );
   }
   const coords = new Float32Array(NUM_PROMPT_TOKENS * 2);

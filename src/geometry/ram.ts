@@ -62,7 +62,9 @@ export interface RamCropOptions extends RamSideOptions {
 export function ramSide(d: number, options: RamSideOptions = {}): number {
   const { m = 32, k0 = 2, sMax = 1024, sMin = 8 } = options;
   if (!(Number.isFinite(d) && d >= 0)) {
-    throw new RangeError(`Cannot compute the RAM crop side: object size ${d} is not finite and >= 0`);
+    throw new RangeError(
+      `Cannot compute the RAM crop side: object size ${d} is not finite and >= 0`,
+    );
   }
   if (!(m > 0 && k0 > 0 && sMax > m && Number.isFinite(sMax) && sMin >= 0)) {
     throw new RangeError(

@@ -83,12 +83,20 @@ export function pasteBack(
   const width = Math.max(0, i1 - i0), height = Math.max(0, j1 - j0);
   const data = new Uint8Array(width * height);
   if (width === 0 || height === 0) {
-    return { x0: Math.max(0, Math.min(i0, imageWidth)), y0: Math.max(0, Math.min(j0, imageHeight)), width, height, data };
+    return {
+      x0: Math.max(0, Math.min(i0, imageWidth)),
+      y0: Math.max(0, Math.min(j0, imageHeight)),
+      width,
+      height,
+      data,
+    };
   }
 
   const n = inputSize, last = n - 1, s = n / size;
   // Per-column and per-row sample positions, computed once.
-  const colLo = new Int32Array(width), colHi = new Int32Array(width), colW = new Float64Array(width);
+  const colLo = new Int32Array(width),
+    colHi = new Int32Array(width),
+    colW = new Float64Array(width);
   for (let x = 0; x < width; x++) {
     const f = Math.min(last, Math.max(0, (i0 + x + 0.5 - x0) * s - 0.5));
     const lo = Math.floor(f);

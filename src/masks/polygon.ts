@@ -162,13 +162,28 @@ function insideFlat(flat: readonly number[], px: number, py: number): boolean {
  */
 export function traceMask(mask: MaskWindow): Polygon[] {
   assertMaskWindow(mask, "trace a mask");
-  const { width: w, height: h, data } = mask;
-  if (w === 0 || h === 0) return [];
+  // Work on the bounding box of the foreground only (windows are often mostly empty).
+  const { width: mw, height: mh, data } = mask;
+  let bx0 = mw, by0 = mh, bx1 = -1, by1 = -1;
+  for (let y = 0; y < mh; y++) {
+    const row = y * mw;
+    for (let x = 0; x < mw; x++) {
+      if (data[row + x] !== 0) {
+        if (x < bx0) bx0 = x;
+        if (x > bx1) bx1 = x;
+        if (y < by0) by0 = y;
+        by1 = y;
+      }
+    }
+  }
+  if (bx1 < 0) return [];
+  const w = bx1 - bx0 + 1, h = by1 - by0 + 1;
+  const ox = mask.x0 + bx0, oy = mask.y0 + by0;
   // 4-connected component labels in a one-pixel padded grid (0 = background).
   const W = w + 2;
   const fg = new Uint8Array(W * (h + 2));
   for (let y = 0; y < h; y++) {
-    const src = y * w, dst = (y + 1) * W + 1;
+    const src = (y + by0) * mw + bx0, dst = (y + 1) * W + 1;
     for (let x = 0; x < w; x++) fg[dst + x] = data[src + x] !== 0 ? 1 : 0;
   }
   const labels = new Int32Array(W * (h + 2));
@@ -242,7 +257,7 @@ export function traceMask(mask: MaskWindow): Polygon[] {
   for (let c = 0; c < count; c++) {
     const shells = outers[c]!, inner = holes[c]!;
     if (shells.length === 1) {
-      polygons.push([shells[0]!, ...inner].map((f) => toRing(f, mask.x0, mask.y0)));
+      polygons.push([shells[0]!, ...inner].map((f) => toRing(f, ox, oy)));
       continue;
     }
     // Not expected for 4-connected components; kept correct anyway: each hole
@@ -257,7 +272,7 @@ export function traceMask(mask: MaskWindow): Polygon[] {
       }
       if (best >= 0) groups[best]!.push(hole);
     }
-    for (const g of groups) polygons.push(g.map((f) => toRing(f, mask.x0, mask.y0)));
+    for (const g of groups) polygons.push(g.map((f) => toRing(f, ox, oy)));
   }
   return polygons;
 }
@@ -345,7 +360,9 @@ function ringImportance(ring: Ring): Float64Array {
  */
 export function simplifyPolygon(poly: Polygon, tolerance: number): Polygon {
   if (!(Number.isFinite(tolerance) && tolerance >= 0)) {
-    throw new RangeError(`Cannot simplify a polygon: tolerance ${tolerance} is not finite and >= 0`);
+    throw new RangeError(
+      `Cannot simplify a polygon: tolerance ${tolerance} is not finite and >= 0`,
+    );
   }
   const out: Polygon = [];
   poly.forEach((ring, r) => {

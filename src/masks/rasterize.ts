@@ -93,7 +93,10 @@ export function rasterizePolygon(poly: Polygon, options: RasterizeOptions): Mask
   const mask = { x0, y0, width, height, data };
   if (width === 0 || height === 0) return mask;
   if (image !== undefined) {
-    if (!Number.isInteger(image.width) || !Number.isInteger(image.height) || image.width < 0 || image.height < 0) {
+    if (
+      !Number.isInteger(image.width) || !Number.isInteger(image.height) || image.width < 0 ||
+      image.height < 0
+    ) {
       throw new RangeError(`${what}: image size ${image.width} x ${image.height} is invalid`);
     }
   }
@@ -131,7 +134,9 @@ function bucketRows(
   xAt: (ax: number, ay: number, bx: number, by: number, r: number) => number,
 ): RowCrossings {
   const counts = new Int32Array(height + 1);
-  const visit = (emit: (ax: number, ay: number, bx: number, by: number, r0: number, r1: number) => void) => {
+  const visit = (
+    emit: (ax: number, ay: number, bx: number, by: number, r0: number, r1: number) => void,
+  ) => {
     for (const ring of poly) {
       const n = ring.length;
       for (let i = 0; i < n; i++) {
@@ -316,7 +321,10 @@ function fillInclusive(poly: Polygon, t: Target): void {
       let c0y = a.y, c1y = b.y;
       if (t.image !== null) {
         const { width: w, height: h } = t.image;
-        if (t0.x < 0 || t0.x >= w || t1.x < 0 || t1.x >= w || t0.y < 0 || t0.y >= h || t1.y < 0 || t1.y >= h) {
+        if (
+          t0.x < 0 || t0.x >= w || t1.x < 0 || t1.x >= w || t0.y < 0 || t0.y >= h || t1.y < 0 ||
+          t1.y >= h
+        ) {
           clipLine(w, h, t0, t1);
           if (t0.y !== t1.y) {
             c0y = t0.y;

@@ -88,7 +88,9 @@ function stringToRuns(counts: string): number[] {
       const c = counts.charCodeAt(p) - 48;
       if (c < 0 || c > 63) {
         throw new SyntaxError(
-          `Cannot decode RLE counts: character ${JSON.stringify(counts[p])} at ${p} is not in the code`,
+          `Cannot decode RLE counts: character ${
+            JSON.stringify(counts[p])
+          } at ${p} is not in the code`,
         );
       }
       x += (c & 0x1f) * 2 ** (5 * k);

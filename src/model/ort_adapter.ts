@@ -74,6 +74,19 @@ export function activeWasmThreads(): number | undefined {
   return wasmThreads;
 }
 
+/** What {@linkcode probeWebGpu} found. */
+export interface WebGpuProbe {
+  /** An adapter exists. */
+  readonly available: boolean;
+  /** The adapter is a CPU rasteriser (llvmpipe, lavapipe, SwiftShader, WARP). */
+  readonly software: boolean;
+  /** Vendor, architecture, device and description, or why there is none. */
+  readonly description: string;
+}
+
+/** Names of CPU-emulated GPU adapters: correct enough for tests, far slower than WASM. */
+export const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|basic render|warp/i;
+
 /**
  * Whether a WebGPU adapter exists, and its description.
  *
@@ -84,17 +97,26 @@ export function activeWasmThreads(): number | undefined {
  * if (typeof probe.available !== "boolean") throw new Error("bad probe");
  * ```
  */
-export async function probeWebGpu(): Promise<{ available: boolean; description: string }> {
+export async function probeWebGpu(): Promise<WebGpuProbe> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return { available: false, description: "navigator.gpu is not defined" };
+  if (!gpu) {
+    return { available: false, software: false, description: "navigator.gpu is not defined" };
+  }
   try {
     const adapter = await gpu.requestAdapter();
-    if (!adapter) return { available: false, description: "no WebGPU adapter found" };
+    if (!adapter) {
+      return { available: false, software: false, description: "no WebGPU adapter found" };
+    }
     const info = adapter.info;
     const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s);
-    return { available: true, description: parts.join(" ") || "unnamed adapter" };
+    const description = parts.join(" ") || "unnamed adapter";
+    return { available: true, software: SOFTWARE_ADAPTER.test(description), description };
   } catch (e) {
-    return { available: false, description: `requestAdapter failed: ${(e as Error).message}` };
+    return {
+      available: false,
+      software: false,
+      description: `requestAdapter failed: ${(e as Error).message}`,
+    };
   }
 }
 

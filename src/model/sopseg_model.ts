@@ -17,6 +17,12 @@ export interface ModelLoadOptions {
   threads?: number;
   /** Relative tolerance of the WebGPU-vs-WASM self-check. Default: {@linkcode PARITY_TOLERANCE}. */
   parityTolerance?: number;
+  /**
+   * Let `auto` consider a software WebGPU adapter (llvmpipe and the like).
+   * They compute correctly but far slower than WASM, so `auto` skips them
+   * unless this is set (tests of the self-check set it). Default: false.
+   */
+  allowSoftwareWebGpu?: boolean;
   /** Receives one-line notes (which backend and why). Default: ignored. */
   onLog?: (message: string) => void;
 }
@@ -105,7 +111,7 @@ async function readGraph(manifest: ModelManifest, file: string): Promise<Uint8Ar
  * A fixed, deterministic batch for the backend self-check: a textured image
  * with a bright rotated bar and an oriented prompt on it.
  */
-export function checkBatch(manifest: ModelManifest, size = 2): PromptBatch {
+export function checkBatch(manifest: ModelManifest, size = 1): PromptBatch {
   const n = manifest.inputSize;
   const rand = seededRandom(1234);
   const images = new Float32Array(size * 3 * n * n);
@@ -208,6 +214,12 @@ export class SopsegModel {
       log(reason);
       return new SopsegModel(manifest, wasm, "wasm", reason, null);
     }
+    if (probe.software && !options.allowSoftwareWebGpu) {
+      const reason =
+        `auto: the WebGPU adapter is a software renderer (${probe.description}), slower than WASM; using wasm`;
+      log(reason);
+      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+    }
     let gpu: Pair;
     try {
       gpu = await openPair(manifest, bytes, "webgpu", threads);
@@ -219,7 +231,7 @@ export class SopsegModel {
     const tolerance = options.parityTolerance ?? PARITY_TOLERANCE;
     let parity: ParityResult;
     try {
-      parity = await pairParity(wasm, gpu, checkBatch(manifest), tolerance);
+      parity = await pairParity(wasm, gpu, checkBatch(manifest, 1), tolerance);
     } catch (e) {
       await releasePair(gpu);
       const reason = `auto: WebGPU self-check failed to run (${(e as Error).message}), using wasm`;

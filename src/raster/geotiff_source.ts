@@ -95,6 +95,47 @@ function numbers(value: unknown): number[] | undefined {
   return undefined;
 }
 
+/**
+ * geotiff.js 3.0.5 reads lazily loaded tag arrays (TileOffsets,
+ * StripByteCounts, ...) as little-endian whatever the file's byte order, so
+ * big-endian files fail. Load those arrays ourselves with the right byte
+ * order and hand them to the IFD as loaded values.
+ */
+async function loadBigEndianArrays(image: GeoTIFFImage, bytes: ByteSource): Promise<void> {
+  if (image.littleEndian) return;
+  // deno-lint-ignore no-explicit-any
+  const ifd = image.fileDirectory as any;
+  const deferred = ifd.deferredArrays as Map<
+    number,
+    { arrayOffset: number; fieldType: number; length: number; itemSize: number }
+  >;
+  for (const [tag, arr] of [...deferred]) {
+    const raw = await bytes.read(arr.arrayOffset, arr.itemSize * arr.length);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const values = new Array<number>(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      switch (arr.fieldType) {
+        case 3: // SHORT
+          values[i] = view.getUint16(i * 2, false);
+          break;
+        case 4: // LONG
+        case 13: // IFD
+          values[i] = view.getUint32(i * 4, false);
+          break;
+        case 16: // LONG8
+        case 18: // IFD8
+          values[i] = Number(view.getBigUint64(i * 8, false));
+          break;
+        default:
+          continue; // not an offset/count array: leave it to geotiff.js
+      }
+    }
+    if (![3, 4, 13, 16, 18].includes(arr.fieldType)) continue;
+    ifd.actualizedFields.set(tag, values);
+    deferred.delete(tag);
+  }
+}
+
 async function loadTag(image: GeoTIFFImage, name: string): Promise<unknown> {
   // deno-lint-ignore no-explicit-any
   return await (image.fileDirectory as any).loadValue(name);
@@ -147,6 +188,7 @@ export async function openGeoTiff(
         { cause: error },
       );
     }
+    await loadBigEndianArrays(image, bytes);
     const source = new GeoTiffRasterSource(path, bytes, tiff, image, options);
     await source.init(options);
     return source;
@@ -505,7 +547,9 @@ export class GeoTiffRasterSource implements RasterSource {
               tile = await image.getTileOrStrip(tx, ty, plane, decoder);
             } catch (error) {
               throw new TypeError(
-                `Cannot read window [${window.join(", ")}] of ${this.path}: ${(error as Error).message}`,
+                `Cannot read window [${window.join(", ")}] of ${this.path}: ${
+                  (error as Error).message
+                }`,
                 { cause: error },
               );
             }
@@ -545,6 +589,7 @@ export class GeoTiffRasterSource implements RasterSource {
       const count = Math.min(MAX_IFDS, await this.#tiff.getImageCount());
       for (let i = 1; i < count; i++) {
         const img = await this.#tiff.getImage(i);
+        await loadBigEndianArrays(img, this.#bytes);
         const type = numbers(await loadTag(img, "NewSubfileType"))?.[0] ?? 0;
         if ((type & 1) === 1 && (type & 4) === 0 && img.getSamplesPerPixel() === this.bandCount) {
           for (const tag of ["BitsPerSample", "SampleFormat", "PlanarConfiguration", "Predictor"]) {

@@ -10,7 +10,11 @@ Deno.test("pixelToModel() and modelToPixel() are inverse on random crops", () =>
     const m = pixelToModel(p, crop, { inputSize });
     assertPointClose(modelToPixel(m, crop, { inputSize }), p, 1e-9);
     const q = { x: rand() * inputSize, y: rand() * inputSize };
-    assertPointClose(pixelToModel(modelToPixel(q, crop, { inputSize }), crop, { inputSize }), q, 1e-9);
+    assertPointClose(
+      pixelToModel(modelToPixel(q, crop, { inputSize }), crop, { inputSize }),
+      q,
+      1e-9,
+    );
   }
 });
 

@@ -76,11 +76,66 @@ Deno.test("minAreaRect() matches a brute-force minimum on random point sets", ()
 
 Deno.test("minAreaRect() matches cv2.minAreaRect on ground-truth contours", () => {
   // iSAID val annotations 0 and 7; areas from cv2.minAreaRect (OpenCV 5.0, float32 output).
-  const a = [286, 14, 286, 18, 287, 19, 287, 28, 288, 29, 288, 35, 293, 35, 294, 34, 296, 34, 296, 17,
-    295, 16, 295, 15, 294, 14];
-  const b = [50, 265, 49, 266, 28, 266, 28, 270, 29, 271, 30, 270, 31, 271, 49, 271, 50, 270, 52, 270,
-    52, 268, 53, 267, 53, 266, 51, 266];
-  const pts = (f: number[]) => Array.from({ length: f.length / 2 }, (_, i) => ({ x: f[2 * i]!, y: f[2 * i + 1]! }));
+  const a = [
+    286,
+    14,
+    286,
+    18,
+    287,
+    19,
+    287,
+    28,
+    288,
+    29,
+    288,
+    35,
+    293,
+    35,
+    294,
+    34,
+    296,
+    34,
+    296,
+    17,
+    295,
+    16,
+    295,
+    15,
+    294,
+    14,
+  ];
+  const b = [
+    50,
+    265,
+    49,
+    266,
+    28,
+    266,
+    28,
+    270,
+    29,
+    271,
+    30,
+    270,
+    31,
+    271,
+    49,
+    271,
+    50,
+    270,
+    52,
+    270,
+    52,
+    268,
+    53,
+    267,
+    53,
+    266,
+    51,
+    266,
+  ];
+  const pts = (f: number[]) =>
+    Array.from({ length: f.length / 2 }, (_, i) => ({ x: f[2 * i]!, y: f[2 * i + 1]! }));
   const ra = minAreaRect(pts(a));
   assertClose(ra.width * ra.height, 210, 1e-9);
   assertClose(ra.cx, 291, 1e-9);

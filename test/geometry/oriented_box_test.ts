@@ -49,7 +49,12 @@ Deno.test("orientedBoxFromCenter() normalises the angle into [-pi/2, pi/2)", () 
 });
 
 Deno.test("orientedBoxFromCenter() reads degrees with the same direction as radians", () => {
-  const deg = orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: 30, convention: "degrees" });
+  const deg = orientedBoxFromCenter(0, 0, {
+    width: 4,
+    height: 2,
+    angle: 30,
+    convention: "degrees",
+  });
   const rad = orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: PI / 6 });
   assertClose(deg.angle, rad.angle, 1e-15);
   // The width side points from +x towards +y (down): its end is below the centre.
@@ -224,8 +229,7 @@ Deno.test("orientedBoxFromCorners() rejects degenerate quads", () => {
     message: "Cannot build an oriented box from corners: corners 1 and 2 are the same point",
   });
   assert.throws(
-    () =>
-      orientedBoxFromCorners([{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 3, y: 3 }, { x: 2, y: 2 }]),
+    () => orientedBoxFromCorners([{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 3, y: 3 }, { x: 2, y: 2 }]),
     {
       name: "RangeError",
       message: "Cannot build an oriented box from corners: the corners are collinear (zero area)",

@@ -75,7 +75,10 @@ Deno.test("ramCrop() places the object by the anchors", () => {
     assert.ok(c.x0 <= hbox.x0 && c.x0 + c.size >= hbox.x1);
     assert.ok(c.y0 <= hbox.y0 && c.y0 + c.size >= hbox.y1);
   }
-  assert.deepEqual(ramCrop(hbox, { m: 8, k0: 2, sMax: 64 }).size, ramSide(10, { m: 8, k0: 2, sMax: 64 }));
+  assert.deepEqual(
+    ramCrop(hbox, { m: 8, k0: 2, sMax: 64 }).size,
+    ramSide(10, { m: 8, k0: 2, sMax: 64 }),
+  );
 });
 
 Deno.test("ramCrop() rejects inverted boxes", () => {

@@ -34,7 +34,8 @@ Deno.test("assertMaskWindow() names inconsistent windows", () => {
     { name: "RangeError", message: "Cannot do it: data has 5 pixels, expected 2 x 2 = 4" },
   );
   assert.throws(
-    () => assertMaskWindow({ x0: 0, y0: 0.5, width: 0, height: 0, data: new Uint8Array(0) }, "do it"),
+    () =>
+      assertMaskWindow({ x0: 0, y0: 0.5, width: 0, height: 0, data: new Uint8Array(0) }, "do it"),
     /window origin \(0, 0.5\) is not integer/,
   );
 });

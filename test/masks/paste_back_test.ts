@@ -17,14 +17,20 @@ function at(mask: MaskWindow, i: number, j: number): number {
 
 Deno.test("pasteBack() covers the pixels whose centre lies in the crop", () => {
   const ones = new Float32Array(N * N).fill(1);
-  const m = pasteBack(ones, { x0: 10.3, y0: 20.9, size: 5.5 }, { imageWidth: 100, imageHeight: 100 });
+  const m = pasteBack(ones, { x0: 10.3, y0: 20.9, size: 5.5 }, {
+    imageWidth: 100,
+    imageHeight: 100,
+  });
   // Centres 10.5 .. 15.5 are >= 10.3 and < 15.8; rows 21.5 .. 25.5 are >= 20.9 and < 26.4.
   assert.deepEqual([m.x0, m.y0, m.width, m.height], [10, 21, 6, 5]);
   assert.ok(m.data.every((v) => v === 1));
   // Clipped to the image.
   const edge = pasteBack(ones, { x0: -3, y0: 95, size: 8 }, { imageWidth: 100, imageHeight: 100 });
   assert.deepEqual([edge.x0, edge.y0, edge.width, edge.height], [0, 95, 5, 5]);
-  const outside = pasteBack(ones, { x0: 200, y0: 0, size: 8 }, { imageWidth: 100, imageHeight: 100 });
+  const outside = pasteBack(ones, { x0: 200, y0: 0, size: 8 }, {
+    imageWidth: 100,
+    imageHeight: 100,
+  });
   assert.equal(outside.width * outside.height, 0);
   assert.equal(outside.data.length, 0);
 });
@@ -78,7 +84,10 @@ Deno.test("pasteBack() clamps samples to the border of the logit map", () => {
   // Only the outermost model column is positive: pixels whose centre maps left of
   // model x = 0.5 read it unblended.
   const logits = field((u) => (u < 1 ? 1 : -1));
-  const m = pasteBack(logits, { x0: 0, y0: 0, size: 1024 }, { imageWidth: 1024, imageHeight: 1024 });
+  const m = pasteBack(logits, { x0: 0, y0: 0, size: 1024 }, {
+    imageWidth: 1024,
+    imageHeight: 1024,
+  });
   // Pixel centres i + 0.5 map to model x (i + 0.5) / 4; x <= 0.5 for i <= 1; pixel 2 blends
   // 0.875 * 1 + 0.125 * (-1) > 0; pixel 3 blends 0.625 - 0.375 > 0; pixel 4: 0.375 - 0.625 < 0.
   for (let i = 0; i < 6; i++) assert.equal(at(m, i, 500), i <= 3 ? 1 : 0, `column ${i}`);
@@ -94,11 +103,16 @@ Deno.test("pasteBack() honours inputSize and threshold, and rejects bad shapes",
   });
   assert.deepEqual(Array.from(m.data), [0, 1, 1, 0]);
   assert.throws(
-    () => pasteBack(new Float32Array(10), { x0: 0, y0: 0, size: 4 }, { imageWidth: 4, imageHeight: 4 }),
-    { name: "RangeError", message: "Cannot paste logits back: got 10 logits, expected 256 x 256 = 65536" },
+    () =>
+      pasteBack(new Float32Array(10), { x0: 0, y0: 0, size: 4 }, { imageWidth: 4, imageHeight: 4 }),
+    {
+      name: "RangeError",
+      message: "Cannot paste logits back: got 10 logits, expected 256 x 256 = 65536",
+    },
   );
   assert.throws(
-    () => pasteBack(logits, { x0: 0, y0: 0, size: 0 }, { inputSize: 2, imageWidth: 4, imageHeight: 4 }),
+    () =>
+      pasteBack(logits, { x0: 0, y0: 0, size: 0 }, { inputSize: 2, imageWidth: 4, imageHeight: 4 }),
     /crop \(0, 0, 0\) is not finite with size > 0/,
   );
 });

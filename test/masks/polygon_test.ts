@@ -101,7 +101,13 @@ Deno.test("traceMask() round trips through rasterizePolygon(center) on random ma
     const width = 1 + Math.floor(rand() * 24), height = 1 + Math.floor(rand() * 24);
     const density = [0.1, 0.35, 0.5, 0.65, 0.9][t % 5]!;
     const data = randomMask(rand, width, height, density, t % 2 === 0);
-    roundTrip({ x0: Math.floor(rand() * 50) - 10, y0: Math.floor(rand() * 50) - 10, width, height, data });
+    roundTrip({
+      x0: Math.floor(rand() * 50) - 10,
+      y0: Math.floor(rand() * 50) - 10,
+      width,
+      height,
+      data,
+    });
   }
   // Checkerboards: every pixel touches its neighbours only diagonally.
   const data = new Uint8Array(9 * 7).map((_, i) => ((i % 9) + Math.floor(i / 9)) % 2);
@@ -149,7 +155,10 @@ Deno.test("simplifyPolygon() drops vertices within the tolerance", () => {
     for (let i = 0; i < ring.length; i++) {
       const a = ring[i]!, b = ring[(i + 1) % ring.length]!;
       const dx = b.x - a.x, dy = b.y - a.y;
-      const t = Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy)));
+      const t = Math.max(
+        0,
+        Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / (dx * dx + dy * dy)),
+      );
       best = Math.min(best, Math.hypot(p.x - a.x - t * dx, p.y - a.y - t * dy));
     }
     assert.ok(best <= 1 + 1e-9, `vertex (${p.x}, ${p.y}) is ${best} away`);

@@ -108,11 +108,14 @@ Deno.test("rasterizePolygon(inclusive) cuts a window out of the full fill", () =
 
 Deno.test("rasterizePolygon(center) keeps pixels whose centre is inside", () => {
   // Triangle (0,0) (6,0) (0,6): centre (i + .5, j + .5) inside when i + j + 1 < 6.
-  assert.deepEqual(toRows(rasterizePolygon(poly([[0, 0], [6, 0], [0, 6]]), {
-    width: 6,
-    height: 6,
-    rule: "center",
-  })), ["#####.", "####..", "###...", "##....", "#.....", "......"]);
+  assert.deepEqual(
+    toRows(rasterizePolygon(poly([[0, 0], [6, 0], [0, 6]]), {
+      width: 6,
+      height: 6,
+      rule: "center",
+    })),
+    ["#####.", "####..", "###...", "##....", "#.....", "......"],
+  );
   // Fractional vertices; window offset.
   const m = rasterizePolygon(poly([[10.4, 20.6], [13.6, 20.6], [13.6, 22.4], [10.4, 22.4]]), {
     x0: 10,
@@ -133,7 +136,12 @@ Deno.test("rasterizePolygon(center) keeps pixels whose centre is inside", () => 
 
 Deno.test("rasterizePolygon() rejects bad input", () => {
   assert.throws(
-    () => rasterizePolygon(poly([[0.5, 0], [2, 2], [0, 2]]), { width: 3, height: 3, rule: "inclusive" }),
+    () =>
+      rasterizePolygon(poly([[0.5, 0], [2, 2], [0, 2]]), {
+        width: 3,
+        height: 3,
+        rule: "inclusive",
+      }),
     {
       name: "RangeError",
       message:
@@ -142,7 +150,13 @@ Deno.test("rasterizePolygon() rejects bad input", () => {
   );
   assert.throws(
     () => rasterizePolygon(poly([[0, 0]]), { width: 3, height: 3, rule: "even" as "center" }),
-    { name: "TypeError", message: 'Cannot rasterize a polygon: unknown rule "even", expected center or inclusive' },
+    {
+      name: "TypeError",
+      message: 'Cannot rasterize a polygon: unknown rule "even", expected center or inclusive',
+    },
   );
-  assert.throws(() => rasterizePolygon([], { width: -1, height: 3, rule: "center" }), /window size -1 x 3/);
+  assert.throws(
+    () => rasterizePolygon([], { width: -1, height: 3, rule: "center" }),
+    /window size -1 x 3/,
+  );
 });

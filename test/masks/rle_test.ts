@@ -71,7 +71,10 @@ Deno.test("decodeRle() inverts encodeRle() on random windows in random images", 
       assert.ok(bbox[1] <= minY && bbox[1] + bbox[3] >= maxY + 1);
     }
     // Re-encoding the decoded image gives the same string.
-    assert.equal(encodeRle({ x0: 0, y0: 0, width: iw, height: ih, data: ref }, iw, ih).counts, rle.counts);
+    assert.equal(
+      encodeRle({ x0: 0, y0: 0, width: iw, height: ih, data: ref }, iw, ih).counts,
+      rle.counts,
+    );
   }
 });
 
@@ -89,10 +92,16 @@ Deno.test("decodeRle() rejects malformed input", () => {
     name: "SyntaxError",
     message: "Cannot decode RLE: runs cover 3 pixels, expected 2 x 3",
   });
-  assert.throws(() => decodeRle({ size: [2, 3], counts: "2 3" }), /character " " at 1 is not in the code/);
+  assert.throws(
+    () => decodeRle({ size: [2, 3], counts: "2 3" }),
+    /character " " at 1 is not in the code/,
+  );
   assert.throws(() => decodeRle({ size: [1, 200], counts: "T" }), /ends inside a number/);
   assert.throws(
     () => rleArea({ size: [2, 3], counts: [2, 1, 3] as unknown as string }),
-    { name: "TypeError", message: "Cannot compute RLE area: counts must be a compressed RLE string" },
+    {
+      name: "TypeError",
+      message: "Cannot compute RLE area: counts must be a compressed RLE string",
+    },
   );
 });

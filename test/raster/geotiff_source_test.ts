@@ -101,6 +101,8 @@ for (
     ["u16x4_striped_planar_nodata.tif", 111, 37],
     ["f32_tiled_nodata.tif", 45, 256],
     ["i16_striped.tif", 600, 13],
+    ["rgb8_tiled_jpeg.tif", 300, 77],
+    ["u16x4_bigendian_nodata.tif", 99, 98],
   ] as const
 ) {
   Deno.test(`readWindow() of many small windows equals one full read (${name})`, async () => {
@@ -116,7 +118,13 @@ for (
   });
 }
 
-for (const name of ["u16x4_tiled_nodata.tif", "u16x4_striped_planar_nodata.tif"]) {
+for (
+  const name of [
+    "u16x4_tiled_nodata.tif",
+    "u16x4_striped_planar_nodata.tif",
+    "u16x4_bigendian_nodata.tif",
+  ]
+) {
   Deno.test(`openGeoTiff() stretches 16-bit bands between percentiles, nodata excluded (${name})`, async () => {
     const bands = await gdalBands(`${GENERATED}${name}.gdal.bin`, Uint16Array, 700, 500);
     for (const [sel, low, high] of [[[1, 2, 3], 2, 98], [[4, 3, 2], 5, 95]] as const) {
@@ -387,6 +395,26 @@ Deno.test("readWindow() serves concurrent overlapping reads consistently", async
         assert.deepEqual(a, b);
       }
     });
+  } finally {
+    await src.close();
+  }
+});
+
+Deno.test("openGeoTiff() reads a JPEG-compressed GeoTIFF close to GDAL", async () => {
+  const src = await openGeoTiff(await fixture("rgb8_tiled_jpeg.tif"));
+  try {
+    const bands = await gdalBands(`${GENERATED}rgb8_tiled_jpeg.tif.gdal.bin`, Uint8Array, 600, 400);
+    const win = await full(src);
+    let max = 0, sum = 0;
+    for (let i = 0; i < 600 * 400; i++) {
+      for (let c = 0; c < 3; c++) {
+        const d = Math.abs(win.data[i * 3 + c]! - bands[c]![i]!);
+        max = Math.max(max, d);
+        sum += d;
+      }
+    }
+    // geotiff.js decodes JPEG with its own decoder, GDAL with libjpeg
+    assert.ok(sum / (3 * 600 * 400) < 2, `mean ${sum / (3 * 600 * 400)} max ${max}`);
   } finally {
     await src.close();
   }
