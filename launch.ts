@@ -14,7 +14,12 @@ import { scopedPermissions } from "./src/cli/permissions.ts";
 if (import.meta.main) {
   const [command, ...rest] = Deno.args;
   const cli = new URL("./cli.ts", import.meta.url).pathname;
-  const flags = command ? scopedPermissions(command, rest, Deno.env.toObject()) : [];
+  const env: Record<string, string> = {};
+  for (const name of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const flags = command ? scopedPermissions(command, rest, env) : [];
   const child = new Deno.Command("deno", {
     args: ["run", "--no-prompt", ...flags, cli, ...Deno.args],
     stdin: "inherit",

@@ -36,8 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--warmup-samples", type=int, default=3000)
-    p.add_argument("--total-samples", type=int, default=40000, help="cosine schedule length")
+    p.add_argument("--warmup-samples", type=int, default=2000)
+    p.add_argument("--total-samples", type=int, default=27000, help="cosine schedule length")
     p.add_argument("--min-lr-ratio", type=float, default=0.02)
     p.add_argument("--max-minutes", type=float, default=150.0)
     p.add_argument("--ckpt-every-min", type=float, default=10.0)
@@ -96,6 +96,7 @@ def run_validation(model, val, indices, step, seen, args, log) -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
     os.makedirs(args.runs, exist_ok=True)
     log = Logger(os.path.join(args.runs, "train.log"))

@@ -14,6 +14,13 @@ export function denoCacheDir(env: Readonly<Record<string, string>>): string {
   return `${env.XDG_CACHE_HOME ?? `${env.HOME ?? ""}/.cache`}/deno`;
 }
 
+const IMAGE_FILE = /\.(tiff?|png|jpe?g)$/i;
+
+function parentDir(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut < 0 ? "." : cut === 0 ? "/" : path.slice(0, cut);
+}
+
 function flagValues(args: readonly string[], name: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -47,7 +54,9 @@ export function scopedPermissions(
   const writes: string[] = [];
   const model = flagValues(args, "model");
   reads.push(...(model.length ? model : [DEFAULT_MODEL_DIR]));
-  for (const name of ["images", "detections", "gt"]) {
+  // An image file may have sidecars (world file, .aux.xml): grant its folder.
+  for (const v of flagValues(args, "images")) reads.push(IMAGE_FILE.test(v) ? parentDir(v) : v);
+  for (const name of ["detections", "gt"]) {
     reads.push(...flagValues(args, name).filter((v) => v !== "-"));
   }
   for (const v of ["out", "out-json", "out-md", "out-coco"].flatMap((n) => flagValues(args, n))) {

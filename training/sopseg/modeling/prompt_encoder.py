@@ -51,10 +51,10 @@ class PositionEmbeddingRandom(nn.Module):
 
     def forward_with_coords(self, coords: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
         """PE of points [B, N, 2] given in pixels of an image of size (H, W)."""
-        coords = coords.clone()
-        coords[:, :, 0] = coords[:, :, 0] / image_size[1]
-        coords[:, :, 1] = coords[:, :, 1] / image_size[0]
-        return self._pe_encoding(coords.to(torch.float))
+        scale = torch.tensor(
+            [1.0 / image_size[1], 1.0 / image_size[0]], dtype=coords.dtype, device=coords.device
+        )
+        return self._pe_encoding((coords * scale).to(torch.float))
 
 
 class PromptEncoder(nn.Module):

@@ -1,0 +1,40 @@
+/** Spawn the real CLI as a subprocess (with all permissions, or through `deno task`). */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const root = new URL("../..", import.meta.url).pathname;
+
+/** Run `deno run -A cli.ts <args>` in the repository root. */
+export async function runCli(args: string[], stdin?: string): Promise<CliResult> {
+  return await spawn(["run", "-A", `${root}cli.ts`, ...args], stdin);
+}
+
+/** Run `deno task <task> <args>` (the permission-scoped launcher) in the repository root. */
+export async function runTask(task: string, args: string[], stdin?: string): Promise<CliResult> {
+  return await spawn(["task", "-q", task, ...args], stdin);
+}
+
+async function spawn(args: string[], stdin?: string): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: root,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The DOTA samples in ../shared/data, read in place. */
+export const DOTA = `${root}../shared/data/dota-samples`;

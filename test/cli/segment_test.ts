@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { DOTA, runCli, runTask } from "./_run_cli.ts";
+import { decodeRle } from "../../src/masks/rle.ts";
+
+const haveData = await Deno.stat(DOTA).then(() => true, () => false);
+
+async function readJson(path: string) {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+Deno.test({
+  name: "segment writes one non-empty mask per DOTA detection, GeoJSON and COCO",
+  ignore: !haveData,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const r = await runTask("segment", [
+        "--images",
+        `${DOTA}/images`,
+        "--detections",
+        `${DOTA}/labelTxt`,
+        "--out",
+        out,
+        "--backend",
+        "wasm",
+        "--overlay",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /done: 600 masks on 2 image\(s\)/);
+      const expected: Record<string, number> = { P0706: 536, P1888: 64 };
+      const coco = await readJson(`${out}/coco.json`);
+      assert.equal(coco.images.length, 2);
+      assert.equal(coco.annotations.length, 600);
+      for (const [stem, n] of Object.entries(expected)) {
+        const fc = await readJson(`${out}/${stem}.geojson`);
+        assert.equal(fc.type, "FeatureCollection");
+        assert.equal(fc["sopseg:coordinates"], "pixel");
+        assert.equal(fc.features.length, n);
+        fc.features.forEach((f: any, i: number) => {
+          assert.equal(f.properties.detection_index, i);
+          assert.ok(f.geometry !== null, `${stem} feature ${i} has an empty mask`);
+          assert.equal(f.properties.source_image, `${stem}.png`);
+        });
+        const png = await Deno.readFile(`${out}/${stem}.overlay.png`);
+        assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+      }
+      for (const a of coco.annotations) {
+        assert.ok(a.area > 0, `annotation ${a.id} is empty`);
+        const mask = decodeRle(a.segmentation);
+        assert.equal(mask.reduce((s: number, v: number) => s + v, 0), a.area);
+      }
+      // No temporary files left behind.
+      for await (const e of Deno.readDir(out)) assert.doesNotMatch(e.name, /tmp/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "segment reports malformed lines with file and line, skips them and exits 1",
+  ignore: !haveData,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const good = (await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`)).split("\n");
+      const lines = [good[0], good[1], good[2], "1 2 3 oops", good[3], "10 10 10 10 10 10 10 10 car 0"];
+      await Deno.mkdir(`${dir}/labels`);
+      await Deno.writeTextFile(`${dir}/labels/P1888.txt`, lines.join("\n") + "\n");
+      const r = await runCli([
+        "segment",
+        "--images",
+        `${DOTA}/images/P1888.png`,
+        "--detections",
+        `${dir}/labels/P1888.txt`,
+        "--out",
+        `${dir}/out`,
+        "--backend",
+        "wasm",
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /labels\/P1888.txt:4: .*\(skipped\)/);
+      assert.match(r.stderr, /labels\/P1888.txt:6: .*\(skipped\)/);
+      assert.match(r.stderr, /2 malformed detection\(s\) skipped/);
+      const fc = await readJson(`${dir}/out/P1888.geojson`);
+      assert.equal(fc.features.length, 2);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "segment pipes: detections from stdin, NDJSON features to stdout",
+  ignore: !haveData,
+  async fn() {
+    const text = await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`);
+    const r = await runTask("segment", [
+      "--images",
+      `${DOTA}/images/P1888.png`,
+      "--detections",
+      "-",
+      "--out",
+      "-",
+      "--backend",
+      "wasm",
+      "--quiet",
+    ], text);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines.length, 64);
+    const features = lines.map((l) => JSON.parse(l));
+    assert.deepEqual(features.map((f) => f.properties.detection_index), [...Array(64).keys()]);
+    assert.ok(features.every((f) => f.type === "Feature"));
+  },
+});
+
+Deno.test({
+  name: "segment --resume skips images whose outputs exist",
+  ignore: !haveData,
+  async fn() {
+    const out = await Deno.makeTempDir();
+    try {
+      const args = [
+        "segment",
+        "--images",
+        `${DOTA}/images/P1888.png`,
+        "--detections",
+        `${DOTA}/labelTxt/P1888.txt`,
+        "--out",
+        out,
+        "--backend",
+        "wasm",
+      ];
+      assert.equal((await runCli(args)).code, 0);
+      const before = await Deno.readTextFile(`${out}/coco.json`);
+      const r = await runCli([...args, "--resume"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /skipped/);
+      assert.equal(await Deno.readTextFile(`${out}/coco.json`), before);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test("segment usage errors exit 2 and name the flag", async () => {
+  const cases: [string[], RegExp][] = [
+    [["segment", "--images", "x"], /--detections is required/],
+    [["segment", "--images", "x", "--detections", "y", "--out", "o", "--backend", "cuda"], /valid backends are auto, wasm, webgpu/],
+    [["segment", "--images", "x", "--detections", "y", "--out", "o", "--batch", "0"], /--batch must be a positive integer/],
+    [["segment", "--nope"], /Unknown option '--nope'/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+  }
+});
+
+Deno.test("segment names a missing image folder and exits 1", async () => {
+  const r = await runCli([
+    "segment",
+    "--images",
+    "/nonexistent/imgs",
+    "--detections",
+    "/nonexistent/labels",
+    "--out",
+    "-",
+    "--backend",
+    "wasm",
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Cannot read \/nonexistent\/imgs: no such file or folder/);
+});

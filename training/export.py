@@ -1,0 +1,262 @@
+"""Export sopseg-lite to ONNX (encoder.onnx, decoder.onnx) + manifest.json (docs/CONTRACT.md).
+
+    /usr/bin/python3 training/export.py                       # from training/checkpoints/last.pt
+    /usr/bin/python3 training/export.py --random              # random init (runtime wiring)
+    /usr/bin/python3 training/export.py --checkpoint X.pt --out models/sopseg-lite
+
+No onnxruntime for Python here: the graphs are checked with onnx.checker, their input/output
+names and shapes against the manifest, shape inference at batch 3, and the torch trace they
+come from is re-run at batch 3 against eager PyTorch (no batch size baked into the trace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import sys
+import warnings
+
+import onnx
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sopseg.data import MEAN, STD  # noqa: E402
+from sopseg.geometry import INPUT_SIZE, RAM_K0, RAM_M, RAM_SMAX, RAM_SMIN  # noqa: E402
+from sopseg.modeling import DecoderOnnx, EncoderOnnx, Sopseg, build_sopseg_lite  # noqa: E402
+from sopseg.modeling.onnx_wrappers import (  # noqa: E402
+    DECODER_INPUTS,
+    DECODER_OUTPUTS,
+    ENCODER_INPUTS,
+    ENCODER_OUTPUTS,
+)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OPSET = 17
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def example_inputs(model: Sopseg, batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Plausible decoder inputs (random crop, real encoder outputs, an OPM-like prompt)."""
+    g = torch.Generator().manual_seed(seed)
+    image = torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=g)
+    with torch.no_grad():
+        emb, shallow = model.image_encoder(image)
+    coords = torch.tensor([[100.0, 110.0], [128.0, 128.0], [156.0, 146.0], [80.0, 90.0], [176.0, 166.0]])
+    coords = coords.expand(batch, -1, -1).clone() + torch.randn(batch, 5, 2, generator=g)
+    labels = torch.tensor([[1.0, 1.0, 1.0, 2.0, 3.0]]).expand(batch, -1).clone()
+    return {
+        "image": image,
+        "image_embeddings": emb,
+        "shallow_features": shallow,
+        "point_coords": coords,
+        "point_labels": labels,
+    }
+
+
+def manifest_for(model: Sopseg, training: dict | None) -> dict:
+    c = model.mask_decoder.transformer_dim
+    cs = model.image_encoder.shallow[0].out_channels
+    s = INPUT_SIZE
+    e = s // 16
+    m = {
+        "format": "sopseg-model",
+        "format_version": 1,
+        "name": "sopseg-lite",
+        "input_size": s,
+        "mean": list(MEAN),
+        "std": list(STD),
+        "num_prompt_tokens": 5,
+        "prompt_frame": "model-continuous",
+        "ram": {"m": int(RAM_M), "k0": int(RAM_K0), "s_max": int(RAM_SMAX), "s_min": int(RAM_SMIN)},
+        "encoder": {
+            "file": "encoder.onnx",
+            "inputs": {"image": [-1, 3, s, s]},
+            "outputs": {"image_embeddings": [-1, c, e, e], "shallow_features": [-1, cs, e, e]},
+        },
+        "decoder": {
+            "file": "decoder.onnx",
+            "inputs": {
+                "image": [-1, 3, s, s],
+                "image_embeddings": [-1, c, e, e],
+                "shallow_features": [-1, cs, e, e],
+                "point_coords": [-1, 5, 2],
+                "point_labels": [-1, 5],
+            },
+            "outputs": {
+                "mask_logits": [-1, 1, s, s],
+                "edge_logits": [-1, 1, s, s],
+                "iou_predictions": [-1, 1],
+            },
+        },
+    }
+    if training is not None:
+        m["training"] = training
+    return m
+
+
+def graph_io_shapes(model: onnx.ModelProto) -> tuple[dict, dict]:
+    """{name: [dims]} of graph inputs and outputs; a symbolic dim is -1."""
+
+    def dims(v: onnx.ValueInfoProto) -> list[int]:
+        return [
+            d.dim_value if d.HasField("dim_value") else -1 for d in v.type.tensor_type.shape.dim
+        ]
+
+    inits = {i.name for i in model.graph.initializer}
+    ins = {v.name: dims(v) for v in model.graph.input if v.name not in inits}
+    outs = {v.name: dims(v) for v in model.graph.output}
+    return ins, outs
+
+
+def declare_io_shapes(path: str, spec: dict) -> None:
+    """Write the manifest's shapes (batch as dim_param "B") into the graph's inputs/outputs.
+
+    torch's exporter leaves some output dims unknown (after Resize); they are fixed by
+    construction, so state them in the graph for the runtime and for shape inference.
+    """
+    m = onnx.load(path)
+    for v in list(m.graph.input) + list(m.graph.output):
+        want = spec["inputs"].get(v.name) or spec["outputs"].get(v.name)
+        if want is None:
+            continue
+        shape = v.type.tensor_type.shape
+        del shape.dim[:]
+        for k in want:
+            d = shape.dim.add()
+            if k < 0:
+                d.dim_param = "B"
+            else:
+                d.dim_value = k
+    onnx.save(m, path)
+
+
+def check_graph(path: str, spec: dict, batch: int = 3) -> None:
+    """onnx.checker, names/shapes vs the manifest, shape inference with batch fixed to `batch`."""
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    ins, outs = graph_io_shapes(m)
+    if ins != spec["inputs"] or outs != spec["outputs"]:
+        raise ValueError(
+            f"Cannot verify {path}: graph io {ins} -> {outs} != manifest "
+            f"{spec['inputs']} -> {spec['outputs']}"
+        )
+    for v in m.graph.input:
+        for d in v.type.tensor_type.shape.dim:
+            if d.HasField("dim_param") and d.dim_param != "B":
+                raise ValueError(f"Cannot verify {path}: unexpected symbolic dim {d.dim_param}")
+    # fix B and infer
+    m2 = copy.deepcopy(m)
+    for v in list(m2.graph.input) + list(m2.graph.output):
+        d0 = v.type.tensor_type.shape.dim[0]
+        d0.Clear()
+        d0.dim_value = batch
+    inferred = onnx.shape_inference.infer_shapes(m2, check_type=True, strict_mode=True)
+    onnx.checker.check_model(inferred)
+
+
+def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = True) -> dict:
+    """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest."""
+    os.makedirs(out_dir, exist_ok=True)
+    model = model.eval()
+    manifest = manifest_for(model, training)
+    enc, dec = EncoderOnnx(model).eval(), DecoderOnnx(model).eval()
+    x1 = example_inputs(model, 1)
+    enc_path = os.path.join(out_dir, manifest["encoder"]["file"])
+    dec_path = os.path.join(out_dir, manifest["decoder"]["file"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            enc,
+            (x1["image"],),
+            enc_path,
+            input_names=ENCODER_INPUTS,
+            output_names=ENCODER_OUTPUTS,
+            dynamic_axes={n: {0: "B"} for n in ENCODER_INPUTS + ENCODER_OUTPUTS},
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+        torch.onnx.export(
+            dec,
+            tuple(x1[n] for n in DECODER_INPUTS),
+            dec_path,
+            input_names=DECODER_INPUTS,
+            output_names=DECODER_OUTPUTS,
+            dynamic_axes={n: {0: "B"} for n in DECODER_INPUTS + DECODER_OUTPUTS},
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+    for path, spec in ((enc_path, manifest["encoder"]), (dec_path, manifest["decoder"])):
+        declare_io_shapes(path, spec)
+        check_graph(path, spec)
+    check_trace_batch(model)
+    manifest["files_sha256"] = {
+        manifest["encoder"]["file"]: sha256_file(enc_path),
+        manifest["decoder"]["file"]: sha256_file(dec_path),
+    }
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    if verbose:
+        for p in (enc_path, dec_path):
+            print(f"{p}: {os.path.getsize(p) / 1e6:.2f} MB", file=sys.stderr)
+    return manifest
+
+
+@torch.no_grad()
+def check_trace_batch(model: Sopseg, batch: int = 3, tol: float = 1e-4) -> None:
+    """Trace at batch 1 (as the export does), run the trace at `batch`, compare with eager."""
+    dec = DecoderOnnx(model).eval()
+    x1 = example_inputs(model, 1)
+    xb = example_inputs(model, batch, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(dec, tuple(x1[n] for n in DECODER_INPUTS), check_trace=False)
+    got = traced(*(xb[n] for n in DECODER_INPUTS))
+    ref = dec(*(xb[n] for n in DECODER_INPUTS))
+    for name, a, b in zip(DECODER_OUTPUTS, got, ref):
+        if a.shape != b.shape or float((a - b).abs().max()) > tol:
+            raise ValueError(f"Cannot verify trace at batch {batch}: {name} differs")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "last.pt"))
+    p.add_argument("--random", action="store_true", help="export a random-init model")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=os.path.join(ROOT, "models", "sopseg-lite"))
+    args = p.parse_args(argv)
+    torch.manual_seed(args.seed)
+    model = build_sopseg_lite()
+    if args.random:
+        training = {"random_init": True, "seed": args.seed, "step": 0, "samples_seen": 0}
+    else:
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        training = {
+            "random_init": False,
+            "step": ck["step"],
+            "samples_seen": ck["samples_seen"],
+            "wall_time_s": round(float(ck["wall_time"]), 1),
+            "schedule": ck.get("scheduler"),
+            "checkpoint": os.path.relpath(args.checkpoint, ROOT),
+            "checkpoint_sha256": sha256_file(args.checkpoint),
+            "data": "iSAID 512x512 tiles (../shared/data/isaid512/train)",
+        }
+    m = export(model, args.out, training)
+    print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

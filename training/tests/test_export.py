@@ -1,0 +1,42 @@
+import json
+import os
+
+import onnx
+import torch
+
+import export as export_mod
+from sopseg.modeling import build_sopseg_lite
+
+CONTRACT_NAMES = {
+    "encoder": (["image"], ["image_embeddings", "shallow_features"]),
+    "decoder": (
+        ["image", "image_embeddings", "shallow_features", "point_coords", "point_labels"],
+        ["mask_logits", "edge_logits", "iou_predictions"],
+    ),
+}
+
+
+def test_export_writes_graphs_matching_the_manifest(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = build_sopseg_lite()
+    export_mod.export(model, str(tmp_path), {"random_init": True}, verbose=False)
+    with open(os.path.join(tmp_path, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert manifest["format"] == "sopseg-model" and manifest["format_version"] == 1
+    assert manifest["input_size"] == 256 and manifest["num_prompt_tokens"] == 5
+    assert manifest["prompt_frame"] == "model-continuous"
+    assert manifest["ram"] == {"m": 32, "k0": 2, "s_max": 1024, "s_min": 8}
+    assert manifest["encoder"]["outputs"]["image_embeddings"] == [-1, 128, 16, 16]
+    assert manifest["encoder"]["outputs"]["shallow_features"] == [-1, 64, 16, 16]
+    for part, (ins, outs) in CONTRACT_NAMES.items():
+        spec = manifest[part]
+        assert list(spec["inputs"]) == ins and list(spec["outputs"]) == outs
+        m = onnx.load(os.path.join(tmp_path, spec["file"]))
+        assert m.opset_import[0].version == 17
+        g_ins, g_outs = export_mod.graph_io_shapes(m)
+        assert list(g_ins) == ins and list(g_outs) == outs
+        assert g_ins == spec["inputs"] and g_outs == spec["outputs"]
+        for v in list(m.graph.input) + list(m.graph.output):
+            assert v.type.tensor_type.shape.dim[0].dim_param == "B"
+    total = sum(os.path.getsize(os.path.join(tmp_path, f)) for f in ("encoder.onnx", "decoder.onnx"))
+    assert total < 30e6

@@ -1,0 +1,160 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sopseg.data import augment_points, augment_tensor, gt_mask, prompt_for, sample_crop
+from sopseg.evaluate import boundary_band, iou_biou, paste_back
+from sopseg.geometry import (
+    Crop,
+    OrientedBox,
+    crop_grid,
+    obox_from_polygons,
+    opm_tokens,
+    pixel_to_model,
+    ram_crop,
+    ram_side,
+)
+
+K = 960.0 / 992.0
+
+
+@pytest.mark.parametrize(
+    "d, s",
+    [
+        (8.0, 16.0),
+        (32.0, 64.0),
+        (100.0, K * 100 + (2 - K) * 32),
+        (1024.0, 1024.0),
+        (2000.0, 2000.0),  # formula gives < d past Smax: S = max(S, d)
+        (2.0, 8.0),  # S >= 8
+    ],
+)
+def test_ram_side(d: float, s: float) -> None:
+    assert ram_side(d) == pytest.approx(s, rel=1e-9)
+
+
+def test_ram_side_continuous_at_m() -> None:
+    assert ram_side(32.0 - 1e-9) == pytest.approx(ram_side(32.0), abs=1e-6)
+    assert ram_side(100.0) == pytest.approx(129.80645161, rel=1e-8)
+
+
+def test_ram_crop_centred_and_anchored() -> None:
+    c = ram_crop((10.0, 20.0, 30.0, 12.0))
+    assert c.size == pytest.approx(60.0)
+    assert c.x0 + c.size / 2 == pytest.approx(25.0) and c.y0 + c.size / 2 == pytest.approx(26.0)
+    c = ram_crop((10.0, 20.0, 30.0, 12.0), ax=0.3, ay=0.7)
+    assert c.x0 == pytest.approx(10.0 - 0.3 * 30.0) and c.y0 == pytest.approx(20.0 - 0.7 * 48.0)
+
+
+def test_obox_from_polygon_pixel_frame() -> None:
+    # vertex indices of an axis-aligned 4 x 7 pixel block: cols 2..5, rows 3..9
+    poly = np.array([[2, 3], [5, 3], [5, 9], [2, 9]], np.int32)
+    b = obox_from_polygons([poly])
+    assert (b.cx, b.cy) == pytest.approx((4.0, 6.5))
+    assert sorted([b.w, b.h]) == pytest.approx([4.0, 7.0])
+    assert gt_mask([poly], 12, 12).sum() == 28  # inclusive fill
+
+
+@pytest.mark.parametrize("angle", [0.0, 17.0, 45.0, 90.0, 123.0, -30.0])
+@pytest.mark.parametrize("w, h", [(40.0, 10.0), (10.0, 40.0), (12.0, 12.0)])
+def test_opm_points_on_long_axis_inside_box(angle: float, w: float, h: float) -> None:
+    box = OrientedBox(50.0, 60.0, w, h, angle)
+    corners = box.corners()
+    coords, labels = opm_tokens(corners)
+    assert labels.tolist() == [1.0, 1.0, 1.0, 2.0, 3.0]
+    c = np.array([box.cx, box.cy])
+    assert coords[1] == pytest.approx(c)
+    t = math.radians(angle)
+    # a square: the width sides (corner0-corner1) count as the short sides (CONTRACT tie rule)
+    long_dir = np.array([math.cos(t), math.sin(t)]) if w > h else np.array([-math.sin(t), math.cos(t)])
+    half_long = max(w, h) / 2.0
+    for p in (coords[0], coords[2]):
+        d = p - c
+        # on the long axis at a quarter of the length from the centre
+        assert abs(float(np.cross(long_dir, d))) < 1e-9
+        assert float(np.linalg.norm(d)) == pytest.approx(half_long / 2.0)
+    assert (coords[0][0], coords[0][1]) <= (coords[2][0], coords[2][1])  # P1: smaller x
+    assert coords[3] == pytest.approx(corners.min(axis=0))
+    assert coords[4] == pytest.approx(corners.max(axis=0))
+
+
+def test_pixel_to_model_frame() -> None:
+    crop = Crop(10.0, 20.0, 64.0)
+    assert pixel_to_model(np.array([[10.0, 20.0], [74.0, 84.0], [42.0, 52.0]]), crop) == pytest.approx(
+        np.array([[0.0, 0.0], [256.0, 256.0], [128.0, 128.0]])
+    )
+
+
+def contract_sample(img: np.ndarray, crop: Crop, n: int = 256) -> np.ndarray:
+    """The CONTRACT's sampling formula, written out in float64 loops."""
+    c, h, w = img.shape
+    out = np.zeros((c, n, n))
+    for v in range(n):
+        for u in range(n):
+            px = crop.x0 + (u + 0.5) * crop.size / n
+            py = crop.y0 + (v + 0.5) * crop.size / n
+            fx, fy = px - 0.5, py - 0.5
+            i0, j0 = math.floor(fx), math.floor(fy)
+            wx, wy = fx - i0, fy - j0
+            acc = np.zeros(c)
+            for dj, ky in ((0, 1 - wy), (1, wy)):
+                for di, kx in ((0, 1 - wx), (1, wx)):
+                    i, j = i0 + di, j0 + dj
+                    if 0 <= i < w and 0 <= j < h:
+                        acc += kx * ky * img[:, j, i]
+            out[:, v, u] = acc
+    return out
+
+
+def test_crop_sampling_matches_contract_formula() -> None:
+    rng = np.random.default_rng(0)
+    img = rng.normal(size=(3, 23, 31))
+    crop = Crop(-4.3, 7.7, 29.6)  # partly outside the image
+    got = sample_crop(torch.from_numpy(img).float()[None], crop)[0].numpy()
+    want = contract_sample(img, crop, 32 if False else 256)
+    assert np.abs(got - want).max() < 1e-4
+
+
+def test_crop_sampling_of_a_linear_ramp() -> None:
+    # value = column centre x = i + 0.5: bilinear sampling returns the pixel-frame x itself
+    w, h = 64, 48
+    img = np.broadcast_to(np.arange(w) + 0.5, (h, w)).astype(np.float32)[None, None]
+    crop = Crop(10.25, 5.0, 32.0)
+    got = sample_crop(torch.from_numpy(img.copy()), crop)[0, 0].numpy()
+    px = 10.25 + (np.arange(256) + 0.5) * 32.0 / 256
+    assert np.abs(got - px[None, :]).max() < 1e-4
+    assert crop_grid(crop, w, h).shape == (256, 256, 2)
+
+
+@pytest.mark.parametrize("fx, fy, rot", [(False, False, 1), (True, False, 0), (False, True, 3), (True, True, 2)])
+def test_augment_points_follow_tensor(fx: bool, fy: bool, rot: int) -> None:
+    t = torch.zeros(1, 256, 256)
+    u, v = 37, 201
+    t[0, v, u] = 1.0
+    p = augment_points(np.array([[u + 0.5, v + 0.5]]), fx, fy, rot)[0]
+    a = augment_tensor(t, fx, fy, rot)
+    vv, uu = np.unravel_index(int(a[0].argmax()), (256, 256))
+    assert (uu + 0.5, vv + 0.5) == pytest.approx(tuple(p))
+
+
+def test_paste_back_round_trip() -> None:
+    poly = np.array([[100, 120], [160, 110], [170, 150], [105, 160]], np.int32)
+    gt = gt_mask([poly], 256, 256)
+    crop, _, _ = prompt_for(obox_from_polygons([poly]))
+    soft = sample_crop(torch.from_numpy(gt).float()[None, None], crop)[0]
+    pred = paste_back(soft * 2.0 - 1.0, crop, 256, 256)
+    iou, biou = iou_biou(pred, gt, 2)
+    assert iou > 0.97 and biou > 0.85
+
+
+def test_boundary_iou_basics() -> None:
+    m = np.zeros((20, 20), np.uint8)
+    m[5:15, 5:15] = 1
+    band = boundary_band(m, 1)
+    assert band.sum() == 100 - 64
+    assert iou_biou(m, m, 2) == (1.0, 1.0)
+    full = np.ones((10, 10), np.uint8)
+    assert boundary_band(full, 1).sum() == 36  # zero padding outside the image
