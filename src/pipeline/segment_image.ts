@@ -104,7 +104,7 @@ function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, num
 
 /**
  * Segment every box on one raster. Yields results in input order, batch by
- * batch; while the model runs a batch, the next batch is read and prepared.
+ * batch.
  *
  * @example
  * ```ts ignore
@@ -162,17 +162,14 @@ export async function* segmentBoxes(
     return { start, batch, crops };
   };
 
-  let next = boxes.length > 0 ? prepare(0) : null;
+  // Batches run one after another: onnxruntime-web's WASM backend computes on
+  // the calling thread (plus its pool), so preparing the next batch meanwhile
+  // would only wait for it and blur the time split.
   let done = 0;
-  while (next) {
+  for (let start = 0; start < boxes.length; start += batchSize) {
     options.signal?.throwIfAborted();
-    const { start, batch, crops } = await next;
-    const running = model.predict(batch);
-    const nextStart = start + batch.size;
-    next = nextStart < boxes.length ? prepare(nextStart) : null;
-    // Keep a rejected prefetch from going unhandled while we await the model.
-    next?.catch(() => {});
-    const out = await running;
+    const { batch, crops } = await prepare(start);
+    const out = await model.predict(batch);
     t.encoder += out.timing.encoder;
     t.decoder += out.timing.decoder;
     for (let i = 0; i < batch.size; i++) {

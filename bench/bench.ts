@@ -1,0 +1,165 @@
+/**
+ * `deno task bench`: end-to-end throughput, time split and peak memory of the
+ * segment pipeline per backend and setting, side by side in one run, plus the
+ * native onnxruntime CPU build as the hardware reference for the model calls.
+ * Prints a table and appends it to BENCHMARKS.md.
+ *
+ *     deno task bench [--quick] [--no-large] [--webgpu-software]
+ *
+ * Data: the DOTA samples in ../shared/data (600 boxes, read in place) and the
+ * large GeoTIFF made by bench/make_large_raster.ts (made on first use).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { probeWebGpu } from "../src/model/ort_adapter.ts";
+import { STAGES } from "../src/pipeline/timings.ts";
+
+interface Row {
+  label: string;
+  data: string;
+  backend: string;
+  threads: number;
+  batch: number;
+  instances: number;
+  seconds: number;
+  timings: Record<string, number>;
+  peakRssMb: number;
+}
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean" },
+    "no-large": { type: "boolean" },
+    "webgpu-software": { type: "boolean" },
+    out: { type: "string", default: "BENCHMARKS.md" },
+  },
+});
+const root = new URL("..", import.meta.url).pathname;
+const cores = navigator.hardwareConcurrency;
+const dota = { images: `${root}../shared/data/dota-samples/images`, detections: `${root}../shared/data/dota-samples/labelTxt` };
+const p1888 = {
+  images: `${dota.images}/P1888.png`,
+  detections: `${dota.detections}/P1888.txt`,
+};
+const large = { images: `${root}bench/data/images/large.tif`, detections: `${root}bench/data/labelTxt/large.txt` };
+
+async function run(args: string[]): Promise<Record<string, unknown>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}bench/bench_run.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  if (!out.success) {
+    throw new Error(`bench_run ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(text);
+}
+
+const rows: Row[] = [];
+async function measure(label: string, dataName: string, data: { images: string; detections: string } | null, backend: string, threads: number, batch: number) {
+  const args = ["--backend", backend, "--threads", String(threads), "--batch", String(batch)];
+  if (data) args.push("--images", data.images, "--detections", data.detections);
+  else args.push("--instances", values.quick ? "64" : "256");
+  console.error(`bench: ${label} on ${dataName} ...`);
+  const r = await run(args);
+  const row: Row = {
+    label,
+    data: dataName,
+    backend: String(r.backend),
+    threads,
+    batch,
+    instances: Number(r.instances),
+    seconds: Number(r.seconds),
+    timings: r.timings as Record<string, number>,
+    peakRssMb: Number(r.peakRssMb),
+  };
+  rows.push(row);
+  console.error(`bench:   ${(row.instances / row.seconds).toFixed(1)} inst/s, peak ${row.peakRssMb.toFixed(0)} MB`);
+}
+
+const dotaSet = values.quick ? { name: "P1888 (64 boxes)", data: p1888 } : { name: "DOTA samples (600 boxes)", data: dota };
+await measure("wasm, 1 thread, batch 8", dotaSet.name, dotaSet.data, "wasm", 1, 8);
+await measure(`wasm, ${cores} threads, batch 1`, dotaSet.name, dotaSet.data, "wasm", cores, 1);
+await measure(`wasm, ${cores} threads, batch 8`, dotaSet.name, dotaSet.data, "wasm", cores, 8);
+await measure(`wasm, ${cores} threads, batch 32`, dotaSet.name, dotaSet.data, "wasm", cores, 32);
+const gpu = await probeWebGpu();
+if (gpu.available && (!gpu.software || values["webgpu-software"])) {
+  await measure(`webgpu (${gpu.description}), batch 8`, dotaSet.name, dotaSet.data, "webgpu", 1, 8);
+}
+await measure(`native onnxruntime-node, ${cores} threads, batch 8 (model calls only)`, "fixed batches", null, "native", cores, 8);
+if (!values["no-large"]) {
+  try {
+    await Deno.stat(large.images);
+  } catch {
+    console.error("bench: making the large GeoTIFF (bench/make_large_raster.ts) ...");
+    const make = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}bench/make_large_raster.ts`, "--out", `${root}bench/data`],
+    }).output();
+    if (!make.success) throw new Error(new TextDecoder().decode(make.stderr));
+  }
+  await measure(`wasm, ${cores} threads, batch 8`, "20000x20000 GeoTIFF (1000 boxes)", large, "wasm", cores, 8);
+}
+
+// Table.
+const fmt = (v: number, d = 1) => v.toFixed(d);
+const header = `| setting | data | inst/s | ${STAGES.join(" | ")} | outside model | peak RSS MB |`;
+const sep = `|${"---|".repeat(STAGES.length + 5)}`;
+const lines = rows.map((r) => {
+  const model = (r.timings.encoder ?? 0) + (r.timings.decoder ?? 0);
+  const stage = STAGES.map((s) => r.timings[s] === undefined ? "-" : `${fmt((100 * r.timings[s]!) / r.seconds, 0)} %`);
+  const outside = r.backend === "native" ? "-" : `${fmt((100 * (r.seconds - model)) / r.seconds, 0)} %`;
+  return `| ${r.label} | ${r.data} | ${fmt(r.instances / r.seconds)} | ${stage.join(" | ")} | ${outside} | ${fmt(r.peakRssMb, 0)} |`;
+});
+const wasmModel = rows.find((r) => r.backend === "wasm" && r.threads === cores && r.batch === 8 && r.data === dotaSet.name);
+const native = rows.find((r) => r.backend === "native");
+let ratio = "";
+if (wasmModel && native) {
+  const wasmPer = (wasmModel.timings.encoder! + wasmModel.timings.decoder!) / wasmModel.instances;
+  const nativePer = native.seconds / native.instances;
+  ratio = `Model calls per instance: WASM ${fmt(wasmPer * 1e3)} ms, native ${fmt(nativePer * 1e3)} ms: ` +
+    `WASM is ${fmt(wasmPer / nativePer, 2)}x the native CPU build's time (same graphs, ${cores} threads, batch 8).`;
+}
+const cpu = (() => {
+  try {
+    return /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "unknown CPU";
+  } catch {
+    return "unknown CPU";
+  }
+})();
+const load = (() => {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+})();
+const modelNote = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then((t) => {
+  const m = JSON.parse(t);
+  return m.training ? `trained, ${JSON.stringify(m.training).slice(0, 120)}` : "untrained export";
+}, () => "no manifest");
+const when = new Date().toISOString().slice(0, 16).replace("T", " ");
+const block = [
+  `### ${when} UTC, ${cores} cores, ${cpu}`,
+  "",
+  `Command: \`deno task bench${Deno.args.length ? " " + Deno.args.join(" ") : ""}\`; model models/sopseg-lite (${modelNote}); load average at the end ${load}.`,
+  "",
+  header,
+  sep,
+  ...lines,
+  "",
+  ratio,
+  "",
+].join("\n");
+console.log(block);
+const path = `${root}${values.out}`;
+let existing = "";
+try {
+  existing = await Deno.readTextFile(path);
+} catch {
+  existing = "# Benchmarks\n\nRows from `deno task bench` (bench/bench.ts). Percentages are shares of the end-to-end wall time of each row; the native row times the two model calls only.\n\n";
+}
+await Deno.writeTextFile(path, existing + "\n" + block);
+console.error(`bench: appended to ${path}`);
