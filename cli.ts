@@ -46,7 +46,9 @@ async function main(args: string[]): Promise<number> {
     }
     if (e instanceof Deno.errors.NotCapable) {
       io.stderr(
-        `sopseg ${name}: ${(e as Error).message}\n(the task grants reads of the inputs and the model and writes of --out only)\n`,
+        `sopseg ${name}: ${
+          (e as Error).message
+        }\n(the task grants reads of the inputs and the model and writes of --out only)\n`,
       );
       return 1;
     }

@@ -38,12 +38,18 @@ const { values } = parseArgs({
 });
 const root = new URL("..", import.meta.url).pathname;
 const cores = navigator.hardwareConcurrency;
-const dota = { images: `${root}../shared/data/dota-samples/images`, detections: `${root}../shared/data/dota-samples/labelTxt` };
+const dota = {
+  images: `${root}../shared/data/dota-samples/images`,
+  detections: `${root}../shared/data/dota-samples/labelTxt`,
+};
 const p1888 = {
   images: `${dota.images}/P1888.png`,
   detections: `${dota.detections}/P1888.txt`,
 };
-const large = { images: `${root}bench/data/images/large.tif`, detections: `${root}bench/data/labelTxt/large.txt` };
+const large = {
+  images: `${root}bench/data/images/large.tif`,
+  detections: `${root}bench/data/labelTxt/large.txt`,
+};
 
 async function run(args: string[]): Promise<Record<string, unknown>> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -59,7 +65,14 @@ async function run(args: string[]): Promise<Record<string, unknown>> {
 }
 
 const rows: Row[] = [];
-async function measure(label: string, dataName: string, data: { images: string; detections: string } | null, backend: string, threads: number, batch: number) {
+async function measure(
+  label: string,
+  dataName: string,
+  data: { images: string; detections: string } | null,
+  backend: string,
+  threads: number,
+  batch: number,
+) {
   const args = ["--backend", backend, "--threads", String(threads), "--batch", String(batch)];
   if (data) args.push("--images", data.images, "--detections", data.detections);
   else args.push("--instances", values.quick ? "64" : "256");
@@ -77,10 +90,16 @@ async function measure(label: string, dataName: string, data: { images: string; 
     peakRssMb: Number(r.peakRssMb),
   };
   rows.push(row);
-  console.error(`bench:   ${(row.instances / row.seconds).toFixed(1)} inst/s, peak ${row.peakRssMb.toFixed(0)} MB`);
+  console.error(
+    `bench:   ${(row.instances / row.seconds).toFixed(1)} inst/s, peak ${
+      row.peakRssMb.toFixed(0)
+    } MB`,
+  );
 }
 
-const dotaSet = values.quick ? { name: "P1888 (64 boxes)", data: p1888 } : { name: "DOTA samples (600 boxes)", data: dota };
+const dotaSet = values.quick
+  ? { name: "P1888 (64 boxes)", data: p1888 }
+  : { name: "DOTA samples (600 boxes)", data: dota };
 await measure("wasm, 1 thread, batch 8", dotaSet.name, dotaSet.data, "wasm", 1, 8);
 await measure(`wasm, ${cores} threads, batch 1`, dotaSet.name, dotaSet.data, "wasm", cores, 1);
 await measure(`wasm, ${cores} threads, batch 8`, dotaSet.name, dotaSet.data, "wasm", cores, 8);
@@ -89,7 +108,14 @@ const gpu = await probeWebGpu();
 if (gpu.available && (!gpu.software || values["webgpu-software"])) {
   await measure(`webgpu (${gpu.description}), batch 8`, dotaSet.name, dotaSet.data, "webgpu", 1, 8);
 }
-await measure(`native onnxruntime-node, ${cores} threads, batch 8 (model calls only)`, "fixed batches", null, "native", cores, 8);
+await measure(
+  `native onnxruntime-node, ${cores} threads, batch 8 (model calls only)`,
+  "fixed batches",
+  null,
+  "native",
+  cores,
+  8,
+);
 if (!values["no-large"]) {
   try {
     await Deno.stat(large.images);
@@ -100,7 +126,14 @@ if (!values["no-large"]) {
     }).output();
     if (!make.success) throw new Error(new TextDecoder().decode(make.stderr));
   }
-  await measure(`wasm, ${cores} threads, batch 8`, "20000x20000 GeoTIFF (1000 boxes)", large, "wasm", cores, 8);
+  await measure(
+    `wasm, ${cores} threads, batch 8`,
+    "20000x20000 GeoTIFF (1000 boxes)",
+    large,
+    "wasm",
+    cores,
+    8,
+  );
 }
 
 // Table.
@@ -109,22 +142,34 @@ const header = `| setting | data | inst/s | ${STAGES.join(" | ")} | outside mode
 const sep = `|${"---|".repeat(STAGES.length + 5)}`;
 const lines = rows.map((r) => {
   const model = (r.timings.encoder ?? 0) + (r.timings.decoder ?? 0);
-  const stage = STAGES.map((s) => r.timings[s] === undefined ? "-" : `${fmt((100 * r.timings[s]!) / r.seconds, 0)} %`);
-  const outside = r.backend === "native" ? "-" : `${fmt((100 * (r.seconds - model)) / r.seconds, 0)} %`;
-  return `| ${r.label} | ${r.data} | ${fmt(r.instances / r.seconds)} | ${stage.join(" | ")} | ${outside} | ${fmt(r.peakRssMb, 0)} |`;
+  const stage = STAGES.map((s) =>
+    r.timings[s] === undefined ? "-" : `${fmt((100 * r.timings[s]!) / r.seconds, 0)} %`
+  );
+  const outside = r.backend === "native"
+    ? "-"
+    : `${fmt((100 * (r.seconds - model)) / r.seconds, 0)} %`;
+  return `| ${r.label} | ${r.data} | ${fmt(r.instances / r.seconds)} | ${
+    stage.join(" | ")
+  } | ${outside} | ${fmt(r.peakRssMb, 0)} |`;
 });
-const wasmModel = rows.find((r) => r.backend === "wasm" && r.threads === cores && r.batch === 8 && r.data === dotaSet.name);
+const wasmModel = rows.find((r) =>
+  r.backend === "wasm" && r.threads === cores && r.batch === 8 && r.data === dotaSet.name
+);
 const native = rows.find((r) => r.backend === "native");
 let ratio = "";
 if (wasmModel && native) {
   const wasmPer = (wasmModel.timings.encoder! + wasmModel.timings.decoder!) / wasmModel.instances;
   const nativePer = native.seconds / native.instances;
-  ratio = `Model calls per instance: WASM ${fmt(wasmPer * 1e3)} ms, native ${fmt(nativePer * 1e3)} ms: ` +
-    `WASM is ${fmt(wasmPer / nativePer, 2)}x the native CPU build's time (same graphs, ${cores} threads, batch 8).`;
+  ratio =
+    `Model calls per instance: WASM ${fmt(wasmPer * 1e3)} ms, native ${fmt(nativePer * 1e3)} ms: ` +
+    `WASM is ${
+      fmt(wasmPer / nativePer, 2)
+    }x the native CPU build's time (same graphs, ${cores} threads, batch 8).`;
 }
 const cpu = (() => {
   try {
-    return /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "unknown CPU";
+    return /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ??
+      "unknown CPU";
   } catch {
     return "unknown CPU";
   }
@@ -144,7 +189,9 @@ const when = new Date().toISOString().slice(0, 16).replace("T", " ");
 const block = [
   `### ${when} UTC, ${cores} cores, ${cpu}`,
   "",
-  `Command: \`deno task bench${Deno.args.length ? " " + Deno.args.join(" ") : ""}\`; model models/sopseg-lite (${modelNote}); load average at the end ${load}.`,
+  `Command: \`deno task bench${
+    Deno.args.length ? " " + Deno.args.join(" ") : ""
+  }\`; model models/sopseg-lite (${modelNote}); load average at the end ${load}.`,
   "",
   header,
   sep,
@@ -159,7 +206,8 @@ let existing = "";
 try {
   existing = await Deno.readTextFile(path);
 } catch {
-  existing = "# Benchmarks\n\nRows from `deno task bench` (bench/bench.ts). Percentages are shares of the end-to-end wall time of each row; the native row times the two model calls only.\n\n";
+  existing =
+    "# Benchmarks\n\nRows from `deno task bench` (bench/bench.ts). Percentages are shares of the end-to-end wall time of each row; the native row times the two model calls only.\n\n";
 }
 await Deno.writeTextFile(path, existing + "\n" + block);
 console.error(`bench: appended to ${path}`);

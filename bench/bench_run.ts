@@ -42,9 +42,13 @@ const batch = Number(values.batch);
 
 if (values.backend === "native") {
   // Model calls only, on the native CPU build, same graphs and batch shapes.
-  const ort = await import("npm:onnxruntime-node@1.30.0");
+  const ort = await import("onnxruntime-node");
   const manifest = await loadManifest(values.model!);
-  const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" as const };
+  const opts = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all" as const,
+  };
   const enc = await ort.InferenceSession.create(`${values.model}/${manifest.encoder.file}`, opts);
   const dec = await ort.InferenceSession.create(`${values.model}/${manifest.decoder.file}`, opts);
   const { checkBatch } = await import("../src/model/sopseg_model.ts");

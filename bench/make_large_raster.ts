@@ -50,7 +50,9 @@ for (let ty = 0; ty < n; ty++) {
       sources.push(
         `<SimpleSource band="${band}"><SourceFilename relativeToVRT="1">scene/images/scene.png</SourceFilename>` +
           `<SourceBand>${band}</SourceBand><SrcRect xOff="0" yOff="0" xSize="${w}" ySize="${h}"/>` +
-          `<DstRect xOff="${tx * tile}" yOff="${ty * tile}" xSize="${w}" ySize="${h}"/></SimpleSource>`,
+          `<DstRect xOff="${tx * tile}" yOff="${
+            ty * tile
+          }" xSize="${w}" ySize="${h}"/></SimpleSource>`,
       );
     }
   }

@@ -215,7 +215,10 @@ if (import.meta.main) {
   const out = values.out!;
   await Deno.mkdir(`${out}/images`, { recursive: true });
   await Deno.mkdir(`${out}/labelTxt`, { recursive: true });
-  await Deno.writeFile(`${out}/images/scene.png`, encode({ width: W, height: H, data: img, channels: 3 }));
+  await Deno.writeFile(
+    `${out}/images/scene.png`,
+    encode({ width: W, height: H, data: img, channels: 3 }),
+  );
   await Deno.writeTextFile(`${out}/labelTxt/scene.txt`, lines.join("\n") + "\n");
   await Deno.writeTextFile(
     `${out}/ground_truth.json`,

@@ -20,7 +20,8 @@ import {
 } from "./common.ts";
 
 /** Usage text of the subcommand. */
-export const SEGMENT_USAGE = `Usage: sopseg segment --images FILE|DIR --detections FILE|DIR|- --out DIR|- [options]
+export const SEGMENT_USAGE =
+  `Usage: sopseg segment --images FILE|DIR --detections FILE|DIR|- --out DIR|- [options]
 
 Segments every oriented detection into an instance mask. Writes <out>/<stem>.geojson per
 image and <out>/coco.json for the run; with --out - streams GeoJSON features (one per line)
@@ -84,7 +85,12 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     if (!values[required]) throw new UsageError(`--${required} is required`);
   }
   const format = choiceFlag("format", values.format, DETECTION_FORMATS, "auto");
-  const promptMode = choiceFlag<PromptMode>("prompt", values.prompt, ["opm", "box", "points"], "opm");
+  const promptMode = choiceFlag<PromptMode>(
+    "prompt",
+    values.prompt,
+    ["opm", "box", "points"],
+    "opm",
+  );
   let backend;
   try {
     backend = parseBackendChoice(values.backend ?? "auto");
@@ -98,7 +104,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   if (values.bands) {
     bands = values.bands.split(",").map((b) => Number(b));
     if (bands.some((b) => !Number.isInteger(b) || b < 1)) {
-      throw new UsageError(`--bands must be 1-based band numbers like 4,3,2, got "${values.bands}"`);
+      throw new UsageError(
+        `--bands must be 1-based band numbers like 4,3,2, got "${values.bands}"`,
+      );
     }
   }
   const toStdout = values.out === "-";
@@ -205,7 +213,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     io.stderr(
       `sopseg: done: ${summary.instances} masks on ${summary.imagesDone} image(s) in ${
         summary.seconds.toFixed(1)
-      } s (${(summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)} inst/s, ${model.backend})` +
+      } s (${
+        (summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)
+      } inst/s, ${model.backend})` +
         (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
         (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +

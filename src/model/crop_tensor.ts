@@ -95,7 +95,11 @@ export function writeCropTensor(
   const offset = options.offset ?? 0;
   const out = options.out ?? new Float32Array(3 * n * n);
   if (out.length < offset + 3 * n * n) {
-    throw new RangeError(`Cannot write a crop tensor: the output holds ${out.length - offset} values, ${3 * n * n} needed`);
+    throw new RangeError(
+      `Cannot write a crop tensor: the output holds ${out.length - offset} values, ${
+        3 * n * n
+      } needed`,
+    );
   }
   const { crop } = where;
   const [ox, oy] = where.origin;

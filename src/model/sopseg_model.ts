@@ -4,10 +4,15 @@
  *
  * @module
  */
-import { type BackendChoice, type BackendName } from "./backends.ts";
-import { createGraphRunner, type Float32Tensor, type GraphRunner, probeWebGpu } from "./ort_adapter.ts";
+import type { BackendChoice, BackendName } from "./backends.ts";
+import {
+  createGraphRunner,
+  type Float32Tensor,
+  type GraphRunner,
+  probeWebGpu,
+} from "./ort_adapter.ts";
 import { loadManifest, type ModelManifest } from "./manifest.ts";
-import { compareOutputs, type ParityResult, PARITY_TOLERANCE, seededRandom } from "./parity.ts";
+import { compareOutputs, PARITY_TOLERANCE, type ParityResult, seededRandom } from "./parity.ts";
 
 /** Options of {@linkcode SopsegModel.load}. */
 export interface ModelLoadOptions {
@@ -70,11 +75,13 @@ async function openPair(
     threads,
     label: `${manifest.dir}/${manifest.decoder.file}`,
   });
-  for (const [runner, spec, name] of [[encoder, manifest.encoder, "encoder"], [
-    decoder,
-    manifest.decoder,
-    "decoder",
-  ]] as const) {
+  for (
+    const [runner, spec, name] of [[encoder, manifest.encoder, "encoder"], [
+      decoder,
+      manifest.decoder,
+      "decoder",
+    ]] as const
+  ) {
     for (const input of Object.keys(spec.inputs)) {
       if (!runner.inputNames.includes(input)) {
         throw new TypeError(
@@ -206,7 +213,13 @@ export class SopsegModel {
         throw new TypeError(`Cannot use backend webgpu: ${probe.description}`);
       }
       const pair = await openPair(manifest, bytes, "webgpu", threads);
-      return new SopsegModel(manifest, pair, "webgpu", `asked for webgpu (${probe.description})`, null);
+      return new SopsegModel(
+        manifest,
+        pair,
+        "webgpu",
+        `asked for webgpu (${probe.description})`,
+        null,
+      );
     }
     const wasm = await openPair(manifest, bytes, "wasm", threads);
     if (!probe.available) {
@@ -252,7 +265,8 @@ export class SopsegModel {
       return new SopsegModel(manifest, wasm, "wasm", reason, parity);
     }
     await releasePair(wasm);
-    const reason = `auto: WebGPU (${probe.description}) passed the self-check against WASM (${detail})`;
+    const reason =
+      `auto: WebGPU (${probe.description}) passed the self-check against WASM (${detail})`;
     log(reason);
     return new SopsegModel(manifest, gpu, "webgpu", reason, parity);
   }
@@ -287,7 +301,10 @@ export class SopsegModel {
 
 async function runPair(pair: Pair, batch: PromptBatch, n: number) {
   const B = batch.size;
-  const image: Float32Tensor = { data: batch.images.subarray(0, B * 3 * n * n), dims: [B, 3, n, n] };
+  const image: Float32Tensor = {
+    data: batch.images.subarray(0, B * 3 * n * n),
+    dims: [B, 3, n, n],
+  };
   const t0 = performance.now();
   const enc = await pair.encoder.run({ image });
   const t1 = performance.now();
@@ -299,7 +316,11 @@ async function runPair(pair: Pair, batch: PromptBatch, n: number) {
     point_labels: { data: batch.labels.subarray(0, B * 5), dims: [B, 5] },
   });
   const t2 = performance.now();
-  return { encoder: enc, decoder: dec, timing: { encoder: (t1 - t0) / 1e3, decoder: (t2 - t1) / 1e3 } };
+  return {
+    encoder: enc,
+    decoder: dec,
+    timing: { encoder: (t1 - t0) / 1e3, decoder: (t2 - t1) / 1e3 },
+  };
 }
 
 async function pairParity(

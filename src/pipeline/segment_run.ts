@@ -13,10 +13,10 @@ import type { Detection, ParseIssue } from "../formats/detection.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
 import {
+  featureCollectionToText,
   featureToNdjsonLine,
   instancesToFeatureCollection,
   instanceToFeature,
-  featureCollectionToText,
 } from "../formats/geojson_writer.ts";
 import { CocoWriter } from "../formats/coco_writer.ts";
 import { writeFileAtomic } from "../formats/atomic_write.ts";
@@ -224,7 +224,10 @@ export async function segmentRun(
     const stem = fileStem(image);
     const geojsonPath = out === null ? null : `${out}/${stem}.geojson`;
     const partPath = partsDir === null ? null : `${partsDir}/${stem}.json`;
-    if (options.resume && geojsonPath && partPath && await exists(geojsonPath) && await exists(partPath)) {
+    if (
+      options.resume && geojsonPath && partPath && await exists(geojsonPath) &&
+      await exists(partPath)
+    ) {
       summary.imagesSkipped++;
       emit({ kind: "image-skipped", image, reason: `${geojsonPath} exists (--resume)` });
       continue;
@@ -255,7 +258,9 @@ export async function segmentRun(
 
   if (out !== null) {
     const t0 = performance.now();
-    const coco = new CocoWriter({ info: { description: "sopseg instance masks", model: model.manifest.name } });
+    const coco = new CocoWriter({
+      info: { description: "sopseg instance masks", model: model.manifest.name },
+    });
     for (const { image } of plan) {
       const partPath = `${partsDir}/${fileStem(image)}.json`;
       if (!(await exists(partPath))) continue;
@@ -264,7 +269,14 @@ export async function segmentRun(
       for (const a of part.annotations) {
         coco.addAnnotation(imageId, {
           detectionIndex: a.detectionIndex,
-          detection: { box: a.box, className: a.className, score: a.score, difficult: false, source: "", line: 0 },
+          detection: {
+            box: a.box,
+            className: a.className,
+            score: a.score,
+            difficult: false,
+            source: "",
+            line: 0,
+          },
           polygons: [],
           rle: a.rle,
           area: a.area,
@@ -387,4 +399,3 @@ async function segmentOneImage(
     await source.close();
   }
 }
-

@@ -15,7 +15,7 @@ import { GeoTIFF, type GeoTIFFImage, getDecoder } from "geotiff";
 import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
-import { georefFromGeoTiffTags } from "./geo_transform.ts";
+import { georefFromGeoTiffTags } from "./geotiff_georef.ts";
 import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
 import { selectBands } from "./select_bands.ts";

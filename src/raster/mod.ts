@@ -26,7 +26,7 @@ export * from "./decoded_source.ts";
 export * from "./byte_source.ts";
 export * from "./block_cache.ts";
 export * from "./check_window.ts";
-export * from "./geo_transform.ts";
+export * from "./geotiff_georef.ts";
 export * from "./percentile_sampler.ts";
 export * from "./rgb_converter.ts";
 export * from "./select_bands.ts";

@@ -4,6 +4,11 @@ import { decodeRle } from "../../src/masks/rle.ts";
 
 const haveData = await Deno.stat(DOTA).then(() => true, () => false);
 
+interface Feature {
+  geometry: unknown;
+  properties: { detection_index: number; source_image: string };
+}
+
 async function readJson(path: string) {
   return JSON.parse(await Deno.readTextFile(path));
 }
@@ -36,7 +41,7 @@ Deno.test({
         assert.equal(fc.type, "FeatureCollection");
         assert.equal(fc["sopseg:coordinates"], "pixel");
         assert.equal(fc.features.length, n);
-        fc.features.forEach((f: any, i: number) => {
+        fc.features.forEach((f: Feature, i: number) => {
           assert.equal(f.properties.detection_index, i);
           assert.ok(f.geometry !== null, `${stem} feature ${i} has an empty mask`);
           assert.equal(f.properties.source_image, `${stem}.png`);
@@ -64,7 +69,14 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const good = (await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`)).split("\n");
-      const lines = [good[0], good[1], good[2], "1 2 3 oops", good[3], "10 10 10 10 10 10 10 10 car 0"];
+      const lines = [
+        good[0],
+        good[1],
+        good[2],
+        "1 2 3 oops",
+        good[3],
+        "10 10 10 10 10 10 10 10 car 0",
+      ];
       await Deno.mkdir(`${dir}/labels`);
       await Deno.writeTextFile(`${dir}/labels/P1888.txt`, lines.join("\n") + "\n");
       const r = await runCli([
@@ -147,8 +159,14 @@ Deno.test({
 Deno.test("segment usage errors exit 2 and name the flag", async () => {
   const cases: [string[], RegExp][] = [
     [["segment", "--images", "x"], /--detections is required/],
-    [["segment", "--images", "x", "--detections", "y", "--out", "o", "--backend", "cuda"], /valid backends are auto, wasm, webgpu/],
-    [["segment", "--images", "x", "--detections", "y", "--out", "o", "--batch", "0"], /--batch must be a positive integer/],
+    [
+      ["segment", "--images", "x", "--detections", "y", "--out", "o", "--backend", "cuda"],
+      /valid backends are auto, wasm, webgpu/,
+    ],
+    [
+      ["segment", "--images", "x", "--detections", "y", "--out", "o", "--batch", "0"],
+      /--batch must be a positive integer/,
+    ],
     [["segment", "--nope"], /Unknown option '--nope'/],
     [["frobnicate"], /unknown command "frobnicate"/],
   ];

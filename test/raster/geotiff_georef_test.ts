@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { georefFromGeoTiffTags, inlineGeoKeys } from "../../src/raster/geo_transform.ts";
+import { georefFromGeoTiffTags, inlineGeoKeys } from "../../src/raster/geotiff_georef.ts";
 import { parseWorldFile, readWorldFile } from "../../src/raster/world_file.ts";
 
 const keys = (...kv: number[]) => {

@@ -30,7 +30,7 @@ const PIXEL_IS_POINT = 2;
  *
  * @example Usage
  * ```ts
- * import { inlineGeoKeys } from "./geo_transform.ts";
+ * import { inlineGeoKeys } from "./geotiff_georef.ts";
  * const keys = inlineGeoKeys([1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32633]);
  * console.log(keys.get(3072)); // 32633
  * ```
@@ -58,7 +58,7 @@ export function inlineGeoKeys(directory: ArrayLike<number>): Map<number, number>
  *
  * @example Usage
  * ```ts
- * import { georefFromGeoTiffTags } from "./geo_transform.ts";
+ * import { georefFromGeoTiffTags } from "./geotiff_georef.ts";
  * const g = georefFromGeoTiffTags({
  *   pixelScale: [10, 10, 0],
  *   tiepoint: [0, 0, 0, 500000, 5200000, 0],

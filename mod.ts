@@ -1,0 +1,49 @@
+/**
+ * sopseg: oriented detections in aerial and satellite imagery -> instance
+ * masks, following the SOPSeg method (region-adaptive magnification, oriented
+ * prompts, an edge-aware decoder with progressive refinement), on
+ * onnxruntime-web (WASM SIMD, or WebGPU after a parity self-check).
+ *
+ * A model is loaded once and serves many images; nothing here prints or
+ * exits. The CLI (`cli.ts`) is one front end over this API.
+ *
+ * ```ts ignore
+ * import { SopsegModel, segmentRun } from "./mod.ts";
+ * const model = await SopsegModel.load("models/sopseg-lite", { backend: "auto" });
+ * const summary = await segmentRun(model, {
+ *   images: "imagery/",
+ *   detections: { kind: "path", path: "labels/" },
+ *   out: "out/",
+ * });
+ * await model.close();
+ * ```
+ *
+ * @module
+ */
+export * from "./src/geometry/mod.ts";
+export * from "./src/masks/mod.ts";
+export * from "./src/raster/mod.ts";
+export * from "./src/formats/mod.ts";
+export {
+  boundaryIou,
+  evaluate,
+  formatJsonReport,
+  formatMarkdownReport,
+  formatTextReport,
+  maskIou,
+  readCocoGt,
+} from "./src/eval/mod.ts";
+export type { EvalReport, EvaluateOptions, EvaluateResult, SegmentFn } from "./src/eval/mod.ts";
+export { SopsegModel } from "./src/model/sopseg_model.ts";
+export type { BatchPrediction, ModelLoadOptions, PromptBatch } from "./src/model/sopseg_model.ts";
+export type { ModelManifest } from "./src/model/manifest.ts";
+export { BACKEND_CHOICES, parseBackendChoice } from "./src/model/backends.ts";
+export type { BackendChoice, BackendName } from "./src/model/backends.ts";
+export { cropReadWindow, writeCropTensor } from "./src/model/crop_tensor.ts";
+export { cropFor, segmentBoxes } from "./src/pipeline/segment_image.ts";
+export type { SegmentedBox, SegmentOptions } from "./src/pipeline/segment_image.ts";
+export { segmentRun } from "./src/pipeline/segment_run.ts";
+export type { RunEvent, RunSummary, SegmentRunOptions } from "./src/pipeline/segment_run.ts";
+export { parseDetections, sniffDetectionFormat } from "./src/pipeline/detections_input.ts";
+export { newTimings, STAGES } from "./src/pipeline/timings.ts";
+export type { Timings } from "./src/pipeline/timings.ts";
