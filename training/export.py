@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sopseg.data import MEAN, STD  # noqa: E402
 from sopseg.geometry import INPUT_SIZE, RAM_K0, RAM_M, RAM_SMAX, RAM_SMIN  # noqa: E402
 from sopseg.modeling import DecoderOnnx, EncoderOnnx, Sopseg, build_sopseg_lite  # noqa: E402
+from sopseg.webgpu_safe import make_webgpu_safe  # noqa: E402
 from sopseg.modeling.onnx_wrappers import (  # noqa: E402
     DECODER_INPUTS,
     DECODER_OUTPUTS,
@@ -169,7 +170,9 @@ def check_graph(path: str, spec: dict, batch: int = 3) -> None:
 def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = True) -> dict:
     """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest."""
     os.makedirs(out_dir, exist_ok=True)
-    model = model.eval()
+    # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
+    model = copy.deepcopy(model).eval()
+    make_webgpu_safe(model)
     manifest = manifest_for(model, training)
     enc, dec = EncoderOnnx(model).eval(), DecoderOnnx(model).eval()
     x1 = example_inputs(model, 1)

@@ -151,6 +151,8 @@ export async function createGraphRunner(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: [options.backend],
       graphOptimizationLevel: "all",
+      // 3 = errors only: WebGPU otherwise warns on stderr that shape ops run on the CPU.
+      logSeverityLevel: 3,
     });
   } catch (e) {
     throw new TypeError(
