@@ -183,7 +183,10 @@ const load = (() => {
 })();
 const modelNote = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then((t) => {
   const m = JSON.parse(t);
-  return m.training ? `trained, ${JSON.stringify(m.training).slice(0, 120)}` : "untrained export";
+  const t = m.training ?? {};
+  return t.random_init || !t.samples_seen
+    ? "untrained random-init export: speed only"
+    : `trained: ${t.samples_seen} samples, step ${t.step}`;
 }, () => "no manifest");
 const when = new Date().toISOString().slice(0, 16).replace("T", " ");
 const block = [
