@@ -1,10 +1,11 @@
 /**
- * JPEG images through jpeg-js (the only file that imports it), decoded once.
+ * JPEG images through MozJPEG's decoder compiled to WASM (`@jsquash/jpeg`, the only
+ * file that imports it), decoded once.
  *
  * @module
  */
 
-import { decode } from "jpeg-js";
+import decode from "@jsquash/jpeg/decode";
 import { decodedRasterSource } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
@@ -23,10 +24,12 @@ export interface OpenJpegOptions extends OpenRasterOptions {
  * @example Usage
  * ```ts
  * import { openJpeg } from "./jpeg_source.ts";
- * import { encode } from "jpeg-js";
- * const rgba = new Uint8Array(8 * 8 * 4).fill(200);
  * const path = await Deno.makeTempFile({ suffix: ".jpg" });
- * await Deno.writeFile(path, encode({ width: 8, height: 8, data: rgba }, 95).data);
+ * // An 8x8 grey baseline JPEG made by GDAL.
+ * const gdal = new Deno.Command("gdal_create", {
+ *   args: ["-of", "JPEG", "-outsize", "8", "8", "-bands", "3", "-burn", "200", path],
+ * });
+ * if (!(await gdal.output()).success) throw new Error("gdal_create failed");
  * const src = await openJpeg(path);
  * console.log(src.width, src.bandCount); // 8 3
  * await src.close();
@@ -42,12 +45,22 @@ export async function openJpeg(path: string, options: OpenJpegOptions = {}): Pro
   const maxMegapixels = options.maxMegapixels ?? 1000;
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: false,
-      maxResolutionInMP: maxMegapixels,
-      maxMemoryUsageInMB: Math.ceil(maxMegapixels * 8),
-    });
+    // MozJPEG's decoder (libjpeg-turbo) as WASM: bit-identical to what OpenCV and GDAL
+    // decode, so crops match the training data exactly.
+    const image = await decode(bytes.buffer as ArrayBuffer);
+    if (image.width * image.height > maxMegapixels * 1e6) {
+      throw new RangeError(`${image.width}x${image.height} exceeds ${maxMegapixels} megapixels`);
+    }
+    // The decoder returns RGBA with opaque alpha; keep the three JPEG bands.
+    const n = image.width * image.height;
+    const rgb = new Uint8Array(3 * n);
+    const rgba = image.data;
+    for (let i = 0, j = 0; i < n; i++, j += 4) {
+      rgb[3 * i] = rgba[j]!;
+      rgb[3 * i + 1] = rgba[j + 1]!;
+      rgb[3 * i + 2] = rgba[j + 2]!;
+    }
+    decoded = { width: image.width, height: image.height, data: rgb };
   } catch (error) {
     throw new TypeError(`Cannot open ${path}: not a readable JPEG (${(error as Error).message})`, {
       cause: error,

@@ -112,3 +112,13 @@ def test_mask_decoder_holds_sam_names(sam_shapes: dict) -> None:
     assert {k: ours.get(k) for k in sam} == sam
     extra = set(ours) - set(sam)
     assert extra and all(k.startswith(("mask_decoder.edge_token", "mask_decoder.edge_hyper")) for k in extra)
+
+
+def test_conv_transpose_2x2_matches_torch() -> None:
+    from sopseg.modeling.common import ConvTranspose2x2
+
+    ours = ConvTranspose2x2(16, 8)
+    ref = torch.nn.ConvTranspose2d(16, 8, kernel_size=2, stride=2)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 16, 5, 7)
+    assert torch.allclose(ours(x), ref(x), atol=1e-5)

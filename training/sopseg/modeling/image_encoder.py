@@ -70,8 +70,8 @@ class LiteImageEncoder(nn.Module):
         super().__init__()
         w0, w1, w2, w3 = widths
         self.stem = ConvBNAct(3, w0, 3, 2)  # 1/2
-        self.stage1 = nn.Sequential(  # 1/4
-            InvertedResidual(w0, w1, 2, expand=3),
+        self.stage1 = nn.Sequential(  # 1/4 (a plain strided conv: cheap to train at 1/2)
+            ConvBNAct(w0, w1, 3, 2),
             *[InvertedResidual(w1, w1, 1) for _ in range(depths[0])],
         )
         self.stage2 = nn.Sequential(  # 1/8

@@ -7,7 +7,7 @@ from typing import Type
 import torch
 from torch import nn
 
-from .common import MLP, LayerNorm2d
+from .common import MLP, ConvTranspose2x2, LayerNorm2d
 
 
 class MaskDecoder(nn.Module):
@@ -38,10 +38,10 @@ class MaskDecoder(nn.Module):
         self.mask_tokens = nn.Embedding(self.num_mask_tokens, transformer_dim)
         self.edge_token = nn.Embedding(1, transformer_dim)
         self.output_upscaling = nn.Sequential(
-            nn.ConvTranspose2d(transformer_dim, transformer_dim // 4, kernel_size=2, stride=2),
+            ConvTranspose2x2(transformer_dim, transformer_dim // 4),
             LayerNorm2d(transformer_dim // 4),
             activation(),
-            nn.ConvTranspose2d(transformer_dim // 4, transformer_dim // 8, kernel_size=2, stride=2),
+            ConvTranspose2x2(transformer_dim // 4, transformer_dim // 8),
             activation(),
         )
         self.output_hypernetworks_mlps = nn.ModuleList(

@@ -10,17 +10,16 @@ from .common import ConvBNAct, upsample2x
 
 
 class RefinementBlock(nn.Module):
-    """Residual block (two 3x3 convs, 1x1 projection skip) ending in a 2x upsample."""
+    """Residual block ending in a 2x upsample: h = conv1(x), y = relu(h + conv2(h)), up(y)."""
 
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
         self.conv1 = ConvBNAct(cin, cout, 3)
         self.conv2 = ConvBNAct(cout, cout, 3, act=False)
-        self.skip = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.conv2(self.conv1(x)) + self.skip(x))
-        return upsample2x(y)
+        h = self.conv1(x)
+        return upsample2x(torch.relu(h + self.conv2(h)))
 
 
 class ProgressiveRefiner(nn.Module):
@@ -51,9 +50,10 @@ class ProgressiveRefiner(nn.Module):
         self.r3 = RefinementBlock(w2 + 3 + 2, w1)
         self.phi1 = nn.Conv2d(w4, 2, 3, padding=1)
         self.phi2 = nn.Conv2d(w2, 2, 3, padding=1)
-        self.phi3 = nn.Conv2d(w1, 2, 3, padding=1)
+        self.phi3 = nn.Conv2d(w1, 2, 1)  # full resolution: 1x1 (features are upsampled)
         self.iou_head = nn.Sequential(
-            nn.Conv2d(w1, 16, kernel_size=4, stride=4),
+            nn.AvgPool2d(4),
+            nn.Conv2d(w1, 16, kernel_size=3, padding=1),
             nn.ReLU(inplace=True),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(1),
