@@ -59,11 +59,17 @@ export function scopedPermissions(
   for (const name of ["detections", "gt"]) {
     reads.push(...flagValues(args, name).filter((v) => v !== "-"));
   }
-  for (const v of ["out", "out-json", "out-md", "out-coco"].flatMap((n) => flagValues(args, n))) {
+  for (const v of flagValues(args, "out")) {
     if (v !== "-") {
       writes.push(v);
       reads.push(v);
     }
+  }
+  // Report files are written atomically (a temporary file beside them, then a
+  // rename), which needs the folder that holds them.
+  for (const v of ["out-json", "out-md", "out-coco"].flatMap((n) => flagValues(args, n))) {
+    writes.push(parentDir(v));
+    reads.push(parentDir(v));
   }
   void command;
   const flags = [`--allow-read=${reads.join(",")}`];
