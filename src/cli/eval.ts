@@ -40,6 +40,7 @@ Options:
   --box-only               ablation: box prompt only, no oriented points
   --prompt-noise SPEC      seeded detector-like noise: "default" or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images
+  --max-per-class N        only the first N instances of each class (image order)
   --out-json F, --out-md F, --out-coco F   write the report / COCO results
 `;
 
@@ -101,6 +102,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       classGroups: a.classGroups,
       promptNoise: a.promptNoise ?? undefined,
       maxImages: a.maxImages ?? undefined,
+      maxPerClass: a.maxPerClass ?? undefined,
       dilationRatio: a.dilationRatio,
       cocoResults: a.outCoco !== null,
       settings: {
@@ -108,6 +110,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         backend: model ? model.backend : null,
         ram: a.noRam ? `fixed ${FIXED_CONTEXT} px` : "ram",
         prompt: a.boxOnly ? "box" : "opm",
+        max_per_class: a.maxPerClass,
       },
       onProgress: (p) => {
         const now = performance.now();

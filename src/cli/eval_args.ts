@@ -53,6 +53,8 @@ export interface EvalArgs {
   threads: number | null;
   /** `--batch`: crops per model call. */
   batch: number;
+  /** `--max-per-class`: class-capped subset. */
+  maxPerClass: number | null;
 }
 
 /**
@@ -148,6 +150,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         backend: { type: "string" },
         threads: { type: "string" },
         batch: { type: "string" },
+        "max-per-class": { type: "string" },
       },
     });
   } catch (e) {
@@ -209,5 +212,6 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     backend: v.backend ?? "auto",
     threads: positiveInt("threads", v.threads),
     batch: positiveInt("batch", v.batch) ?? 8,
+    maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
   };
 }

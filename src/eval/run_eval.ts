@@ -73,6 +73,12 @@ export interface EvaluateOptions {
   promptNoise?: PromptNoiseOptions;
   /** Evaluate only the first this many images (file order). Default: all. */
   maxImages?: number;
+  /**
+   * Score at most this many instances per reported class, the first ones in
+   * image order (a class-capped subset: rare classes whole, common ones
+   * capped). Default: all.
+   */
+  maxPerClass?: number;
   /** Boundary IoU band width as a fraction of the image diagonal. Default: `0.005`. */
   dilationRatio?: number;
   /** Build COCO results entries. Default: `true`. */
@@ -205,6 +211,7 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   const dilations = new Set<number>();
   let scored = 0;
   let skipped = 0;
+  const perClass = new Map<string, number>();
 
   for (const [index, image] of images.entries()) {
     signal?.throwIfAborted();
@@ -214,6 +221,12 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
     const instances = [];
     const prompts: EvalPrompt[] = [];
     for (const inst of gtInstances(gt, image, { categoryIds })) {
+      if (options.maxPerClass !== undefined) {
+        const name = selection.reportName.get(inst.className) ?? inst.className;
+        const n = perClass.get(name) ?? 0;
+        if (n >= options.maxPerClass) continue;
+        perClass.set(name, n + 1);
+      }
       let box = inst.box;
       let changed = false;
       if (options.prompts) {
