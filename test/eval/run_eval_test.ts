@@ -130,3 +130,23 @@ Deno.test("evaluate() reports progress, honours maxImages and aborts", async () 
   controller.abort();
   await assert.rejects(() => evaluate(GT, { baseline: "obb-fill", signal: controller.signal }));
 });
+
+Deno.test("evaluate() maxPerClass keeps the first instances of each class in image order", async () => {
+  const gt = parseCocoGt({
+    images: [
+      { id: 1, file_name: "a.jpg", width: 64, height: 64 },
+      { id: 2, file_name: "b.jpg", width: 64, height: 64 },
+    ],
+    categories: [{ id: 1, name: "ship" }, { id: 9, name: "small_vehicle" }],
+    annotations: [
+      { id: 11, image_id: 1, category_id: 1, segmentation: [[2, 2, 9, 2, 9, 6, 2, 6]], iscrowd: 0 },
+      { id: 12, image_id: 1, category_id: 1, segmentation: [[20, 2, 29, 2, 29, 6]], iscrowd: 0 },
+      { id: 13, image_id: 1, category_id: 9, segmentation: [[40, 40, 50, 40, 45, 50]], iscrowd: 0 },
+      { id: 21, image_id: 2, category_id: 1, segmentation: [[2, 30, 9, 30, 9, 36]], iscrowd: 0 },
+      { id: 22, image_id: 2, category_id: 9, segmentation: [[20, 20, 30, 25, 25, 35]], iscrowd: 0 },
+    ],
+  });
+  const r = await evaluate(gt, { baseline: "obb-fill", maxPerClass: 1 });
+  assert.deepEqual(r.results.map((x) => x.annotation_id), [11, 13]);
+  assert.deepEqual(r.report.summary.classes.map((c) => c.instances), [1, 1]);
+});
