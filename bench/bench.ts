@@ -181,13 +181,16 @@ const load = (() => {
     return "?";
   }
 })();
-const modelNote = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then((t) => {
-  const m = JSON.parse(t);
-  const t = m.training ?? {};
-  return t.random_init || !t.samples_seen
-    ? "untrained random-init export: speed only"
-    : `trained: ${t.samples_seen} samples, step ${t.step}`;
-}, () => "no manifest");
+const modelNote = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then(
+  (text) => {
+    const m = JSON.parse(text);
+    const t = m.training ?? {};
+    return t.random_init || !t.samples_seen
+      ? "untrained random-init export: speed only"
+      : `trained: ${t.samples_seen} samples, step ${t.step}`;
+  },
+  () => "no manifest",
+);
 const when = new Date().toISOString().slice(0, 16).replace("T", " ");
 const block = [
   `### ${when} UTC, ${cores} cores, ${cpu}`,

@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { encode } from "fast-png";
+import { mulberry32 } from "../src/random.ts";
 
 interface Obj {
   cls: string;
@@ -23,17 +24,6 @@ interface Obj {
   angle: number;
   color: [number, number, number];
   shape: "rect" | "ellipse" | "hull";
-}
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Inside test in the object's own frame (u along width, v along height). */

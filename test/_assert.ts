@@ -31,16 +31,6 @@ export function assertPointClose(
   assertClose(actual.y, expected.y, tolerance, `${message ?? "point"} y`);
 }
 
-/** A deterministic pseudo-random generator (mulberry32) returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seededRandom } from "../src/random.ts";
 
 export { assert };

@@ -76,15 +76,3 @@ export function compareOutputs(
   for (const o of outputs) if (!worst || o.relDiff > worst.relDiff) worst = o;
   return { ok: outputs.every((o) => o.relDiff <= tolerance), tolerance, outputs, worst };
 }
-
-/** A deterministic pseudo-random generator (mulberry32), for fixed check inputs. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

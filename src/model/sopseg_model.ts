@@ -12,7 +12,8 @@ import {
   probeWebGpu,
 } from "./ort_adapter.ts";
 import { loadManifest, type ModelManifest } from "./manifest.ts";
-import { compareOutputs, PARITY_TOLERANCE, type ParityResult, seededRandom } from "./parity.ts";
+import { compareOutputs, PARITY_TOLERANCE, type ParityResult } from "./parity.ts";
+import { mulberry32 } from "../random.ts";
 
 /** Options of {@linkcode SopsegModel.load}. */
 export interface ModelLoadOptions {
@@ -82,20 +83,16 @@ async function openPair(
       "decoder",
     ]] as const
   ) {
-    for (const input of Object.keys(spec.inputs)) {
-      if (!runner.inputNames.includes(input)) {
+    const declared = [
+      ["input", Object.keys(spec.inputs), runner.inputNames],
+      ["output", Object.keys(spec.outputs), runner.outputNames],
+    ] as const;
+    for (const [kind, wanted, has] of declared) {
+      const missing = wanted.find((t) => !has.includes(t));
+      if (missing !== undefined) {
         throw new TypeError(
-          `Cannot load model ${manifest.dir}: the ${name} graph has no input "${input}" named in manifest.json (it has ${
-            runner.inputNames.join(", ")
-          })`,
-        );
-      }
-    }
-    for (const output of Object.keys(spec.outputs)) {
-      if (!runner.outputNames.includes(output)) {
-        throw new TypeError(
-          `Cannot load model ${manifest.dir}: the ${name} graph has no output "${output}" named in manifest.json (it has ${
-            runner.outputNames.join(", ")
+          `Cannot load model ${manifest.dir}: the ${name} graph has no ${kind} "${missing}" named in manifest.json (it has ${
+            has.join(", ")
           })`,
         );
       }
@@ -120,7 +117,7 @@ async function readGraph(manifest: ModelManifest, file: string): Promise<Uint8Ar
  */
 export function checkBatch(manifest: ModelManifest, size = 1): PromptBatch {
   const n = manifest.inputSize;
-  const rand = seededRandom(1234);
+  const rand = mulberry32(1234);
   const images = new Float32Array(size * 3 * n * n);
   for (let b = 0; b < size; b++) {
     for (let c = 0; c < 3; c++) {
