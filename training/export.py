@@ -54,7 +54,9 @@ def example_inputs(model: Sopseg, batch: int, seed: int = 0) -> dict[str, torch.
     image = torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=g)
     with torch.no_grad():
         emb, shallow = model.image_encoder(image)
-    coords = torch.tensor([[100.0, 110.0], [128.0, 128.0], [156.0, 146.0], [80.0, 90.0], [176.0, 166.0]])
+    coords = torch.tensor(
+        [[100.0, 110.0], [128.0, 128.0], [156.0, 146.0], [80.0, 90.0], [176.0, 166.0]]
+    )
     coords = coords.expand(batch, -1, -1).clone() + torch.randn(batch, 5, 2, generator=g)
     labels = torch.tensor([[1.0, 1.0, 1.0, 2.0, 3.0]]).expand(batch, -1).clone()
     return {

@@ -39,7 +39,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sopseg.data import CocoInstances, gt_mask, normalised_tensor, prompt_for, sample_crop  # noqa: E402
+from sopseg.data import (  # noqa: E402
+    CocoInstances,
+    gt_mask,
+    normalised_tensor,
+    prompt_for,
+    sample_crop,
+)
 from sopseg.evaluate import iou_biou, dil_for, paste_back  # noqa: E402
 from sopseg.modeling import build_sopseg_lite  # noqa: E402
 
@@ -91,10 +97,8 @@ def pick_instances(data: CocoInstances, seed: int) -> list[tuple[int, str]]:
     area: dict[int, int] = {}
     ok: dict[int, list[int]] = {}
     for k, inst in enumerate(data.instances):
-        h, w = data.tile(inst.image_index).shape[:2] if data.tiles[inst.image_index] is not None else (
-            data.images[inst.image_index]["height"],
-            data.images[inst.image_index]["width"],
-        )
+        im = data.images[inst.image_index]
+        h, w = im["height"], im["width"]
         a = int(gt_mask(inst.polygons, w, h).sum())
         if a >= 0.3 * inst.obox.w * inst.obox.h:
             area[k] = a
@@ -141,7 +145,9 @@ def main(argv: list[str] | None = None) -> None:
         with open(args.checkpoint, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
         if manifest.get("training", {}).get("checkpoint_sha256") != sha:
-            raise SystemExit("Cannot make golden: the model directory was not exported from this checkpoint")
+            raise SystemExit(
+                "Cannot make golden: the model directory was not exported from this checkpoint"
+            )
         model.load_state_dict(torch.load(args.checkpoint, map_location="cpu")["model"])
     model.eval()
 

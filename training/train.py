@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--no-preload", action="store_true", help="decode tiles lazily (tests)")
-    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no cap)")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no cap)")
     return p.parse_args(argv)
 
 
@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     for n, p in model.named_parameters():
         (no_decay if p.ndim <= 1 or "token" in n or "embed" in n else decay).append(p)
     opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": args.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
         lr=args.lr,
     )
     step, seen, wall = 0, 0, 0.0
@@ -122,7 +125,8 @@ def main(argv: list[str] | None = None) -> None:
 
     t0 = time.time()
     train = CocoInstances(args.train_root, preload=not args.no_preload)
-    log(f"train: {len(train.instances)} instances, {len(train.images)} tiles ({time.time() - t0:.0f}s)")
+    n_inst, n_img = len(train.instances), len(train.images)
+    log(f"train: {n_inst} instances, {n_img} tiles ({time.time() - t0:.0f}s)")
     val = CocoInstances(args.val_root, preload=not args.no_preload)
     val_idx = subset_indices(val, args.val_per_class, seed=0)
     log(f"val subset: {len(val_idx)} instances")
@@ -161,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     model.train()
     acc: dict[str, float] = {}
     n_acc = 0
+    skipped = 0
     t_log = time.time()
     seen_log = seen
     while True:
@@ -179,7 +184,11 @@ def main(argv: list[str] | None = None) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        if not torch.isfinite(gn) or not np.isfinite(logs["loss"]):
+            skipped += 1
+            log(f"step {step}: non-finite loss/gradient, update skipped ({skipped} so far)")
+        else:
+            opt.step()
         step += 1
         seen += args.batch
         for k, v in logs.items():
@@ -189,7 +198,10 @@ def main(argv: list[str] | None = None) -> None:
         if step % 20 == 0:
             sps = (seen - seen_log) / (now - t_log)
             msg = " ".join(f"{k} {v / n_acc:.4f}" for k, v in acc.items())
-            log(f"step {step} seen {seen} lr {lr:.2e} gnorm {float(gn):.2f} {sps:.2f} samples/s | {msg}")
+            log(
+                f"step {step} seen {seen} lr {lr:.2e} gnorm {float(gn):.2f} "
+                f"{sps:.2f} samples/s | {msg}"
+            )
             acc, n_acc, t_log, seen_log = {}, 0, now, seen
         if now - last_ckpt > args.ckpt_every_min * 60:
             save_checkpoint(args.ckpt, state())

@@ -116,7 +116,9 @@ class CocoInstances:
         return t
 
 
-def normalised_tensor(rgb: np.ndarray, contrast: float = 1.0, brightness: float = 0.0) -> torch.Tensor:
+def normalised_tensor(
+    rgb: np.ndarray, contrast: float = 1.0, brightness: float = 0.0
+) -> torch.Tensor:
     """[1, 3, H, W] float32 (value - mean) / std, after optional contrast/brightness jitter."""
     t = torch.from_numpy(rgb).permute(2, 0, 1).float()
     if contrast != 1.0 or brightness != 0.0:
@@ -130,7 +132,9 @@ def sample_crop(norm_image: torch.Tensor, crop: Crop) -> torch.Tensor:
     """Crop tensor [1, C, 256, 256] of a normalised image [1, C, H, W] (CONTRACT sampling)."""
     h, w = norm_image.shape[-2:]
     grid = torch.from_numpy(crop_grid(crop, w, h)).unsqueeze(0)
-    return F.grid_sample(norm_image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.grid_sample(
+        norm_image, grid, mode="bilinear", padding_mode="zeros", align_corners=False
+    )
 
 
 def edge_target(mask: torch.Tensor) -> torch.Tensor:
@@ -232,7 +236,9 @@ class InstanceSampler:
         box = inst.obox
         if train and rng.random() < self.cfg.noise_prob:
             box = jitter_obox(box, rng)
-        ax, ay = (float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))) if train else (0.5, 0.5)
+        ax, ay = 0.5, 0.5
+        if train:
+            ax, ay = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))
         corners = box.corners()
         crop = ram_crop(hbox_of_points(corners), ax, ay)
         corners_m = pixel_to_model(corners, crop)
@@ -266,7 +272,8 @@ class InstanceSampler:
         sub = Crop(crop.x0 - i0, crop.y0 - j0, crop.size)
         img = sample_crop(normalised_tensor(tile[j0:j1, i0:i1], contrast, brightness), sub)[0]
         mask_np = gt_mask(inst.polygons, w, h)[j0:j1, i0:i1]
-        mask = sample_crop(torch.from_numpy(np.ascontiguousarray(mask_np)).float()[None, None], sub)[0]
+        mask_t = torch.from_numpy(np.ascontiguousarray(mask_np)).float()[None, None]
+        mask = sample_crop(mask_t, sub)[0]
         img = augment_tensor(img, flip_x, flip_y, rot)
         mask = augment_tensor(mask, flip_x, flip_y, rot)
         return {

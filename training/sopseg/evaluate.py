@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import CocoInstances, gt_mask, normalised_tensor, prompt_for, sample_crop
-from .geometry import Crop, paste_grid, paste_window
+from .geometry import Crop, OrientedBox, paste_grid, paste_window
 
 
 def subset_indices(data: CocoInstances, per_class: int = 150, seed: int = 0) -> list[int]:
@@ -120,8 +120,14 @@ def evaluate(
     batch: int = 32,
     prompt_mode: str = "opm",
     log: Callable[[str], None] | None = None,
+    boxes: dict[int, OrientedBox] | None = None,
 ) -> list[dict]:
-    """Run the model on GT oriented-box prompts (centred RAM crops), paste back, score."""
+    """Run the model on oriented-box prompts (centred RAM crops), paste back, score.
+
+    The prompt is the GT oriented box unless `boxes` gives another one for an instance
+    (e.g. a jittered, detector-like box). `prompt_mode`: "opm" (3 points + box), "box"
+    (horizontal box only) or "points" (the 3 points only).
+    """
     model.eval()
     rows: list[dict] = []
     for s in range(0, len(indices), batch):
@@ -129,14 +135,19 @@ def evaluate(
         imgs, coords, labels, crops = [], [], [], []
         for k in chunk:
             inst = data.instances[k]
-            crop, c, lab = prompt_for(inst.obox)
+            box = boxes.get(k, inst.obox) if boxes is not None else inst.obox
+            crop, c, lab = prompt_for(box)
             if prompt_mode == "box":
                 c[0:3], lab[0:3] = 0.0, -1.0
+            elif prompt_mode == "points":
+                c[3:5], lab[3:5] = 0.0, -1.0
             imgs.append(sample_crop(normalised_tensor(data.tile(inst.image_index)), crop)[0])
             coords.append(torch.from_numpy(c.astype(np.float32)))
             labels.append(torch.from_numpy(lab.astype(np.float32)))
             crops.append(crop)
         out = model(torch.stack(imgs), torch.stack(coords), torch.stack(labels))
+        if log is not None:
+            log(f"evaluate: {min(s + batch, len(indices))}/{len(indices)}")
         for j, k in enumerate(chunk):
             inst = data.instances[k]
             h, w = data.tile(inst.image_index).shape[:2]

@@ -62,7 +62,14 @@ def count_macs(model: Sopseg, batch: int = 1, size: int = 256) -> dict[str, int]
     for name, mod in model.named_modules():
         if isinstance(
             mod,
-            (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, Attention, GlobalAttentionBlock, MaskDecoder),
+            (
+                nn.Conv2d,
+                nn.ConvTranspose2d,
+                nn.Linear,
+                Attention,
+                GlobalAttentionBlock,
+                MaskDecoder,
+            ),
         ):
             handles.append(mod.register_forward_hook(make_hook(name, mod)))
     model.eval()

@@ -55,7 +55,9 @@ def obox_from_polygons(polygons: list[np.ndarray]) -> OrientedBox:
     """
     pts = np.concatenate([np.asarray(p, dtype=np.float32).reshape(-1, 2) for p in polygons])
     (cx, cy), (w, h), angle = cv2.minAreaRect(pts)
-    return OrientedBox(float(cx) + 0.5, float(cy) + 0.5, float(w) + 1.0, float(h) + 1.0, float(angle))
+    return OrientedBox(
+        float(cx) + 0.5, float(cy) + 0.5, float(w) + 1.0, float(h) + 1.0, float(angle)
+    )
 
 
 def hbox_of_points(pts: np.ndarray) -> tuple[float, float, float, float]:

@@ -38,5 +38,6 @@ def test_export_writes_graphs_matching_the_manifest(tmp_path) -> None:
         assert g_ins == spec["inputs"] and g_outs == spec["outputs"]
         for v in list(m.graph.input) + list(m.graph.output):
             assert v.type.tensor_type.shape.dim[0].dim_param == "B"
-    total = sum(os.path.getsize(os.path.join(tmp_path, f)) for f in ("encoder.onnx", "decoder.onnx"))
+    files = ("encoder.onnx", "decoder.onnx")
+    total = sum(os.path.getsize(os.path.join(tmp_path, f)) for f in files)
     assert total < 30e6

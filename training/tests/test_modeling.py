@@ -13,7 +13,9 @@ B = 2
 
 
 def opm_prompt(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-    coords = torch.tensor([[100.0, 110.0], [128.0, 128.0], [156.0, 146.0], [80.0, 90.0], [176.0, 166.0]])
+    coords = torch.tensor(
+        [[100.0, 110.0], [128.0, 128.0], [156.0, 146.0], [80.0, 90.0], [176.0, 166.0]]
+    )
     labels = torch.tensor([1.0, 1.0, 1.0, 2.0, 3.0])
     return coords.expand(batch, -1, -1).clone(), labels.expand(batch, -1).clone()
 
@@ -53,11 +55,15 @@ def test_prompt_encoder_no_half_pixel_shift() -> None:
 
 def test_transformer_and_mask_decoder_shapes() -> None:
     t = TwoWayTransformer(depth=2, embedding_dim=128, num_heads=4, mlp_dim=512)
-    q, k = t(torch.randn(B, 128, 16, 16), torch.randn(1, 128, 16, 16).expand(B, -1, -1, -1), torch.randn(B, 8, 128))
+    pe = torch.randn(1, 128, 16, 16).expand(B, -1, -1, -1)
+    q, k = t(torch.randn(B, 128, 16, 16), pe, torch.randn(B, 8, 128))
     assert q.shape == (B, 8, 128) and k.shape == (B, 256, 128)
     dec = MaskDecoder(transformer_dim=128, transformer=t, iou_head_hidden_dim=128)
     m0, e0, iou, feat = dec(
-        torch.randn(B, 128, 16, 16), torch.randn(1, 128, 16, 16), torch.randn(B, 5, 128), torch.randn(1, 128, 16, 16)
+        torch.randn(B, 128, 16, 16),
+        torch.randn(1, 128, 16, 16),
+        torch.randn(B, 5, 128),
+        torch.randn(1, 128, 16, 16),
     )
     assert m0.shape == (B, 1, 64, 64) and e0.shape == (B, 1, 64, 64)
     assert iou.shape == (B, 1) and feat.shape == (B, 128, 16, 16)
@@ -65,7 +71,10 @@ def test_transformer_and_mask_decoder_shapes() -> None:
 
 def test_refiner_shapes() -> None:
     out = ProgressiveRefiner()(
-        torch.randn(B, 3, 256, 256), torch.randn(B, 64, 16, 16), torch.randn(B, 128, 16, 16), torch.randn(B, 2, 64, 64)
+        torch.randn(B, 3, 256, 256),
+        torch.randn(B, 64, 16, 16),
+        torch.randn(B, 128, 16, 16),
+        torch.randn(B, 2, 64, 64),
     )
     assert out["p4"].shape == (B, 2, 64, 64)
     assert out["p2"].shape == (B, 2, 128, 128)
@@ -111,7 +120,8 @@ def test_mask_decoder_holds_sam_names(sam_shapes: dict) -> None:
     sam = {k: v for k, v in sam_shapes.items() if k.startswith("mask_decoder.")}
     assert {k: ours.get(k) for k in sam} == sam
     extra = set(ours) - set(sam)
-    assert extra and all(k.startswith(("mask_decoder.edge_token", "mask_decoder.edge_hyper")) for k in extra)
+    ours_only = ("mask_decoder.edge_token", "mask_decoder.edge_hyper")
+    assert extra and all(k.startswith(ours_only) for k in extra)
 
 
 def test_conv_transpose_2x2_matches_torch() -> None:

@@ -13,7 +13,9 @@ def tiny_batch(b: int = 2) -> dict[str, torch.Tensor]:
     mask[:, :, 96:160, 80:176] = 1.0
     image = torch.randn(b, 3, 256, 256, generator=g) * 0.2 + mask * 1.5
     t1 = torch.cat([mask, edge_target(mask)], dim=1)
-    coords = torch.tensor([[104.0, 128.0], [128.0, 128.0], [152.0, 128.0], [80.0, 96.0], [176.0, 160.0]])
+    coords = torch.tensor(
+        [[104.0, 128.0], [128.0, 128.0], [152.0, 128.0], [80.0, 96.0], [176.0, 160.0]]
+    )
     return {
         "image": image,
         "coords": coords.expand(b, -1, -1).clone(),

@@ -86,25 +86,22 @@ class ConvBNAct(nn.Sequential):
 
 
 class ConvTranspose2x2(nn.ConvTranspose2d):
-    """ConvTranspose2d(kernel 2, stride 2) computed as one matmul + pixel shuffle.
+    """ConvTranspose2d(kernel 2, stride 2) computed as a 1x1 convolution + pixel shuffle.
 
-    Same parameters (and state-dict names) as nn.ConvTranspose2d, same result; much faster
-    to train on CPU than oneDNN's transposed-convolution backward, and exports to ONNX as
-    MatMul/Reshape/Transpose with a dynamic batch.
+    Same parameters (and state-dict names, so SAM weights load) as nn.ConvTranspose2d, same
+    result; much faster to train on CPU than oneDNN's transposed-convolution backward.
+    (A matmul + permute version returned garbage gradients on first calls in torch 1.13.)
     """
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(in_channels, out_channels, kernel_size=2, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        b, c, h, w = x.shape
-        co = self.out_channels
-        # Contiguous 2-D operands on purpose: torch 1.13's matmul of a permuted 4-D tensor
-        # with a 2-D one returned garbage weight gradients on its first backward call.
-        x2 = x.permute(0, 2, 3, 1).contiguous().reshape(-1, c)
-        y = torch.mm(x2, self.weight.reshape(c, co * 4))  # [B*h*w, co*2*2]
-        y = y.reshape(b, h, w, co, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(b, co, 2 * h, 2 * w)
-        return y + self.bias.reshape(1, co, 1, 1)
+        c, co = self.in_channels, self.out_channels
+        # weight [c, co, 2, 2] -> [co*4, c, 1, 1], channel order (co, dy, dx) = pixel_shuffle's
+        w = self.weight.permute(1, 2, 3, 0).reshape(co * 4, c, 1, 1)
+        y = nn.functional.conv2d(x, w)
+        return nn.functional.pixel_shuffle(y, 2) + self.bias.reshape(1, co, 1, 1)
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:

@@ -86,7 +86,9 @@ class LiteImageEncoder(nn.Module):
         self.blocks = nn.Sequential(
             *[GlobalAttentionBlock(embed_dim) for _ in range(num_attn_blocks)]
         )
-        self.neck = nn.Sequential(nn.Conv2d(embed_dim, embed_dim, 1, bias=False), LayerNorm2d(embed_dim))
+        self.neck = nn.Sequential(
+            nn.Conv2d(embed_dim, embed_dim, 1, bias=False), LayerNorm2d(embed_dim)
+        )
         self.shallow = nn.Sequential(
             nn.Conv2d(w2, shallow_dim, 3, 2, 1, bias=False), LayerNorm2d(shallow_dim)
         )

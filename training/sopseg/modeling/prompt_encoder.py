@@ -49,7 +49,9 @@ class PositionEmbeddingRandom(nn.Module):
         pe = self._pe_encoding(torch.stack([x_embed, y_embed], dim=-1))
         return pe.permute(2, 0, 1)
 
-    def forward_with_coords(self, coords: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+    def forward_with_coords(
+        self, coords: torch.Tensor, image_size: tuple[int, int]
+    ) -> torch.Tensor:
         """PE of points [B, N, 2] given in pixels of an image of size (H, W)."""
         scale = torch.tensor(
             [1.0 / image_size[1], 1.0 / image_size[0]], dtype=coords.dtype, device=coords.device
