@@ -4,8 +4,9 @@
  * files; writes of `--out` only; no network, no other files. `deno task
  * segment` goes through here.
  *
- * This launcher itself may only start `deno` and read the three environment
- * variables that locate Deno's cache.
+ * This launcher itself may only start `deno`, read the three environment
+ * variables that locate Deno's cache, and read (to resolve symlinked inputs);
+ * it writes nothing.
  *
  * @module
  */

@@ -14,6 +14,14 @@ export function denoCacheDir(env: Readonly<Record<string, string>>): string {
   return `${env.XDG_CACHE_HOME ?? `${env.HOME ?? ""}/.cache`}/deno`;
 }
 
+function resolveLink(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return null; // not there (yet), or not allowed to look: the CLI reports it
+  }
+}
+
 const IMAGE_FILE = /\.(tiff?|png|jpe?g)$/i;
 
 function parentDir(path: string): string {
@@ -72,6 +80,11 @@ export function scopedPermissions(
     reads.push(parentDir(v));
   }
   void command;
+  // Deno checks permissions on resolved paths: grant the target of a symlinked input too.
+  for (const path of [...reads]) {
+    const real = resolveLink(path);
+    if (real !== null && real !== path) reads.push(real);
+  }
   const flags = [`--allow-read=${reads.join(",")}`];
   if (writes.length) flags.push(`--allow-write=${writes.join(",")}`);
   return flags;
