@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup-samples", type=int, default=2000)
-    p.add_argument("--total-samples", type=int, default=30000, help="cosine schedule length")
+    p.add_argument("--total-samples", type=int, default=45000, help="cosine schedule length")
     p.add_argument("--min-lr-ratio", type=float, default=0.02)
     p.add_argument("--max-minutes", type=float, default=150.0)
     p.add_argument("--ckpt-every-min", type=float, default=10.0)
