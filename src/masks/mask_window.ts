@@ -95,12 +95,54 @@ export function maskArea(mask: MaskWindow): number {
  */
 export function trimMaskWindow(mask: MaskWindow): MaskWindow {
   assertMaskWindow(mask, "trim a mask window");
+  const { width, data } = mask;
+  const b = maskBounds(mask);
+  if (b === null) return { x0: mask.x0, y0: mask.y0, width: 0, height: 0, data: new Uint8Array(0) };
+  const minX = b.x0 - mask.x0, minY = b.y0 - mask.y0;
+  const w = b.width, h = b.height;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const src = (y + minY) * width + minX;
+    for (let x = 0; x < w; x++) out[y * w + x] = data[src + x] !== 0 ? 1 : 0;
+  }
+  return { x0: mask.x0 + minX, y0: mask.y0 + minY, width: w, height: h, data: out };
+}
+
+/** The foreground's bounding box in image pixels and its pixel count. */
+export interface MaskBounds {
+  /** Left column of the box, image frame. */
+  x0: number;
+  /** Top row of the box, image frame. */
+  y0: number;
+  width: number;
+  height: number;
+  /** Number of foreground pixels. */
+  area: number;
+}
+
+/**
+ * The bounding box and area of a window's foreground, or `null` when it is empty.
+ *
+ * @example Usage
+ * ```ts
+ * import { maskBounds } from "./mask_window.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const m = { x0: 10, y0: 20, width: 3, height: 2, data: Uint8Array.of(0, 1, 1, 0, 1, 0) };
+ * assert.deepEqual(maskBounds(m), { x0: 11, y0: 20, width: 2, height: 2, area: 3 });
+ * ```
+ *
+ * @param mask The mask.
+ * @returns Its foreground bounds, or null.
+ */
+export function maskBounds(mask: MaskWindow): MaskBounds | null {
   const { width, height, data } = mask;
-  let minX = width, minY = height, maxX = -1, maxY = -1;
+  let minX = width, minY = height, maxX = -1, maxY = -1, area = 0;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       if (data[row + x] !== 0) {
+        area++;
         if (x < minX) minX = x;
         if (x > maxX) maxX = x;
         if (y < minY) minY = y;
@@ -108,14 +150,14 @@ export function trimMaskWindow(mask: MaskWindow): MaskWindow {
       }
     }
   }
-  if (maxX < 0) return { x0: mask.x0, y0: mask.y0, width: 0, height: 0, data: new Uint8Array(0) };
-  const w = maxX - minX + 1, h = maxY - minY + 1;
-  const out = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const src = (y + minY) * width + minX;
-    for (let x = 0; x < w; x++) out[y * w + x] = data[src + x] !== 0 ? 1 : 0;
-  }
-  return { x0: mask.x0 + minX, y0: mask.y0 + minY, width: w, height: h, data: out };
+  if (maxX < 0) return null;
+  return {
+    x0: mask.x0 + minX,
+    y0: mask.y0 + minY,
+    width: maxX - minX + 1,
+    height: maxY - minY + 1,
+    area,
+  };
 }
 
 /**

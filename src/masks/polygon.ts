@@ -6,7 +6,7 @@
  */
 
 import type { Point } from "../geometry/oriented_box.ts";
-import { assertMaskWindow, type MaskWindow } from "./mask_window.ts";
+import { assertMaskWindow, maskBounds, type MaskWindow } from "./mask_window.ts";
 
 /**
  * A closed ring of vertices in the pixel frame. The closing vertex is **not**
@@ -163,22 +163,11 @@ function insideFlat(flat: readonly number[], px: number, py: number): boolean {
 export function traceMask(mask: MaskWindow): Polygon[] {
   assertMaskWindow(mask, "trace a mask");
   // Work on the bounding box of the foreground only (windows are often mostly empty).
-  const { width: mw, height: mh, data } = mask;
-  let bx0 = mw, by0 = mh, bx1 = -1, by1 = -1;
-  for (let y = 0; y < mh; y++) {
-    const row = y * mw;
-    for (let x = 0; x < mw; x++) {
-      if (data[row + x] !== 0) {
-        if (x < bx0) bx0 = x;
-        if (x > bx1) bx1 = x;
-        if (y < by0) by0 = y;
-        by1 = y;
-      }
-    }
-  }
-  if (bx1 < 0) return [];
-  const w = bx1 - bx0 + 1, h = by1 - by0 + 1;
-  const ox = mask.x0 + bx0, oy = mask.y0 + by0;
+  const { width: mw, data } = mask;
+  const bounds = maskBounds(mask);
+  if (bounds === null) return [];
+  const { width: w, height: h, x0: ox, y0: oy } = bounds;
+  const bx0 = ox - mask.x0, by0 = oy - mask.y0;
   // 4-connected component labels in a one-pixel padded grid (0 = background).
   const W = w + 2;
   const fg = new Uint8Array(W * (h + 2));

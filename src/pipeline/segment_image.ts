@@ -14,7 +14,7 @@ import type { OrientedBox } from "../geometry/oriented_box.ts";
 import { enclosingHBox } from "../geometry/oriented_box.ts";
 import { type Crop, ramCrop } from "../geometry/ram.ts";
 import { type PromptMode, promptTokens } from "../geometry/prompt.ts";
-import type { MaskWindow } from "../masks/mask_window.ts";
+import { maskBounds, type MaskWindow } from "../masks/mask_window.ts";
 import { pasteBack } from "../masks/paste_back.ts";
 import { keepPromptComponents } from "../masks/components.ts";
 import { type Polygon, simplifyPolygon, traceMask } from "../masks/polygon.ts";
@@ -85,21 +85,10 @@ export function cropFor(box: OrientedBox, rule: "ram" | number, ram?: {
 }
 
 function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, number, number] } {
-  let area = 0, minX = Infinity, minY = Infinity, maxX = -1, maxY = -1;
-  for (let y = 0; y < mask.height; y++) {
-    const row = y * mask.width;
-    for (let x = 0; x < mask.width; x++) {
-      if (mask.data[row + x]) {
-        area++;
-        if (x < minX) minX = x;
-        if (x > maxX) maxX = x;
-        if (y < minY) minY = y;
-        if (y > maxY) maxY = y;
-      }
-    }
-  }
-  if (area === 0) return { area, bbox: [0, 0, 0, 0] };
-  return { area, bbox: [mask.x0 + minX, mask.y0 + minY, maxX - minX + 1, maxY - minY + 1] };
+  const b = maskBounds(mask);
+  return b === null
+    ? { area: 0, bbox: [0, 0, 0, 0] }
+    : { area: b.area, bbox: [b.x0, b.y0, b.width, b.height] };
 }
 
 /**
