@@ -91,7 +91,9 @@ export const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|basic re
  * Whether a WebGPU adapter exists, and its description.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Not run as a doc test: WebGPU work stays out of the test runner's process
+ * // (see test/model/_webgpu_check.ts).
  * import { probeWebGpu } from "./ort_adapter.ts";
  * const probe = await probeWebGpu();
  * if (typeof probe.available !== "boolean") throw new Error("bad probe");

@@ -1,0 +1,43 @@
+/**
+ * The WebGPU checks, run in a child process by webgpu_test.ts: Deno's WebGPU
+ * (wgpu on llvmpipe here) has crashed once at process exit ("double free")
+ * after every test had passed, so its work is kept out of the test runner's
+ * process. Prints one JSON line with the results.
+ */
+import { checkBatch, SopsegModel } from "../../src/model/sopseg_model.ts";
+import { probeWebGpu } from "../../src/model/ort_adapter.ts";
+import { compareOutputs } from "../../src/model/parity.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+const gpu = await probeWebGpu();
+const out: Record<string, unknown> = { gpu };
+const plain = await SopsegModel.load(`${root}test/testdata/attention_probe`, {
+  backend: "auto",
+  threads: 1,
+});
+out.plainAuto = { backend: plain.backend, reason: plain.backendReason };
+await plain.close();
+if (gpu.available) {
+  const notes: string[] = [];
+  const probe = await SopsegModel.load(`${root}test/testdata/attention_probe`, {
+    backend: "auto",
+    threads: 1,
+    allowSoftwareWebGpu: true,
+    onLog: (m) => notes.push(m),
+  });
+  out.probe = { backend: probe.backend, reason: probe.backendReason, parity: probe.parity, notes };
+  await probe.close();
+  const lite = `${root}models/sopseg-lite`;
+  const wasm = await SopsegModel.load(lite, { backend: "wasm", threads: 1 });
+  const webgpu = await SopsegModel.load(lite, { backend: "webgpu" });
+  const batch = checkBatch(wasm.manifest, 2);
+  const a = await wasm.predict(batch);
+  const b = await webgpu.predict(batch);
+  out.lite = compareOutputs(
+    { mask: { data: a.maskLogits, dims: [2] }, iou: { data: a.iou, dims: [2] } },
+    { mask: { data: b.maskLogits, dims: [2] }, iou: { data: b.iou, dims: [2] } },
+  );
+  await wasm.close();
+  await webgpu.close();
+}
+console.log(JSON.stringify(out));
