@@ -46,6 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
+    p.add_argument(
+        "--init-from",
+        default="",
+        help="start a new run (fresh optimizer and schedule) from the weights of this checkpoint;\n"
+        "tensors that grew new input channels keep the old ones, the new ones start at 0",
+    )
     p.add_argument("--no-preload", action="store_true", help="decode tiles lazily (tests)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no cap)")
     return p.parse_args(argv)
@@ -75,6 +81,32 @@ def save_checkpoint(path: str, state: dict) -> None:
     tmp = path + ".tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)
+
+
+def load_grown(model: torch.nn.Module, old: dict[str, torch.Tensor]) -> list[str]:
+    """Copy `old` weights into `model`. A tensor whose shape differs only by extra input
+    channels (dim 1, appended at the end) gets the old ones in front and zeros after.
+    A checkpoint without the box prior never used SAM's mask-prompt path
+    (`prompt_encoder.mask_downscaling`): those weights are untrained, so they keep their
+    fresh initialisation (last conv at zero). Returns the names grown or (re)initialised."""
+    new = model.state_dict()
+    had_prior = "refiner.prior_gain" in old
+    changed = []
+    for name, t in new.items():
+        o = old.get(name)
+        if o is None or (not had_prior and name.startswith("prompt_encoder.mask_downscaling.")):
+            changed.append(f"{name} (new)")
+            continue
+        if o.shape == t.shape:
+            t.copy_(o)
+        elif o.ndim == t.ndim >= 2 and o.shape[0] == t.shape[0] and o.shape[2:] == t.shape[2:]:
+            t.zero_()
+            t[:, : o.shape[1]].copy_(o)
+            changed.append(f"{name} {tuple(o.shape)} -> {tuple(t.shape)}")
+        else:
+            raise ValueError(f"cannot grow {name}: {tuple(o.shape)} -> {tuple(t.shape)}")
+    model.load_state_dict(new)
+    return changed
 
 
 def run_validation(model, val, indices, step, seen, args, log) -> dict:
@@ -115,6 +147,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     step, seen, wall = 0, 0, 0.0
     rng_state = None
+    if args.init_from and not (args.resume and os.path.exists(args.ckpt)):
+        ck = torch.load(args.init_from, map_location="cpu")
+        grown = load_grown(model, ck["model"])
+        log(
+            f"initialised from {args.init_from} (step {ck['step']}, samples "
+            f"{ck['samples_seen']}, wall {ck['wall_time'] / 60:.1f} min); grown: {grown}"
+        )
+        with open(os.path.join(args.runs, "init_from.json"), "w") as f:
+            json.dump(
+                {
+                    "init_from": args.init_from,
+                    "step": ck["step"],
+                    "samples_seen": ck["samples_seen"],
+                    "wall_time": ck["wall_time"],
+                },
+                f,
+            )
     if args.resume and os.path.exists(args.ckpt):
         ck = torch.load(args.ckpt, map_location="cpu")
         model.load_state_dict(ck["model"])

@@ -199,7 +199,7 @@ def prompt_for(
 @dataclass
 class SamplerConfig:
     train: bool = True
-    noise_prob: float = 0.7
+    noise_prob: float = 0.5
     box_only_prob: float = 0.10
     points_only_prob: float = 0.05
     class_uniform_weight: float = 0.5  # mix of uniform and sqrt-frequency class sampling

@@ -16,8 +16,12 @@ EMBED_DIM = 128
 SHALLOW_DIM = 64
 
 
-def build_sopseg_lite() -> Sopseg:
-    """The shipped lite model: C = 128, Cs = 64, 16x16 embeddings for a 256 input."""
+def build_sopseg_lite(box_prior: bool = True) -> Sopseg:
+    """The shipped lite model: C = 128, Cs = 64, 16x16 embeddings for a 256 input.
+
+    `box_prior`: the prompt's oriented box also enters as a dense prompt and as a channel
+    of every refinement block (modeling/box_prior.py). False gives the first shipped
+    layout (checkpoints up to step 1055)."""
     grid = INPUT_SIZE // 16
     return Sopseg(
         image_encoder=LiteImageEncoder(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
@@ -26,6 +30,7 @@ def build_sopseg_lite() -> Sopseg:
             image_embedding_size=(grid, grid),
             input_image_size=(INPUT_SIZE, INPUT_SIZE),
             mask_in_chans=16,
+            dense_box_prior=box_prior,
         ),
         mask_decoder=MaskDecoder(
             transformer_dim=EMBED_DIM,
@@ -36,7 +41,9 @@ def build_sopseg_lite() -> Sopseg:
             iou_head_depth=3,
             iou_head_hidden_dim=128,
         ),
-        refiner=ProgressiveRefiner(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
+        refiner=ProgressiveRefiner(
+            embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM, box_prior=box_prior
+        ),
         input_size=INPUT_SIZE,
     )
 

@@ -69,6 +69,7 @@ class PromptEncoder(nn.Module):
         input_image_size: tuple[int, int],
         mask_in_chans: int = 16,
         activation: Type[nn.Module] = nn.GELU,
+        dense_box_prior: bool = False,
     ) -> None:
         super().__init__()
         self.embed_dim = embed_dim
@@ -82,7 +83,10 @@ class PromptEncoder(nn.Module):
         )
         self.not_a_point_embed = nn.Embedding(1, embed_dim)
 
-        # Kept for SAM weight compatibility; the mask prompt is not used by SOPSeg.
+        # SAM's mask-prompt path. With `dense_box_prior` it embeds the oriented box's coverage
+        # (modeling/box_prior.py) as a dense prompt added to `no_mask_embed`; its last conv
+        # starts at zero, so the prior enters the embedding only as far as training wants it.
+        self.dense_box_prior = dense_box_prior
         self.mask_input_size = (4 * image_embedding_size[0], 4 * image_embedding_size[1])
         self.mask_downscaling = nn.Sequential(
             nn.Conv2d(1, mask_in_chans // 4, kernel_size=2, stride=2),
@@ -94,6 +98,9 @@ class PromptEncoder(nn.Module):
             nn.Conv2d(mask_in_chans, embed_dim, kernel_size=1),
         )
         self.no_mask_embed = nn.Embedding(1, embed_dim)
+        if dense_box_prior:
+            nn.init.zeros_(self.mask_downscaling[-1].weight)
+            nn.init.zeros_(self.mask_downscaling[-1].bias)
 
     def get_dense_pe(self) -> torch.Tensor:
         """Dense positional encoding [1, C, h, w] of the image embedding grid."""
@@ -110,11 +117,19 @@ class PromptEncoder(nn.Module):
         return emb
 
     def forward(
-        self, coords: torch.Tensor, labels: torch.Tensor
+        self,
+        coords: torch.Tensor,
+        labels: torch.Tensor,
+        box_coverage: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Returns sparse [B, N, C] and dense [1, C, h, w] embeddings (dense broadcasts)."""
+        """Returns sparse [B, N, C] and dense embeddings: [1, C, h, w] (broadcast) without a
+        box prior, [B, C, h, w] with one (`box_coverage` [B, 1, 4h, 4w])."""
         sparse = self.embed_points(coords, labels)
         dense = self.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(
             1, -1, self.image_embedding_size[0], self.image_embedding_size[1]
         )
+        if self.dense_box_prior:
+            if box_coverage is None:
+                raise ValueError("this prompt encoder needs the box coverage (dense_box_prior)")
+            dense = dense + self.mask_downscaling(box_coverage)
         return sparse, dense

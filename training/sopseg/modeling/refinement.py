@@ -28,6 +28,11 @@ class ProgressiveRefiner(nn.Module):
     `P_s = [M; E]` enters the next block as sigmoid probabilities. Each head predicts a
     residual on the previous logits (bilinearly upsampled), so every scale starts from
     the stage-1 answer.
+
+    With `box_prior`, every block also sees the prompt box's coverage at its input scale
+    (modeling/box_prior.py; a channel appended after the METHOD inputs), the full-resolution
+    head sees `[X1; I1; B1]`, and the stage-1 mask logits get `gain * 8 (B4 - 0.5)` added
+    (gain learned, starting at 0): the filled box is where the model starts, not where it ends.
     """
 
     def __init__(
@@ -36,8 +41,11 @@ class ProgressiveRefiner(nn.Module):
         shallow_dim: int = 64,
         feat8: int = 24,
         widths: tuple[int, int, int] = (32, 16, 8),
+        box_prior: bool = False,
     ) -> None:
         super().__init__()
+        self.box_prior = box_prior
+        nb = 1 if box_prior else 0
         self.shallow_to8 = nn.Sequential(
             nn.Conv2d(shallow_dim, feat8, 3, padding=1, bias=False), nn.BatchNorm2d(feat8)
         )
@@ -45,12 +53,15 @@ class ProgressiveRefiner(nn.Module):
             nn.Conv2d(embed_dim, feat8, 3, padding=1, bias=False), nn.BatchNorm2d(feat8)
         )
         w4, w2, w1 = widths
-        self.r1 = RefinementBlock(2 * feat8 + 3 + 2, w4)
-        self.r2 = RefinementBlock(w4 + 3 + 2, w2)
-        self.r3 = RefinementBlock(w2 + 3 + 2, w1)
+        self.r1 = RefinementBlock(2 * feat8 + 3 + 2 + nb, w4)
+        self.r2 = RefinementBlock(w4 + 3 + 2 + nb, w2)
+        self.r3 = RefinementBlock(w2 + 3 + 2 + nb, w1)
         self.phi1 = nn.Conv2d(w4, 2, 3, padding=1)
         self.phi2 = nn.Conv2d(w2, 2, 3, padding=1)
-        self.phi3 = nn.Conv2d(w1, 2, 1)  # full resolution: 1x1 (features are upsampled)
+        # full resolution: 1x1 (features are upsampled); with the prior it also sees I1, B1
+        self.phi3 = nn.Conv2d(w1 + (3 + 1) * nb, 2, 1)
+        if box_prior:
+            self.prior_gain = nn.Parameter(torch.zeros(1))
         self.iou_head = nn.Sequential(
             nn.AvgPool2d(4),
             nn.Conv2d(w1, 16, kernel_size=3, padding=1),
@@ -69,19 +80,36 @@ class ProgressiveRefiner(nn.Module):
         shallow: torch.Tensor,
         decoder_feat: torch.Tensor,
         p0: torch.Tensor,
+        cov1: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """image [B,3,S,S], shallow/decoder_feat at S/16, p0 = [M0;E0] logits at S/4."""
+        """image [B,3,S,S], shallow/decoder_feat at S/16, p0 = [M0;E0] logits at S/4,
+        cov1 = box coverage [B,1,S,S] (with `box_prior`). Returns p0 too (with the prior)."""
         f8s = F.relu(upsample2x(self.shallow_to8(shallow)))
         f8d = F.relu(upsample2x(self.decoder_to8(decoder_feat)))
         i2 = F.avg_pool2d(image, 2)
         i4 = F.avg_pool2d(i2, 2)
         i8 = F.avg_pool2d(i4, 2)
+        b1 = b2 = b4 = b8 = None
+        if self.box_prior:
+            if cov1 is None:
+                raise ValueError("this refiner needs the box coverage (box_prior)")
+            b1 = cov1
+            b2 = F.avg_pool2d(b1, 2)
+            b4 = F.avg_pool2d(b2, 2)
+            b8 = F.avg_pool2d(b4, 2)
+            prior = self.prior_gain * 8.0 * (b4 - 0.5)
+            p0 = p0 + torch.cat([prior, torch.zeros_like(prior)], dim=1)
+
+        def cat(*xs: torch.Tensor | None) -> torch.Tensor:
+            return torch.cat([x for x in xs if x is not None], dim=1)
+
         p8 = F.avg_pool2d(torch.sigmoid(p0), 2)
-        x4 = self.r1(torch.cat([f8s, f8d, i8, p8], dim=1))
+        x4 = self.r1(cat(f8s, f8d, i8, p8, b8))
         p4 = self.phi1(x4) + p0
-        x2 = self.r2(torch.cat([x4, i4, torch.sigmoid(p4)], dim=1))
+        x2 = self.r2(cat(x4, i4, torch.sigmoid(p4), b4))
         p2 = self.phi2(x2) + upsample2x(p4)
-        x1 = self.r3(torch.cat([x2, i2, torch.sigmoid(p2)], dim=1))
-        p1 = self.phi3(x1) + upsample2x(p2)
+        x1 = self.r3(cat(x2, i2, torch.sigmoid(p2), b2))
+        head_in = cat(x1, image, b1) if self.box_prior else x1
+        p1 = self.phi3(head_in) + upsample2x(p2)
         iou = self.iou_head(x1)
-        return {"p4": p4, "p2": p2, "p1": p1, "iou": iou}
+        return {"p0": p0, "p4": p4, "p2": p2, "p1": p1, "iou": iou}

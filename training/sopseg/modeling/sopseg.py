@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from .box_prior import box_coverage
 from .image_encoder import LiteImageEncoder
 from .mask_decoder import MaskDecoder
 from .prompt_encoder import PromptEncoder
@@ -37,12 +39,20 @@ class Sopseg(nn.Module):
         point_coords: torch.Tensor,
         point_labels: torch.Tensor,
     ) -> dict[str, torch.Tensor]:
-        sparse, dense = self.prompt_encoder(point_coords, point_labels)
+        box_prior = self.refiner.box_prior or self.prompt_encoder.dense_box_prior
+        cov1 = None
+        if box_prior:
+            cov1 = box_coverage(point_coords, point_labels, self.input_size, self.input_size)
+        cov_dense = None
+        if self.prompt_encoder.dense_box_prior:
+            side = self.prompt_encoder.mask_input_size[0]
+            cov_dense = F.avg_pool2d(cov1, self.input_size // side)
+        sparse, dense = self.prompt_encoder(point_coords, point_labels, cov_dense)
         m0, e0, iou0, feat = self.mask_decoder(
             image_embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense
         )
-        out = self.refiner(image, shallow_features, feat, torch.cat([m0, e0], dim=1))
-        out["p0"] = torch.cat([m0, e0], dim=1)
+        out = self.refiner(image, shallow_features, feat, torch.cat([m0, e0], dim=1), cov1)
+        out.setdefault("p0", torch.cat([m0, e0], dim=1))
         out["iou0"] = iou0
         return out
 
