@@ -51,8 +51,8 @@ class Sopseg(nn.Module):
         m0, e0, iou0, feat = self.mask_decoder(
             image_embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense
         )
+        # the refiner returns p0 as well: [M0; E0], plus the box prior's logits when it has one
         out = self.refiner(image, shallow_features, feat, torch.cat([m0, e0], dim=1), cov1)
-        out.setdefault("p0", torch.cat([m0, e0], dim=1))
         out["iou0"] = iou0
         return out
 
