@@ -52,6 +52,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start a new run (fresh optimizer and schedule) from the weights of this checkpoint;\n"
         "tensors that grew new input channels keep the old ones, the new ones start at 0",
     )
+    p.add_argument("--noise-prob", type=float, default=0.5, help="share of samples with box noise")
+    p.add_argument("--noise-shift", type=float, default=0.05, help="centre shift sigma (x side)")
+    p.add_argument("--noise-scale", type=float, default=0.1, help="side scale half-width")
+    p.add_argument("--noise-angle", type=float, default=3.0, help="rotation sigma, degrees")
     p.add_argument("--no-preload", action="store_true", help="decode tiles lazily (tests)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no cap)")
     return p.parse_args(argv)
@@ -187,7 +191,13 @@ def main(argv: list[str] | None = None) -> None:
         with open(os.path.join(args.runs, "val_floor.json"), "w") as f:
             json.dump({"summary": fl}, f)
 
-    sampler = InstanceSampler(train, SamplerConfig(train=True), seed=args.seed + step)
+    noise = dict(
+        noise_prob=args.noise_prob,
+        noise_shift=args.noise_shift,
+        noise_scale=args.noise_scale,
+        noise_angle=args.noise_angle,
+    )
+    sampler = InstanceSampler(train, SamplerConfig(train=True, **noise), seed=args.seed + step)
     if rng_state is not None:
         sampler.rng.bit_generator.state = rng_state
 

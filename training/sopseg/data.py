@@ -172,17 +172,23 @@ def augment_tensor(t: torch.Tensor, flip_x: bool, flip_y: bool, rot: int) -> tor
     return t
 
 
-def jitter_obox(box: OrientedBox, rng: np.random.Generator) -> OrientedBox:
-    """Detector-like noise: centre ~N(0, 0.05 size) along the axes, sides x U[0.9, 1.1],
-    angle + N(0, 3 deg); each clipped at 3 sigma."""
-    du = float(np.clip(rng.normal(0, 0.05), -0.15, 0.15)) * box.w
-    dv = float(np.clip(rng.normal(0, 0.05), -0.15, 0.15)) * box.h
+def jitter_obox(
+    box: OrientedBox,
+    rng: np.random.Generator,
+    shift: float = 0.05,
+    scale: float = 0.1,
+    angle: float = 3.0,
+) -> OrientedBox:
+    """Detector-like noise: centre ~N(0, shift x size) along the axes, sides x U[1 - scale,
+    1 + scale], angle + N(0, angle deg); the normal draws clipped at 3 sigma."""
+    du = float(np.clip(rng.normal(0, shift), -3 * shift, 3 * shift)) * box.w
+    dv = float(np.clip(rng.normal(0, shift), -3 * shift, 3 * shift)) * box.h
     t = math.radians(box.angle)
     cx = box.cx + du * math.cos(t) - dv * math.sin(t)
     cy = box.cy + du * math.sin(t) + dv * math.cos(t)
-    w = box.w * float(rng.uniform(0.9, 1.1))
-    h = box.h * float(rng.uniform(0.9, 1.1))
-    a = box.angle + float(np.clip(rng.normal(0, 3.0), -9.0, 9.0))
+    w = box.w * float(rng.uniform(1 - scale, 1 + scale))
+    h = box.h * float(rng.uniform(1 - scale, 1 + scale))
+    a = box.angle + float(np.clip(rng.normal(0, angle), -3 * angle, 3 * angle))
     return OrientedBox(cx, cy, w, h, a)
 
 
@@ -200,6 +206,9 @@ def prompt_for(
 class SamplerConfig:
     train: bool = True
     noise_prob: float = 0.5
+    noise_shift: float = 0.05  # sigma of the centre shift, fraction of the side
+    noise_scale: float = 0.1  # half-width of the uniform side scaling
+    noise_angle: float = 3.0  # sigma of the rotation, degrees
     box_only_prob: float = 0.10
     points_only_prob: float = 0.05
     class_uniform_weight: float = 0.5  # mix of uniform and sqrt-frequency class sampling
@@ -235,7 +244,8 @@ class InstanceSampler:
         train = self.cfg.train
         box = inst.obox
         if train and rng.random() < self.cfg.noise_prob:
-            box = jitter_obox(box, rng)
+            c = self.cfg
+            box = jitter_obox(box, rng, c.noise_shift, c.noise_scale, c.noise_angle)
         ax, ay = 0.5, 0.5
         if train:
             ax, ay = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))

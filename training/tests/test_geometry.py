@@ -162,3 +162,26 @@ def test_boundary_iou_basics() -> None:
     assert iou_biou(m, m, 2) == (1.0, 1.0)
     full = np.ones((10, 10), np.uint8)
     assert boundary_band(full, 1).sum() == 36  # zero padding outside the image
+
+
+def test_jitter_obox_amplitudes() -> None:
+    from sopseg.data import jitter_obox
+    from sopseg.geometry import OrientedBox
+
+    box = OrientedBox(100.0, 50.0, 40.0, 10.0, 30.0)
+    rng = np.random.default_rng(0)
+    still = jitter_obox(box, rng, shift=0.0, scale=0.0, angle=0.0)
+    assert (still.cx, still.cy, still.w, still.h, still.angle) == (100.0, 50.0, 40.0, 10.0, 30.0)
+    shift, scale, angle = 0.06, 0.12, 3.5
+    boxes = [jitter_obox(box, rng, shift, scale, angle) for _ in range(2000)]
+    t = math.radians(box.angle)
+    du = np.array([(b.cx - box.cx) * math.cos(t) + (b.cy - box.cy) * math.sin(t) for b in boxes])
+    dv = np.array([-(b.cx - box.cx) * math.sin(t) + (b.cy - box.cy) * math.cos(t) for b in boxes])
+    sw = np.array([b.w / box.w for b in boxes])
+    da = np.array([b.angle - box.angle for b in boxes])
+    # Shifts along the box axes, in units of that side; normal draws clipped at 3 sigma.
+    assert np.abs(du / box.w).max() <= 3 * shift + 1e-9
+    assert np.abs(dv / box.h).max() <= 3 * shift + 1e-9
+    assert abs(np.std(du / box.w) - shift) < 0.1 * shift
+    assert sw.min() >= 1 - scale and sw.max() <= 1 + scale and sw.max() - sw.min() > 1.8 * scale
+    assert np.abs(da).max() <= 3 * angle + 1e-9 and abs(np.std(da) - angle) < 0.1 * angle
