@@ -259,6 +259,13 @@ def main(argv: list[str] | None = None) -> None:
             "checkpoint_sha256": sha256_file(args.checkpoint),
             "data": "iSAID 512x512 tiles (../shared/data/isaid512/train)",
         }
+        if ck.get("run"):
+            training["run"] = ck["run"]
+            if "isaid512/train" not in ck["run"]["train_root"]:
+                training["data"] = (
+                    f"iSAID 512x512 train tiles, the subset in {ck['run']['train_root']} "
+                    "(training/make_subset.py)"
+                )
     m = export(model, args.out, training)
     print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -18,7 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sopseg.data import CocoInstances, InstanceSampler, SamplerConfig  # noqa: E402
+from sopseg.data import CocoInstances, InstanceSampler, SamplerConfig, add_targets  # noqa: E402
 from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # noqa: E402
 from sopseg.loss import sopseg_loss  # noqa: E402
 from sopseg.modeling import build_sopseg_lite  # noqa: E402
@@ -56,6 +57,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--noise-shift", type=float, default=0.05, help="centre shift sigma (x side)")
     p.add_argument("--noise-scale", type=float, default=0.1, help="side scale half-width")
     p.add_argument("--noise-angle", type=float, default=3.0, help="rotation sigma, degrees")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    p.add_argument(
+        "--workers", type=int, default=0, help="batch-making worker processes (0: in the loop)"
+    )
+    p.add_argument("--no-val", action="store_true", help="no validation (val split not read)")
+    p.add_argument(
+        "--time-schedule",
+        action="store_true",
+        help="after warmup, run the cosine over --max-minutes of wall time, not --total-samples",
+    )
+    p.add_argument("--weights-out", default="", help="also write the final weights as .npz here")
     p.add_argument("--no-preload", action="store_true", help="decode tiles lazily (tests)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no cap)")
     return p.parse_args(argv)
@@ -78,6 +90,62 @@ def lr_at(seen: int, base: float, warmup: int, total: int, min_ratio: float) -> 
         return base * max(seen, 1) / warmup
     t = min(1.0, (seen - warmup) / max(1, total - warmup))
     return base * (min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def lr_by_time(elapsed: float, warm_end: float, span: float, base: float, min_ratio: float) -> float:
+    """Cosine decay from base (at warm_end seconds) to base * min_ratio at span seconds."""
+    t = min(1.0, max(0.0, (elapsed - warm_end) / max(1.0, span - warm_end)))
+    return base * (min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def schedule_record(args: argparse.Namespace) -> dict:
+    """The learning-rate schedule as the checkpoint (and the exported manifest) records it."""
+    rec = {
+        "kind": "warmup-cosine-by-time" if args.time_schedule else "warmup-cosine-by-samples",
+        "base_lr": args.lr,
+        "warmup_samples": args.warmup_samples,
+        "min_lr_ratio": args.min_lr_ratio,
+    }
+    if args.time_schedule:
+        rec["minutes"] = args.max_minutes
+    else:
+        rec["total_samples"] = args.total_samples
+    return rec
+
+
+def run_record(args: argparse.Namespace) -> dict:
+    """What the run trained on and how: data folder, device, batch, prompt noise, start."""
+    return {
+        "train_root": os.path.relpath(args.train_root, os.path.dirname(HERE)),
+        "device": args.device,
+        "batch": args.batch,
+        "noise": {
+            "prob": args.noise_prob,
+            "shift": args.noise_shift,
+            "scale": args.noise_scale,
+            "angle": args.noise_angle,
+        },
+        "init_from": args.init_from or None,
+        "init_from_sha256": getattr(args, "init_from_sha256", None),
+    }
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless training batches; each DataLoader worker draws with its own seeded sampler
+    (the tiles were loaded before the workers fork, so they share them)."""
+
+    def __init__(self, data: CocoInstances, cfg: SamplerConfig, seed: int, batch: int) -> None:
+        self.data, self.cfg, self.seed, self.batch = data, cfg, seed, batch
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid = info.id if info is not None else 0
+        torch.set_num_threads(1)
+        sampler = InstanceSampler(self.data, self.cfg, seed=self.seed * 1009 + wid)
+        while True:
+            b = sampler.batch(batch=self.batch, targets=False)
+            # half precision halves what crosses the process boundary (shared memory)
+            yield {k: v.half() if v.is_floating_point() else v for k, v in b.items()}
 
 
 def save_checkpoint(path: str, state: dict) -> None:
@@ -152,8 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     step, seen, wall = 0, 0, 0.0
     rng_state = None
     if args.init_from and not (args.resume and os.path.exists(args.ckpt)):
-        ck = torch.load(args.init_from, map_location="cpu")
+        ck = torch.load(args.init_from, map_location="cpu", weights_only=False)
         grown = load_grown(model, ck["model"])
+        with open(args.init_from, "rb") as f:
+            args.init_from_sha256 = hashlib.sha256(f.read()).hexdigest()
         log(
             f"initialised from {args.init_from} (step {ck['step']}, samples "
             f"{ck['samples_seen']}, wall {ck['wall_time'] / 60:.1f} min); grown: {grown}"
@@ -169,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
                 f,
             )
     if args.resume and os.path.exists(args.ckpt):
-        ck = torch.load(args.ckpt, map_location="cpu")
+        ck = torch.load(args.ckpt, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         step, seen, wall = ck["step"], ck["samples_seen"], ck["wall_time"]
@@ -180,10 +250,18 @@ def main(argv: list[str] | None = None) -> None:
     train = CocoInstances(args.train_root, preload=not args.no_preload)
     n_inst, n_img = len(train.instances), len(train.images)
     log(f"train: {n_inst} instances, {n_img} tiles ({time.time() - t0:.0f}s)")
-    val = CocoInstances(args.val_root, preload=not args.no_preload)
-    val_idx = subset_indices(val, args.val_per_class, seed=0)
-    log(f"val subset: {len(val_idx)} instances")
-    if step == 0:
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    model.to(device)
+    val, val_idx = None, []
+    if not args.no_val:
+        val = CocoInstances(args.val_root, preload=not args.no_preload)
+        val_idx = subset_indices(val, args.val_per_class, seed=0)
+        log(f"val subset: {len(val_idx)} instances")
+    if step == 0 and val is not None:
         fl = summarise(floor_rows(val, val_idx), val.categories)
         per = ", ".join(f"{k} {v['iou']:.1f}/{v['biou']:.1f}" for k, v in fl["per_class"].items())
         log(f"floor (filled GT oriented box): mIoU {fl['mIoU']:.2f} mBIoU {fl['mBIoU']:.2f} "
@@ -197,21 +275,27 @@ def main(argv: list[str] | None = None) -> None:
         noise_scale=args.noise_scale,
         noise_angle=args.noise_angle,
     )
-    sampler = InstanceSampler(train, SamplerConfig(train=True, **noise), seed=args.seed + step)
+    cfg = SamplerConfig(train=True, **noise)
+    sampler = InstanceSampler(train, cfg, seed=args.seed + step)
+    stream = None
+    if args.workers > 0:
+        loader = torch.utils.data.DataLoader(
+            BatchStream(train, cfg, args.seed + step, args.batch),
+            batch_size=None,
+            num_workers=args.workers,
+            pin_memory=device.type == "cuda",
+            prefetch_factor=2,
+        )
+        stream = iter(loader)
     if rng_state is not None:
         sampler.rng.bit_generator.state = rng_state
 
     def state() -> dict:
         return {
-            "model": model.state_dict(),
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict(),
-            "scheduler": {
-                "kind": "warmup-cosine-by-samples",
-                "base_lr": args.lr,
-                "warmup_samples": args.warmup_samples,
-                "total_samples": args.total_samples,
-                "min_lr_ratio": args.min_lr_ratio,
-            },
+            "scheduler": schedule_record(args),
+            "run": run_record(args),
             "step": step,
             "samples_seen": seen,
             "wall_time": wall + (time.time() - start),
@@ -227,6 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     skipped = 0
     t_log = time.time()
     seen_log = seen
+    warm_end = None  # elapsed seconds when warmup ended (time schedule)
     while True:
         elapsed = time.time() - start
         if elapsed > args.max_minutes * 60 or (args.max_steps and step >= args.max_steps):
@@ -235,9 +320,19 @@ def main(argv: list[str] | None = None) -> None:
             log("schedule finished (samples_seen >= total_samples)")
             break
         lr = lr_at(seen, args.lr, args.warmup_samples, args.total_samples, args.min_lr_ratio)
+        if args.time_schedule and seen >= args.warmup_samples:
+            warm_end = elapsed if warm_end is None else warm_end
+            span = args.max_minutes * 60
+            lr = lr_by_time(elapsed, warm_end, span, args.lr, args.min_lr_ratio)
         for g in opt.param_groups:
             g["lr"] = lr
-        batch = sampler.batch(batch=args.batch)
+        if stream is not None:  # the targets are made here, on the training device
+            batch = {k: v.to(device, non_blocking=True) for k, v in next(stream).items()}
+            batch = {k: v.float() if v.is_floating_point() else v for k, v in batch.items()}
+            batch = add_targets(batch)
+        else:
+            batch = sampler.batch(batch=args.batch)
+            batch = {k: v.to(device) for k, v in batch.items()}
         out = model(batch["image"], batch["coords"], batch["labels"])
         loss, logs = sopseg_loss(out, batch)
         opt.zero_grad(set_to_none=True)
@@ -266,12 +361,17 @@ def main(argv: list[str] | None = None) -> None:
             save_checkpoint(args.ckpt, state())
             last_ckpt = now
             log(f"checkpoint: {args.ckpt} (step {step})")
-        if now - last_val > args.val_every_min * 60:
+        if val is not None and now - last_val > args.val_every_min * 60:
             run_validation(model, val, val_idx, step, seen, args, log)
             last_val = time.time()
     save_checkpoint(args.ckpt, state())
     log(f"checkpoint: {args.ckpt} (step {step}, samples {seen})")
-    run_validation(model, val, val_idx, step, seen, args, log)
+    if args.weights_out:
+        weights = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+        np.savez(args.weights_out, **weights)
+        log(f"weights: {args.weights_out}")
+    if val is not None:
+        run_validation(model, val, val_idx, step, seen, args, log)
     log("done")
 
 

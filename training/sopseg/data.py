@@ -295,16 +295,24 @@ class InstanceSampler:
             "index": torch.tensor(k),
         }
 
-    def batch(self, indices: list[int] | None = None, batch: int = 16) -> dict[str, torch.Tensor]:
+    def batch(
+        self, indices: list[int] | None = None, batch: int = 16, targets: bool = True
+    ) -> dict[str, torch.Tensor]:
         """A batch dict: image, coords, labels, targets `t1` [B,2,256,256] (mask, edge),
-        `t2` (1/2) and `t4` (1/4) by area downsampling."""
+        `t2` (1/2) and `t4` (1/4) by area downsampling. With `targets=False` the batch keeps
+        the `mask` instead, for `add_targets` to run later (e.g. on the GPU)."""
         if indices is None:
             indices = self.random_indices(batch)
         samples = [self.make_sample(k) for k in indices]
         out = {key: torch.stack([s[key] for s in samples]) for key in samples[0]}
-        mask = out.pop("mask")
-        t1 = torch.cat([mask, edge_target(mask)], dim=1)
-        out["t1"] = t1
-        out["t2"] = F.avg_pool2d(t1, 2)
-        out["t4"] = F.avg_pool2d(t1, 4)
-        return out
+        return add_targets(out) if targets else out
+
+
+def add_targets(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Replaces the batch's `mask` [B,1,S,S] by the targets t1 (mask, edge), t2 and t4."""
+    mask = batch.pop("mask")
+    t1 = torch.cat([mask, edge_target(mask)], dim=1)
+    batch["t1"] = t1
+    batch["t2"] = F.avg_pool2d(t1, 2)
+    batch["t4"] = F.avg_pool2d(t1, 4)
+    return batch

@@ -145,7 +145,9 @@ def evaluate(
             coords.append(torch.from_numpy(c.astype(np.float32)))
             labels.append(torch.from_numpy(lab.astype(np.float32)))
             crops.append(crop)
-        out = model(torch.stack(imgs), torch.stack(coords), torch.stack(labels))
+        dev = next(model.parameters()).device
+        out = model(*(torch.stack(t).to(dev) for t in (imgs, coords, labels)))
+        out = {k: v.cpu() for k, v in out.items()}
         if log is not None:
             log(f"evaluate: {min(s + batch, len(indices))}/{len(indices)}")
         for j, k in enumerate(chunk):

@@ -35,7 +35,7 @@ def sopseg_loss(
     thresholded full-resolution mask (and of M0 for the stage-1 IoU token)."""
     pairs = [("p0", "t4"), ("p4", "t4"), ("p2", "t2"), ("p1", "t1")]
     logs: dict[str, float] = {}
-    total = torch.zeros(())
+    total = torch.zeros((), device=out["p1"].device)
     for pk, tk in pairs:
         pred, tgt = out[pk], batch[tk]
         lm = bce_dice(pred[:, 0], tgt[:, 0])

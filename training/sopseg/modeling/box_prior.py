@@ -41,7 +41,7 @@ def box_from_tokens(
     # Without the points, the horizontal box: axis x, sides w and h.
     hp = has_pts[:, None]
     centre = hp * c + (1.0 - hp) * 0.5 * (tl + br)
-    axis = hp * (a / n[:, None]) + (1.0 - hp) * torch.tensor([1.0, 0.0], dtype=coords.dtype)
+    axis = hp * (a / n[:, None]) + (1.0 - hp) * torch.tensor([1.0, 0.0], dtype=coords.dtype, device=coords.device)
     half_long = 0.5 * (has_pts * long_obb + (1.0 - has_pts) * w)
     half_short = 0.5 * (has_pts * short_obb + (1.0 - has_pts) * h)
     return centre, axis, half_long, half_short, has_box
@@ -54,7 +54,7 @@ def box_coverage(
     over the input_size x input_size model frame (pixel centres at (i + 0.5) * step)."""
     centre, axis, hl, hs, present = box_from_tokens(coords, labels)
     step = float(input_size) / float(size)
-    g = (torch.arange(size, dtype=coords.dtype) + 0.5) * step  # [size]
+    g = (torch.arange(size, dtype=coords.dtype, device=coords.device) + 0.5) * step  # [size]
     dx = g[None, None, :] - centre[:, 0, None, None]  # [B,1,S]
     dy = g[None, :, None] - centre[:, 1, None, None]  # [B,S,1]
     ax, ay = axis[:, 0, None, None], axis[:, 1, None, None]
