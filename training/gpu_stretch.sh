@@ -1,0 +1,32 @@
+#!/bin/bash
+# One stretch of training/train.py on a lent GPU machine (the tool library's `device`).
+#
+# That machine has PyTorch but not ../shared/data, and takes at most 64 MiB with the working
+# tree, so a byte-budgeted subset of the train tiles travels with it (kept out of git):
+#
+#   echo /.devdata/ >> .git/info/exclude
+#   /usr/bin/python3 training/make_subset.py --out .devdata/isaid_sub --budget 36000000
+#
+# then, with the device tool, carry [".devdata"] and run e.g.
+#
+#   LR=1e-3 WARMUP=6000 MINUTES=6.5 NOISE="0.7 0.06 0.12 3.5" bash training/gpu_stretch.sh
+#
+# It starts from training/checkpoints/last.pt (--init-from: fresh optimizer and schedule) and
+# writes ck.pt, weights.npz and runs/train.log under $OUT; copy ck.pt back over last.pt here.
+set -u
+read -r NP NS NC NA <<<"${NOISE:-0.7 0.06 0.12 3.5}"
+nvidia-smi -L
+mount -o remount,size=32G /dev/shm 2>/dev/null  # 14 workers x 2 batches in flight
+sha256sum training/checkpoints/last.pt
+python3 -c "import torch, numpy, cv2; print('torch', torch.__version__, 'numpy', numpy.__version__, 'cv2', cv2.__version__)"
+export PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
+python3 training/train.py --device cuda --workers "${WORKERS:-14}" --train-root .devdata/isaid_sub \
+  --no-val --init-from training/checkpoints/last.pt --ckpt "$OUT/ck.pt" --runs "$OUT/runs" \
+  --weights-out "$OUT/weights.npz" --batch "${BATCH:-64}" --lr "${LR:-1e-3}" \
+  --warmup-samples "${WARMUP:-6000}" --time-schedule --max-minutes "${MINUTES:-6.5}" \
+  --total-samples 100000000 --ckpt-every-min 1 \
+  --noise-prob "$NP" --noise-shift "$NS" --noise-scale "$NC" --noise-angle "$NA" \
+  2>&1 | tee "$OUT/stdout.log" | grep -v "samples/s"
+rc=${PIPESTATUS[0]}
+grep "samples/s" "$OUT/stdout.log" | tail -2
+exit "$rc"
