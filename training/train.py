@@ -144,8 +144,9 @@ class BatchStream(torch.utils.data.IterableDataset):
         sampler = InstanceSampler(self.data, self.cfg, seed=self.seed * 1009 + wid)
         while True:
             b = sampler.batch(batch=self.batch, targets=False)
-            # half precision halves what crosses the process boundary (shared memory)
-            yield {k: v.half() if v.is_floating_point() else v for k, v in b.items()}
+            # the crop and its mask in half precision halve what crosses the process boundary
+            # (shared memory); the prompt coordinates stay float32
+            yield {k: v.half() if k in ("image", "mask") else v for k, v in b.items()}
 
 
 def save_checkpoint(path: str, state: dict) -> None:
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             g["lr"] = lr
         if stream is not None:  # the targets are made here, on the training device
             batch = {k: v.to(device, non_blocking=True) for k, v in next(stream).items()}
-            batch = {k: v.float() if v.is_floating_point() else v for k, v in batch.items()}
+            batch = {k: v.float() if k in ("image", "mask") else v for k, v in batch.items()}
             batch = add_targets(batch)
         else:
             batch = sampler.batch(batch=args.batch)
