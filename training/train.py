@@ -57,6 +57,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--noise-shift", type=float, default=0.05, help="centre shift sigma (x side)")
     p.add_argument("--noise-scale", type=float, default=0.1, help="side scale half-width")
     p.add_argument("--noise-angle", type=float, default=3.0, help="rotation sigma, degrees")
+    p.add_argument("--box-only-prob", type=float, default=0.1, help="share of box-only prompts")
+    p.add_argument(
+        "--fixed-context", type=float, default=0.0, help="ablation: fixed crop side instead of RAM"
+    )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument(
         "--workers", type=int, default=0, help="batch-making worker processes (0: in the loop)"
@@ -125,6 +129,8 @@ def run_record(args: argparse.Namespace) -> dict:
             "scale": args.noise_scale,
             "angle": args.noise_angle,
         },
+        "box_only_prob": args.box_only_prob,
+        "fixed_context": args.fixed_context,
         "init_from": args.init_from or None,
         "init_from_sha256": getattr(args, "init_from_sha256", None),
     }
@@ -276,7 +282,9 @@ def main(argv: list[str] | None = None) -> None:
         noise_scale=args.noise_scale,
         noise_angle=args.noise_angle,
     )
-    cfg = SamplerConfig(train=True, **noise)
+    cfg = SamplerConfig(
+        train=True, box_only_prob=args.box_only_prob, fixed_context=args.fixed_context, **noise
+    )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None
     if args.workers > 0:

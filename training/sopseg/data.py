@@ -192,6 +192,14 @@ def jitter_obox(
     return OrientedBox(cx, cy, w, h, a)
 
 
+def fixed_crop(hbox: tuple[float, float, float, float], side: float, ax: float, ay: float) -> Crop:
+    """The no-RAM ablation's crop: side max(side, w, h), placed like `ram_crop` (the runtime's
+    `--no-ram` crop is this one with ax = ay = 0.5)."""
+    x, y, w, h = hbox
+    s = max(side, w, h)
+    return Crop(x - ax * (s - w), y - ay * (s - h), s)
+
+
 def prompt_for(
     box: OrientedBox, ax: float = 0.5, ay: float = 0.5
 ) -> tuple[Crop, np.ndarray, np.ndarray]:
@@ -211,6 +219,7 @@ class SamplerConfig:
     noise_angle: float = 3.0  # sigma of the rotation, degrees
     box_only_prob: float = 0.10
     points_only_prob: float = 0.05
+    fixed_context: float = 0.0  # ablation: square crop of this side (>= the box) instead of RAM
     class_uniform_weight: float = 0.5  # mix of uniform and sqrt-frequency class sampling
 
 
@@ -250,7 +259,10 @@ class InstanceSampler:
         if train:
             ax, ay = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))
         corners = box.corners()
-        crop = ram_crop(hbox_of_points(corners), ax, ay)
+        if self.cfg.fixed_context > 0:
+            crop = fixed_crop(hbox_of_points(corners), self.cfg.fixed_context, ax, ay)
+        else:
+            crop = ram_crop(hbox_of_points(corners), ax, ay)
         corners_m = pixel_to_model(corners, crop)
         contrast, brightness = 1.0, 0.0
         flip_x = flip_y = False

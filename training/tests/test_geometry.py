@@ -185,3 +185,12 @@ def test_jitter_obox_amplitudes() -> None:
     assert abs(np.std(du / box.w) - shift) < 0.1 * shift
     assert sw.min() >= 1 - scale and sw.max() <= 1 + scale and sw.max() - sw.min() > 1.8 * scale
     assert np.abs(da).max() <= 3 * angle + 1e-9 and abs(np.std(da) - angle) < 0.1 * angle
+
+
+def test_fixed_crop_is_the_runtime_no_ram_crop() -> None:
+    from sopseg.data import fixed_crop
+
+    c = fixed_crop((100.0, 50.0, 20.0, 10.0), 128.0, 0.5, 0.5)
+    assert (c.x0, c.y0, c.size) == (100.0 - 54.0, 50.0 - 59.0, 128.0)
+    big = fixed_crop((0.0, 0.0, 300.0, 40.0), 128.0, 0.3, 0.7)
+    assert (big.x0, big.y0, big.size) == (0.0, -0.7 * 260.0, 300.0)
