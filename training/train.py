@@ -276,14 +276,14 @@ def main(argv: list[str] | None = None) -> None:
         with open(os.path.join(args.runs, "val_floor.json"), "w") as f:
             json.dump({"summary": fl}, f)
 
-    noise = dict(
+    cfg = SamplerConfig(
+        train=True,
         noise_prob=args.noise_prob,
         noise_shift=args.noise_shift,
         noise_scale=args.noise_scale,
         noise_angle=args.noise_angle,
-    )
-    cfg = SamplerConfig(
-        train=True, box_only_prob=args.box_only_prob, fixed_context=args.fixed_context, **noise
+        box_only_prob=args.box_only_prob,
+        fixed_context=args.fixed_context,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None

@@ -27,6 +27,7 @@ from .geometry import (
     obox_from_polygons,
     opm_tokens,
     pixel_to_model,
+    fixed_crop,
     ram_crop,
 )
 
@@ -192,14 +193,6 @@ def jitter_obox(
     return OrientedBox(cx, cy, w, h, a)
 
 
-def fixed_crop(hbox: tuple[float, float, float, float], side: float, ax: float, ay: float) -> Crop:
-    """The no-RAM ablation's crop: side max(side, w, h), placed like `ram_crop` (the runtime's
-    `--no-ram` crop is this one with ax = ay = 0.5)."""
-    x, y, w, h = hbox
-    s = max(side, w, h)
-    return Crop(x - ax * (s - w), y - ay * (s - h), s)
-
-
 def prompt_for(
     box: OrientedBox, ax: float = 0.5, ay: float = 0.5
 ) -> tuple[Crop, np.ndarray, np.ndarray]:
@@ -250,17 +243,17 @@ class InstanceSampler:
         tile = self.data.tile(inst.image_index)
         h, w = tile.shape[:2]
         rng = self.rng
-        train = self.cfg.train
+        cfg = self.cfg
+        train = cfg.train
         box = inst.obox
-        if train and rng.random() < self.cfg.noise_prob:
-            c = self.cfg
-            box = jitter_obox(box, rng, c.noise_shift, c.noise_scale, c.noise_angle)
+        if train and rng.random() < cfg.noise_prob:
+            box = jitter_obox(box, rng, cfg.noise_shift, cfg.noise_scale, cfg.noise_angle)
         ax, ay = 0.5, 0.5
         if train:
             ax, ay = float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.3, 0.7))
         corners = box.corners()
-        if self.cfg.fixed_context > 0:
-            crop = fixed_crop(hbox_of_points(corners), self.cfg.fixed_context, ax, ay)
+        if cfg.fixed_context > 0:
+            crop = fixed_crop(hbox_of_points(corners), cfg.fixed_context, ax, ay)
         else:
             crop = ram_crop(hbox_of_points(corners), ax, ay)
         corners_m = pixel_to_model(corners, crop)

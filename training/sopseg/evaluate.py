@@ -129,6 +129,7 @@ def evaluate(
     (horizontal box only) or "points" (the 3 points only).
     """
     model.eval()
+    dev = next(model.parameters()).device
     rows: list[dict] = []
     for s in range(0, len(indices), batch):
         chunk = indices[s : s + batch]
@@ -145,7 +146,6 @@ def evaluate(
             coords.append(torch.from_numpy(c.astype(np.float32)))
             labels.append(torch.from_numpy(lab.astype(np.float32)))
             crops.append(crop)
-        dev = next(model.parameters()).device
         out = model(*(torch.stack(t).to(dev) for t in (imgs, coords, labels)))
         out = {k: v.cpu() for k, v in out.items()}
         if log is not None:

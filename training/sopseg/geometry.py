@@ -77,11 +77,24 @@ def ram_side(d: float) -> float:
     return max(s, d, RAM_SMIN)
 
 
-def ram_crop(hbox: tuple[float, float, float, float], ax: float = 0.5, ay: float = 0.5) -> Crop:
-    """Square crop for a horizontal box (x, y, w, h): xs = x - ax * (S - w), same for y."""
+def square_crop(hbox: tuple[float, float, float, float], s: float, ax: float, ay: float) -> Crop:
+    """Square crop of side s for a horizontal box (x, y, w, h): xs = x - ax * (s - w), same
+    for y (ax = ay = 0.5 centres the box)."""
     x, y, w, h = hbox
-    s = ram_side(max(w, h))
     return Crop(x - ax * (s - w), y - ay * (s - h), s)
+
+
+def ram_crop(hbox: tuple[float, float, float, float], ax: float = 0.5, ay: float = 0.5) -> Crop:
+    """RAM crop for a horizontal box (x, y, w, h): side `ram_side(max(w, h))`."""
+    return square_crop(hbox, ram_side(max(hbox[2], hbox[3])), ax, ay)
+
+
+def fixed_crop(
+    hbox: tuple[float, float, float, float], side: float, ax: float = 0.5, ay: float = 0.5
+) -> Crop:
+    """The no-RAM ablation's crop: side max(side, w, h); with ax = ay = 0.5 it is the runtime's
+    `--no-ram` crop."""
+    return square_crop(hbox, max(side, hbox[2], hbox[3]), ax, ay)
 
 
 def pixel_to_model(pts: np.ndarray, crop: Crop, input_size: int = INPUT_SIZE) -> np.ndarray:

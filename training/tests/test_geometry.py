@@ -188,7 +188,7 @@ def test_jitter_obox_amplitudes() -> None:
 
 
 def test_fixed_crop_is_the_runtime_no_ram_crop() -> None:
-    from sopseg.data import fixed_crop
+    from sopseg.geometry import fixed_crop
 
     c = fixed_crop((100.0, 50.0, 20.0, 10.0), 128.0, 0.5, 0.5)
     assert (c.x0, c.y0, c.size) == (100.0 - 54.0, 50.0 - 59.0, 128.0)

@@ -41,7 +41,8 @@ def box_from_tokens(
     # Without the points, the horizontal box: axis x, sides w and h.
     hp = has_pts[:, None]
     centre = hp * c + (1.0 - hp) * 0.5 * (tl + br)
-    axis = hp * (a / n[:, None]) + (1.0 - hp) * torch.tensor([1.0, 0.0], dtype=coords.dtype, device=coords.device)
+    x_axis = torch.tensor([1.0, 0.0], dtype=coords.dtype, device=coords.device)
+    axis = hp * (a / n[:, None]) + (1.0 - hp) * x_axis
     half_long = 0.5 * (has_pts * long_obb + (1.0 - has_pts) * w)
     half_short = 0.5 * (has_pts * short_obb + (1.0 - has_pts) * h)
     return centre, axis, half_long, half_short, has_box
