@@ -11,11 +11,10 @@ import { formatJsonReport, formatMarkdownReport, formatTextReport } from "../eva
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { parseBackendChoice } from "../model/backends.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
-import { openRaster } from "../raster/open_raster.ts";
-import { segmentBoxes } from "../pipeline/segment_image.ts";
-import type { MaskWindow } from "../masks/mask_window.ts";
+import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
+import { modelSegmentFn } from "../pipeline/model_segment_fn.ts";
 import { parseEvalArgs } from "./eval_args.ts";
-import { type CliIo, DEFAULT_MODEL_DIR, UsageError } from "./common.ts";
+import { type CliIo, UsageError } from "./common.ts";
 
 /** Side in pixels of the fixed context crop that `--no-ram` uses instead of RAM. */
 export const FIXED_CONTEXT = 128;
@@ -38,7 +37,8 @@ Options:
   --threads N, --batch N   WASM threads, crops per model call (default 8)
   --no-ram                 ablation: fixed ${FIXED_CONTEXT}-px context crop instead of RAM
   --box-only               ablation: box prompt only, no oriented points
-  --prompt-noise SPEC      seeded detector-like noise: "default" or shift=0.1,scale=0.1,angle=5,seed=0
+  --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
+                           corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images
   --max-per-class N        only the first N instances of each class (image order)
   --out-json F, --out-md F, --out-coco F   write the report / COCO results
@@ -71,26 +71,12 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       threads: a.threads ?? undefined,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
-    const m = model;
-    const dir = a.images!.replace(/\/+$/, "");
-    segment = async (image, prompts, signal) => {
-      const source = await openRaster(`${dir}/${image.fileName}`);
-      try {
-        const masks: MaskWindow[] = [];
-        for await (
-          const r of segmentBoxes(m, { source, boxes: prompts.map((p) => p.box) }, {
-            batchSize: a.batch,
-            promptMode: a.boxOnly ? "box" : "opm",
-            crop: a.noRam ? FIXED_CONTEXT : "ram",
-            vectorize: false,
-            signal,
-          })
-        ) masks.push(r.mask);
-        return masks;
-      } finally {
-        await source.close();
-      }
-    };
+    segment = modelSegmentFn(model, {
+      imagesDir: a.images!,
+      batchSize: a.batch,
+      promptMode: a.boxOnly ? "box" : "opm",
+      crop: a.noRam ? FIXED_CONTEXT : "ram",
+    });
   }
   let last = 0;
   const started = performance.now();

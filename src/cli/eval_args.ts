@@ -15,7 +15,11 @@
 import { parseArgs } from "node:util";
 import { BASELINE_KINDS, type BaselineKind } from "../eval/baselines.ts";
 import { parseClassGroups } from "../eval/class_map.ts";
-import { DEFAULT_PROMPT_NOISE, type PromptNoiseOptions } from "../eval/prompt_noise.ts";
+import {
+  DEFAULT_PROMPT_NOISE,
+  PROMPT_NOISE_PRESETS,
+  type PromptNoiseOptions,
+} from "../eval/prompt_noise.ts";
 
 /** The checked arguments of `sopseg eval`. */
 export interface EvalArgs {
@@ -59,7 +63,8 @@ export interface EvalArgs {
 
 /**
  * Parses `key=value,key=value` prompt noise (keys `shift`, `scale`, `angle`,
- * `seed`; missing keys take the defaults); `default` alone means all defaults.
+ * `seed`; missing keys take the defaults; uniform noise), or a preset's name
+ * from {@linkcode PROMPT_NOISE_PRESETS}, optionally followed by `,seed=N`.
  *
  * @example
  * ```ts
@@ -69,11 +74,40 @@ export interface EvalArgs {
  * assert.deepEqual(parsePromptNoise("shift=0.05,seed=7"), {
  *   shift: 0.05, scale: 0.1, angle: 5, seed: 7,
  * });
+ * assert.deepEqual(parsePromptNoise("tight1,seed=2"), {
+ *   kind: "offset", offset: -0.5, seed: 2, preset: "tight1",
+ * });
  * ```
  */
-export function parsePromptNoise(text: string): Required<PromptNoiseOptions> {
+export function parsePromptNoise(text: string): PromptNoiseOptions {
+  const [first = "", ...rest] = text.split(",").map((s) => s.trim());
+  if (!first.includes("=")) {
+    const preset = PROMPT_NOISE_PRESETS[first];
+    if (!preset) {
+      throw new SyntaxError(
+        `Cannot parse prompt noise "${first}": unknown preset (presets: ${
+          Object.keys(PROMPT_NOISE_PRESETS).join(", ")
+        }; or key=number pairs)`,
+      );
+    }
+    let seed = 0;
+    for (const item of rest) {
+      const m = /^seed=(-?\d+)$/.exec(item);
+      if (!m) {
+        throw new SyntaxError(
+          `Cannot parse prompt noise "${text}": a preset takes only seed=N after its name`,
+        );
+      }
+      seed = Number(m[1]);
+    }
+    if (first === "default") return { ...DEFAULT_PROMPT_NOISE, seed };
+    return { ...preset, seed, preset: first };
+  }
+  return parseNoisePairs(text);
+}
+
+function parseNoisePairs(text: string): PromptNoiseOptions {
   const out = { ...DEFAULT_PROMPT_NOISE };
-  if (text.trim() === "default") return out;
   for (const item of text.split(",")) {
     if (item.trim() === "") continue;
     const [key, value, extra] = item.split("=").map((s) => s.trim());

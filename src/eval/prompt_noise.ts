@@ -9,25 +9,63 @@
  * @module
  */
 
-import type { OrientedBox } from "../geometry/oriented_box.ts";
+import { boxCorners, type OrientedBox } from "../geometry/oriented_box.ts";
+import { minAreaRect } from "../geometry/min_area_rect.ts";
 
 export { mulberry32 } from "../random.ts";
 import { mulberry32 } from "../random.ts";
 
-/** Noise amplitudes; each draw is uniform in `[-a, a]`. */
+/**
+ * How a box is perturbed:
+ * - `uniform`: centre shift `U(-shift, shift)` times the side on each box axis, width and height
+ *   times `1 + U(-scale, scale)`, rotation `U(-angle, angle)` degrees;
+ * - `gaussian`: centre shift `N(0, shift)` times the box's long side on each axis, width and
+ *   height times `1 + U(-scale, scale)`, rotation `N(0, angle)` degrees (heavier tails:
+ *   what a detector's worst boxes look like);
+ * - `offset`: every side moved outwards by `offset` pixels (negative: inwards), no randomness
+ *   (a label convention half a pixel off per side is `offset: +-0.5`);
+ * - `corners`: each corner moved on its own by `N(0, corner)` times the long side on each image
+ *   axis, then the minimum-area rectangle of the four (a detector's quadrilateral output).
+ */
+export type PromptNoiseKind = "uniform" | "gaussian" | "offset" | "corners";
+
+/** Noise kind and amplitudes. */
 export interface PromptNoiseOptions {
-  /** Centre shift along each box axis, as a fraction of the box side on that axis. Default: `0.1`. */
+  /** The kind of noise. Default: `"uniform"`. */
+  kind?: PromptNoiseKind;
+  /** Centre shift, as a fraction of a side (see {@linkcode PromptNoiseKind}). Default: `0.1`. */
   shift?: number;
   /** Relative change of width and height (independently), e.g. `0.1` = up to +-10 %. Default: `0.1`. */
   scale?: number;
-  /** Rotation in degrees. Default: `5`. */
+  /** Rotation in degrees (half-width or sigma). Default: `5`. */
   angle?: number;
+  /** `offset` kind: pixels each side moves outwards. Default: `0`. */
+  offset?: number;
+  /** `corners` kind: sigma of each corner's move, as a fraction of the long side. Default: `0`. */
+  corner?: number;
   /** Seed. Default: `0`. */
   seed?: number;
+  /** The preset's name, when the options come from {@linkcode PROMPT_NOISE_PRESETS}. */
+  preset?: string;
 }
 
+/**
+ * Named noise presets of `deno task eval --prompt-noise NAME`, each seeded (`NAME,seed=N`).
+ * `corners` is held out: the training code never draws quadrilateral corner noise, so it
+ * measures robustness to an error the model was not shown.
+ */
+export const PROMPT_NOISE_PRESETS: Readonly<Record<string, PromptNoiseOptions>> = {
+  default: { kind: "uniform", shift: 0.1, scale: 0.1, angle: 5 },
+  heavy: { kind: "gaussian", shift: 0.08, scale: 0.15, angle: 4 },
+  tight1: { kind: "offset", offset: -0.5 },
+  loose1: { kind: "offset", offset: 0.5 },
+  corners: { kind: "corners", corner: 0.04 },
+};
+
 /** The defaults of {@linkcode PromptNoiseOptions}. */
-export const DEFAULT_PROMPT_NOISE: Required<PromptNoiseOptions> = {
+export const DEFAULT_PROMPT_NOISE: Required<
+  Pick<PromptNoiseOptions, "shift" | "scale" | "angle" | "seed">
+> = {
   shift: 0.1,
   scale: 0.1,
   angle: 5,
@@ -73,20 +111,56 @@ export function perturbBox(
   key: number,
   options: PromptNoiseOptions = {},
 ): OrientedBox {
+  const kind = options.kind ?? "uniform";
   const { shift, scale, angle, seed } = { ...DEFAULT_PROMPT_NOISE, ...options };
-  for (const [name, v] of [["shift", shift], ["scale", scale], ["angle", angle]] as const) {
+  const offset = options.offset ?? 0;
+  const corner = options.corner ?? 0;
+  for (
+    const [name, v] of [["shift", shift], ["scale", scale], ["angle", angle], [
+      "corner",
+      corner,
+    ]] as const
+  ) {
     if (!Number.isFinite(v) || v < 0) {
       throw new RangeError(`Cannot add prompt noise: ${name} ${v} is not a finite number >= 0`);
     }
   }
+  if (!Number.isFinite(offset)) {
+    throw new RangeError(`Cannot add prompt noise: offset ${offset} is not a finite number`);
+  }
   if (scale >= 1) throw new RangeError(`Cannot add prompt noise: scale ${scale} is not below 1`);
+  if (kind === "offset") {
+    return {
+      ...box,
+      width: Math.max(1, box.width + 2 * offset),
+      height: Math.max(1, box.height + 2 * offset),
+    };
+  }
   const rng = mulberry32(mixSeed(seed, key));
   const u = () => 2 * rng() - 1;
-  const du = u() * shift * box.width;
-  const dv = u() * shift * box.height;
+  // Box-Muller: one standard normal draw from two uniforms in (0, 1].
+  const n = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  const long = Math.max(box.width, box.height);
+  if (kind === "corners") {
+    if (corner === 0) return { ...box };
+    const moved = boxCorners(box).map((p) => ({
+      x: p.x + n() * corner * long,
+      y: p.y + n() * corner * long,
+    }));
+    const r = minAreaRect(moved);
+    return { ...r, width: Math.max(1, r.width), height: Math.max(1, r.height) };
+  }
+  if (kind !== "uniform" && kind !== "gaussian") {
+    throw new RangeError(
+      `Cannot add prompt noise: unknown kind "${kind}" (kinds: uniform, gaussian, offset, corners)`,
+    );
+  }
+  const gaussian = kind === "gaussian";
+  const du = gaussian ? n() * shift * long : u() * shift * box.width;
+  const dv = gaussian ? n() * shift * long : u() * shift * box.height;
   const sw = 1 + u() * scale;
   const sh = 1 + u() * scale;
-  const da = u() * angle * Math.PI / 180;
+  const da = (gaussian ? n() : u()) * angle * Math.PI / 180;
   if (shift === 0 && scale === 0 && angle === 0) return { ...box };
   const c = Math.cos(box.angle), s = Math.sin(box.angle);
   return {

@@ -62,3 +62,22 @@ Deno.test("parsePromptNoise() takes defaults and rejects unknown keys", () => {
   assert.throws(() => parsePromptNoise("shift=x"), SyntaxError);
   assert.throws(() => parsePromptNoise("scale=1"), RangeError);
 });
+
+Deno.test("parsePromptNoise() takes presets with a seed and rejects unknown names", () => {
+  assert.deepEqual(parsePromptNoise("heavy"), {
+    kind: "gaussian",
+    shift: 0.08,
+    scale: 0.15,
+    angle: 4,
+    seed: 0,
+    preset: "heavy",
+  });
+  assert.deepEqual(parsePromptNoise("default,seed=2"), {
+    shift: 0.1,
+    scale: 0.1,
+    angle: 5,
+    seed: 2,
+  });
+  assert.throws(() => parsePromptNoise("stormy"), /unknown preset .*heavy/);
+  assert.throws(() => parsePromptNoise("heavy,shift=0.2"), /only seed=N/);
+});

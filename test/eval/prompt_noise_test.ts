@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mulberry32, perturbBox } from "../../src/eval/prompt_noise.ts";
+import { mulberry32, perturbBox, PROMPT_NOISE_PRESETS } from "../../src/eval/prompt_noise.ts";
 
 Deno.test("mulberry32() gives the reference sequence and stays in [0, 1)", () => {
   // reference values of mulberry32(1), from the widely copied JavaScript version run in Node
@@ -44,4 +44,38 @@ Deno.test("perturbBox() rejects negative amplitudes and scale >= 1", () => {
   const box = { cx: 0, cy: 0, width: 10, height: 5, angle: 0 };
   assert.throws(() => perturbBox(box, 1, { shift: -1 }), RangeError);
   assert.throws(() => perturbBox(box, 1, { scale: 1 }), RangeError);
+});
+
+Deno.test("perturbBox() offset presets move every side by half a pixel", () => {
+  const box = { cx: 10, cy: 20, width: 8, height: 3, angle: 0.3 };
+  assert.deepEqual(perturbBox(box, 1, PROMPT_NOISE_PRESETS.tight1), {
+    ...box,
+    width: 7,
+    height: 2,
+  });
+  assert.deepEqual(perturbBox(box, 1, PROMPT_NOISE_PRESETS.loose1), {
+    ...box,
+    width: 9,
+    height: 4,
+  });
+});
+
+Deno.test("perturbBox() gaussian noise scales with the long side and has heavier tails", () => {
+  const box = { cx: 100, cy: 100, width: 100, height: 10, angle: 0 };
+  const heavy = PROMPT_NOISE_PRESETS.heavy!;
+  const dys: number[] = [];
+  for (let key = 0; key < 4000; key++) dys.push(perturbBox(box, key, heavy).cy - box.cy);
+  const sd = Math.sqrt(dys.reduce((a, d) => a + d * d, 0) / dys.length);
+  // sigma 0.08 x the long side (100 px) across the short axis: 8 px, within sampling error
+  assert.ok(Math.abs(sd - 8) < 0.5, `sd ${sd}`);
+  assert.ok(dys.some((d) => Math.abs(d) > 3 * 8), "a normal draws past 3 sigma sometimes");
+});
+
+Deno.test("perturbBox() corners noise refits a rectangle around moved corners", () => {
+  const box = { cx: 50, cy: 50, width: 40, height: 10, angle: 0 };
+  const a = perturbBox(box, 3, PROMPT_NOISE_PRESETS.corners);
+  assert.deepEqual(a, perturbBox(box, 3, PROMPT_NOISE_PRESETS.corners));
+  assert.notDeepEqual(a, box);
+  assert.ok(Math.abs(a.cx - 50) < 8 && Math.abs(a.cy - 50) < 8);
+  assert.deepEqual(perturbBox(box, 3, { kind: "corners", corner: 0 }), box);
 });
