@@ -47,3 +47,13 @@ export type { RunEvent, RunSummary, SegmentRunOptions } from "./src/pipeline/seg
 export { parseDetections, sniffDetectionFormat } from "./src/pipeline/detections_input.ts";
 export { newTimings, STAGES } from "./src/pipeline/timings.ts";
 export type { Timings } from "./src/pipeline/timings.ts";
+export { openImage, segmentDetections } from "./src/pipeline/segment_detections.ts";
+export type {
+  DetectionsSpec,
+  SegmentDetectionsOptions,
+} from "./src/pipeline/segment_detections.ts";
+export { INPUT_ERROR_KINDS, InputError } from "./src/pipeline/input_error.ts";
+export type { InputErrorKind, InputErrorOptions, InputIssue } from "./src/pipeline/input_error.ts";
+export { modelSegmentFn } from "./src/pipeline/model_segment_fn.ts";
+export type { ModelSegmentFnOptions } from "./src/pipeline/model_segment_fn.ts";
+export { DEFAULT_MODEL_DIR } from "./src/model/default_model.ts";

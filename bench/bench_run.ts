@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { SopsegModel } from "../src/model/sopseg_model.ts";
 import { segmentRun } from "../src/pipeline/segment_run.ts";
 import { newTimings } from "../src/pipeline/timings.ts";
-import { DEFAULT_MODEL_DIR } from "../src/cli/common.ts";
+import { DEFAULT_MODEL_DIR } from "../src/model/default_model.ts";
 import { loadManifest } from "../src/model/manifest.ts";
 
 function peakRssMb(): number {

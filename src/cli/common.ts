@@ -69,6 +69,3 @@ export function formatDuration(seconds: number): string {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
   return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
 }
-
-/** The default model directory, next to the code. */
-export const DEFAULT_MODEL_DIR = new URL("../../models/sopseg-lite", import.meta.url).pathname;

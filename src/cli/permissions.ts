@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_MODEL_DIR } from "./common.ts";
+import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 
 /** Deno's cache folder, where onnxruntime-web's WASM files live. */
 export function denoCacheDir(env: Readonly<Record<string, string>>): string {

@@ -6,13 +6,14 @@
 import { parseArgs } from "node:util";
 import { parseBackendChoice } from "../model/backends.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
+import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
+import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
 import { DETECTION_FORMATS } from "../pipeline/detections_input.ts";
 import { type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
 import {
   choiceFlag,
   type CliIo,
-  DEFAULT_MODEL_DIR,
   formatDuration,
   intFlag,
   numberFlag,
@@ -199,7 +200,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       format,
       classNames: values.classes?.split(","),
       out: toStdout ? null : values.out!,
-      onFeature: (line) => io.stdout(line.endsWith("\n") ? line : `${line}\n`),
+      onFeature: (feature) => io.stdout(featureToNdjsonLine(feature)),
       overlay: values.overlay,
       resume: values.resume,
       bands,

@@ -14,7 +14,7 @@ import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
 import {
   featureCollectionToText,
-  featureToNdjsonLine,
+  type InstanceFeature,
   instancesToFeatureCollection,
   instanceToFeature,
 } from "../formats/geojson_writer.ts";
@@ -50,8 +50,8 @@ export interface SegmentRunOptions
   classNames?: readonly string[];
   /** Output folder, or `null` to stream features through `onFeature` only. */
   out: string | null;
-  /** Receives one newline-delimited GeoJSON feature per instance when `out` is null. */
-  onFeature?: (line: string) => void;
+  /** Receives one GeoJSON feature per instance, in detection order, when `out` is null. */
+  onFeature?: (feature: InstanceFeature) => void;
   /** Write `<stem>.overlay.png` per image. Default: false. */
   overlay?: boolean;
   /** Skip images whose outputs already exist. Default: false. */
@@ -357,7 +357,7 @@ async function segmentOneImage(
       if (job.overlayPath) masks.push(r.mask);
       if (job.geojsonPath === null) {
         const t0 = performance.now();
-        options.onFeature?.(featureToNdjsonLine(instanceToFeature(result, writerOptions)));
+        options.onFeature?.(instanceToFeature(result, writerOptions));
         timings.write += (performance.now() - t0) / 1e3;
       } else {
         results.push(result);

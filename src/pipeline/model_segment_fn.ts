@@ -1,0 +1,52 @@
+/**
+ * The model-backed segment function of an evaluation: the pipeline's masks
+ * for a list of prompts on one image, in the shape {@linkcode evaluate}
+ * takes, so the metric needs to know no model.
+ *
+ * @module
+ */
+import type { EvalPrompt, SegmentFn } from "../eval/run_eval.ts";
+import type { CocoImage } from "../eval/coco_gt.ts";
+import type { MaskWindow } from "../masks/mask_window.ts";
+import type { SopsegModel } from "../model/sopseg_model.ts";
+import { openRaster } from "../raster/open_raster.ts";
+import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
+
+/** Options of {@linkcode modelSegmentFn}. */
+export interface ModelSegmentFnOptions
+  extends Pick<SegmentOptions, "batchSize" | "promptMode" | "crop"> {
+  /** Folder that holds the images, joined with each image's `fileName`. */
+  imagesDir: string;
+}
+
+/**
+ * A {@linkcode SegmentFn} that opens each image from `imagesDir` and segments
+ * its prompts with `model` (masks only, no polygons).
+ *
+ * @example
+ * ```ts ignore
+ * const segment = modelSegmentFn(model, { imagesDir: "val/images", batchSize: 8 });
+ * const { report } = await evaluate(gt, { segment });
+ * ```
+ */
+export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOptions): SegmentFn {
+  const dir = options.imagesDir.replace(/\/+$/, "");
+  return async (image: CocoImage, prompts: EvalPrompt[], signal?: AbortSignal) => {
+    const source = await openRaster(`${dir}/${image.fileName}`);
+    try {
+      const masks: MaskWindow[] = [];
+      for await (
+        const r of segmentBoxes(model, { source, boxes: prompts.map((p) => p.box) }, {
+          batchSize: options.batchSize,
+          promptMode: options.promptMode,
+          crop: options.crop,
+          vectorize: false,
+          signal,
+        })
+      ) masks.push(r.mask);
+      return masks;
+    } finally {
+      await source.close();
+    }
+  };
+}
