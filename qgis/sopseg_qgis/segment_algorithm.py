@@ -1,0 +1,417 @@
+"""`sopseg:segment_detections`: oriented boxes on a raster in, one mask polygon per box out.
+
+The boxes are reprojected to the raster's CRS, taken to its pixel frame through the raster
+file's own geotransform (read with GDAL, so rotated rasters work too), sent to a sopseg server
+in one `segment` request, and the masks come back as features in the raster's CRS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from qgis.core import (
+    QgsCoordinateTransform,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsGeometry,
+    QgsPointXY,
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsProviderRegistry,
+    QgsRasterLayer,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from . import settings
+from .pixel_frame import (
+    GeoTransform,
+    box_corners,
+    map_to_pixel,
+    north_up_geotransform,
+    pixel_to_map,
+)
+from .sopseg_client import SopsegCancelled, SopsegError, SopsegServer
+
+BACKENDS = ["auto", "wasm", "webgpu"]
+PROMPTS = ["opm", "box", "points"]
+
+
+def raster_file(layer: QgsRasterLayer) -> str:
+    """The file behind a GDAL raster layer; QgsProcessingException if there is none."""
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"sopseg reads raster files: layer {layer.name()!r} comes from the "
+            f"{layer.providerType()!r} provider"
+        )
+    path = QgsProviderRegistry.instance().decodeUri("gdal", layer.source()).get("path") or ""
+    if not os.path.isfile(path):
+        raise QgsProcessingException(
+            f"sopseg reads raster files: {layer.source()!r} of layer {layer.name()!r} is not one"
+        )
+    return str(Path(path).resolve())
+
+
+def raster_geotransform(layer: QgsRasterLayer, path: str) -> GeoTransform:
+    """The file's own geotransform (rotation included), or the layer's north-up extent.
+
+    QGIS shows a rotated raster through a warped view whose extent is not the file's pixel
+    grid; the server reads the file, so the file's geotransform is the one that maps its pixels.
+    """
+    try:
+        from osgeo import gdal
+
+        dataset = gdal.Open(path)
+        gt = dataset.GetGeoTransform(can_return_null=True) if dataset is not None else None
+        if gt is not None:
+            return tuple(float(v) for v in gt)  # type: ignore[return-value]
+    except ImportError:
+        pass
+    extent = layer.extent()
+    return north_up_geotransform(
+        extent.xMinimum(),
+        extent.yMaximum(),
+        extent.xMaximum(),
+        extent.yMinimum(),
+        layer.width(),
+        layer.height(),
+    )
+
+
+def output_fields() -> QgsFields:
+    """The CLI's GeoJSON properties, plus the id of the detection feature each mask comes from."""
+    fields = QgsFields()
+    for name, kind in [
+        ("detection_fid", QVariant.LongLong),
+        ("source_image", QVariant.String),
+        ("detection_index", QVariant.Int),
+        ("class", QVariant.String),
+        ("score", QVariant.Double),
+        ("predicted_iou", QVariant.Double),
+        ("area_px", QVariant.Int),
+        ("obb", QVariant.String),
+        ("obb_pixel", QVariant.String),
+    ]:
+        fields.append(QgsField(name, kind))
+    return fields
+
+
+def _rings(rings: list[list[list[float]]], to_map: Any) -> list[list[QgsPointXY]]:
+    return [[QgsPointXY(*to_map(x, y)) for x, y, *_ in ring] for ring in rings]
+
+
+def feature_geometry(geometry: Optional[dict[str, Any]], to_map: Any) -> QgsGeometry:
+    """A GeoJSON Polygon/MultiPolygon as a multipolygon, each point through `to_map(x, y)`."""
+    if not geometry:
+        return QgsGeometry()
+    if geometry.get("type") == "Polygon":
+        parts = [geometry["coordinates"]]
+    elif geometry.get("type") == "MultiPolygon":
+        parts = geometry["coordinates"]
+    else:
+        raise QgsProcessingException(f"sopseg returned a {geometry.get('type')} geometry")
+    return QgsGeometry.fromMultiPolygonXY([_rings(part, to_map) for part in parts])
+
+
+class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
+    """Segment oriented detections with sopseg."""
+
+    RASTER = "RASTER"
+    DETECTIONS = "DETECTIONS"
+    CLASS_FIELD = "CLASS_FIELD"
+    SCORE_FIELD = "SCORE_FIELD"
+    BACKEND = "BACKEND"
+    PROMPT = "PROMPT"
+    SIMPLIFY = "SIMPLIFY"
+    THREADS = "THREADS"
+    OUTPUT = "OUTPUT"
+
+    def name(self) -> str:
+        return "segment_detections"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS's name)
+        return "Segment oriented detections"
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
+        return (
+            "One instance mask per oriented box. RASTER: the image (a file GDAL reads: GeoTIFF, "
+            "PNG, JPEG). DETECTIONS: polygons of oriented boxes (4 corners; any CRS, reprojected "
+            "to the raster's; other shapes are replaced by their oriented minimum bounding box). "
+            "CLASS_FIELD / SCORE_FIELD: the detector's class and score, copied to the output. "
+            "The output is in the raster's CRS with the attributes of sopseg's GeoJSON: "
+            "class, score, predicted_iou, area_px, the prompt box (obb, obb_pixel), "
+            "detection_index and the detection's feature id (detection_fid).\n\n"
+            "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
+            "Settings > Options > Processing > Providers > sopseg if they are not found."
+        )
+
+    def createInstance(self) -> "SegmentDetectionsAlgorithm":  # noqa: N802 (QGIS's name)
+        return SegmentDetectionsAlgorithm()
+
+    def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.RASTER, "Raster"))
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.DETECTIONS, "Oriented detections", [QgsProcessing.TypeVectorPolygon]
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                self.CLASS_FIELD,
+                "Class field",
+                parentLayerParameterName=self.DETECTIONS,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                self.SCORE_FIELD,
+                "Score field",
+                parentLayerParameterName=self.DETECTIONS,
+                type=QgsProcessingParameterField.Numeric,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.BACKEND,
+                "Backend",
+                options=BACKENDS,
+                defaultValue="auto",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.PROMPT,
+                "Prompt (opm: 3 oriented points + box)",
+                options=PROMPTS,
+                defaultValue="opm",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.SIMPLIFY,
+                "Simplify tolerance (pixels)",
+                type=QgsProcessingParameterNumber.Double,
+                minValue=0,
+                defaultValue=0,
+            )
+        )
+        threads = QgsProcessingParameterNumber(
+            self.THREADS, "WASM threads (0: all cores)", minValue=0, defaultValue=0
+        )
+        threads.setFlags(threads.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(threads)
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon
+            )
+        )
+
+    def processAlgorithm(  # noqa: N802 (QGIS's name)
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        raster = self.parameterAsRasterLayer(parameters, self.RASTER, context)
+        if raster is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.RASTER))
+        source = self.parameterAsSource(parameters, self.DETECTIONS, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.DETECTIONS))
+        class_field = self.parameterAsString(parameters, self.CLASS_FIELD, context)
+        score_field = self.parameterAsString(parameters, self.SCORE_FIELD, context)
+        backend = self.parameterAsEnumString(parameters, self.BACKEND, context)
+        prompt = self.parameterAsEnumString(parameters, self.PROMPT, context)
+        simplify = self.parameterAsDouble(parameters, self.SIMPLIFY, context)
+        threads = self.parameterAsInt(parameters, self.THREADS, context)
+
+        image = raster_file(raster)
+        gt = raster_geotransform(raster, image)
+        fids, boxes = self._boxes(source, raster, gt, class_field, score_field, context, feedback)
+
+        sink, dest_id = self.parameterAsSink(
+            parameters,
+            self.OUTPUT,
+            context,
+            output_fields(),
+            QgsWkbTypes.MultiPolygon,
+            raster.crs(),
+        )
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        if not boxes:
+            feedback.pushWarning("No detections to segment")
+            return {self.OUTPUT: dest_id}
+
+        collection = self._segment(image, boxes, backend, prompt, simplify, threads, feedback)
+        if collection is None:
+            return {self.OUTPUT: dest_id}
+        self._write(collection, fids, gt, sink, output_fields(), feedback)
+        return {self.OUTPUT: dest_id}
+
+    def _boxes(
+        self,
+        source: Any,
+        raster: QgsRasterLayer,
+        gt: GeoTransform,
+        class_field: str,
+        score_field: str,
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> tuple[list[int], list[dict[str, Any]]]:
+        """The detections as pixel-frame boxes (and their feature ids), in feature order."""
+        to_raster = QgsCoordinateTransform(
+            source.sourceCrs(), raster.crs(), context.transformContext()
+        )
+        tolerance = 1e-9 * max(abs(gt[1]), abs(gt[2]), abs(gt[4]), abs(gt[5]))
+        fids: list[int] = []
+        boxes: list[dict[str, Any]] = []
+        for feature in source.getFeatures():
+            if feedback.isCanceled():
+                break
+            geometry = QgsGeometry(feature.geometry())
+            if geometry.isNull() or geometry.isEmpty():
+                feedback.pushWarning(f"Detection {feature.id()} has no geometry: skipped")
+                continue
+            if not to_raster.isShortCircuited():
+                geometry.transform(to_raster)
+            corners = None
+            polygons = (
+                geometry.asMultiPolygon() if geometry.isMultipart() else [geometry.asPolygon()]
+            )
+            if len(polygons) == 1 and polygons[0]:
+                corners = box_corners([(p.x(), p.y()) for p in polygons[0][0]], tolerance)
+            if corners is None:
+                bounding = geometry.orientedMinimumBoundingBox()[0]
+                corners = box_corners([(p.x(), p.y()) for p in bounding.asPolygon()[0]], tolerance)
+                feedback.pushWarning(
+                    f"Detection {feature.id()} is not a 4-corner box: its oriented minimum "
+                    "bounding box is used"
+                )
+            if corners is None:
+                feedback.pushWarning(f"Detection {feature.id()} is degenerate: skipped")
+                continue
+            box: dict[str, Any] = {"corners": [list(p) for p in map_to_pixel(gt, corners)]}
+            if (
+                class_field
+                and feature[class_field] is not None
+                and str(feature[class_field]) != "NULL"
+            ):
+                box["class"] = str(feature[class_field])
+            if score_field:
+                try:
+                    box["score"] = float(feature[score_field])
+                except (TypeError, ValueError):
+                    pass
+            fids.append(int(feature.id()))
+            boxes.append(box)
+        return fids, boxes
+
+    def _segment(
+        self,
+        image: str,
+        boxes: list[dict[str, Any]],
+        backend: str,
+        prompt: str,
+        simplify: float,
+        threads: int,
+        feedback: QgsProcessingFeedback,
+    ) -> Optional[dict[str, Any]]:
+        """One `segment` request to a server started for this run; None when cancelled."""
+        try:
+            server = SopsegServer(
+                settings.sopseg_dir(),
+                deno=settings.deno_path(),
+                read=[str(Path(image).parent)],
+                backend=backend,
+                threads=threads or None,
+                log=lambda line: feedback.pushDebugInfo(f"sopseg: {line}"),
+            )
+        except FileNotFoundError as e:
+            raise QgsProcessingException(str(e)) from e
+        try:
+            info = server.start()
+            feedback.pushInfo(
+                f"sopseg server {info.get('server', {}).get('version', '?')}, backend "
+                f"{info.get('backend')}; {len(boxes)} detections"
+            )
+            options: dict[str, Any] = {"prompt": prompt}
+            if simplify > 0:
+                options["simplify"] = simplify
+            return server.segment(
+                image,
+                {"boxes": boxes},
+                options,
+                progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
+                cancelled=feedback.isCanceled,
+            )
+        except SopsegCancelled:
+            feedback.pushWarning("Cancelled: no masks written")
+            return None
+        except SopsegError as e:
+            raise QgsProcessingException(f"sopseg: {e}") from e
+        finally:
+            server.close()
+
+    def _write(
+        self,
+        collection: dict[str, Any],
+        fids: list[int],
+        gt: GeoTransform,
+        sink: QgsFeatureSink,
+        fields: QgsFields,
+        feedback: QgsProcessingFeedback,
+    ) -> None:
+        """The collection's features into the sink, in the raster's CRS."""
+        in_pixels = collection.get("sopseg:coordinates") == "pixel"
+
+        def to_map(x: float, y: float) -> tuple[float, float]:
+            return pixel_to_map(gt, [(x, y)])[0] if in_pixels else (x, y)
+
+        features = collection.get("features") or []
+        if len(features) != len(fids):
+            raise QgsProcessingException(
+                f"sopseg answered {len(features)} features for {len(fids)} detections"
+            )
+        for feature_json in features:
+            props = feature_json.get("properties") or {}
+            index = int(props.get("detection_index", -1))
+            if not 0 <= index < len(fids):
+                raise QgsProcessingException(f"sopseg answered detection_index {index}")
+            feature = QgsFeature(fields)
+            feature.setGeometry(feature_geometry(feature_json.get("geometry"), to_map))
+            feature.setAttributes(
+                [
+                    fids[index],
+                    props.get("source_image"),
+                    index,
+                    props.get("class"),
+                    props.get("score"),
+                    props.get("predicted_iou"),
+                    props.get("area_px"),
+                    json.dumps(props.get("obb")),
+                    json.dumps(props.get("obb_pixel")),
+                ]
+            )
+            if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+                raise QgsProcessingException(f"Cannot write mask {index} to the output layer")
+        feedback.setProgress(100)

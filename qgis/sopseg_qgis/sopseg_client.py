@@ -1,0 +1,407 @@
+"""A client for the sopseg JSON-RPC server (docs/PROTOCOL.md), standard library only.
+
+The server is `deno task serve` run in the sopseg folder: JSON-RPC 2.0, one UTF-8 JSON message
+per line, requests on its stdin, responses and `$/progress` notifications on its stdout, logs on
+its stderr. This module starts it, sends requests one at a time, forwards progress, cancels
+through `$/cancelRequest` and shuts it down cleanly. Server errors become `SopsegError`
+(carrying the JSON-RPC code and message); a cancelled request becomes `SopsegCancelled`.
+
+    with SopsegServer("/path/to/sopseg", read=["/data"]) as server:
+        collection = server.segment("/data/a.tif", {"boxes": [{"corners": corners}]})
+
+Nothing here imports QGIS: the QGIS plugin and any other Python program can use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+
+PROTOCOL_VERSION = "1.0"
+REQUEST_CANCELLED = -32800
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with `(done, total)` for each `$/progress` notification of the running request."""
+
+CancelledCallback = Callable[[], bool]
+"""Polled while a request runs; returning True sends `$/cancelRequest` (once)."""
+
+
+class SopsegError(Exception):
+    """An error answered by the server (or the server process failing).
+
+    `code` is the JSON-RPC error code (-32700 parse error, -32600 invalid request, -32601 unknown
+    method, -32602 bad params, -32800 cancelled, -32099..-32000 application errors); `None` when
+    the process itself failed (could not start, died, closed its stdout).
+    """
+
+    def __init__(self, message: str, code: Optional[int] = None, data: Any = None) -> None:
+        super().__init__(message if code is None else f"{message} (code {code})")
+        self.message = message
+        self.code = code
+        self.data = data
+
+
+class SopsegCancelled(SopsegError):
+    """The request was cancelled through `$/cancelRequest` and answered with code -32800."""
+
+
+def find_deno(configured: Optional[str] = None) -> str:
+    """The `deno` executable: `configured` if given, else PATH, else Deno's default install place.
+
+    Raises `FileNotFoundError` naming where it looked.
+    """
+    if configured:
+        if Path(configured).is_file() and os.access(configured, os.X_OK):
+            return configured
+        found = shutil.which(configured)
+        if found:
+            return found
+        raise FileNotFoundError(f"Cannot find deno: {configured!r} is not an executable file")
+    found = shutil.which("deno")
+    if found:
+        return found
+    exe = "deno.exe" if sys.platform == "win32" else "deno"
+    for candidate in (Path.home() / ".deno" / "bin" / exe, Path("/usr/local/bin") / exe):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    raise FileNotFoundError(
+        "Cannot find deno: not on PATH nor in ~/.deno/bin; install it (https://deno.com) or "
+        "set its path in the sopseg settings"
+    )
+
+
+def serve_command(
+    deno: str,
+    read: Iterable[str] = (),
+    write: Iterable[str] = (),
+    model: Optional[str] = None,
+    backend: Optional[str] = None,
+    threads: Optional[int] = None,
+) -> list[str]:
+    """The argv of `deno task serve` with its flags (run it with cwd = the sopseg folder)."""
+    args = [deno, "task", "--quiet", "serve"]
+    for path in read:
+        args += ["--read", str(path)]
+    for path in write:
+        args += ["--write", str(path)]
+    if model:
+        args += ["--model", str(model)]
+    if backend:
+        args += ["--backend", backend]
+    if threads:
+        args += ["--threads", str(int(threads))]
+    return args
+
+
+class SopsegServer:
+    """One sopseg server process and the JSON-RPC conversation with it.
+
+    Requests are sent one at a time (the server answers in order anyway); `$/progress`
+    notifications of the running request go to its progress callback. Use it as a context
+    manager, or call `start()` and `close()`.
+    """
+
+    def __init__(
+        self,
+        sopseg_dir: str | os.PathLike[str],
+        *,
+        deno: Optional[str] = None,
+        read: Sequence[str | os.PathLike[str]] = (),
+        write: Sequence[str | os.PathLike[str]] = (),
+        model: Optional[str] = None,
+        backend: Optional[str] = None,
+        threads: Optional[int] = None,
+        env: Optional[Mapping[str, str]] = None,
+        log: Optional[Callable[[str], None]] = None,
+    ) -> None:
+        """Configure (not start) a server.
+
+        `sopseg_dir`: the folder holding sopseg's deno.json. `deno`: path of the executable
+        (default: found by `find_deno`). `read`/`write`: folders the server may read/write
+        (the images' folders; `out` targets). `model`, `backend` ("auto", "wasm", "webgpu"),
+        `threads`: the server's flags. `env`: the process environment (default: ours).
+        `log`: called with each line the server writes to stderr (default: kept for errors only).
+        """
+        self.sopseg_dir = Path(sopseg_dir)
+        if not (self.sopseg_dir / "deno.json").is_file():
+            raise FileNotFoundError(
+                f"Cannot use sopseg folder {str(self.sopseg_dir)!r}: no deno.json"
+            )
+        self.command = serve_command(
+            find_deno(deno),
+            read=[str(Path(p).resolve()) for p in read],
+            write=[str(Path(p).resolve()) for p in write],
+            model=str(Path(model).resolve()) if model else None,
+            backend=backend,
+            threads=threads,
+        )
+        self.env = dict(os.environ if env is None else env)
+        self.initialize_result: Optional[dict[str, Any]] = None
+        self._log = log
+        self._process: Optional[subprocess.Popen[bytes]] = None
+        self._messages: queue.Queue[Optional[dict[str, Any]]] = queue.Queue()
+        self._stderr_tail: deque[str] = deque(maxlen=40)
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    # -- process -------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 120.0) -> dict[str, Any]:
+        """Start the process and send `initialize`; returns its result (protocol, model, backend)."""
+        if self._process is not None:
+            raise RuntimeError("Cannot start the sopseg server: it is already started")
+        kwargs: dict[str, Any] = {}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True  # its own process group: close() can end it all
+        elif sys.platform == "win32":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        self._process = subprocess.Popen(
+            self.command,
+            cwd=self.sopseg_dir,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **kwargs,
+        )
+        threading.Thread(target=self._read_stdout, name="sopseg-stdout", daemon=True).start()
+        threading.Thread(target=self._read_stderr, name="sopseg-stderr", daemon=True).start()
+        try:
+            result = self.request(
+                "initialize", {"client": {"name": "sopseg_client.py"}}, timeout=timeout
+            )
+        except BaseException:
+            self.kill()
+            raise
+        if not isinstance(result, dict):
+            self.kill()
+            raise SopsegError(f"initialize answered {result!r}, not an object")
+        version = str(result.get("protocolVersion", ""))
+        if version.split(".")[0] != PROTOCOL_VERSION.split(".")[0]:
+            self.kill()
+            raise SopsegError(
+                f"Cannot talk to the sopseg server: protocol {version!r}, this client speaks "
+                f"{PROTOCOL_VERSION}"
+            )
+        self.initialize_result = result
+        return result
+
+    def _read_stdout(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for raw in self._process.stdout:
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                message = {"_invalid": line}
+            self._messages.put(message if isinstance(message, dict) else {"_invalid": line})
+        self._messages.put(None)  # EOF
+
+    def _read_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        for raw in self._process.stderr:
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            self._stderr_tail.append(line)
+            if self._log is not None:
+                try:
+                    self._log(line)
+                except Exception:  # a failing logger must not stop the drain
+                    pass
+
+    @property
+    def stderr_tail(self) -> str:
+        """The last lines the server wrote to stderr."""
+        return "\n".join(self._stderr_tail)
+
+    @property
+    def returncode(self) -> Optional[int]:
+        """The exit code once the process has ended, else None."""
+        return None if self._process is None else self._process.poll()
+
+    def _died(self, what: str) -> SopsegError:
+        code = self._process.wait(timeout=5) if self._process is not None else None
+        tail = self.stderr_tail.strip()
+        return SopsegError(
+            f"The sopseg server {what} (exit code {code})" + (f":\n{tail}" if tail else "")
+        )
+
+    def _send(self, message: dict[str, Any]) -> None:
+        if self._process is None or self._process.stdin is None:
+            raise RuntimeError("Cannot send to the sopseg server: it is not started")
+        data = (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
+        try:
+            self._process.stdin.write(data)
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise self._died("closed its stdin") from e
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def notify(self, method: str, params: Any = None) -> None:
+        """Send a notification (no answer expected)."""
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        self._send(message)
+
+    def cancel(self, request_id: int) -> None:
+        """Ask the server to stop request `request_id` (it then answers with -32800)."""
+        self.notify("$/cancelRequest", {"id": request_id})
+
+    def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        progress: Optional[ProgressCallback] = None,
+        cancelled: Optional[CancelledCallback] = None,
+        timeout: Optional[float] = None,
+        poll_interval: float = 0.1,
+    ) -> Any:
+        """Send one request and wait for its answer; returns the result or raises SopsegError.
+
+        `progress(done, total)` gets the request's `$/progress` notifications; `cancelled()` is
+        polled every `poll_interval` seconds and, once it returns True, `$/cancelRequest` is sent
+        and the request ends in `SopsegCancelled`. `timeout`: seconds without any message from
+        the server before giving up (the server is then killed, as its state is unknown).
+        """
+        with self._lock:
+            request_id = self._next_id
+            self._next_id += 1
+            message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+            if params is not None:
+                message["params"] = params
+            self._send(message)
+            cancel_sent = False
+            last_message = time.monotonic()
+            while True:
+                if cancelled is not None and not cancel_sent and cancelled():
+                    self.cancel(request_id)
+                    cancel_sent = True
+                try:
+                    reply = self._messages.get(timeout=poll_interval)
+                except queue.Empty:
+                    if timeout is not None and time.monotonic() - last_message > timeout:
+                        self.kill()
+                        raise SopsegError(
+                            f"{method}: no answer from the sopseg server in {timeout} s"
+                        )
+                    continue
+                last_message = time.monotonic()
+                if reply is None:
+                    self._messages.put(None)  # later calls see the EOF too
+                    raise self._died("ended before answering " + method)
+                if "_invalid" in reply:
+                    raise SopsegError(
+                        f"The sopseg server wrote a non-JSON-RPC line: {reply['_invalid']!r}"
+                    )
+                if "id" not in reply or "method" in reply:
+                    self._notification(reply, request_id, progress)
+                    continue
+                if reply.get("id") != request_id:
+                    continue  # an answer to a request we gave up on
+                if "error" in reply:
+                    error = reply["error"] or {}
+                    code = error.get("code")
+                    kind = SopsegCancelled if code == REQUEST_CANCELLED else SopsegError
+                    raise kind(str(error.get("message", "unknown error")), code, error.get("data"))
+                return reply.get("result")
+
+    @staticmethod
+    def _notification(
+        message: dict[str, Any], request_id: int, progress: Optional[ProgressCallback]
+    ) -> None:
+        if message.get("method") != "$/progress" or progress is None:
+            return
+        params = message.get("params") or {}
+        if params.get("id") == request_id:
+            progress(int(params.get("done", 0)), int(params.get("total", 0)))
+
+    def segment(
+        self,
+        image: str | os.PathLike[str],
+        detections: Mapping[str, Any],
+        options: Optional[Mapping[str, Any]] = None,
+        out: Optional[str | os.PathLike[str]] = None,
+        *,
+        progress: Optional[ProgressCallback] = None,
+        cancelled: Optional[CancelledCallback] = None,
+        timeout: Optional[float] = None,
+    ) -> dict[str, Any]:
+        """`segment` one image: a GeoJSON FeatureCollection, one feature per detection in order.
+
+        `detections`: `{"boxes": [{"corners": [[x, y]] * 4, "class"?: s, "score"?: n}]}` in
+        pixel coordinates, `{"text": ..., "format"?: ...}` or `{"path": ..., "format"?: ...}`.
+        With `out`, the server writes the collection there and answers where and how many.
+        """
+        params: dict[str, Any] = {"image": str(image), "detections": dict(detections)}
+        if options:
+            params["options"] = dict(options)
+        if out is not None:
+            params["out"] = str(out)
+        return self.request(
+            "segment", params, progress=progress, cancelled=cancelled, timeout=timeout
+        )
+
+    # -- ending --------------------------------------------------------------------------------
+
+    def close(self, timeout: float = 10.0) -> Optional[int]:
+        """`shutdown`, then `exit`; waits for the process and returns its exit code.
+
+        If the server does not end within `timeout` seconds it is killed.
+        """
+        if self._process is None:
+            return None
+        if self._process.poll() is None:
+            try:
+                self.request("shutdown", timeout=timeout)
+                self.notify("exit")
+            except SopsegError:
+                pass
+            try:
+                if self._process.stdin is not None:
+                    self._process.stdin.close()
+            except OSError:
+                pass
+            try:
+                self._process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self._process.wait()
+
+    def kill(self) -> None:
+        """End the process (and the Deno processes it started) at once."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        try:
+            if os.name == "posix":
+                os.killpg(self._process.pid, signal.SIGKILL)
+            else:
+                self._process.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._process.wait()
+
+    def __enter__(self) -> "SopsegServer":
+        if self._process is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self.kill()
