@@ -121,12 +121,29 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The files of `dir` whose names pass `keep`, sorted. Symlinks count when
+ * they point at a file (dataset splits are often folders of links); a
+ * dangling link is left out.
+ */
 async function listFiles(dir: string, keep: (name: string) => boolean): Promise<string[]> {
   const out: string[] = [];
+  const base = dir.replace(/\/+$/, "");
   for await (const e of Deno.readDir(dir)) {
-    if (e.isFile && keep(e.name)) out.push(`${dir.replace(/\/+$/, "")}/${e.name}`);
+    if (!keep(e.name)) continue;
+    const path = `${base}/${e.name}`;
+    if (e.isFile || (e.isSymlink && await isLinkToFile(path))) out.push(path);
   }
   return out.sort();
+}
+
+async function isLinkToFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -78,7 +78,9 @@ export async function openFileByteSource(path: string): Promise<ByteSource> {
   const file = await Deno.open(path, { read: true });
   let size: number;
   try {
-    const info = await file.stat();
+    // Deno.stat on the path, not file.stat(): Deno checks an open file's stat
+    // against the symlink's target, which a scoped run may not be granted.
+    const info = await Deno.stat(path);
     if (!info.isFile) throw new TypeError(`Cannot open ${path}: not a regular file`);
     size = info.size;
   } catch (error) {

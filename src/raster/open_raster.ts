@@ -80,7 +80,9 @@ export async function openRaster(
   try {
     const file = await Deno.open(path, { read: true });
     try {
-      const info = await file.stat();
+      // Deno.stat on the path, not file.stat(): Deno checks an open file's stat
+      // against the symlink's target, which a scoped run may not be granted.
+      const info = await Deno.stat(path);
       if (!info.isFile) throw new TypeError(`Cannot open ${path}: not a regular file`);
       head = new Uint8Array(16);
       let filled = 0;
