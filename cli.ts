@@ -1,7 +1,8 @@
 /**
  * The sopseg command line. Parses the subcommand, runs it, maps outcomes to
  * exit codes: 0 all went well, 1 some inputs failed (each reported on
- * stderr), 2 usage errors. The only place that calls `Deno.exit`.
+ * stderr), 2 usage errors (`serve`: 0 after shutdown + exit or the end of
+ * stdin, 1 after exit without shutdown). The only place that calls `Deno.exit`.
  *
  *     deno task segment --images DIR --detections DIR --out DIR
  *
@@ -10,12 +11,14 @@
 import { processIo, UsageError } from "./src/cli/common.ts";
 import { SEGMENT_USAGE, segmentCommand } from "./src/cli/segment.ts";
 import { EVAL_USAGE, evalCommand } from "./src/cli/eval.ts";
+import { SERVE_USAGE, serveCommand } from "./src/cli/serve.ts";
 
 const USAGE = `Usage: sopseg <command> [options]
 
 Commands:
   segment   oriented detections + imagery -> instance masks (GeoJSON, COCO)
   eval      masks vs COCO ground truth: IoU and Boundary IoU per class
+  serve     JSON-RPC 2.0 server on stdin/stdout for GIS plugins (docs/PROTOCOL.md)
 
 Run "sopseg <command> --help" for a command's options.
 `;
@@ -23,6 +26,7 @@ Run "sopseg <command> --help" for a command's options.
 const COMMANDS: Record<string, { run: typeof segmentCommand; usage: string }> = {
   segment: { run: segmentCommand, usage: SEGMENT_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
+  serve: { run: serveCommand, usage: SERVE_USAGE },
 };
 
 async function main(args: string[]): Promise<number> {

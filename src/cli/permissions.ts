@@ -1,6 +1,7 @@
 /**
  * The permission flags each subcommand runs with, computed from its
- * arguments: reads of the inputs and the model, writes of the output only.
+ * arguments: reads of the inputs and the model, writes of the output only
+ * (`serve`: reads of its --read and --write folders, writes of --write).
  *
  * @module
  */
@@ -79,7 +80,14 @@ export function scopedPermissions(
     writes.push(parentDir(v));
     reads.push(parentDir(v));
   }
-  void command;
+  // serve: requests may read the --read and --write folders and write the --write ones.
+  if (command === "serve") {
+    reads.push(...flagValues(args, "read"));
+    for (const v of flagValues(args, "write")) {
+      writes.push(v);
+      reads.push(v);
+    }
+  }
   // Deno checks permissions on resolved paths: grant the target of a symlinked input too.
   for (const path of [...reads]) {
     const real = resolveLink(path);

@@ -1,0 +1,104 @@
+/**
+ * `sopseg serve`: the JSON-RPC 2.0 server on stdin/stdout for GIS plugins
+ * and other programs (docs/PROTOCOL.md). Loads the model once, then answers
+ * requests until `exit` or the end of stdin. stdout carries protocol messages
+ * only; notes go to stderr.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseBackendChoice } from "../model/backends.ts";
+import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
+import { SopsegModel } from "../model/sopseg_model.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_reader.ts";
+import { PathRoots } from "../protocol/path_roots.ts";
+import { serveJsonRpc } from "../protocol/server.ts";
+import { sopsegMethods } from "../protocol/sopseg_methods.ts";
+import { type CliIo, intFlag, UsageError } from "./common.ts";
+
+/** Usage text of the subcommand. */
+export const SERVE_USAGE = `Usage: sopseg serve [--read DIR]... [--write DIR]... [options]
+
+JSON-RPC 2.0 on stdin/stdout, one message per line (docs/PROTOCOL.md). Requests may read
+images and detection files under the --read folders and write under the --write folders.
+
+Options:
+  --read DIR              a folder requests may read (repeatable)
+  --write DIR             a folder requests may write "out" files to (repeatable; also readable)
+  --model DIR             model directory (default: models/sopseg-lite)
+  --backend B             auto (default), wasm, webgpu
+  --threads N             WASM threads (default: all cores)
+  --batch N               crops per model call (default: 8)
+  --max-line-bytes N      longest request line (default: ${DEFAULT_MAX_LINE_BYTES})
+`;
+
+/** Writes all of `bytes` to stdout (a pipe may take fewer at a time). */
+async function writeStdout(bytes: Uint8Array): Promise<void> {
+  while (bytes.length > 0) bytes = bytes.subarray(await Deno.stdout.write(bytes));
+}
+
+/** Run the subcommand; returns the exit code (0 after shutdown + exit or end of input). */
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        read: { type: "string", multiple: true },
+        write: { type: "string", multiple: true },
+        model: { type: "string" },
+        backend: { type: "string" },
+        threads: { type: "string" },
+        batch: { type: "string" },
+        "max-line-bytes": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) {
+    io.stdout(SERVE_USAGE);
+    return 0;
+  }
+  let backend;
+  try {
+    backend = parseBackendChoice(values.backend ?? "auto");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
+  const batchSize = intFlag("batch", values.batch, 8);
+  const maxLineBytes = intFlag("max-line-bytes", values["max-line-bytes"], DEFAULT_MAX_LINE_BYTES);
+  const roots = new PathRoots({ read: values.read ?? [], write: values.write ?? [] });
+  const log = (m: string) => io.stderr(`sopseg serve: ${m}\n`);
+  // stdout is the protocol channel: anything a dependency would print there goes to stderr.
+  console.log = console.info = console.debug = (...data: unknown[]) => console.error(...data);
+
+  const model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
+    backend,
+    threads,
+    onLog: log,
+  });
+  log(
+    `ready: model ${model.manifest.name} on ${model.backend}; read ${
+      roots.read.join(", ") || "(nothing)"
+    }; write ${roots.write.join(", ") || "(nothing)"}`,
+  );
+  const { methods, close } = sopsegMethods({ model, roots, batchSize, maxLineBytes });
+  const enc = new TextEncoder();
+  try {
+    const code = await serveJsonRpc(Deno.stdin.readable, (line) => writeStdout(enc.encode(line)), {
+      methods,
+      maxLineBytes,
+      onLog: log,
+    });
+    log(`exiting with code ${code}`);
+    return code;
+  } finally {
+    await close();
+    await model.close();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The params of `segment`, checked field by field: every problem is a -32602
+ * error whose message and `data.field` name the field (e.g.
+ * `detections.boxes[2].corners[1]`).
+ *
+ * @module
+ */
+import type { Detection } from "../formats/detection.ts";
+import { orientedBoxFromCorners, type Point } from "../geometry/oriented_box.ts";
+import type { PromptMode } from "../geometry/prompt.ts";
+import { DETECTION_FORMATS, type DetectionFormat } from "../pipeline/detections_input.ts";
+import { InputError } from "../pipeline/input_error.ts";
+import { RpcError } from "./errors.ts";
+
+/** Prompt modes of `options.prompt`. */
+export const PROMPT_MODES: readonly PromptMode[] = ["opm", "box", "points"];
+
+/** The options of a `segment` request, defaults filled in. */
+export interface SegmentRequestOptions {
+  /** `opm` (default), `box` or `points`. */
+  prompt: PromptMode;
+  /** Polygon simplification tolerance in pixels. Default: 0. */
+  simplify: number;
+  /** Keep every mask component, not only those under the box. Default: false. */
+  allComponents: boolean;
+  /** 1-based bands read as RGB. Default: the raster's first three. */
+  bands: number[] | undefined;
+  /** Crops per model call. Default: the server's `--batch`. */
+  batch: number | undefined;
+}
+
+/** Where a request's detections come from. */
+export type SegmentRequestDetections =
+  | { kind: "boxes"; detections: Detection[] }
+  | {
+    kind: "text";
+    text: string;
+    format: DetectionFormat | "auto";
+    classes: string[] | undefined;
+  }
+  | {
+    kind: "path";
+    path: string;
+    format: DetectionFormat | "auto";
+    classes: string[] | undefined;
+  };
+
+/** Checked params of `segment`. */
+export interface SegmentRequest {
+  /** The image path, as given. */
+  image: string;
+  /** The detections. */
+  detections: SegmentRequestDetections;
+  /** Options with defaults. */
+  options: SegmentRequestOptions;
+  /** Where to write the FeatureCollection, or null to return it. */
+  out: string | null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function onlyKeys(obj: Record<string, unknown>, field: string, keys: readonly string[]) {
+  for (const k of Object.keys(obj)) {
+    if (!keys.includes(k)) {
+      const where = field ? `${field}.${k}` : k;
+      throw RpcError.invalidParams(where, `is not a known field (known: ${keys.join(", ")})`);
+    }
+  }
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== "string" || v === "") {
+    throw RpcError.invalidParams(field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function finite(v: unknown, field: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw RpcError.invalidParams(field, `must be a number, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function format(v: unknown, field: string): DetectionFormat | "auto" {
+  if (v === undefined) return "auto";
+  if (typeof v === "string" && (DETECTION_FORMATS as readonly string[]).includes(v)) {
+    return v as DetectionFormat | "auto";
+  }
+  throw RpcError.invalidParams(
+    field,
+    `must be one of ${DETECTION_FORMATS.join(", ")}, got ${JSON.stringify(v)}`,
+  );
+}
+
+function classes(v: unknown, field: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw RpcError.invalidParams(field, "must be an array of strings");
+  return v.map((c, i) => str(c, `${field}[${i}]`));
+}
+
+function box(v: unknown, index: number): Detection {
+  const field = `detections.boxes[${index}]`;
+  if (!isRecord(v)) throw RpcError.invalidParams(field, "must be an object with corners");
+  onlyKeys(v, field, ["corners", "class", "score"]);
+  const c = v.corners;
+  if (!Array.isArray(c) || c.length !== 4) {
+    throw RpcError.invalidParams(`${field}.corners`, "must be 4 points [[x, y], ...]");
+  }
+  const corners = c.map((p, i): Point => {
+    const f = `${field}.corners[${i}]`;
+    if (!Array.isArray(p) || p.length !== 2) throw RpcError.invalidParams(f, "must be [x, y]");
+    return { x: finite(p[0], `${f}[0]`), y: finite(p[1], `${f}[1]`) };
+  }) as [Point, Point, Point, Point];
+  const className = v.class === undefined ? "object" : str(v.class, `${field}.class`);
+  const score = v.score === undefined || v.score === null
+    ? null
+    : finite(v.score, `${field}.score`);
+  let oriented;
+  try {
+    oriented = orientedBoxFromCorners(corners);
+  } catch (e) {
+    const why = (e as Error).message.replace(/^Cannot [^:]*: /, "");
+    const message = `degenerate box: ${why}`;
+    throw new InputError("detections-malformed", `Cannot read ${field}: ${message}`, {
+      issues: [{ source: field, line: 0, message }],
+      cause: e,
+    });
+  }
+  return { box: oriented, className, score, difficult: false, source: field, line: 0, corners };
+}
+
+function detections(v: unknown): SegmentRequestDetections {
+  const field = "detections";
+  if (!isRecord(v)) {
+    throw RpcError.invalidParams(field, "must be an object with boxes, text or path");
+  }
+  const given = ["boxes", "text", "path"].filter((k) => k in v);
+  if (given.length !== 1) {
+    throw RpcError.invalidParams(
+      field,
+      `must have exactly one of boxes, text, path (got ${
+        given.length ? given.join(", ") : "none"
+      })`,
+    );
+  }
+  if ("boxes" in v) {
+    onlyKeys(v, field, ["boxes"]);
+    if (!Array.isArray(v.boxes)) throw RpcError.invalidParams(`${field}.boxes`, "must be an array");
+    return { kind: "boxes", detections: v.boxes.map(box) };
+  }
+  onlyKeys(v, field, ["text", "path", "format", "classes"]);
+  const fmt = format(v.format, `${field}.format`);
+  const cls = classes(v.classes, `${field}.classes`);
+  if ("text" in v) {
+    if (typeof v.text !== "string") {
+      throw RpcError.invalidParams(`${field}.text`, "must be a string");
+    }
+    return { kind: "text", text: v.text, format: fmt, classes: cls };
+  }
+  return { kind: "path", path: str(v.path, `${field}.path`), format: fmt, classes: cls };
+}
+
+function positiveInt(v: unknown, field: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw RpcError.invalidParams(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function options(v: unknown): SegmentRequestOptions {
+  const out: SegmentRequestOptions = {
+    prompt: "opm",
+    simplify: 0,
+    allComponents: false,
+    bands: undefined,
+    batch: undefined,
+  };
+  if (v === undefined) return out;
+  if (!isRecord(v)) throw RpcError.invalidParams("options", "must be an object");
+  onlyKeys(v, "options", ["prompt", "simplify", "all_components", "bands", "batch"]);
+  if (v.prompt !== undefined) {
+    if (!(PROMPT_MODES as readonly unknown[]).includes(v.prompt)) {
+      throw RpcError.invalidParams(
+        "options.prompt",
+        `must be one of ${PROMPT_MODES.join(", ")}, got ${JSON.stringify(v.prompt)}`,
+      );
+    }
+    out.prompt = v.prompt as PromptMode;
+  }
+  if (v.simplify !== undefined) {
+    out.simplify = finite(v.simplify, "options.simplify");
+    if (out.simplify < 0) throw RpcError.invalidParams("options.simplify", "must be >= 0");
+  }
+  if (v.all_components !== undefined) {
+    if (typeof v.all_components !== "boolean") {
+      throw RpcError.invalidParams("options.all_components", "must be true or false");
+    }
+    out.allComponents = v.all_components;
+  }
+  if (v.bands !== undefined) {
+    if (!Array.isArray(v.bands) || (v.bands.length !== 1 && v.bands.length !== 3)) {
+      throw RpcError.invalidParams("options.bands", "must be 1 or 3 band numbers like [4, 3, 2]");
+    }
+    out.bands = v.bands.map((b, i) => positiveInt(b, `options.bands[${i}]`));
+  }
+  if (v.batch !== undefined) out.batch = positiveInt(v.batch, "options.batch");
+  return out;
+}
+
+/**
+ * Checks the params of a `segment` request. Shape errors throw a -32602
+ * {@linkcode RpcError} naming the field; a degenerate box (repeated or
+ * collinear corners) throws an {@linkcode InputError} of kind
+ * `detections-malformed` naming the box, like a malformed line of a file.
+ *
+ * @example
+ * ```ts
+ * import { parseSegmentParams } from "./segment_params.ts";
+ * const r = parseSegmentParams({
+ *   image: "a.png",
+ *   detections: { boxes: [{ corners: [[0, 0], [10, 0], [10, 4], [0, 4]], class: "car" }] },
+ * });
+ * if (r.detections.kind !== "boxes" || r.detections.detections[0]?.box.width !== 10) throw new Error();
+ * try {
+ *   parseSegmentParams({ image: "a.png", detections: { boxes: [{ corners: [[0, 0]] }] } });
+ *   throw new Error("accepted");
+ * } catch (e) {
+ *   if (!(e as Error).message.includes("detections.boxes[0].corners")) throw e;
+ * }
+ * ```
+ */
+export function parseSegmentParams(params: unknown): SegmentRequest {
+  if (!isRecord(params)) {
+    throw RpcError.invalidParams(
+      "params",
+      "must be an object { image, detections, options?, out? }",
+    );
+  }
+  onlyKeys(params, "", ["image", "detections", "options", "out"]);
+  if (!("image" in params)) throw RpcError.invalidParams("image", "is required");
+  const image = str(params.image, "image");
+  if (!("detections" in params)) throw RpcError.invalidParams("detections", "is required");
+  const opts = options(params.options);
+  const out = params.out === undefined || params.out === null ? null : str(params.out, "out");
+  return { image, detections: detections(params.detections), options: opts, out };
+}
