@@ -42,7 +42,10 @@ const batch = Number(values.batch);
 
 if (values.backend === "native") {
   // Model calls only, on the native CPU build, same graphs and batch shapes.
-  const ort = await import("onnxruntime-node");
+  // A full specifier, not an import map entry: the native build (and its
+  // install script) stays out of the user's path; only this benchmark loads it.
+  // deno-lint-ignore no-import-prefix
+  const ort = await import("npm:onnxruntime-node@1.30.0");
   const manifest = await loadManifest(values.model!);
   const opts = {
     intraOpNumThreads: threads,

@@ -8,8 +8,7 @@ import { parseBackendChoice } from "../model/backends.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
-import { DETECTION_FORMATS } from "../pipeline/detections_input.ts";
-import { type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
+import { RUN_DETECTION_FORMATS, type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
 import {
   choiceFlag,
@@ -24,16 +23,22 @@ import {
 export const SEGMENT_USAGE =
   `Usage: sopseg segment --images FILE|DIR --detections FILE|DIR|- --out DIR|- [options]
 
-Segments every oriented detection into an instance mask. Writes <out>/<stem>.geojson per
-image and <out>/coco.json for the run; with --out - streams GeoJSON features (one per line)
-to stdout.
+Segments every oriented detection into an instance mask. Writes <out>/<stem>.geojson (or
+.fgb) per image and <out>/coco.json for the run; with --out - streams GeoJSON features (one
+per line) to stdout.
 
 Options:
   --images FILE|DIR       GeoTIFF, PNG or JPEG file, or a folder of them
   --detections FILE|DIR|- detection file, folder of files named after the images, or - (stdin, one image)
-  --format F              auto (default), dota, yolo-obb, geojson
+  --format F              auto (default), dota, yolo-obb, geojson, task1 (a folder of
+                          Task1_<class>.txt result files, as mmrotate writes them)
   --classes a,b,...       YOLO-OBB class names by id
+  --min-score S           leave out detections scored below S (unscored ones are kept)
   --out DIR|-             output folder, or - for newline-delimited GeoJSON on stdout
+  --crs C                 coordinates of a georeferenced raster: wgs84 (longitude/latitude,
+                          RFC 7946; default for GeoJSON) or raster (its own CRS; default
+                          for fgb). Rasters without georeference are written in pixels
+  --vector-format V       geojson (default) or fgb (FlatGeobuf, spatially indexed)
   --model DIR             model directory (default: models/sopseg-lite)
   --backend B             auto (default), wasm, webgpu
   --threads N             WASM threads (default: all cores)
@@ -60,7 +65,10 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         detections: { type: "string" },
         format: { type: "string" },
         classes: { type: "string" },
+        "min-score": { type: "string" },
         out: { type: "string" },
+        crs: { type: "string" },
+        "vector-format": { type: "string" },
         model: { type: "string" },
         backend: { type: "string" },
         threads: { type: "string" },
@@ -85,7 +93,19 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   for (const required of ["images", "detections", "out"] as const) {
     if (!values[required]) throw new UsageError(`--${required} is required`);
   }
-  const format = choiceFlag("format", values.format, DETECTION_FORMATS, "auto");
+  const format = choiceFlag("format", values.format, RUN_DETECTION_FORMATS, "auto");
+  const crs = values.crs === undefined
+    ? undefined
+    : choiceFlag<"raster" | "wgs84">("crs", values.crs, ["raster", "wgs84"], "wgs84");
+  const vectorFormat = choiceFlag<"geojson" | "fgb">(
+    "vector-format",
+    values["vector-format"],
+    ["geojson", "fgb"],
+    "geojson",
+  );
+  const minScore = values["min-score"] === undefined
+    ? undefined
+    : numberFlag("min-score", values["min-score"], 0);
   const promptMode = choiceFlag<PromptMode>(
     "prompt",
     values.prompt,
@@ -113,6 +133,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const toStdout = values.out === "-";
   if (toStdout && (values.overlay || values.resume)) {
     throw new UsageError("--overlay and --resume need an output folder, not --out -");
+  }
+  if (toStdout && vectorFormat === "fgb") {
+    throw new UsageError("--vector-format fgb needs an output folder, not --out -");
   }
   const fromStdin = values.detections === "-";
   const quiet = values.quiet ?? false;
@@ -199,6 +222,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         : { kind: "path", path: values.detections! },
       format,
       classNames: values.classes?.split(","),
+      minScore,
+      crs,
+      vectorFormat,
       out: toStdout ? null : values.out!,
       onFeature: (feature) => io.stdout(featureToNdjsonLine(feature)),
       overlay: values.overlay,

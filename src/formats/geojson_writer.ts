@@ -17,6 +17,7 @@ import type { Polygon } from "../masks/polygon.ts";
 import type { Georef } from "../raster/source.ts";
 import { fileStem } from "./detection_files.ts";
 import { applyGeoTransform, pixelSize } from "./geo_transform.ts";
+import { reprojection } from "./reproject.ts";
 import type { InstanceResult } from "./instance_result.ts";
 
 /** A GeoJSON position `[x, y]`. */
@@ -63,8 +64,11 @@ export interface InstanceFeatureCollection {
   type: "FeatureCollection";
   /** The image stem (GDAL reads it as the layer name). */
   name: string;
-  /** `"map"`: the raster's CRS; `"pixel"`: the pixel frame (docs/CONTRACT.md). */
-  "sopseg:coordinates": "map" | "pixel";
+  /**
+   * `"map"`: the raster's CRS; `"wgs84"`: WGS84 longitude/latitude (RFC 7946,
+   * no `crs` member); `"pixel"`: the pixel frame (docs/CONTRACT.md).
+   */
+  "sopseg:coordinates": OutputFrame;
   /** The CRS as GDAL writes it, for map coordinates with a known EPSG code. */
   crs?: { type: "name"; properties: { name: string } };
   /** The raster's WKT, for map coordinates without an EPSG code. */
@@ -72,6 +76,9 @@ export interface InstanceFeatureCollection {
   /** One feature per instance, in the order given. */
   features: InstanceFeature[];
 }
+
+/** The frame of written coordinates. */
+export type OutputFrame = "map" | "wgs84" | "pixel";
 
 /** Options for {@linkcode instanceToFeature} and {@linkcode instancesToFeatureCollection}. */
 export interface GeoJsonWriterOptions {
@@ -81,20 +88,22 @@ export interface GeoJsonWriterOptions {
   georef?: Georef | null;
   /**
    * The output frame. `"map"`: the raster's CRS through its geotransform
-   * (needs `georef`); `"pixel"`: the pixel frame; `"auto"`: map when `georef`
-   * is given. Default: `"auto"`.
+   * (needs `georef`); `"wgs84"`: the raster's CRS reprojected to WGS84
+   * longitude/latitude (RFC 7946; needs `georef` with a CRS that
+   * `src/formats/reproject.ts` knows); `"pixel"`: the pixel frame; `"auto"`:
+   * map when `georef` is given. Default: `"auto"`.
    */
-  coordinates?: "auto" | "pixel" | "map";
+  coordinates?: "auto" | OutputFrame;
   /**
    * Decimals kept in coordinates. Default: 3 for pixel coordinates; for map
-   * coordinates, enough to resolve a thousandth of a pixel (e.g. 4 for 0.5 m
-   * pixels, 8 for 1e-5 degree pixels).
+   * and WGS84 coordinates, enough to resolve a thousandth of a pixel (e.g. 4
+   * for 0.5 m pixels, 8 for 1e-5 degree pixels, 9 for 0.5 m pixels in WGS84).
    */
   decimals?: number;
 }
 
 interface Frame {
-  kind: "map" | "pixel";
+  kind: OutputFrame;
   transform: (p: Point) => Point;
   decimals: number;
 }
@@ -105,22 +114,38 @@ function resolveFrame(options: GeoJsonWriterOptions): Frame {
   if (kind === "pixel") {
     return { kind, transform: (p) => p, decimals: options.decimals ?? 3 };
   }
+  const what = kind === "wgs84" ? "WGS84" : "map";
   if (georef === null) {
     throw new TypeError(
-      `Cannot write map coordinates for "${options.sourceImage}": the raster has no georeference`,
+      `Cannot write ${what} coordinates for "${options.sourceImage}": the raster has no georeference`,
     );
   }
   const gt = georef.geoTransform;
-  const size = pixelSize(gt);
+  let size = pixelSize(gt);
   if (!Number.isFinite(size) || size <= 0) {
     throw new RangeError(
-      `Cannot write map coordinates for "${options.sourceImage}": bad geotransform [${
+      `Cannot write ${what} coordinates for "${options.sourceImage}": bad geotransform [${
         gt.join(", ")
       }]`,
     );
   }
+  let transform = (p: Point) => applyGeoTransform(gt, p);
+  if (kind === "wgs84") {
+    let toWgs84;
+    try {
+      toWgs84 = reprojection(georef).toWgs84;
+    } catch (e) {
+      throw new RangeError(`Cannot write WGS84 coordinates for "${options.sourceImage}": ${
+        (e as Error).message
+      }`);
+    }
+    const toMap = transform;
+    transform = (p) => toWgs84(toMap(p));
+    // Metres per degree of latitude, a lower bound: enough decimals anywhere.
+    if (georef.epsg !== 4326) size /= 111_320;
+  }
   const auto = Math.min(12, Math.max(0, Math.ceil(-Math.log10(size / 1000) - 1e-9)));
-  return { kind, transform: (p) => applyGeoTransform(gt, p), decimals: options.decimals ?? auto };
+  return { kind, transform, decimals: options.decimals ?? auto };
 }
 
 function roundTo(value: number, decimals: number): number {

@@ -5,11 +5,16 @@
  *
  * Every output file is written atomically. Per image, a COCO part file
  * (`.sopseg-parts/<stem>.json`) is kept so that `resume` can skip finished
- * images and `coco.json` is rebuilt from the parts at the end.
+ * images and `coco.json` is rebuilt from the parts at the end. A run in which
+ * no image failed removes `.sopseg-parts/` when it is done; a later `resume`
+ * then takes the finished images' annotations from `coco.json`.
  *
  * @module
  */
-import type { Detection, ParseIssue } from "../formats/detection.ts";
+import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
+import { parseDotaTask1 } from "../formats/dota.ts";
+import { featureCollectionToFlatGeobuf } from "../formats/flatgeobuf_writer.ts";
+import type { Georef } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
 import {
@@ -17,6 +22,7 @@ import {
   type InstanceFeature,
   instancesToFeatureCollection,
   instanceToFeature,
+  type OutputFrame,
 } from "../formats/geojson_writer.ts";
 import { CocoWriter } from "../formats/coco_writer.ts";
 import { writeFileAtomic } from "../formats/atomic_write.ts";
@@ -24,7 +30,7 @@ import type { Rle } from "../masks/rle.ts";
 import type { MaskWindow } from "../masks/mask_window.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
-import { type DetectionFormat, parseDetections } from "./detections_input.ts";
+import { DETECTION_FORMATS, type DetectionFormat, parseDetections } from "./detections_input.ts";
 import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { renderOverlay } from "./overlay.ts";
@@ -32,10 +38,17 @@ import { renderOverlay } from "./overlay.ts";
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
 
+/** Every `format` a run accepts: the per-file formats, and `task1` (DOTA Task1 results). */
+export const RUN_DETECTION_FORMATS: readonly (DetectionFormat | "task1" | "auto")[] = [
+  ...DETECTION_FORMATS,
+  "task1",
+];
+
 /** Where detections come from. */
 export type DetectionsInput =
   | { kind: "path"; path: string }
-  | { kind: "text"; text: string; source: string };
+  | { kind: "text"; text: string; source: string }
+  | { kind: "list"; detections: Detection[]; source: string };
 
 /** Options of {@linkcode segmentRun}. */
 export interface SegmentRunOptions
@@ -44,8 +57,23 @@ export interface SegmentRunOptions
   images: string;
   /** A detection file, a folder of them (matched to images by stem), or text (stdin). */
   detections: DetectionsInput;
-  /** Detection format; `auto` sniffs each file. Default: `"auto"`. */
-  format?: DetectionFormat | "auto";
+  /**
+   * Detection format; `auto` sniffs each file, and takes a folder (or file) of
+   * `Task1_<class>.txt` files as DOTA Task1 results. Default: `"auto"`.
+   */
+  format?: DetectionFormat | "task1" | "auto";
+  /** Leave out detections scored below this; those without a score are kept. Default: none. */
+  minScore?: number;
+  /**
+   * Coordinates written for a georeferenced raster: `"wgs84"`, longitude/latitude
+   * as RFC 7946 asks of GeoJSON (no `crs` member), or `"raster"`, the raster's
+   * own CRS (named in the file). A raster without georeference is written in
+   * pixels, unless `"wgs84"` was asked for, which fails that image. Default:
+   * `"wgs84"` for GeoJSON, `"raster"` for FlatGeobuf.
+   */
+  crs?: "raster" | "wgs84";
+  /** The per-image vector file: `<stem>.geojson` or `<stem>.fgb` (FlatGeobuf). Default: `"geojson"`. */
+  vectorFormat?: "geojson" | "fgb";
   /** YOLO-OBB class names by id. */
   classNames?: readonly string[];
   /** Output folder, or `null` to stream features through `onFeature` only. */
@@ -146,6 +174,63 @@ async function isLinkToFile(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The images of an earlier run's coco.json as part files, by file name;
+ * `null` when there is none. The prompt box is rebuilt from the written
+ * corners so that writing it again gives the same `obb`.
+ */
+async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
+  let coco;
+  try {
+    coco = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new TypeError(`Cannot resume from ${path}: ${(e as Error).message}`);
+  }
+  const names = new Map<number, string>(
+    (coco.categories ?? []).map((c: { id: number; name: string }) => [c.id, c.name]),
+  );
+  const parts = new Map<number, PartFile>();
+  const byName = new Map<string, PartFile>();
+  for (const im of coco.images ?? []) {
+    const part: PartFile = {
+      image: { fileName: im.file_name, width: im.width, height: im.height },
+      annotations: [],
+    };
+    parts.set(im.id, part);
+    byName.set(im.file_name, part);
+  }
+  for (const a of coco.annotations ?? []) {
+    const o = a.obb as number[];
+    const [x0 = 0, y0 = 0, x1 = 0, y1 = 0, x2 = 0, y2 = 0, x3 = 0, y3 = 0] = o;
+    parts.get(a.image_id)?.annotations.push({
+      detectionIndex: a.detection_index,
+      className: names.get(a.category_id) ?? String(a.category_id),
+      score: a.score,
+      box: {
+        cx: (x0 + x1 + x2 + x3) / 4,
+        cy: (y0 + y1 + y2 + y3) / 4,
+        width: Math.hypot(x1 - x0, y1 - y0),
+        height: Math.hypot(x2 - x1, y2 - y1),
+        angle: Math.atan2(y1 - y0, x1 - x0),
+      },
+      rle: a.segmentation,
+      area: a.area,
+      bbox: a.bbox,
+      predictedIou: a.predicted_iou,
+    });
+  }
+  return byName;
+}
+
+/** The frame of the written coordinates, from `crs` and the raster's georeference. */
+function outputFrame(options: SegmentRunOptions, georef: Georef | null): "auto" | OutputFrame {
+  const crs = options.crs ?? (options.vectorFormat === "fgb" ? "raster" : "wgs84");
+  if (crs === "raster") return "auto";
+  // Asked for WGS84 without a georeference: the writer says why it cannot.
+  return georef === null && options.crs === undefined ? "pixel" : "wgs84";
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -160,8 +245,63 @@ function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }
 
+/** The Task1 result files `det` stands for, or `null` when it is not Task1 input. */
+async function task1Files(
+  path: string,
+  format: SegmentRunOptions["format"],
+): Promise<string[] | null> {
+  if (format !== undefined && format !== "auto" && format !== "task1") return null;
+  if (!(await isDirectory(path))) {
+    return format === "task1" || TASK1_NAME.test(baseName(path)) ? [path] : null;
+  }
+  const files = await listFiles(path, (n) => TASK1_NAME.test(n));
+  if (format === "task1" && files.length === 0) {
+    throw new TypeError(`Cannot read DOTA Task1 results: no Task1_<class>.txt files in ${path}`);
+  }
+  return files.length ? files : null;
+}
+
+const TASK1_NAME = /^Task1_.+\.txt$/i;
+
+/** Task1 results (one file per class, many images) -> detections per image, by stem. */
+async function planTask1(
+  images: string[],
+  files: string[],
+  warn: (m: string) => void,
+  onIssue: (issue: ParseIssue) => void,
+) {
+  const byImage = new Map<string, Detection[]>();
+  for (const file of files) {
+    const parsed = parseDotaTask1(await Deno.readTextFile(file), { source: file });
+    for (const issue of parsed.issues) onIssue(issue);
+    for (const [id, list] of parsed.byImage) byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
+  }
+  const stems = new Set(images.map(fileStem));
+  const orphans = [...byImage.keys()].filter((id) => !stems.has(id)).sort();
+  if (orphans.length) {
+    warn(
+      `no image for ${orphans.length} image id(s) of the Task1 results: ${
+        orphans.slice(0, 5).join(", ")
+      }${orphans.length > 5 ? ", ..." : ""}`,
+    );
+  }
+  // An image no line names has no detections: it gets empty outputs.
+  return images.map((image) => ({
+    image,
+    detections: {
+      kind: "list",
+      detections: byImage.get(fileStem(image)) ?? [],
+      source: files.length === 1 ? files[0]! : `${files.length} Task1 files`,
+    } as DetectionsInput,
+  }));
+}
+
 /** Pair images with detection sources; unpaired files become warnings. */
-async function planRun(options: SegmentRunOptions, warn: (m: string) => void) {
+async function planRun(
+  options: SegmentRunOptions,
+  warn: (m: string) => void,
+  onIssue: (issue: ParseIssue) => void,
+) {
   const isImage = (n: string) => IMAGE_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e));
   const images = (await isDirectory(options.images))
     ? await listFiles(options.images, isImage)
@@ -172,7 +312,11 @@ async function planRun(options: SegmentRunOptions, warn: (m: string) => void) {
     );
   }
   const det = options.detections;
-  if (det.kind === "text") {
+  if (det.kind === "path") {
+    const task1 = await task1Files(det.path, options.format);
+    if (task1 !== null) return await planTask1(images, task1, warn, onIssue);
+  }
+  if (det.kind === "text" || det.kind === "list") {
     if (images.length !== 1) {
       throw new TypeError(
         `Cannot read detections from ${det.source}: stdin takes one image (--images FILE), got ${images.length}`,
@@ -230,20 +374,26 @@ export async function segmentRun(
     timings,
     written: [],
   };
-  const plan = await planRun(options, (message) => emit({ kind: "warning", message }));
+  const plan = await planRun(options, (message) => emit({ kind: "warning", message }), (issue) => {
+    summary.issues++;
+    emit({ kind: "issue", issue });
+  });
   const out = options.out?.replace(/\/+$/, "") ?? null;
   const partsDir = out === null ? null : `${out}/.sopseg-parts`;
   if (out !== null) await Deno.mkdir(partsDir!, { recursive: true });
+  const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
+  // After a run that finished (parts removed), coco.json records the finished images.
+  const previous = options.resume && out !== null ? await readCoco(`${out}/coco.json`) : null;
 
   for (let index = 0; index < plan.length; index++) {
     options.signal?.throwIfAborted();
     const { image, detections } = plan[index]!;
     const stem = fileStem(image);
-    const geojsonPath = out === null ? null : `${out}/${stem}.geojson`;
+    const geojsonPath = out === null ? null : `${out}/${stem}.${extension}`;
     const partPath = partsDir === null ? null : `${partsDir}/${stem}.json`;
     if (
       options.resume && geojsonPath && partPath && await exists(geojsonPath) &&
-      await exists(partPath)
+      (await exists(partPath) || previous?.has(baseName(image)))
     ) {
       summary.imagesSkipped++;
       emit({ kind: "image-skipped", image, reason: `${geojsonPath} exists (--resume)` });
@@ -280,8 +430,10 @@ export async function segmentRun(
     });
     for (const { image } of plan) {
       const partPath = `${partsDir}/${fileStem(image)}.json`;
-      if (!(await exists(partPath))) continue;
-      const part = JSON.parse(await Deno.readTextFile(partPath)) as PartFile;
+      const part = await exists(partPath)
+        ? JSON.parse(await Deno.readTextFile(partPath)) as PartFile
+        : previous?.get(baseName(image));
+      if (part === undefined) continue;
       const imageId = coco.addImage(part.image);
       for (const a of part.annotations) {
         coco.addAnnotation(imageId, {
@@ -304,6 +456,8 @@ export async function segmentRun(
     }
     await writeFileAtomic(`${out}/coco.json`, coco.chunks());
     summary.written.push(`${out}/coco.json`);
+    // The parts only serve a resume; after a run without failures coco.json holds it all.
+    if (summary.imagesFailed === 0) await Deno.remove(partsDir!, { recursive: true });
     timings.write += (performance.now() - t0) / 1e3;
   }
   summary.seconds = (performance.now() - started) / 1e3;
@@ -331,25 +485,46 @@ async function segmentOneImage(
   const { image, emit, timings } = job;
   const source = await openRaster(image, { bands: options.bands });
   try {
-    const det = job.detections;
-    const text = det.kind === "text" ? det.text : await Deno.readTextFile(det.path);
-    const parsed = parseDetections(text, {
-      source: det.kind === "text" ? det.source : det.path,
-      format: options.format,
-      imageWidth: source.width,
-      imageHeight: source.height,
+    const writerOptions = {
+      sourceImage: baseName(image),
       georef: source.georef,
-      classNames: options.classNames,
-    });
+      coordinates: outputFrame(options, source.georef),
+    };
+    // Fail before any model call when the coordinates cannot be written (no CRS, unknown
+    // CRS); by default (no `crs` asked for) keep the raster's CRS instead, and say so.
+    let frame: OutputFrame;
+    try {
+      frame = instancesToFeatureCollection([], writerOptions)["sopseg:coordinates"];
+    } catch (e) {
+      if (options.crs !== undefined) throw e;
+      writerOptions.coordinates = "auto";
+      frame = instancesToFeatureCollection([], writerOptions)["sopseg:coordinates"];
+      emit({
+        kind: "warning",
+        message: `${(e as Error).message}; written in the raster's CRS instead`,
+      });
+    }
+    const det = job.detections;
+    const parsed = det.kind === "list"
+      ? { detections: det.detections, issues: [] }
+      : parseDetections(det.kind === "text" ? det.text : await Deno.readTextFile(det.path), {
+        source: det.kind === "text" ? det.source : det.path,
+        format: options.format === "task1" ? "auto" : options.format,
+        imageWidth: source.width,
+        imageHeight: source.height,
+        georef: source.georef,
+        classNames: options.classNames,
+      });
     for (const issue of parsed.issues) {
       job.summary.issues++;
       emit({ kind: "issue", issue });
     }
-    const dets = parsed.detections;
+    const dets = options.minScore === undefined
+      ? parsed.detections
+      : selectDetections(parsed.detections, { minScore: options.minScore });
     emit({ kind: "image-start", image, index: job.index, total: job.total, boxes: dets.length });
     const results: InstanceResult[] = [];
     const masks: MaskWindow[] = [];
-    const writerOptions = { sourceImage: baseName(image), georef: source.georef };
     for await (
       const r of segmentBoxes(model, { source, boxes: dets.map((d) => d.box) }, {
         batchSize: options.batchSize,
@@ -383,7 +558,17 @@ async function segmentOneImage(
     if (job.geojsonPath !== null && job.partPath !== null) {
       const t0 = performance.now();
       const fc = instancesToFeatureCollection(results, writerOptions);
-      await writeFileAtomic(job.geojsonPath, featureCollectionToText(fc));
+      if (options.vectorFormat === "fgb") {
+        const epsg = frame === "wgs84"
+          ? 4326
+          : frame === "map"
+          ? source.georef?.epsg ?? null
+          : null;
+        const wkt = frame === "map" ? source.georef?.wkt ?? null : null;
+        await writeFileAtomic(job.geojsonPath, featureCollectionToFlatGeobuf(fc, { epsg, wkt }));
+      } else {
+        await writeFileAtomic(job.geojsonPath, featureCollectionToText(fc));
+      }
       const part: PartFile = {
         image: { fileName: baseName(image), width: source.width, height: source.height },
         annotations: results.map((r) => ({
