@@ -53,7 +53,9 @@ const large = {
 
 async function run(args: string[]): Promise<Record<string, unknown>> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}bench/bench_run.ts`, ...args],
+    // --no-lock: the native reference (npm:onnxruntime-node, --backend native)
+    // stays out of deno.lock, so a user's first run never downloads it.
+    args: ["run", "-A", "--no-lock", `${root}bench/bench_run.ts`, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();

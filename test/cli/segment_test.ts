@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { DOTA, runCli, runTask } from "./_run_cli.ts";
+import { dataTest } from "../_data.ts";
 import { decodeRle } from "../../src/masks/rle.ts";
-
-const haveData = await Deno.stat(DOTA).then(() => true, () => false);
 
 interface Feature {
   geometry: unknown;
@@ -13,9 +12,9 @@ async function readJson(path: string) {
   return JSON.parse(await Deno.readTextFile(path));
 }
 
-Deno.test({
+dataTest({
   name: "segment writes one non-empty mask per DOTA detection, GeoJSON and COCO",
-  ignore: !haveData,
+  needs: [DOTA],
   async fn() {
     const out = await Deno.makeTempDir();
     try {
@@ -62,9 +61,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+dataTest({
   name: "segment reports malformed lines with file and line, skips them and exits 1",
-  ignore: !haveData,
+  needs: [DOTA],
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
@@ -102,9 +101,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+dataTest({
   name: "segment pipes: detections from stdin, NDJSON features to stdout",
-  ignore: !haveData,
+  needs: [DOTA],
   async fn() {
     const text = await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`);
     const r = await runTask("segment", [
@@ -127,9 +126,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+dataTest({
   name: "segment --resume skips images whose outputs exist",
-  ignore: !haveData,
+  needs: [DOTA],
   async fn() {
     const out = await Deno.makeTempDir();
     try {

@@ -20,6 +20,7 @@ import assert from "node:assert/strict";
 import { readCocoGt } from "../../src/eval/coco_gt.ts";
 import { evaluate } from "../../src/eval/run_eval.ts";
 import type { EvalSummary } from "../../src/eval/accumulator.ts";
+import { dataTest } from "../_data.ts";
 
 function envDir(): string | undefined {
   try {
@@ -30,7 +31,6 @@ function envDir(): string | undefined {
 }
 const DIR = envDir() ?? new URL("../../../shared/data/isaid512/val", import.meta.url).pathname;
 const GT_PATH = `${DIR}/annotations.json.gz`;
-const HAVE_DATA = await Deno.stat(GT_PATH).then(() => true, () => false);
 
 /** METHOD.md section 6 (percent). */
 const METHOD = {
@@ -112,9 +112,9 @@ function checkPy(
   }
 }
 
-Deno.test({
+dataTest({
   name: "evaluate() baselines match OpenCV on the first 100 val tiles",
-  ignore: !HAVE_DATA,
+  needs: [GT_PATH],
   fn: async () => {
     const gt = await readCocoGt(GT_PATH);
     const hbox = await evaluate(gt, { baseline: "hbox-fill", maxImages: 100, cocoResults: false });
@@ -125,9 +125,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+dataTest({
   name: "evaluate() baselines reproduce METHOD.md's floors on the full val set",
-  ignore: !HAVE_DATA,
+  needs: [GT_PATH],
   fn: async () => {
     const gt = await readCocoGt(GT_PATH);
     const obb = (await evaluate(gt, { baseline: "obb-fill", cocoResults: false })).report.summary;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileStem, matchDetectionFiles } from "../../src/formats/detection_files.ts";
+import { dataTest } from "../_data.ts";
 
 Deno.test("fileStem() strips the directory and the last extension", () => {
   assert.equal(fileStem("P0706.png"), "P0706");
@@ -45,18 +46,17 @@ Deno.test("matchDetectionFiles() can ignore letter case", () => {
   assert.deepEqual(match.pairs, [{ stem: "p0706", image: "p0706.PNG", detections: "P0706.txt" }]);
 });
 
-Deno.test("matchDetectionFiles() pairs the DOTA samples", () => {
-  const root = new URL("../../../shared/data/dota-samples/", import.meta.url);
-  let images: string[], labels: string[];
-  try {
-    images = [...Deno.readDirSync(new URL("images/", root))].map((e) => `images/${e.name}`);
-    labels = [...Deno.readDirSync(new URL("labelTxt/", root))].map((e) => `labelTxt/${e.name}`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return; // samples not present
-    throw error;
-  }
-  const match = matchDetectionFiles(images, labels);
-  assert.deepEqual(match.pairs.map((p) => p.stem), ["P0706", "P1888"]);
-  assert.deepEqual(match.imagesWithoutDetections, []);
-  assert.deepEqual(match.detectionsWithoutImages, []);
+const SAMPLES = new URL("../../../shared/data/dota-samples/", import.meta.url).pathname;
+
+dataTest({
+  name: "matchDetectionFiles() pairs the DOTA samples",
+  needs: [SAMPLES],
+  fn: () => {
+    const list = (dir: string) =>
+      [...Deno.readDirSync(SAMPLES + dir)].map((e) => `${dir}/${e.name}`);
+    const match = matchDetectionFiles(list("images"), list("labelTxt"));
+    assert.deepEqual(match.pairs.map((p) => p.stem), ["P0706", "P1888"]);
+    assert.deepEqual(match.imagesWithoutDetections, []);
+    assert.deepEqual(match.detectionsWithoutImages, []);
+  },
 });

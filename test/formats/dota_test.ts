@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { boxCorners } from "../../src/geometry/oriented_box.ts";
 import { countByClass } from "../../src/formats/detection.ts";
 import { parseDota, parseDotaTask1 } from "../../src/formats/dota.ts";
+import { dataTest } from "../_data.ts";
 
 const SAMPLES = new URL("../../../shared/data/dota-samples/", import.meta.url);
 
@@ -95,21 +96,14 @@ Deno.test("parseDota() keeps gsd null and handles empty input", () => {
   assert.deepEqual(parsed.issues, []);
 });
 
-function samplesPresent(): boolean {
-  try {
-    return Deno.statSync(SAMPLES).isDirectory;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error; // e.g. no --allow-read: say so rather than skip
-  }
-}
-
-Deno.test({
+dataTest({
   name: "parseDota() reads the DOTA samples in place",
-  ignore: !samplesPresent(),
-}, async () => {
-  const expected: Record<string, { lines: number; classes: Record<string, number>; gsd: number }> =
-    {
+  needs: [SAMPLES.pathname],
+  fn: async () => {
+    const expected: Record<
+      string,
+      { lines: number; classes: Record<string, number>; gsd: number }
+    > = {
       P0706: { lines: 536, classes: { ship: 531, harbor: 5 }, gsd: 0.255589285596 },
       P1888: {
         lines: 64,
@@ -117,39 +111,40 @@ Deno.test({
         gsd: 0.266170468393,
       },
     };
-  for (const [stem, want] of Object.entries(expected)) {
-    const url = new URL(`labelTxt/${stem}.txt`, SAMPLES);
-    const text = await Deno.readTextFile(url);
-    const parsed = parseDota(text, { source: url.pathname });
-    assert.equal(parsed.imageSource, "GoogleEarth");
-    assert.equal(parsed.gsd, want.gsd);
-    // Every box line is either a detection or an issue.
-    assert.equal(parsed.detections.length + parsed.issues.length, want.lines, stem);
-    assert.deepEqual(parsed.issues, [], stem);
-    assert.deepEqual(Object.fromEntries(countByClass(parsed.detections)), want.classes);
-    for (const d of parsed.detections) {
-      const { box } = d;
-      for (const v of [box.cx, box.cy, box.width, box.height, box.angle]) {
-        assert.ok(Number.isFinite(v));
-      }
-      assert.ok(box.width > 0 && box.height > 0, `${stem}:${d.line}`);
-      assert.ok(box.angle >= -Math.PI / 2 && box.angle < Math.PI / 2);
-      // The min-area box contains the annotated corners (DOTA quads are near-rectangles).
-      const corners = boxCorners(box);
-      for (const p of d.corners!) {
-        for (let i = 0; i < 4; i++) {
-          const a = corners[i]!;
-          const b = corners[(i + 1) % 4]!;
-          const cross = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
-          const len = Math.hypot(b.x - a.x, b.y - a.y);
-          const side = Math.sign(
-            (b.x - a.x) * (box.cy - a.y) - (b.y - a.y) * (box.cx - a.x),
-          );
-          assert.ok(side * cross / len >= -1e-6, `${stem}:${d.line} corner outside its box`);
+    for (const [stem, want] of Object.entries(expected)) {
+      const url = new URL(`labelTxt/${stem}.txt`, SAMPLES);
+      const text = await Deno.readTextFile(url);
+      const parsed = parseDota(text, { source: url.pathname });
+      assert.equal(parsed.imageSource, "GoogleEarth");
+      assert.equal(parsed.gsd, want.gsd);
+      // Every box line is either a detection or an issue.
+      assert.equal(parsed.detections.length + parsed.issues.length, want.lines, stem);
+      assert.deepEqual(parsed.issues, [], stem);
+      assert.deepEqual(Object.fromEntries(countByClass(parsed.detections)), want.classes);
+      for (const d of parsed.detections) {
+        const { box } = d;
+        for (const v of [box.cx, box.cy, box.width, box.height, box.angle]) {
+          assert.ok(Number.isFinite(v));
+        }
+        assert.ok(box.width > 0 && box.height > 0, `${stem}:${d.line}`);
+        assert.ok(box.angle >= -Math.PI / 2 && box.angle < Math.PI / 2);
+        // The min-area box contains the annotated corners (DOTA quads are near-rectangles).
+        const corners = boxCorners(box);
+        for (const p of d.corners!) {
+          for (let i = 0; i < 4; i++) {
+            const a = corners[i]!;
+            const b = corners[(i + 1) % 4]!;
+            const cross = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+            const len = Math.hypot(b.x - a.x, b.y - a.y);
+            const side = Math.sign(
+              (b.x - a.x) * (box.cy - a.y) - (b.y - a.y) * (box.cx - a.x),
+            );
+            assert.ok(side * cross / len >= -1e-6, `${stem}:${d.line} corner outside its box`);
+          }
         }
       }
     }
-  }
+  },
 });
 
 Deno.test("parseDotaTask1() groups detections by image", () => {

@@ -11,11 +11,11 @@ import { openRaster } from "../../src/raster/open_raster.ts";
 import { cropReadWindow, writeCropTensor } from "../../src/model/crop_tensor.ts";
 import { SopsegModel } from "../../src/model/sopseg_model.ts";
 import { pasteBack } from "../../src/masks/paste_back.ts";
+import { dataTest } from "../_data.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const golden = JSON.parse(await Deno.readTextFile(`${root}test/testdata/golden/golden.json`));
 const imagesRoot = `${root}${golden.images_root}`;
-const haveImages = await Deno.stat(imagesRoot).then(() => true, () => false);
 const tol = golden.tolerance;
 
 interface Summary {
@@ -65,9 +65,9 @@ function decodeCounts(rle: { size: [number, number]; counts: number[] }): Uint8A
   return out;
 }
 
-Deno.test({
+dataTest({
   name: "golden: crops, prompts and crop tensors equal PyTorch's on real val instances",
-  ignore: !haveImages,
+  needs: [imagesRoot],
   async fn() {
     for (const g of golden.instances) {
       const box = orientedBoxFromCorners(
@@ -108,9 +108,9 @@ async function sha256(path: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-Deno.test({
+dataTest({
   name: "golden: onnxruntime-web reproduces the PyTorch logits and pasted masks",
-  ignore: !haveImages,
+  needs: [imagesRoot],
   async fn() {
     for (const f of ["encoder.onnx", "decoder.onnx"]) {
       assert.equal(

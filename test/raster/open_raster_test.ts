@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { openRaster, sniffRasterFormat } from "../../src/raster/open_raster.ts";
 import type { RasterSource, RgbWindow } from "../../src/raster/source.ts";
-import { exists, fixture, gdal, gdalBands, GENERATED, percentile, stretched } from "./_fixtures.ts";
+import { fixture, gdal, gdalBands, GENERATED, percentile, stretched } from "./_fixtures.ts";
+import { dataTest, haveData } from "../_data.ts";
 
 const full = (src: RasterSource) => src.readWindow([0, 0, src.width, src.height]);
 
@@ -180,9 +181,9 @@ Deno.test("sniffRasterFormat() knows TIFF, BigTIFF, PNG and JPEG signatures", ()
 
 const DOTA = new URL("../../../shared/data/dota-samples/images/", import.meta.url).pathname;
 for (const [name, w, h] of [["P1888.png", 712, 557], ["P0706.png", 1111, 1182]] as const) {
-  Deno.test({
+  dataTest({
     name: `openRaster() reads the real DOTA image ${name} as GDAL does`,
-    ignore: !(await exists(DOTA + name)),
+    needs: [DOTA + name],
     fn: async () => {
       const src = await openRaster(DOTA + name);
       try {
@@ -200,12 +201,12 @@ for (const [name, w, h] of [["P1888.png", 712, 557], ["P0706.png", 1111, 1182]] 
 }
 
 const ISAID = new URL("../../../shared/data/isaid512/val/images/", import.meta.url).pathname;
-const isaidJpeg = (await exists(ISAID))
+const isaidJpeg = haveData(ISAID)
   ? [...Deno.readDirSync(ISAID)].map((e) => e.name).filter((n) => n.endsWith(".jpg")).sort()[0]
   : undefined;
-Deno.test({
+dataTest({
   name: "openRaster() reads a real iSAID JPEG exactly as GDAL does",
-  ignore: isaidJpeg === undefined,
+  needs: [ISAID],
   fn: async () => {
     const path = ISAID + isaidJpeg;
     const src = await openRaster(path);

@@ -1,0 +1,183 @@
+// Georeferenced GeoTIFFs end to end through the permission-scoped CLI, output
+// coordinates checked against GDAL's own transform (gdaltransform) of the same
+// pixel points: --crs raster and --crs wgs84 (RFC 7946), --vector-format fgb read
+// back by ogrinfo.
+import assert from "node:assert/strict";
+import { runTask } from "./_run_cli.ts";
+import { fixture, gdal } from "../raster/_fixtures.ts";
+import { boxCorners } from "../../src/geometry/oriented_box.ts";
+
+// Boxes inside every fixture (the smallest is 300x200): an axis-aligned car, a rotated ship.
+const BOXES = "40 40 80 40 80 60 40 60 car 0\n150 100 210 130 200 150 140 120 ship 0\n";
+
+/** name in the test folder -> how to make it (a fixture, or gdal_translate args on one). */
+const RASTERS: Record<string, { from: string; translate?: string[] }> = {
+  utm_north_up: { from: "rgb8_striped_deflate.tif" }, // EPSG:32633, 1 m
+  rotated: { from: "gray8_rotated.tif" }, // EPSG:32633, rotated geotransform
+  pixel_is_point: { from: "rgb8_point.tif" }, // EPSG:32633, AREA_OR_POINT=Point
+  u16_nodata: { from: "u16x4_tiled_nodata.tif" }, // EPSG:32633, 16-bit, nodata 0
+  // Two projected CRSs that are not UTM: Lambert-93 (LCC, France), LAEA Europe.
+  lambert93: {
+    from: "rgb8_striped_deflate.tif",
+    translate: ["-a_srs", "EPSG:2154", "-a_ullr", "652000", "6862000", "652300", "6861800"],
+  },
+  laea_europe: {
+    from: "rgb8_striped_deflate.tif",
+    translate: ["-a_srs", "EPSG:3035", "-a_ullr", "4321000", "3210000", "4321150", "3209900"],
+  },
+};
+
+interface Feature {
+  geometry: { type: string; coordinates: number[][][] | number[][][][] } | null;
+  properties: { obb: number[]; obb_pixel: [number, number, number, number, number] };
+}
+
+let made: Promise<string> | null = null;
+
+/** A folder with images/ (the rasters above) and labels/ (BOXES for each). */
+function makeInputs(): Promise<string> {
+  made ??= (async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_georef_" });
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.mkdir(`${dir}/labels`);
+    for (const [name, spec] of Object.entries(RASTERS)) {
+      const src = await fixture(spec.from);
+      if (spec.translate) {
+        await gdal("gdal_translate", ["-q", ...spec.translate, src, `${dir}/images/${name}.tif`]);
+      } else {
+        await Deno.copyFile(src, `${dir}/images/${name}.tif`);
+      }
+      await Deno.writeTextFile(`${dir}/labels/${name}.txt`, BOXES);
+    }
+    return dir;
+  })();
+  return made;
+}
+
+/** gdaltransform of many points (one "x y" line each), parsed. */
+async function gdaltransform(args: string[], points: number[][]): Promise<number[][]> {
+  const child = new Deno.Command("gdaltransform", {
+    args: ["-output_xy", ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(points.map((p) => `${p[0]} ${p[1]}\n`).join("")));
+  await w.close();
+  const out = await child.output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) =>
+    l.trim().split(/\s+/).map(Number)
+  );
+}
+
+function vertices(f: Feature): number[][] {
+  const g = f.geometry!;
+  const polys = (g.type === "Polygon" ? [g.coordinates] : g.coordinates) as number[][][][];
+  return polys.flat(2);
+}
+
+async function segment(dir: string, out: string, extra: string[]) {
+  const r = await runTask("segment", [
+    "--images",
+    `${dir}/images`,
+    "--detections",
+    `${dir}/labels`,
+    "--out",
+    out,
+    "--backend",
+    "wasm",
+    "--quiet",
+    ...extra,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`done: ${2 * Object.keys(RASTERS).length} masks`));
+}
+
+for (const crs of ["wgs84", "raster"] as const) {
+  Deno.test(`segment --crs ${crs} on GeoTIFFs matches gdaltransform`, async () => {
+    const dir = await makeInputs();
+    const out = `${dir}/out_${crs}`;
+    await segment(dir, out, ["--crs", crs]);
+    let worstDeg = 0, worstPx = 0;
+    for (const name of Object.keys(RASTERS)) {
+      const tif = `${dir}/images/${name}.tif`;
+      const fc = JSON.parse(await Deno.readTextFile(`${out}/${name}.geojson`));
+      const srs = crs === "wgs84" ? ["-t_srs", "EPSG:4326"] : [];
+      if (crs === "wgs84") {
+        // RFC 7946: no crs member, longitude/latitude.
+        assert.equal(fc.crs, undefined, name);
+        assert.equal(fc["sopseg:coordinates"], "wgs84", name);
+      } else {
+        assert.equal(fc["sopseg:coordinates"], "map", name);
+        assert.match(fc.crs.properties.name, /^urn:ogc:def:crs:EPSG::\d+$/, name);
+      }
+      assert.equal(fc.features.length, 2, name);
+      for (const f of fc.features as Feature[]) {
+        // The prompt box corners: the pixel corners through GDAL.
+        const [cx, cy, width, height, deg] = f.properties.obb_pixel;
+        const pixel = boxCorners({ cx, cy, width, height, angle: deg * Math.PI / 180 });
+        const expected = await gdaltransform([...srs, tif], pixel.map((p) => [p.x, p.y]));
+        const tol = crs === "wgs84" ? 1e-7 : 2e-3; // degrees; metres (3 decimals of 1 m px)
+        expected.forEach(([x, y], i) => {
+          const dx = Math.abs(f.properties.obb[2 * i]! - x!);
+          const dy = Math.abs(f.properties.obb[2 * i + 1]! - y!);
+          if (crs === "wgs84") worstDeg = Math.max(worstDeg, dx, dy);
+          assert.ok(dx <= tol && dy <= tol, `${name} obb corner ${i}: ${dx}, ${dy}`);
+        });
+        // Every polygon vertex is a pixel corner: GDAL's inverse lands on integers.
+        assert.ok(f.geometry !== null, `${name}: empty mask`);
+        // (5e-3 px: 1.25 mm on the 0.25 m LAEA raster, where proj4js and PROJ differ by < 0.5 mm.)
+        const back = await gdaltransform(["-i", ...srs, tif], vertices(f));
+        for (const [x, y] of back) {
+          worstPx = Math.max(worstPx, Math.abs(x! - Math.round(x!)), Math.abs(y! - Math.round(y!)));
+          assert.ok(
+            Math.abs(x! - Math.round(x!)) < 5e-3 && Math.abs(y! - Math.round(y!)) < 5e-3,
+            `${name}: vertex maps back to (${x}, ${y})`,
+          );
+        }
+      }
+    }
+    console.error(
+      `--crs ${crs}: max |obb - gdaltransform| ${worstDeg.toExponential(2)} deg, ` +
+        `vertices back to pixels within ${worstPx.toExponential(2)} px`,
+    );
+  });
+}
+
+Deno.test("segment --vector-format fgb is read by ogrinfo: count, CRS, valid, indexed", async () => {
+  const dir = await makeInputs();
+  for (const [crs, epsg] of [["raster", "32633"], ["wgs84", "4326"]] as const) {
+    const out = `${dir}/out_fgb_${crs}`;
+    await segment(dir, out, ["--vector-format", "fgb", "--crs", crs]);
+    const fgb = `${out}/utm_north_up.fgb`;
+    const info = new TextDecoder().decode(await gdal("ogrinfo", ["-ro", "-al", "-so", fgb]));
+    assert.match(info, /Feature Count: 2/);
+    assert.match(info, /Geometry: Multi Polygon/);
+    assert.match(info, new RegExp(`ID\\["EPSG",${epsg}\\]\\]\\s*$`, "m"));
+    const valid = new TextDecoder().decode(
+      await gdal("ogrinfo", [
+        "-ro",
+        "-dialect",
+        "SQLite",
+        "-sql",
+        "select count(*) as n from utm_north_up where ST_IsValid(geometry)",
+        fgb,
+      ]),
+    );
+    assert.match(valid, /n \(Integer\) = 2/);
+    // The spatial index answers a window query like a full scan of the GeoJSON does.
+    const extent = /Extent: \(([-\d.]+), ([-\d.]+)\) - \(([-\d.]+), ([-\d.]+)\)/.exec(info)!;
+    const [x0, y0, x1, y1] = extent.slice(1).map(Number) as [number, number, number, number];
+    // The top-left quarter holds the car (pixels 40..80 x 40..60), not the ship (x >= 140).
+    const window = [x0, (y0 + y1) / 2, (x0 + x1) / 2, y1].map(String);
+    const count = async (file: string) =>
+      /Feature Count: (\d+)/.exec(
+        new TextDecoder().decode(
+          await gdal("ogrinfo", ["-ro", "-al", "-so", "-spat", ...window, file]),
+        ),
+      )?.[1];
+    assert.equal(await count(fgb), "1");
+  }
+});
