@@ -154,6 +154,7 @@ class SopsegServer:
         self._stderr_tail: deque[str] = deque(maxlen=40)
         self._next_id = 1
         self._lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
 
     # -- process -------------------------------------------------------------------------------
 
@@ -175,8 +176,12 @@ class SopsegServer:
             stderr=subprocess.PIPE,
             **kwargs,
         )
-        threading.Thread(target=self._read_stdout, name="sopseg-stdout", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name="sopseg-stderr", daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, name="sopseg-stdout", daemon=True),
+            threading.Thread(target=self._read_stderr, name="sopseg-stderr", daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
         try:
             result = self.request(
                 "initialize", {"client": {"name": "sopseg_client.py"}}, timeout=timeout
@@ -380,7 +385,21 @@ class SopsegServer:
                 self._process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-        return self._process.wait()
+        code = self._process.wait()
+        self._release()
+        return code
+
+    def _release(self) -> None:
+        """Let the reader threads reach EOF, then close the pipes."""
+        assert self._process is not None
+        for reader in self._readers:
+            reader.join(timeout=5)
+        for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
 
     def kill(self) -> None:
         """End the process (and the Deno processes it started) at once."""
@@ -394,6 +413,7 @@ class SopsegServer:
         except (ProcessLookupError, PermissionError):
             pass
         self._process.wait()
+        self._release()
 
     def __enter__(self) -> "SopsegServer":
         if self._process is None:

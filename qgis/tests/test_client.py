@@ -1,0 +1,179 @@
+"""sopseg_client against the real server (`deno task serve`), on a real DOTA image read in place.
+
+No QGIS needed. One server serves the module's tests (the model loads once, as in QGIS);
+the tests that end a server start their own.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from conftest import DOTA_IMAGE, DOTA_LABELS, ROOT, dota_boxes, missing, require_files
+from sopseg_qgis.sopseg_client import (
+    REQUEST_CANCELLED,
+    SopsegCancelled,
+    SopsegError,
+    SopsegServer,
+    find_deno,
+    serve_command,
+)
+
+SERVER_FLAGS = {"backend": "wasm", "threads": 2}
+
+
+def require_server() -> None:
+    """deno on PATH and a `serve` task in deno.json, and the DOTA sample."""
+    require_files(DOTA_IMAGE, DOTA_LABELS)
+    if not shutil.which("deno"):
+        missing("deno is not on PATH")
+    tasks = json.loads((ROOT / "deno.json").read_text()).get("tasks", {})
+    if "serve" not in tasks:
+        missing("deno.json has no serve task: the sopseg server is not there")
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("out")
+
+
+@pytest.fixture(scope="module")
+def server(out_dir: Path) -> Iterator[SopsegServer]:
+    require_server()
+    with SopsegServer(
+        ROOT, read=[DOTA_IMAGE.parent, DOTA_LABELS.parent], write=[out_dir], **SERVER_FLAGS
+    ) as s:
+        yield s
+
+
+def boxes(n: int | None = None) -> list[dict]:
+    chosen = dota_boxes()[:n]
+    return [dict(b, score=round(0.5 + i / 256, 4)) for i, b in enumerate(chosen)]
+
+
+def ring_bounds(geometry: dict) -> tuple[float, float, float, float]:
+    polygons = (
+        [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    )
+    xs = [p[0] for polygon in polygons for p in polygon[0]]
+    ys = [p[1] for polygon in polygons for p in polygon[0]]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def test_serve_command_passes_the_flags() -> None:
+    argv = serve_command("deno", read=["/a", "/b"], write=["/o"], backend="wasm", threads=2)
+    assert argv == [
+        "deno", "task", "--quiet", "serve", "--read", "/a", "--read", "/b",
+        "--write", "/o", "--backend", "wasm", "--threads", "2",
+    ]  # fmt: skip
+
+
+def test_find_deno_names_a_missing_configured_path() -> None:
+    with pytest.raises(FileNotFoundError, match="/nowhere/deno"):
+        find_deno("/nowhere/deno")
+
+
+def test_initialize_reports_protocol_model_and_backend(server: SopsegServer) -> None:
+    info = server.initialize_result
+    assert info is not None
+    assert info["protocolVersion"] == "1.0"
+    assert info["backend"] == "wasm"
+    assert isinstance(info["model"], dict) and isinstance(info["server"]["name"], str)
+
+
+def test_segment_answers_one_feature_per_box_in_order(server: SopsegServer) -> None:
+    sent = boxes(6)
+    collection = server.segment(DOTA_IMAGE, {"boxes": sent})
+    assert collection["type"] == "FeatureCollection"
+    assert collection["sopseg:coordinates"] == "pixel"  # a PNG without georeference
+    features = collection["features"]
+    assert [f["properties"]["detection_index"] for f in features] == list(range(6))
+    for box, feature in zip(sent, features):
+        props = feature["properties"]
+        assert props["class"] == box["class"] and props["score"] == box["score"]
+        assert 0 <= props["predicted_iou"] <= 1 and props["area_px"] > 0
+        # The mask lies around its box (corners may be off the object by a few pixels).
+        x0, y0, x1, y1 = ring_bounds(feature["geometry"])
+        bx = [p[0] for p in box["corners"]]
+        by = [p[1] for p in box["corners"]]
+        assert x0 < max(bx) and x1 > min(bx) and y0 < max(by) and y1 > min(by)
+
+
+def test_segment_streams_progress_to_the_callback(server: SopsegServer) -> None:
+    seen: list[tuple[int, int]] = []
+    collection = server.segment(
+        DOTA_IMAGE, {"boxes": boxes()}, progress=lambda d, t: seen.append((d, t))
+    )
+    assert len(collection["features"]) == len(dota_boxes())
+    assert seen, "no $/progress notification"
+    assert all(t == seen[0][1] and 0 <= d <= t for d, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_detections_as_dota_text(server: SopsegServer) -> None:
+    result = server.segment(DOTA_IMAGE, {"text": DOTA_LABELS.read_text(), "format": "dota"})
+    assert len(result["features"]) == len(dota_boxes())
+
+
+def test_out_writes_the_collection_and_answers_where(server: SopsegServer, out_dir: Path) -> None:
+    out = out_dir / "P1888.geojson"
+    result = server.segment(DOTA_IMAGE, {"path": str(DOTA_LABELS)}, out=out)
+    assert str(out) in json.dumps(result)
+    written = json.loads(out.read_text())
+    assert len(written["features"]) == len(dota_boxes())
+
+
+def test_cancel_answers_32800_and_the_server_stays_ready(server: SopsegServer) -> None:
+    calls = {"polled": 0}
+
+    def cancelled() -> bool:
+        calls["polled"] += 1
+        return calls["polled"] >= 3  # a few polls in: the request is running
+
+    many = {"boxes": boxes() * 4}
+    with pytest.raises(SopsegCancelled) as caught:
+        server.segment(DOTA_IMAGE, many, cancelled=cancelled)
+    assert caught.value.code == REQUEST_CANCELLED
+    assert len(server.segment(DOTA_IMAGE, {"boxes": boxes(1)})["features"]) == 1
+
+
+def test_missing_image_is_an_application_error_naming_it(server: SopsegServer) -> None:
+    with pytest.raises(SopsegError) as caught:
+        server.segment(DOTA_IMAGE.parent / "nope.png", {"boxes": boxes(1)})
+    assert caught.value.code is not None and -32099 <= caught.value.code <= -32000
+    assert "nope.png" in caught.value.message
+
+
+def test_path_outside_the_roots_names_the_flag(server: SopsegServer) -> None:
+    with pytest.raises(SopsegError) as caught:
+        server.segment(ROOT / "README.md", {"boxes": boxes(1)})
+    assert caught.value.code is not None and -32099 <= caught.value.code <= -32000
+    assert "--read" in caught.value.message
+
+
+def test_bad_params_and_unknown_methods_are_protocol_errors(server: SopsegServer) -> None:
+    with pytest.raises(SopsegError) as caught:
+        server.request("segment", {"image": 5, "detections": {"boxes": []}})
+    assert caught.value.code == -32602 and "image" in caught.value.message
+    with pytest.raises(SopsegError) as caught:
+        server.request("no_such_method", {})
+    assert caught.value.code == -32601
+
+
+def test_close_shuts_down_with_exit_code_0() -> None:
+    require_server()
+    server = SopsegServer(ROOT, read=[DOTA_IMAGE.parent], **SERVER_FLAGS)
+    server.start()
+    assert server.close() == 0
+
+
+def test_a_server_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
+    require_server()
+    server = SopsegServer(ROOT, model=str(tmp_path / "no-model"), **SERVER_FLAGS)
+    with pytest.raises(SopsegError) as caught:
+        server.start()
+    assert caught.value.code is None or caught.value.code <= -32000
+    assert "no-model" in str(caught.value)

@@ -1,0 +1,261 @@
+"""`qgis_process run sopseg:segment_detections`, headless, with the plugin installed two ways.
+
+A GeoTIFF is made by GDAL from a DOTA sample (EPSG:32633), its oriented boxes become a
+GeoPackage in map coordinates, and QGIS runs the algorithm with the plugin installed into a
+temporary profile (XDG_DATA_HOME: the user's own profile is untouched):
+
+- north-up raster, boxes in the raster's CRS, plugin from `deno task qgis:install`;
+- rotated raster, boxes reprojected to EPSG:4326, plugin from the `deno task qgis:package` zip.
+
+The output must hold one valid feature per box, in the raster's CRS, whose prompt box in pixels
+matches the labelTxt box and whose mask, taken through `gdaltransform`, matches the mask the
+server gives for the same box on the PNG in pixel coordinates.
+
+Debian's `qgis_process` wrapper passes --noversioncheck, which QGIS 3.22 rejects: the test calls
+`qgis_process.bin`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+from conftest import DOTA_IMAGE, DOTA_LABELS, ROOT, dota_boxes, missing, require_files
+from sopseg_qgis.pixel_frame import GeoTransform, pixel_to_map
+from sopseg_qgis.sopseg_client import SopsegServer
+from test_client import SERVER_FLAGS, require_server
+
+NORTH_UP: GeoTransform = (500000.0, 0.25, 0.0, 4500000.0, 0.0, -0.25)
+# About 17 degrees of rotation, 0.25 m pixels.
+ROTATED: GeoTransform = (500000.0, 0.239, 0.0731, 4500000.0, 0.0731, -0.239)
+PIXEL_TOLERANCE = 1e-3
+
+
+def qgis_process() -> str:
+    exe = shutil.which("qgis_process.bin") or "/usr/bin/qgis_process.bin"
+    if not Path(exe).is_file():
+        missing("QGIS is not installed (apt-get install qgis python3-qgis)")
+    for tool in ["gdal_translate", "ogr2ogr", "gdaltransform"]:
+        if not shutil.which(tool):
+            missing(f"{tool} is not installed (gdal-bin)")
+    try:
+        from osgeo import ogr  # noqa: F401
+    except ImportError:
+        missing("python3-gdal is not installed")
+    return exe
+
+
+def run(argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(argv), capture_output=True, text=True, **kwargs)  # type: ignore
+    assert (
+        done.returncode == 0
+    ), f"{argv[0]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def make_geotiff(folder: Path, gt: GeoTransform) -> Path:
+    """P1888.png as an RGB GeoTIFF in EPSG:32633 with geotransform `gt` (via a VRT)."""
+    bands = "".join(
+        f'<VRTRasterBand dataType="Byte" band="{b}"><SimpleSource>'
+        f'<SourceFilename relativeToVRT="0">{DOTA_IMAGE}</SourceFilename>'
+        f"<SourceBand>{b}</SourceBand></SimpleSource></VRTRasterBand>"
+        for b in (1, 2, 3)
+    )
+    vrt = folder / "raster.vrt"
+    vrt.write_text(
+        f'<VRTDataset rasterXSize="712" rasterYSize="557"><SRS>EPSG:32633</SRS>'
+        f"<GeoTransform>{', '.join(repr(v) for v in gt)}</GeoTransform>{bands}</VRTDataset>"
+    )
+    tif = folder / "raster.tif"
+    run(["gdal_translate", "-q", "-of", "GTiff", "-co", "TILED=YES", str(vrt), str(tif)])
+    return tif
+
+
+def make_detections(folder: Path, gt: GeoTransform, epsg: int) -> Path:
+    """The labelTxt boxes as a GeoPackage of polygons in EPSG:`epsg` (via EPSG:32633)."""
+    features = []
+    for i, box in enumerate(dota_boxes()):
+        ring = pixel_to_map(gt, [tuple(p) for p in box["corners"]])
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"label": box["class"], "conf": 0.5 + i / 256},
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            }
+        )
+    geojson = folder / "boxes.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    gpkg = folder / "boxes.gpkg"
+    run(
+        ["ogr2ogr", "-f", "GPKG", "-s_srs", "EPSG:32633", "-t_srs", f"EPSG:{epsg}"]
+        + ["-nln", "boxes", str(gpkg), str(geojson)]
+    )
+    return gpkg
+
+
+def qgis_env(home: Path) -> dict[str, str]:
+    """Headless QGIS with its profiles and settings under `home` (never the user's own)."""
+    runtime = home / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        XDG_RUNTIME_DIR=str(runtime),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+    env.pop("SOPSEG_DIR", None)
+    env.pop("SOPSEG_DENO", None)
+    return env
+
+
+def profiles(home: Path) -> Path:
+    return home / "data" / "QGIS" / "QGIS3" / "profiles"
+
+
+def run_algorithm(exe: str, env: dict[str, str], tif: Path, gpkg: Path, out: Path) -> str:
+    args = [
+        f"RASTER={tif}",
+        f"DETECTIONS={gpkg}",
+        "CLASS_FIELD=label",
+        "SCORE_FIELD=conf",
+        f"BACKEND={SERVER_FLAGS['backend']}",
+        f"THREADS={SERVER_FLAGS['threads']}",
+        f"OUTPUT={out}",
+    ]
+    done = run([exe, "run", "sopseg:segment_detections", "--", *args], env=env, timeout=600)
+    assert out.is_file(), done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def pixel_masks() -> dict[int, dict]:
+    """The server's masks for the labelTxt boxes on the PNG, in pixel coordinates."""
+    require_server()
+    with SopsegServer(ROOT, read=[DOTA_IMAGE.parent], **SERVER_FLAGS) as server:
+        sent = [dict(b, score=0.5 + i / 256) for i, b in enumerate(dota_boxes())]
+        collection = server.segment(DOTA_IMAGE, {"boxes": sent})
+    assert collection["sopseg:coordinates"] == "pixel"
+    return {f["properties"]["detection_index"]: f for f in collection["features"]}
+
+
+def gdal_pixel_to_map(raster: Path, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Pixel-frame points to map coordinates by GDAL itself (gdaltransform, no CRS change)."""
+    out = run(
+        ["gdaltransform", str(raster)], input="".join(f"{x} {y}\n" for x, y in points)
+    ).stdout.split("\n")
+    return [(float(line.split()[0]), float(line.split()[1])) for line in out[: len(points)]]
+
+
+def check_output(
+    out: Path, raster: Path, gt: GeoTransform, pixel_masks: dict[int, dict], epsg: int
+) -> None:
+    from osgeo import ogr, osr
+
+    boxes = dota_boxes()
+    dataset = ogr.Open(str(out))
+    assert dataset is not None and dataset.GetLayerCount() == 1
+    layer = dataset.GetLayer(0)
+    srs = layer.GetSpatialRef()
+    assert srs is not None
+    srs.AutoIdentifyEPSG()
+    assert srs.GetAuthorityCode(None) == "32633"
+    expected_srs = osr.SpatialReference()
+    expected_srs.ImportFromEPSG(32633)
+    assert srs.IsSame(expected_srs)
+    features = list(layer)
+    assert len(features) == len(boxes)
+    pixel = math.hypot(gt[1], gt[4])
+    for feature in features:
+        index = feature.GetField("detection_index")
+        box, mask = boxes[index], pixel_masks[index]
+        props = mask["properties"]
+        assert feature.GetField("class") == box["class"]
+        assert math.isclose(feature.GetField("score"), 0.5 + index / 256, abs_tol=1e-9)
+        geometry = feature.GetGeometryRef()
+        assert geometry is not None and not geometry.IsEmpty() and geometry.IsValid()
+        # The plugin took the box to the pixel frame: it matches the labelTxt box.
+        obb_pixel = json.loads(feature.GetField("obb_pixel"))
+        for got, want in zip(obb_pixel, props["obb_pixel"]):
+            assert abs(got - want) < PIXEL_TOLERANCE * 10, (index, obb_pixel, props["obb_pixel"])
+        assert feature.GetField("area_px") == props["area_px"]
+    # A few masks: their outline in map coordinates is the pixel-frame outline through GDAL.
+    for index in [0, 17, 40, len(boxes) - 1]:
+        feature = next(f for f in features if f.GetField("detection_index") == index)
+        geometry = pixel_masks[index]["geometry"]
+        polygons = (
+            [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        )
+        ring = [(p[0], p[1]) for p in polygons[0][0]]
+        mapped = gdal_pixel_to_map(raster, ring)
+        xs, ys = [p[0] for p in mapped], [p[1] for p in mapped]
+        minx, maxx, miny, maxy = feature.GetGeometryRef().GetEnvelope()
+        if len(polygons) == 1:
+            for got, want in zip((minx, maxx, miny, maxy), (min(xs), max(xs), min(ys), max(ys))):
+                assert abs(got - want) < PIXEL_TOLERANCE * pixel, (index, got, want)
+        # Every outline vertex from GDAL is a vertex of the QGIS output.
+        output_points = set()
+        multi = feature.GetGeometryRef()
+        for k in range(multi.GetGeometryCount()):
+            outer = multi.GetGeometryRef(k).GetGeometryRef(0)
+            output_points.update(
+                (round(outer.GetX(i) / pixel, 2), round(outer.GetY(i) / pixel, 2))
+                for i in range(outer.GetPointCount())
+            )
+        near = sum((round(x / pixel, 2), round(y / pixel, 2)) in output_points for x, y in mapped)
+        assert near >= 0.95 * len(mapped), (index, near, len(mapped))
+
+
+@pytest.fixture(scope="module")
+def data_ready() -> Iterator[None]:
+    require_files(DOTA_IMAGE, DOTA_LABELS)
+    yield
+
+
+def test_qgis_process_with_the_installed_plugin(
+    tmp_path: Path, data_ready: None, pixel_masks: dict[int, dict]
+) -> None:
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    gpkg = make_detections(tmp_path, NORTH_UP, 32633)
+    env = qgis_env(tmp_path)
+    run(["deno", "task", "qgis:install", "--profiles-dir", str(profiles(tmp_path))], cwd=ROOT)
+    listed = run([exe, "plugins"], env=env).stdout
+    assert "* sopseg_qgis" in listed, listed
+    out = tmp_path / "out.gpkg"
+    run_algorithm(exe, env, tif, gpkg, out)
+    check_output(out, tif, NORTH_UP, pixel_masks, 32633)
+
+
+def test_qgis_process_with_the_zip_on_a_rotated_raster_and_wgs84_boxes(
+    tmp_path: Path, data_ready: None, pixel_masks: dict[int, dict]
+) -> None:
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, ROTATED)
+    gpkg = make_detections(tmp_path, ROTATED, 4326)
+    env = qgis_env(tmp_path)
+    run(["deno", "task", "qgis:package"], cwd=ROOT)
+    version = next(
+        line.split("=", 1)[1].strip()
+        for line in (ROOT / "qgis" / "sopseg_qgis" / "metadata.txt").read_text().splitlines()
+        if line.startswith("version=")
+    )
+    plugins = profiles(tmp_path) / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    with zipfile.ZipFile(ROOT / "dist" / f"sopseg_qgis-{version}.zip") as z:
+        names = z.namelist()
+        assert "sopseg_qgis/metadata.txt" in names
+        assert "sopseg_qgis/sopseg/models/sopseg-lite/encoder.onnx" in names
+        assert not any("config.json" in n or "__pycache__" in n for n in names)
+        z.extractall(plugins)  # what QGIS's "Install from ZIP" does
+    run([exe, "plugins", "enable", "sopseg_qgis"], env=env)
+    out = tmp_path / "out.gpkg"
+    run_algorithm(exe, env, tif, gpkg, out)
+    check_output(out, tif, ROTATED, pixel_masks, 32633)
