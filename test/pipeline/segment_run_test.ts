@@ -1,0 +1,195 @@
+// segmentRun() through the library (the model on WASM, GDAL-made rasters): the
+// cases a CLI run rarely shows.
+import assert from "node:assert/strict";
+import {
+  type RunEvent,
+  segmentRun,
+  type SegmentRunOptions,
+} from "../../src/pipeline/segment_run.ts";
+import { SopsegModel } from "../../src/model/sopseg_model.ts";
+import { DEFAULT_MODEL_DIR } from "../../src/model/default_model.ts";
+import { fixture } from "../raster/_fixtures.ts";
+
+interface Fc {
+  features: { geometry: unknown; properties: { class: string; score: number | null } }[];
+}
+
+async function run(model: SopsegModel, options: Omit<SegmentRunOptions, "onEvent">) {
+  const events: RunEvent[] = [];
+  const summary = await segmentRun(model, { ...options, onEvent: (e) => events.push(e) });
+  return { summary, events };
+}
+
+async function readFc(path: string): Promise<Fc> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+Deno.test("segmentRun()", async (t) => {
+  const model = await SopsegModel.load(DEFAULT_MODEL_DIR, { backend: "wasm", threads: 1 });
+  const dir = await Deno.makeTempDir({ prefix: "sopseg_run_" });
+  const png = await fixture("rgb8.png"); // 600 x 400
+  const text = (s: string) => ({ kind: "text" as const, text: s, source: "<test>" });
+  try {
+    await t.step("writes empty outputs for an empty detection file", async () => {
+      const { summary } = await run(model, {
+        images: png,
+        detections: text(""),
+        out: `${dir}/empty`,
+      });
+      assert.equal(summary.imagesDone, 1);
+      assert.equal(summary.instances, 0);
+      assert.deepEqual((await readFc(`${dir}/empty/rgb8.geojson`)).features, []);
+      const coco = JSON.parse(await Deno.readTextFile(`${dir}/empty/coco.json`));
+      assert.equal(coco.images.length, 1);
+      assert.equal(coco.annotations.length, 0);
+    });
+
+    await t.step("gives a box entirely outside the image an empty mask, not an error", async () => {
+      const { summary } = await run(model, {
+        images: png,
+        detections: text(
+          "700 500 760 500 760 540 700 540 car 0\n100 100 140 100 140 120 100 120 car 0\n",
+        ),
+        out: `${dir}/outside`,
+      });
+      assert.equal(summary.imagesFailed, 0);
+      const fc = await readFc(`${dir}/outside/rgb8.geojson`);
+      assert.equal(fc.features.length, 2);
+      assert.equal(fc.features[0]!.geometry, null);
+      assert.notEqual(fc.features[1]!.geometry, null);
+    });
+
+    await t.step("segments a box larger than the RAM limit (Smax = 1024 px)", async () => {
+      const big = await fixture("big_tiled.tif"); // 3072 x 3072
+      const { summary } = await run(model, {
+        images: big,
+        detections: text("200 1300 1900 1300 1900 1700 200 1700 ship 0\n"),
+        out: `${dir}/big`,
+      });
+      assert.equal(summary.imagesFailed, 0);
+      const coco = JSON.parse(await Deno.readTextFile(`${dir}/big/coco.json`));
+      assert.equal(coco.annotations.length, 1);
+      const [x, , w] = coco.annotations[0].bbox;
+      assert.ok(coco.annotations[0].area > 0);
+      assert.ok(x >= 0 && x + w <= 3072);
+    });
+
+    await t.step("keeps duplicate and overlapping boxes as separate instances", async () => {
+      const box = "100 100 160 100 160 140 100 140 car 0";
+      const { summary } = await run(model, {
+        images: png,
+        detections: text(`${box}\n${box}\n120 110 180 110 180 150 120 150 car 0\n`),
+        out: `${dir}/dup`,
+      });
+      assert.equal(summary.instances, 3);
+      const coco = JSON.parse(await Deno.readTextFile(`${dir}/dup/coco.json`));
+      const [a, b, c] = coco.annotations;
+      // The same prompt twice gives the same mask; the overlapping box its own.
+      assert.deepEqual(a.segmentation, b.segmentation);
+      assert.deepEqual(
+        coco.annotations.map((x: { detection_index: number }) => x.detection_index),
+        [0, 1, 2],
+      );
+      assert.ok(c.area > 0);
+    });
+
+    await t.step("goes on past an image that fails to decode and counts it", async () => {
+      const folder = `${dir}/mixed`;
+      await Deno.mkdir(`${folder}/images`, { recursive: true });
+      await Deno.mkdir(`${folder}/labels`);
+      for (const name of ["a", "b", "c"]) {
+        const src = name === "b" ? await fixture("truncated.png") : png;
+        await Deno.copyFile(src, `${folder}/images/${name}.png`);
+        await Deno.writeTextFile(
+          `${folder}/labels/${name}.txt`,
+          "100 100 140 100 140 120 100 120 car 0\n",
+        );
+      }
+      const { summary, events } = await run(model, {
+        images: `${folder}/images`,
+        detections: { kind: "path", path: `${folder}/labels` },
+        out: `${folder}/out`,
+      });
+      assert.equal(summary.imagesDone, 2);
+      assert.equal(summary.imagesFailed, 1);
+      const failed = events.filter((e) => e.kind === "image-failed");
+      assert.equal(failed.length, 1);
+      assert.match(failed[0]!.kind === "image-failed" ? failed[0]!.image : "", /b\.png$/);
+      assert.ok(await exists(`${folder}/out/a.geojson`));
+      assert.ok(await exists(`${folder}/out/c.geojson`));
+      // A failed image keeps the parts, so --resume redoes only it.
+      assert.ok(await exists(`${folder}/out/.sopseg-parts/a.json`));
+    });
+
+    await t.step("reads DOTA Task1 result folders; --min-score drops low scores", async () => {
+      const folder = `${dir}/task1`;
+      await Deno.mkdir(`${folder}/images`, { recursive: true });
+      await Deno.mkdir(`${folder}/results`);
+      await Deno.copyFile(png, `${folder}/images/s1.png`);
+      await Deno.copyFile(png, `${folder}/images/s2.png`);
+      await Deno.writeTextFile(
+        `${folder}/results/Task1_car.txt`,
+        "s1 0.9 100 100 140 100 140 120 100 120\ns2 0.2 100 100 140 100 140 120 100 120\n" +
+          "nosuchimage 0.8 1 1 9 1 9 5 1 5\n",
+      );
+      await Deno.writeTextFile(
+        `${folder}/results/Task1_ship.txt`,
+        "s1 0.7 300 200 360 230 350 250 290 220\n",
+      );
+      const { summary, events } = await run(model, {
+        images: `${folder}/images`,
+        detections: { kind: "path", path: `${folder}/results` },
+        out: `${folder}/out`,
+        minScore: 0.5,
+      });
+      assert.equal(summary.imagesDone, 2);
+      const s1 = await readFc(`${folder}/out/s1.geojson`);
+      assert.deepEqual(s1.features.map((f) => [f.properties.class, f.properties.score]), [
+        ["car", 0.9],
+        ["ship", 0.7],
+      ]);
+      assert.deepEqual((await readFc(`${folder}/out/s2.geojson`)).features, []);
+      assert.ok(
+        events.some((e) => e.kind === "warning" && /nosuchimage/.test(e.message)),
+        JSON.stringify(events),
+      );
+    });
+
+    await t.step(
+      "removes .sopseg-parts after a clean run; resume then reads coco.json",
+      async () => {
+        const options = {
+          images: png,
+          detections: text("100 100 140 100 140 120 100 120 car 0\n"),
+          out: `${dir}/clean`,
+        };
+        await run(model, options);
+        assert.equal(await exists(`${dir}/clean/.sopseg-parts`), false);
+        const before = await Deno.readTextFile(`${dir}/clean/coco.json`);
+        const { summary } = await run(model, { ...options, resume: true });
+        assert.equal(summary.imagesSkipped, 1);
+        assert.equal(summary.imagesDone, 0);
+        assert.equal(await Deno.readTextFile(`${dir}/clean/coco.json`), before);
+      },
+    );
+
+    await t.step("fails an image asked for WGS84 without a georeference, naming why", async () => {
+      const { summary, events } = await run(model, {
+        images: png,
+        detections: text("100 100 140 100 140 120 100 120 car 0\n"),
+        out: null,
+        crs: "wgs84",
+      });
+      assert.equal(summary.imagesFailed, 1);
+      const e = events.find((e) => e.kind === "image-failed");
+      assert.match(e?.kind === "image-failed" ? e.message : "", /WGS84.*no georeference/);
+    });
+  } finally {
+    await model.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
