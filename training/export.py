@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from sopseg.classes import manifest_classes, trained_category_ids  # noqa: E402
 from sopseg.data import MEAN, STD  # noqa: E402
 from sopseg.geometry import INPUT_SIZE, RAM_K0, RAM_M, RAM_SMAX, RAM_SMIN  # noqa: E402
 from sopseg.modeling import DecoderOnnx, EncoderOnnx, Sopseg, build_sopseg_lite  # noqa: E402
@@ -106,6 +107,8 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
     }
     if training is not None:
         m["training"] = training
+        trained = [] if training.get("random_init") else trained_category_ids(training.get("run"))
+        m["classes"] = manifest_classes(trained)
     return m
 
 

@@ -57,6 +57,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--noise-shift", type=float, default=0.05, help="centre shift sigma (x side)")
     p.add_argument("--noise-scale", type=float, default=0.1, help="side scale half-width")
     p.add_argument("--noise-angle", type=float, default=3.0, help="rotation sigma, degrees")
+    p.add_argument(
+        "--annotations",
+        default="annotations.json.gz",
+        help="comma-separated COCO files under --train-root whose union is the training set\n"
+        "(15 iSAID classes: annotations.json.gz,annotations_extra.json.gz)",
+    )
+    p.add_argument(
+        "--val-annotations",
+        default="annotations.json.gz",
+        help="COCO file under --val-root (15 classes: annotations_all.json.gz)",
+    )
+    p.add_argument(
+        "--noise-mixture",
+        action="store_true",
+        help="the broad box-error mixture (data.mixture_obox) instead of --noise-*",
+    )
+    p.add_argument(
+        "--degrade", action="store_true", help="sensor/processing augmentation (data.degrade)"
+    )
+    p.add_argument(
+        "--class-uniform-weight",
+        type=float,
+        default=0.5,
+        help="class sampling: this share uniform over classes, the rest sqrt-frequency",
+    )
     p.add_argument("--box-only-prob", type=float, default=0.1, help="share of box-only prompts")
     p.add_argument(
         "--fixed-context", type=float, default=0.0, help="ablation: fixed crop side instead of RAM"
@@ -129,6 +154,11 @@ def run_record(args: argparse.Namespace) -> dict:
             "scale": args.noise_scale,
             "angle": args.noise_angle,
         },
+        "annotations": args.annotations.split(","),
+        "categories": getattr(args, "categories", None),
+        "noise_mixture": args.noise_mixture,
+        "degrade": args.degrade,
+        "class_uniform_weight": args.class_uniform_weight,
         "box_only_prob": args.box_only_prob,
         "fixed_context": args.fixed_context,
         "init_from": args.init_from or None,
@@ -254,8 +284,13 @@ def main(argv: list[str] | None = None) -> None:
         log(f"resumed from {args.ckpt}: step {step}, samples {seen}, wall {wall / 60:.1f} min")
 
     t0 = time.time()
-    train = CocoInstances(args.train_root, preload=not args.no_preload)
+    train = CocoInstances(
+        args.train_root,
+        preload=not args.no_preload,
+        annotations=tuple(args.annotations.split(",")),
+    )
     n_inst, n_img = len(train.instances), len(train.images)
+    args.categories = sorted(train.by_class)
     log(f"train: {n_inst} instances, {n_img} tiles ({time.time() - t0:.0f}s)")
     device = torch.device(args.device)
     if device.type == "cuda":
@@ -265,7 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     model.to(device)
     val, val_idx = None, []
     if not args.no_val:
-        val = CocoInstances(args.val_root, preload=not args.no_preload)
+        val = CocoInstances(
+            args.val_root, preload=not args.no_preload, annotations=(args.val_annotations,)
+        )
         val_idx = subset_indices(val, args.val_per_class, seed=0)
         log(f"val subset: {len(val_idx)} instances")
     if step == 0 and val is not None:
@@ -284,6 +321,9 @@ def main(argv: list[str] | None = None) -> None:
         noise_angle=args.noise_angle,
         box_only_prob=args.box_only_prob,
         fixed_context=args.fixed_context,
+        class_uniform_weight=args.class_uniform_weight,
+        noise_mixture=args.noise_mixture,
+        degrade=args.degrade,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None

@@ -24,6 +24,9 @@
  * @module
  */
 
+import { normalizeClassName } from "../model/model_classes.ts";
+export { normalizeClassName };
+
 /** Built-in groups: a selectable name and the dataset class names it covers. */
 export const CLASS_GROUPS: Readonly<Record<string, readonly string[]>> = {
   plane: ["plane", "airplane"],
@@ -32,22 +35,6 @@ export const CLASS_GROUPS: Readonly<Record<string, readonly string[]>> = {
   storage_tank: ["storage_tank", "storagetank"],
   swimming_pool: ["swimming_pool", "swimmingpool"],
 };
-
-/**
- * Normalises a class name: trimmed, lower case, runs of spaces, hyphens and
- * underscores become one `_`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { normalizeClassName } from "./class_map.ts";
- *
- * assert.equal(normalizeClassName(" Small-Vehicle "), "small_vehicle");
- * ```
- */
-export function normalizeClassName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s\-_]+/g, "_");
-}
 
 /**
  * Parses extra groups written `name=member+member,name=member`, e.g.

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { type ModelClass, normalizeClassName } from "./model_classes.ts";
+
 /** Shape of a tensor as the manifest states it; `-1` marks the batch dimension. */
 export type TensorShape = readonly number[];
 
@@ -46,6 +48,11 @@ export interface ModelManifest {
   readonly ram: RamSpec;
   readonly encoder: GraphSpec;
   readonly decoder: GraphSpec;
+  /**
+   * The classes the model was trained on (`classes` in the manifest), or `null` when the
+   * manifest does not say (then no detection is flagged as outside them).
+   */
+  readonly classes: readonly ModelClass[] | null;
 }
 
 /** The tensors the runtime feeds and reads, by graph. */
@@ -108,6 +115,22 @@ function shapes(
     }
   }
   return out;
+}
+
+function classList(path: string, v: unknown): ModelClass[] | null {
+  if (v === undefined) return null;
+  if (!Array.isArray(v)) fail(path, `field "classes" must be an array of {name, aliases}`);
+  return v.map((c, i) => {
+    const rec = (typeof c === "object" && c !== null ? c : {}) as Record<string, unknown>;
+    if (typeof rec.name !== "string" || rec.name.trim() === "") {
+      fail(path, `field "classes[${i}].name" must be a non-empty string`);
+    }
+    const aliases = rec.aliases ?? [];
+    if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === "string")) {
+      fail(path, `field "classes[${i}].aliases" must be an array of strings`);
+    }
+    return { name: normalizeClassName(rec.name), aliases: aliases.map(normalizeClassName) };
+  });
 }
 
 function graph(
@@ -195,6 +218,7 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
     ram,
     encoder,
     decoder,
+    classes: classList(path, obj.classes),
   };
 }
 

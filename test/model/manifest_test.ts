@@ -22,10 +22,36 @@ Deno.test("parseManifest() names the bad field and the file", () => {
     [(m) => delete m.decoder.inputs.point_labels, /"decoder.inputs" lacks tensor "point_labels"/],
     [(m) => (m.encoder.file = "../x.onnx"), /"encoder.file" must be a file name inside/],
     [(m) => (m.ram.m = "32"), /"ram.m" must be a finite number/],
+    [(m) => (m.classes = "ship"), /"classes" must be an array/],
+    [(m) => (m.classes = [{ aliases: [] }]), /"classes\[0\].name" must be a non-empty string/],
+    [(m) => (m.classes = [{ name: "ship", aliases: "boat" }]), /"classes\[0\].aliases"/],
   ];
   for (const [mutate, pattern] of cases) {
     const m = structuredClone(probe);
     mutate(m);
     assert.throws(() => parseManifest(m, "dir"), pattern);
   }
+});
+
+Deno.test("parseManifest() reads the training classes, normalised; none stated is null", () => {
+  assert.equal(parseManifest(probe, "dir").classes, null);
+  const m = parseManifest(
+    { ...probe, classes: [{ id: 9, name: "Small-Vehicle", aliases: ["Car"] }] },
+    "dir",
+  );
+  assert.deepEqual(m.classes, [{ name: "small_vehicle", aliases: ["car"] }]);
+});
+
+Deno.test("the shipped model's manifest lists its training classes with DOTA's names matching", async () => {
+  const { loadManifest } = await import("../../src/model/manifest.ts");
+  const { TrainingClasses } = await import("../../src/model/model_classes.ts");
+  const m = await loadManifest(new URL("../../models/sopseg-lite", import.meta.url).pathname);
+  assert.ok(m.classes && m.classes.length >= 7);
+  const classes = new TrainingClasses(m.classes);
+  for (const dota of ["small-vehicle", "large-vehicle", "ship", "plane", "storage-tank"]) {
+    assert.ok(classes.has(dota), dota);
+  }
+  assert.equal(classes.canonical("Small_Vehicle"), "small_vehicle");
+  assert.equal(classes.canonical("airplane"), "plane");
+  assert.equal(classes.has("container-crane"), false);
 });

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { normalizeClassName, TrainingClasses } from "../../src/model/model_classes.ts";
+
+Deno.test("TrainingClasses.canonical() matches names and aliases after normalising", () => {
+  const c = new TrainingClasses([
+    { name: "small_vehicle", aliases: ["car", "Small Car"] },
+    { name: "harbor", aliases: ["harbour"] },
+  ]);
+  assert.equal(c.canonical("SMALL-VEHICLE"), "small_vehicle");
+  assert.equal(c.canonical("small car"), "small_vehicle");
+  assert.equal(c.canonical("Harbour"), "harbor");
+  assert.equal(c.canonical("bridge"), null);
+  assert.equal(c.has(""), false);
+  assert.equal(normalizeClassName("  a -_ b "), "a_b");
+});
+
+Deno.test("TrainingClasses rejects an alias that names two classes", () => {
+  assert.throws(
+    () =>
+      new TrainingClasses([
+        { name: "plane", aliases: ["craft"] },
+        { name: "ship", aliases: ["craft"] },
+      ]),
+    /"craft" names both plane and ship/,
+  );
+});
