@@ -1,0 +1,187 @@
+// The CLI on inputs users hit on day one: a broken image mid-folder, YOLO-OBB
+// with and without confidence, an interrupted run resumed, and the scoped
+// launcher's grants actually enforced.
+import assert from "node:assert/strict";
+import { runCli, runTask } from "./_run_cli.ts";
+import { fixture } from "../raster/_fixtures.ts";
+import { scopedPermissions } from "../../src/cli/permissions.ts";
+
+const CAR = "100 100 140 100 140 120 100 120 car 0\n";
+const root = new URL("../..", import.meta.url).pathname;
+
+Deno.test("segment: an undecodable image mid-folder fails alone; summary and exit code 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.mkdir(`${dir}/labels`);
+    for (const name of ["a", "b", "c"]) {
+      const src = await fixture(name === "b" ? "truncated.png" : "rgb8.png");
+      await Deno.copyFile(src, `${dir}/images/${name}.png`);
+      await Deno.writeTextFile(`${dir}/labels/${name}.txt`, CAR);
+    }
+    const r = await runTask("segment", [
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      `${dir}/labels`,
+      "--out",
+      `${dir}/out`,
+      "--backend",
+      "wasm",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /error: .*b\.png: /);
+    assert.match(r.stderr, /done: 2 masks on 2 image\(s\).*, 1 failed/);
+    for (const name of ["a", "c"]) await Deno.stat(`${dir}/out/${name}.geojson`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("segment reads YOLO-OBB with and without confidence, names classes with --classes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // rgb8.png is 600 x 400: normalised corners of the CAR box, class 1.
+    const corners = "0.166667 0.25 0.233333 0.25 0.233333 0.3 0.166667 0.3";
+    await Deno.mkdir(`${dir}/labels`);
+    await Deno.writeTextFile(`${dir}/labels/plain.txt`, `1 ${corners}\n`);
+    await Deno.writeTextFile(`${dir}/labels/scored.txt`, `1 ${corners} 0.87\n0 ${corners} 0.1\n`);
+    for (const [name, scores] of [["plain", [null]], ["scored", [0.87]]] as const) {
+      const r = await runCli([
+        "segment",
+        "--images",
+        await fixture("rgb8.png"),
+        "--detections",
+        `${dir}/labels/${name}.txt`,
+        "--classes",
+        "ship,car",
+        "--min-score",
+        "0.5",
+        "--out",
+        "-",
+        "--backend",
+        "wasm",
+        "--quiet",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const features = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(features.map((f) => f.properties.class), ["car"]);
+      assert.deepEqual(features.map((f) => f.properties.score), scores);
+      const [cx, cy, w, h] = features[0].properties.obb_pixel;
+      assert.ok(Math.abs(cx - 120) < 1e-3 && Math.abs(cy - 110) < 1e-3 && w > 39 && h > 19);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("segment --resume finishes an interrupted run; a clean end leaves no .sopseg-parts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.mkdir(`${dir}/labels`);
+    const png = await fixture("rgb8.png");
+    // "a" is quick; "b" has enough boxes to be interrupted while it runs.
+    await Deno.copyFile(png, `${dir}/images/a.png`);
+    await Deno.copyFile(png, `${dir}/images/b.png`);
+    await Deno.writeTextFile(`${dir}/labels/a.txt`, CAR);
+    const many = Array.from({ length: 200 }, (_, i) => {
+      const x = 20 + (i % 20) * 28, y = 20 + Math.floor(i / 20) * 36;
+      return `${x} ${y} ${x + 20} ${y} ${x + 20} ${y + 12} ${x} ${y + 12} car 0`;
+    });
+    await Deno.writeTextFile(`${dir}/labels/b.txt`, many.join("\n") + "\n");
+    const args = [
+      "run",
+      "-A",
+      `${root}cli.ts`,
+      "segment",
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      `${dir}/labels`,
+      "--out",
+      `${dir}/out`,
+      "--backend",
+      "wasm",
+      "--threads",
+      "1",
+      "--batch",
+      "2",
+    ];
+    const child = new Deno.Command(Deno.execPath(), { args, stderr: "piped", stdout: "null" })
+      .spawn();
+    // Kill it once image a is done and b has started.
+    let seen = "";
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    while (!/b\.png: 200 detections/.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel();
+    assert.match(seen, /a\.png: 1 masks/);
+    await Deno.stat(`${dir}/out/.sopseg-parts/a.json`); // the interrupted run kept its parts
+    await assert.rejects(Deno.stat(`${dir}/out/b.geojson`));
+
+    const r = await runCli([...args.slice(3), "--resume"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /a\.png: skipped/);
+    assert.match(r.stderr, /done: 200 masks on 1 image\(s\).*1 skipped/);
+    const coco = JSON.parse(await Deno.readTextFile(`${dir}/out/coco.json`));
+    assert.deepEqual(coco.images.map((i: { file_name: string }) => i.file_name), [
+      "a.png",
+      "b.png",
+    ]);
+    assert.equal(coco.annotations.length, 201);
+    await assert.rejects(Deno.stat(`${dir}/out/.sopseg-parts`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the scoped launcher's grants refuse reads and writes outside them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/in`);
+    await Deno.mkdir(`${dir}/other`);
+    await Deno.writeTextFile(`${dir}/in/a.txt`, CAR);
+    await Deno.writeTextFile(`${dir}/other/secret.txt`, "not for the CLI\n");
+    const flags = scopedPermissions(
+      "segment",
+      ["--images", `${dir}/in/a.png`, "--detections", `${dir}/in/a.txt`, "--out", `${dir}/out`],
+      { HOME: Deno.env.get("HOME") ?? "/root" },
+    );
+    const probe = `${dir}/probe.ts`;
+    await Deno.writeTextFile(
+      probe,
+      `const tries = {
+        input: () => Deno.readTextFileSync(${JSON.stringify(`${dir}/in/a.txt`)}),
+        outside: () => Deno.readTextFileSync(${JSON.stringify(`${dir}/other/secret.txt`)}),
+        writeOutside: () => Deno.writeTextFileSync(${JSON.stringify(`${dir}/other/x`)}, "x"),
+        env: () => Deno.env.get("PATH"),
+      };
+      for (const [k, f] of Object.entries(tries)) {
+        try { f(); console.log(k, "ok"); } catch (e) { console.log(k, e.name); }
+      }`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        ...flags.map((f) => f.replace("--allow-read=", `--allow-read=${probe},`)),
+        probe,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(out.stdout);
+    assert.match(lines, /^input ok$/m);
+    assert.match(lines, /^outside NotCapable$/m);
+    assert.match(lines, /^writeOutside NotCapable$/m);
+    assert.match(lines, /^env NotCapable$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
