@@ -8,6 +8,7 @@ import type { Point } from "../geometry/oriented_box.ts";
 import type { Georef } from "../raster/source.ts";
 import type { Detection, ParsedDetections, ParseIssue } from "./detection.ts";
 import { applyGeoTransform, invertGeoTransform } from "./geo_transform.ts";
+import { reprojection } from "./reproject.ts";
 import { boxFromCorners, errorMessage, FieldError } from "./_parse.ts";
 
 /** Options for {@linkcode parseGeoJsonDetections}. */
@@ -20,15 +21,22 @@ export interface ParseGeoJsonDetectionsOptions {
    * The frame of the file's coordinates. `"pixel"`: the pixel frame
    * (docs/CONTRACT.md). `"map"`: the raster's CRS, converted through the
    * inverse geotransform (needs `georef`). `"auto"`: the file's own
-   * `"sopseg:coordinates"` member when present; otherwise map when `georef` is
-   * given and the file has a `crs` member, else pixel. Default: `"auto"`.
+   * `"sopseg:coordinates"` member when present; WGS84 when the file names
+   * EPSG:4326/CRS84 and the raster's CRS is another; otherwise map when
+   * `georef` is given and the file has a `crs` member; a file without a `crs`
+   * member (RFC 7946) is WGS84 when its first position is a longitude/latitude
+   * inside the image (needs `imageSize`), else pixel. `"wgs84"`: longitude/latitude
+   * reprojected to the raster's CRS (src/formats/reproject.ts), then through the
+   * inverse geotransform. Default: `"auto"`.
    *
    * A file without a `crs` member read as map coordinates is taken to be in
    * the raster's CRS. A `crs` naming another EPSG code than the raster's is an
    * error; when the raster's EPSG code is unknown (`georef.epsg === null`) the
    * file's CRS cannot be checked and is trusted.
    */
-  coordinates?: "pixel" | "map" | "auto";
+  coordinates?: "pixel" | "map" | "wgs84" | "auto";
+  /** The image size in pixels, for telling an RFC 7946 file from pixel coordinates. */
+  imageSize?: { width: number; height: number };
   /** Class name for features without a `class`, `class_name` or `label` property. Default: `"object"`. */
   defaultClassName?: string;
 }
@@ -149,16 +157,36 @@ export function parseGeoJsonDetections(
   } catch (error) {
     throw new SyntaxError(fail(errorMessage(error)));
   }
-  let frame: "pixel" | "map";
+  let frame: "pixel" | "map" | "wgs84";
   if (coordinates === "auto") {
     const marker = isObject(root) ? root["sopseg:coordinates"] : undefined;
-    if (marker === "map" || marker === "pixel") frame = marker;
-    else frame = georef !== null && fileEpsg !== null ? "map" : "pixel";
+    if (marker === "map" || marker === "pixel" || marker === "wgs84") frame = marker;
+    else if (georef !== null && fileEpsg === 4326 && georef.epsg !== 4326) frame = "wgs84";
+    else if (georef !== null && fileEpsg !== null) frame = "map";
+    else if (
+      georef !== null && options.imageSize && looksLikeWgs84(features, georef, options.imageSize)
+    ) {
+      frame = "wgs84";
+    } else frame = "pixel";
   } else {
     frame = coordinates;
   }
   let toPixel: (p: Point) => Point = (p) => p;
-  if (frame === "map") {
+  if (frame === "wgs84") {
+    if (georef === null) {
+      throw new TypeError(
+        fail("the coordinates are WGS84 longitude/latitude but the raster has no georeference"),
+      );
+    }
+    let fromWgs84: (p: Point) => Point;
+    try {
+      fromWgs84 = reprojection(georef).fromWgs84;
+    } catch (error) {
+      throw new TypeError(fail(errorMessage(error)));
+    }
+    const inverse = invertGeoTransform(georef.geoTransform);
+    toPixel = (p) => applyGeoTransform(inverse, fromWgs84(p));
+  } else if (frame === "map") {
     if (georef === null) {
       const named = fileEpsg === null ? "" : ` (EPSG:${fileEpsg})`;
       throw new TypeError(
@@ -216,6 +244,32 @@ export function parseGeoJsonDetections(
     }
   });
   return { detections, issues };
+}
+
+/** Whether the first position, read as longitude/latitude, falls inside the image. */
+function looksLikeWgs84(
+  features: unknown[],
+  georef: Georef,
+  size: { width: number; height: number },
+): boolean {
+  let p: Point;
+  try {
+    const first = features[0];
+    p = polygonCorners(isObject(first) ? first.geometry : null)[0]!;
+  } catch {
+    return false;
+  }
+  if (Math.abs(p.x) > 180 || Math.abs(p.y) > 90) return false;
+  try {
+    const q = applyGeoTransform(
+      invertGeoTransform(georef.geoTransform),
+      reprojection(georef).fromWgs84(p),
+    );
+    return q.x >= -size.width && q.x <= 2 * size.width && q.y >= -size.height &&
+      q.y <= 2 * size.height;
+  } catch {
+    return false;
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

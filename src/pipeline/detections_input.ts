@@ -91,6 +91,10 @@ export function parseDetections(text: string, options: ParseDetectionsOptions): 
         classNames: options.classNames,
       });
     case "geojson":
-      return parseGeoJsonDetections(text, { source: options.source, georef: options.georef });
+      return parseGeoJsonDetections(text, {
+        source: options.source,
+        georef: options.georef,
+        imageSize: { width: options.imageWidth, height: options.imageHeight },
+      });
   }
 }

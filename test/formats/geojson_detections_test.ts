@@ -121,13 +121,13 @@ Deno.test("parseGeoJsonDetections() round trips map coordinates through a geotra
 Deno.test("parseGeoJsonDetections() rejects a CRS that is not the raster's", () => {
   const text = JSON.stringify({
     type: "FeatureCollection",
-    crs: { type: "name", properties: { name: "urn:ogc:def:crs:OGC:1.3:CRS84" } },
+    crs: { type: "name", properties: { name: "urn:ogc:def:crs:EPSG::3857" } },
     features: [],
   });
   assert.throws(
     () => parseGeoJsonDetections(text, { source: "w.geojson", georef: GEOREF }),
     (e: unknown) =>
-      e instanceof TypeError && /EPSG:4326/.test(e.message) && /EPSG:32633/.test(e.message) &&
+      e instanceof TypeError && /EPSG:3857/.test(e.message) && /EPSG:32633/.test(e.message) &&
       /^Cannot read GeoJSON detections from "w.geojson"/.test(e.message),
   );
   // Raster EPSG unknown: trusted.
