@@ -139,7 +139,9 @@ async function readDetections(
     const more = rest.length ? ` (and ${rest.length} more malformed record(s))` : "";
     throw new InputError(
       "detections-malformed",
-      `Cannot read detections ${name}: ${where}: ${first.message}${more}`,
+      `Cannot read ${
+        spec.kind === "path" ? `detections ${name}` : name
+      }: ${where}: ${first.message}${more}`,
       { path: spec.kind === "path" ? spec.path : undefined, issues: parsed.issues },
     );
   }

@@ -156,6 +156,12 @@ export async function* segmentBoxes(
   // would only wait for it and blur the time split.
   let done = 0;
   for (let start = 0; start < boxes.length; start += batchSize) {
+    if (options.signal && start > 0) {
+      // The model's promises resolve without I/O: let the event loop run once
+      // per batch, or an abort requested by input (a server's cancel message)
+      // would not be read before the whole list is done.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     options.signal?.throwIfAborted();
     const { batch, crops } = await prepare(start);
     const out = await model.predict(batch);
