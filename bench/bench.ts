@@ -4,7 +4,11 @@
  * native onnxruntime CPU build as the hardware reference for the model calls.
  * Prints a table and appends it to BENCHMARKS.md.
  *
- *     deno task bench [--quick] [--no-large] [--webgpu-software]
+ *     deno task bench [--quick] [--no-large] [--webgpu-software] [--serve-only] [--no-serve]
+ *
+ * `--serve-only` runs only the JSON-RPC server rows (bench/bench_serve.ts):
+ * one-box `segment` round trips on a warm server and its memory after 10 and
+ * 1,000 requests; `--no-serve` leaves them out.
  *
  * Data: the DOTA samples in ../shared/data (600 boxes, read in place) and the
  * large GeoTIFF made by bench/make_large_raster.ts (made on first use).
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     quick: { type: "boolean" },
     "no-large": { type: "boolean" },
     "webgpu-software": { type: "boolean" },
+    "serve-only": { type: "boolean" },
+    "no-serve": { type: "boolean" },
     out: { type: "string", default: "BENCHMARKS.md" },
   },
 });
@@ -75,6 +81,7 @@ async function measure(
   threads: number,
   batch: number,
 ) {
+  if (values["serve-only"]) return;
   const args = ["--backend", backend, "--threads", String(threads), "--batch", String(batch)];
   if (data) args.push("--images", data.images, "--detections", data.detections);
   else args.push("--instances", values.quick ? "64" : "256");
@@ -118,7 +125,7 @@ await measure(
   cores,
   8,
 );
-if (!values["no-large"]) {
+if (!values["no-large"] && !values["serve-only"]) {
   try {
     await Deno.stat(large.images);
   } catch {
@@ -137,6 +144,53 @@ if (!values["no-large"]) {
     8,
   );
 }
+
+// The JSON-RPC server: round trips of one-box requests on a warm server, and memory.
+interface ServeRow {
+  backend: string;
+  threads: number;
+  requests: number;
+  timed: number;
+  medianMs: number;
+  p95Ms: number;
+  rss10Mb: number;
+  rssEndMb: number;
+}
+let serveRow: ServeRow | null = null;
+if (!values["no-serve"]) {
+  const requests = values.quick ? 200 : 1000;
+  console.error(`bench: JSON-RPC server, ${requests} one-box requests ...`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${root}bench/bench_serve.ts`,
+      "--threads",
+      String(cores),
+      "--requests",
+      String(requests),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`bench_serve failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  serveRow = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  console.error(
+    `bench:   median ${serveRow!.medianMs.toFixed(1)} ms, p95 ${serveRow!.p95Ms.toFixed(1)} ms`,
+  );
+}
+const serveTable = serveRow === null ? [] : [
+  "| JSON-RPC server (`deno task serve`) | requests | round trip median ms | p95 ms | RSS after 10 MB | RSS after all MB |",
+  "|---|---|---|---|---|---|",
+  `| one-box \`segment\` on P1888.png (the 64 DOTA boxes in turn), warm, ${serveRow.backend}, ${serveRow.threads} threads | ${serveRow.requests} (first 10 not timed) | ${
+    serveRow.medianMs.toFixed(1)
+  } | ${serveRow.p95Ms.toFixed(1)} | ${serveRow.rss10Mb.toFixed(0)} | ${
+    serveRow.rssEndMb.toFixed(0)
+  } |`,
+  "",
+];
 
 // Table.
 const fmt = (v: number, d = 1) => v.toFixed(d);
@@ -201,12 +255,8 @@ const block = [
     Deno.args.length ? " " + Deno.args.join(" ") : ""
   }\`; model models/sopseg-lite (${modelNote}); load average at the end ${load}.`,
   "",
-  header,
-  sep,
-  ...lines,
-  "",
-  ratio,
-  "",
+  ...(rows.length ? [header, sep, ...lines, "", ratio, ""] : []),
+  ...serveTable,
 ].join("\n");
 console.log(block);
 const path = `${root}${values.out}`;

@@ -3,11 +3,12 @@
  * `deno task serve`, and the real data it reads in place.
  */
 import { assertSchema } from "./_schema.ts";
+import { dataTest as sharedDataTest, SHARED_DATA } from "../_data.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-/** ../shared/data, read in place (never copied into git). */
-export const DATA = new URL("../../../shared/data", import.meta.url).pathname.replace(/\/$/, "");
+/** ../shared/data, read in place (never copied into git), as an absolute path without "..". */
+export const DATA = new URL(`file://${SHARED_DATA}`).pathname.replace(/\/$/, "");
 /** A DOTA sample: 64 boxes in labelTxt/P1888.txt. */
 export const P1888 = {
   image: `${DATA}/dota-samples/images/P1888.png`,
@@ -21,37 +22,12 @@ export const P0706 = {
 /** iSAID val tiles (512x512 JPEG). */
 export const ISAID_IMAGES = `${DATA}/isaid512/val/images`;
 
-const haveData = await Deno.stat(`${DATA}/dota-samples/images`).then(
-  () => Deno.stat(ISAID_IMAGES).then(() => true, () => false),
-  () => false,
-);
-function inCi(): boolean {
-  try {
-    const v = Deno.env.get("CI");
-    return v !== undefined && v !== "" && v !== "0" && v !== "false";
-  } catch {
-    return false;
-  }
-}
-
 /**
- * A test that needs ../shared/data: ignored with the reason printed when the
- * data is missing, but failed in CI (CI set), where the data must be there.
+ * A test that needs the DOTA samples and the iSAID val tiles: skipped with
+ * the reason when they are missing, failed in CI (test/_data.ts).
  */
 export function dataTest(name: string, fn: () => Promise<void>): void {
-  const missing = haveData ? null : `${DATA} is missing (dota-samples and isaid512/val)`;
-  if (missing && !inCi()) {
-    console.error(`test/protocol: ignoring "${name}": ${missing}`);
-    Deno.test({ name, ignore: true, fn });
-    return;
-  }
-  Deno.test({
-    name,
-    async fn() {
-      if (missing) throw new Error(`Cannot run in CI: ${missing}`);
-      await fn();
-    },
-  });
+  sharedDataTest({ name, needs: [P1888.image, P0706.labels, ISAID_IMAGES], fn });
 }
 
 /** The first iSAID val tile (sorted by name). */
