@@ -135,9 +135,9 @@ function resolveFrame(options: GeoJsonWriterOptions): Frame {
     try {
       toWgs84 = reprojection(georef).toWgs84;
     } catch (e) {
-      throw new RangeError(`Cannot write WGS84 coordinates for "${options.sourceImage}": ${
-        (e as Error).message
-      }`);
+      throw new RangeError(
+        `Cannot write WGS84 coordinates for "${options.sourceImage}": ${(e as Error).message}`,
+      );
     }
     const toMap = transform;
     transform = (p) => toWgs84(toMap(p));

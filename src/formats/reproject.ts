@@ -100,8 +100,7 @@ export function epsgDefinition(epsg: number): string | null {
 }
 
 /** The EPSG codes {@linkcode reprojection} knows, as ranges for messages and docs. */
-export const KNOWN_EPSG =
-  "4326, 32601-32660, 32701-32760, 25828-25838, 26901-26923, " +
+export const KNOWN_EPSG = "4326, 32601-32660, 32701-32760, 25828-25838, 26901-26923, " +
   Object.keys(NAMED).join(", ");
 
 /**
