@@ -187,9 +187,15 @@ export class CocoWriter {
    *
    * @param imageId The id {@linkcode CocoWriter.addImage} returned.
    * @param result The instance.
+   * @param written `obb`: the prompt box corners as an earlier file wrote them
+   * (a resumed run copies them rather than rebuild them from rounded numbers).
    * @returns The annotation id.
    */
-  addAnnotation(imageId: number, result: InstanceResult): number {
+  addAnnotation(
+    imageId: number,
+    result: InstanceResult,
+    written: { obb?: readonly number[] } = {},
+  ): number {
     const image = this.#imagesById.get(imageId);
     if (image === undefined) {
       throw new RangeError(`Cannot add annotation to COCO: no image with id ${imageId}`);
@@ -211,7 +217,9 @@ export class CocoWriter {
       iscrowd: 0,
       score: result.detection.score,
       predicted_iou: roundTo(result.predictedIou, 4),
-      obb: boxCorners(result.detection.box).flatMap((p) => [roundTo(p.x, 3), roundTo(p.y, 3)]),
+      obb: written.obb
+        ? [...written.obb]
+        : boxCorners(result.detection.box).flatMap((p) => [roundTo(p.x, 3), roundTo(p.y, 3)]),
       detection_index: result.detectionIndex,
     };
     this.#annotations.push(JSON.stringify(annotation));

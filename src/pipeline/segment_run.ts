@@ -135,6 +135,8 @@ interface PartFile {
     area: number;
     bbox: [number, number, number, number];
     predictedIou: number;
+    /** The prompt box corners as coco.json had them (a part rebuilt by `readCoco`). */
+    obb?: number[];
   }[];
 }
 
@@ -176,8 +178,8 @@ async function isLinkToFile(path: string): Promise<boolean> {
 
 /**
  * The images of an earlier run's coco.json as part files, by file name;
- * `null` when there is none. The prompt box is rebuilt from the written
- * corners so that writing it again gives the same `obb`.
+ * `null` when there is none. The written `obb` corners are kept and written
+ * again as they are; the box rebuilt from them is approximate (3 decimals).
  */
 async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
   let coco;
@@ -218,6 +220,7 @@ async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
       area: a.area,
       bbox: a.bbox,
       predictedIou: a.predicted_iou,
+      obb: o,
     });
   }
   return byName;
@@ -451,7 +454,7 @@ export async function segmentRun(
           area: a.area,
           bbox: a.bbox,
           predictedIou: a.predictedIou,
-        });
+        }, { obb: a.obb });
       }
     }
     await writeFileAtomic(`${out}/coco.json`, coco.chunks());
