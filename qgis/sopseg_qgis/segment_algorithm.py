@@ -310,7 +310,11 @@ class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
             if corners is None:
                 feedback.pushWarning(f"Detection {feature.id()} is degenerate: skipped")
                 continue
-            box: dict[str, Any] = {"corners": [list(p) for p in map_to_pixel(gt, corners)]}
+            # Rounded to 1e-6 px: a CRS round trip (boxes made in pixels, stored in EPSG:4326)
+            # gives back the same numbers, so the same prompt box; a near-square box's
+            # minimum-area rectangle can otherwise flip between two fits on 1e-9 px of noise.
+            pixel = [[round(x, 6), round(y, 6)] for x, y in map_to_pixel(gt, corners)]
+            box: dict[str, Any] = {"corners": pixel}
             if (
                 class_field
                 and feature[class_field] is not None

@@ -275,6 +275,7 @@ class SopsegServer:
         cancelled: Optional[CancelledCallback] = None,
         timeout: Optional[float] = None,
         poll_interval: float = 0.1,
+        cancel_grace: float = 15.0,
     ) -> Any:
         """Send one request and wait for its answer; returns the result or raises SopsegError.
 
@@ -282,6 +283,8 @@ class SopsegServer:
         polled every `poll_interval` seconds and, once it returns True, `$/cancelRequest` is sent
         and the request ends in `SopsegCancelled`. `timeout`: seconds without any message from
         the server before giving up (the server is then killed, as its state is unknown).
+        `cancel_grace`: seconds a cancelled request may take to answer before the server is
+        killed (a server stuck in a model call cannot read the cancel); SopsegCancelled then too.
         """
         with self._lock:
             request_id = self._next_id
@@ -290,12 +293,19 @@ class SopsegServer:
             if params is not None:
                 message["params"] = params
             self._send(message)
-            cancel_sent = False
+            cancel_sent: Optional[float] = None
             last_message = time.monotonic()
             while True:
-                if cancelled is not None and not cancel_sent and cancelled():
+                if cancelled is not None and cancel_sent is None and cancelled():
                     self.cancel(request_id)
-                    cancel_sent = True
+                    cancel_sent = time.monotonic()
+                if cancel_sent is not None and time.monotonic() - cancel_sent > cancel_grace:
+                    self.kill()
+                    raise SopsegCancelled(
+                        f"{method} did not stop within {cancel_grace} s of the cancel: "
+                        "the sopseg server was killed",
+                        REQUEST_CANCELLED,
+                    )
                 try:
                     reply = self._messages.get(timeout=poll_interval)
                 except queue.Empty:

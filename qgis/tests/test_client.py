@@ -177,3 +177,30 @@ def test_a_server_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> No
         server.start()
     assert caught.value.code is None or caught.value.code <= -32000
     assert "no-model" in str(caught.value)
+
+
+STUCK_SERVER = """
+import json, sys, time
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("method") == "initialize":
+        result = {"protocolVersion": "1.0", "server": {"name": "stuck", "version": "0"},
+                  "model": {}, "backend": "wasm", "capabilities": {}}
+        print(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": result}), flush=True)
+    elif m.get("method") == "segment":
+        time.sleep(600)  # stuck in a model call: never reads the cancel
+"""
+
+
+def test_a_request_that_ignores_the_cancel_is_killed_after_the_grace(tmp_path: Path) -> None:
+    """Not the real server: a stand-in that never answers, as a server stuck in WASM would."""
+    if not shutil.which("deno"):
+        missing("deno is not on PATH")
+    (tmp_path / "stuck.py").write_text(STUCK_SERVER)
+    serve = f"{shutil.which('python3') or 'python3'} {tmp_path / 'stuck.py'}"
+    (tmp_path / "deno.json").write_text(json.dumps({"tasks": {"serve": serve}}))
+    server = SopsegServer(tmp_path)
+    server.start()
+    with pytest.raises(SopsegCancelled, match="killed"):
+        server.request("segment", {}, cancelled=lambda: True, cancel_grace=0.5)
+    assert server.returncode is not None
