@@ -1,8 +1,11 @@
 /**
  * The sopseg command line. Parses the subcommand, runs it, maps outcomes to
- * exit codes: 0 all went well, 1 some inputs failed (each reported on
- * stderr), 2 usage errors (`serve`: 0 after shutdown + exit or the end of
- * stdin, 1 after exit without shutdown). The only place that calls `Deno.exit`.
+ * exit codes a batch scheduler can act on: 0 all went well, 1 some inputs
+ * failed (each reported on stderr; a retry may help), 2 usage or configuration
+ * errors (a retry will not help: bad flags, `--resume` into a folder made with
+ * other settings, `merge` of folders that are not one run's shards) (`serve`: 0
+ * after shutdown + exit or the end of stdin, 1 after exit without shutdown).
+ * The only place that calls `Deno.exit`.
  *
  *     deno task segment --images DIR --detections DIR --out DIR
  *
@@ -12,6 +15,9 @@ import { processIo, UsageError } from "./src/cli/common.ts";
 import { SEGMENT_USAGE, segmentCommand } from "./src/cli/segment.ts";
 import { EVAL_USAGE, evalCommand } from "./src/cli/eval.ts";
 import { SERVE_USAGE, serveCommand } from "./src/cli/serve.ts";
+import { MERGE_USAGE, mergeCommand } from "./src/cli/merge.ts";
+import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
+import { RunRecordError } from "./src/pipeline/run_record.ts";
 
 const USAGE = `Usage: sopseg <command> [options]
 
@@ -19,6 +25,7 @@ Commands:
   segment   oriented detections + imagery -> instance masks (GeoJSON, COCO)
   eval      masks vs COCO ground truth: IoU and Boundary IoU per class
   serve     JSON-RPC 2.0 server on stdin/stdout for GIS plugins (docs/PROTOCOL.md)
+  merge     the output folders of a sharded segment run -> one (docs/SCALE.md)
 
 Run "sopseg <command> --help" for a command's options.
 `;
@@ -27,6 +34,7 @@ const COMMANDS: Record<string, { run: typeof segmentCommand; usage: string }> = 
   segment: { run: segmentCommand, usage: SEGMENT_USAGE },
   eval: { run: evalCommand, usage: EVAL_USAGE },
   serve: { run: serveCommand, usage: SERVE_USAGE },
+  merge: { run: mergeCommand, usage: MERGE_USAGE },
 };
 
 async function main(args: string[]): Promise<number> {
@@ -41,11 +49,20 @@ async function main(args: string[]): Promise<number> {
     io.stderr(`sopseg: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  if (name === "segment") {
+    // Run directly (deno run -A): the launcher, which says this itself, grants no env reads.
+    const note = schedulerIndexNote(rest, readSchedulerEnv());
+    if (note !== null) io.stderr(`${note}\n`);
+  }
   try {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`sopseg ${name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    if (e instanceof RunRecordError) {
+      io.stderr(`sopseg ${name}: error: ${e.message}\n`);
       return 2;
     }
     if (e instanceof Deno.errors.NotCapable) {

@@ -5,12 +5,15 @@
  * segment` goes through here.
  *
  * This launcher itself may only start `deno`, read the three environment
- * variables that locate Deno's cache, and read (to resolve symlinked inputs);
- * it writes nothing.
+ * variables that locate Deno's cache and the array index a batch scheduler
+ * sets (to say that `--shard` was not given; `src/cli/scheduler_env.ts`), and
+ * read (to resolve symlinked inputs); it writes nothing. The child gets no
+ * environment permission.
  *
  * @module
  */
 import { scopedPermissions } from "./src/cli/permissions.ts";
+import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
 
 if (import.meta.main) {
   const [command, ...rest] = Deno.args;
@@ -21,6 +24,10 @@ if (import.meta.main) {
     if (value !== undefined) env[name] = value;
   }
   const flags = command ? scopedPermissions(command, rest, env) : [];
+  if (command === "segment") {
+    const note = schedulerIndexNote(rest, readSchedulerEnv());
+    if (note !== null) console.error(note);
+  }
   const child = new Deno.Command("deno", {
     args: ["run", "--no-prompt", ...flags, cli, ...Deno.args],
     stdin: "inherit",

@@ -1,7 +1,8 @@
 /**
  * The permission flags each subcommand runs with, computed from its
  * arguments: reads of the inputs and the model, writes of the output only
- * (`serve`: reads of its --read and --write folders, writes of --write).
+ * (`serve`: reads of its --read and --write folders, writes of --write;
+ * `merge`: reads of the shard folders, reads and writes of --out).
  *
  * @module
  */
@@ -40,6 +41,25 @@ function flagValues(args: readonly string[], name: string): string[] {
   return out;
 }
 
+/** `merge --out DIR SHARD...`: reads of the shard folders and --out, writes of --out. */
+function mergePermissions(args: readonly string[]): string[] {
+  const reads: string[] = [];
+  const writes = flagValues(args, "out");
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--out") i++;
+    else if (!a.startsWith("-")) reads.push(a);
+  }
+  reads.push(...writes);
+  for (const path of [...reads]) {
+    const real = resolveLink(path);
+    if (real !== null && real !== path) reads.push(real);
+  }
+  const flags = reads.length ? [`--allow-read=${reads.join(",")}`] : [];
+  if (writes.length) flags.push(`--allow-write=${writes.join(",")}`);
+  return flags;
+}
+
 /**
  * Permission flags for `command` run with `args`. Unknown flags are left to
  * the CLI, which reports them; a value of `-` (stdin/stdout) needs no file
@@ -58,6 +78,7 @@ export function scopedPermissions(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
 ): string[] {
+  if (command === "merge") return mergePermissions(args);
   const cache = `${denoCacheDir(env)}/npm`;
   const reads = [cache];
   const writes: string[] = [];

@@ -10,6 +10,7 @@ import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
 import { RUN_DETECTION_FORMATS, type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
+import { parseShard, type Shard } from "../pipeline/shard.ts";
 import {
   choiceFlag,
   type CliIo,
@@ -48,11 +49,19 @@ Options:
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
   --overlay               also write <stem>.overlay.png for a visual check
-  --resume                skip images whose outputs exist
+  --resume                skip images whose outputs exist (refused when --out holds a run
+                          made with another model, other options or another shard)
+  --shard I/N             segment only share I of N (I from 0): the same share on every
+                          machine, balanced by detection count; one --out per shard, then
+                          "sopseg merge" (docs/SCALE.md)
   --quiet                 no progress lines
 `;
 
-/** Run the subcommand; returns the exit code (0 ok, 1 some inputs failed). */
+/**
+ * Run the subcommand; returns the exit code (0 ok, 1 some inputs failed). Usage
+ * errors are thrown as UsageError, a --resume into another run's folder as
+ * RunRecordError (both exit 2: retrying will not help).
+ */
 export async function segmentCommand(args: string[], io: CliIo): Promise<number> {
   let values;
   try {
@@ -79,6 +88,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         bands: { type: "string" },
         overlay: { type: "boolean" },
         resume: { type: "boolean" },
+        shard: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -128,6 +138,14 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       throw new UsageError(
         `--bands must be 1-based band numbers like 4,3,2, got "${values.bands}"`,
       );
+    }
+  }
+  let shard: Shard | undefined;
+  if (values.shard !== undefined) {
+    try {
+      shard = parseShard(values.shard);
+    } catch (e) {
+      throw new UsageError(`--shard: ${(e as Error).message}`);
     }
   }
   const toStdout = values.out === "-";
@@ -229,6 +247,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       onFeature: (feature) => io.stdout(featureToNdjsonLine(feature)),
       overlay: values.overlay,
       resume: values.resume,
+      shard,
       bands,
       batchSize,
       promptMode,

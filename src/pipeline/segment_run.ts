@@ -34,6 +34,16 @@ import { DETECTION_FORMATS, type DetectionFormat, parseDetections } from "./dete
 import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { renderOverlay } from "./overlay.ts";
+import { countDetections } from "./count_detections.ts";
+import { assignShards, type Shard } from "./shard.ts";
+import {
+  beginRunRecord,
+  modelIdentity,
+  recordOptions,
+  type RunRecord,
+  type RunRecordImage,
+  writeRunRecord,
+} from "./run_record.ts";
 
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
@@ -92,6 +102,12 @@ export interface SegmentRunOptions
   timings?: Timings;
   /** Stops the run between batches. */
   signal?: AbortSignal;
+  /**
+   * Segment only this share of the images (`--shard INDEX/COUNT`): the same on
+   * every machine, balanced by detection count ({@linkcode assignShards}).
+   * Default: every image.
+   */
+  shard?: Shard;
 }
 
 /** What a run reports while it works. */
@@ -352,6 +368,31 @@ async function planRun(
 }
 
 /**
+ * Every planned image with its detection count (the run record's plan), and
+ * the entries of `plan` in this run's share: all of them without
+ * `options.shard`.
+ */
+async function shareOfPlan<T extends { image: string; detections: DetectionsInput }>(
+  planned: T[],
+  options: SegmentRunOptions,
+): Promise<{ images: RunRecordImage[]; plan: T[] }> {
+  const images: RunRecordImage[] = [];
+  for (const p of planned) {
+    images.push({
+      image: baseName(p.image),
+      detections: await countDetections(p.detections, options),
+    });
+  }
+  const shard = options.shard;
+  if (shard === undefined) return { images, plan: planned };
+  const shardOf = assignShards(
+    images.map((i) => ({ name: i.image, detections: i.detections })),
+    shard.count,
+  );
+  return { images, plan: planned.filter((_, i) => shardOf[i] === shard.index) };
+}
+
+/**
  * Segment every detection of every image. Returns when all images are done;
  * failures of single images are reported and counted, not thrown.
  *
@@ -377,13 +418,32 @@ export async function segmentRun(
     timings,
     written: [],
   };
-  const plan = await planRun(options, (message) => emit({ kind: "warning", message }), (issue) => {
-    summary.issues++;
-    emit({ kind: "issue", issue });
-  });
+  const planned = await planRun(
+    options,
+    (message) => emit({ kind: "warning", message }),
+    (issue) => {
+      summary.issues++;
+      emit({ kind: "issue", issue });
+    },
+  );
+  const { images: plannedImages, plan } = await shareOfPlan(planned, options);
   const out = options.out?.replace(/\/+$/, "") ?? null;
   const partsDir = out === null ? null : `${out}/.sopseg-parts`;
   if (out !== null) await Deno.mkdir(partsDir!, { recursive: true });
+  // sopseg-run.json: what made this folder's outputs (resume and merge check it).
+  const record: RunRecord | null = out === null ? null : {
+    format: "sopseg-run",
+    format_version: 1,
+    model: await modelIdentity(model.manifest),
+    backend: model.backend,
+    options: recordOptions(options),
+    shard: options.shard ?? null,
+    plan: plannedImages,
+    state: "running",
+    failed: [],
+  };
+  if (record !== null) await beginRunRecord(out!, record, options.resume ?? false);
+  const failedImages: string[] = [];
   const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
   // After a run that finished (parts removed), coco.json records the finished images.
   const previous = options.resume && out !== null ? await readCoco(`${out}/coco.json`) : null;
@@ -422,6 +482,7 @@ export async function segmentRun(
     } catch (e) {
       if (options.signal?.aborted) throw e;
       summary.imagesFailed++;
+      failedImages.push(baseName(image));
       emit({ kind: "image-failed", image, message: (e as Error).message });
     }
   }
@@ -461,6 +522,11 @@ export async function segmentRun(
     summary.written.push(`${out}/coco.json`);
     // The parts only serve a resume; after a run without failures coco.json holds it all.
     if (summary.imagesFailed === 0) await Deno.remove(partsDir!, { recursive: true });
+    await writeRunRecord(out, {
+      ...record!,
+      state: failedImages.length ? "incomplete" : "done",
+      failed: failedImages,
+    });
     timings.write += (performance.now() - t0) / 1e3;
   }
   summary.seconds = (performance.now() - started) / 1e3;

@@ -1,0 +1,226 @@
+/**
+ * The run record, `<out>/sopseg-run.json`: what made the outputs in a folder
+ * (the model's name and file hashes, the options that change results, the
+ * shard) and which images the run planned, with their detection counts.
+ *
+ * `--resume` refuses a folder whose record names another model, other options
+ * or another shard, so one folder never mixes two configurations; `merge`
+ * refuses shards whose records differ, and takes the images' order from the
+ * plan. Written atomically when a run starts (`state: "running"`) and again
+ * when it ends (`"done"`, or `"incomplete"` with the failed images).
+ *
+ * @module
+ */
+import { writeFileAtomic } from "../formats/atomic_write.ts";
+import type { ModelManifest } from "../model/manifest.ts";
+import type { Shard } from "./shard.ts";
+import type { SegmentRunOptions } from "./segment_run.ts";
+
+/** The record's file name inside the output folder. */
+export const RUN_RECORD_FILE = "sopseg-run.json";
+
+/** The options that change what a run writes, with defaults resolved. */
+export interface RunRecordOptions {
+  /** Detection format asked for (`auto` sniffs per file). */
+  format: string;
+  /** YOLO-OBB class names, or null. */
+  class_names: string[] | null;
+  /** `--min-score`, or null. */
+  min_score: number | null;
+  /** The coordinates asked for, resolved: `wgs84` or `raster`. */
+  crs: string;
+  /** `geojson` or `fgb`. */
+  vector_format: string;
+  /** Bands read (1-based), or null for the first three. */
+  bands: number[] | null;
+  /** `opm`, `box` or `points`. */
+  prompt: string;
+  /** Polygon simplification in pixels. */
+  simplify: number;
+  /** Only the mask components under the box are kept. */
+  keep_prompt_components: boolean;
+  /** Crops per model call. */
+  batch: number;
+}
+
+/** One planned image: its name (relative to `--images`) and detection count. */
+export interface RunRecordImage {
+  /** The image's path relative to `--images` (its file name for a folder). */
+  image: string;
+  /** Detections after `--min-score`: the work it stands for. */
+  detections: number;
+}
+
+/** The content of `sopseg-run.json`. */
+export interface RunRecord {
+  format: "sopseg-run";
+  format_version: 1;
+  /** The model: manifest name and the SHA-256 of each of its files. */
+  model: { name: string; files_sha256: Record<string, string> };
+  /** The backend the run used (WASM and WebGPU agree within a parity tolerance, not bit for bit). */
+  backend: string;
+  /** Options that change results. */
+  options: RunRecordOptions;
+  /** This run's share, or null for a run over every image. */
+  shard: Shard | null;
+  /** Every image of the whole run (all shards), in the order a single run writes them. */
+  plan: RunRecordImage[];
+  /** `running` while the run works (or after it was killed), `done`, or `incomplete`. */
+  state: "running" | "done" | "incomplete";
+  /** Images that failed, when `incomplete`. */
+  failed: string[];
+}
+
+/**
+ * A run record that does not fit: resuming into a folder made with other
+ * settings, or merging shards that differ. Retrying will not help, so the
+ * CLI exits with code 2.
+ */
+export class RunRecordError extends Error {
+  override name = "RunRecordError";
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The model's identity: its name and the SHA-256 of `manifest.json` and of
+ * each graph file.
+ *
+ * @example
+ * ```ts ignore
+ * const id = await modelIdentity(model.manifest); // { name: "sopseg-lite", files_sha256: {...} }
+ * ```
+ */
+export async function modelIdentity(manifest: ModelManifest): Promise<RunRecord["model"]> {
+  const files_sha256: Record<string, string> = {};
+  for (const file of ["manifest.json", manifest.encoder.file, manifest.decoder.file]) {
+    files_sha256[file] = await sha256Hex(await Deno.readFile(`${manifest.dir}/${file}`));
+  }
+  return { name: manifest.name, files_sha256 };
+}
+
+/**
+ * Reads `<dir>/sopseg-run.json`; `null` when there is none. Throws a
+ * RunRecordError when it is not a run record.
+ */
+export async function readRunRecord(dir: string): Promise<RunRecord | null> {
+  const path = `${dir}/${RUN_RECORD_FILE}`;
+  let text;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  let record;
+  try {
+    record = JSON.parse(text);
+  } catch (e) {
+    throw new RunRecordError(`Cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (record?.format !== "sopseg-run" || record.format_version !== 1) {
+    throw new RunRecordError(`Cannot read ${path}: not a sopseg run record (format_version 1)`);
+  }
+  return record as RunRecord;
+}
+
+/** Writes `<dir>/sopseg-run.json` atomically. */
+export async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
+  await writeFileAtomic(`${dir}/${RUN_RECORD_FILE}`, JSON.stringify(record, null, 1) + "\n");
+}
+
+/**
+ * What differs between two records' model, options and plan, one line per
+ * difference (`[]` when they describe the same run). The backend, the shard
+ * and the state are left to the caller.
+ *
+ * @example
+ * ```ts ignore
+ * const why = recordDifferences(previous, current); // ["options.simplify: 0 vs 1"]
+ * ```
+ */
+export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
+  const out: string[] = [];
+  if (a.model.name !== b.model.name) out.push(`model: ${a.model.name} vs ${b.model.name}`);
+  const files = new Set([
+    ...Object.keys(a.model.files_sha256),
+    ...Object.keys(b.model.files_sha256),
+  ]);
+  for (const f of files) {
+    const x = a.model.files_sha256[f], y = b.model.files_sha256[f];
+    if (x !== y) out.push(`model file ${f}: sha256 ${x?.slice(0, 12)} vs ${y?.slice(0, 12)}`);
+  }
+  const keys = new Set([...Object.keys(a.options), ...Object.keys(b.options)]);
+  for (const k of keys) {
+    const x = JSON.stringify((a.options as unknown as Record<string, unknown>)[k]);
+    const y = JSON.stringify((b.options as unknown as Record<string, unknown>)[k]);
+    if (x !== y) out.push(`options.${k}: ${x} vs ${y}`);
+  }
+  if (JSON.stringify(a.plan) !== JSON.stringify(b.plan)) {
+    const names = (r: RunRecord) => new Set(r.plan.map((p) => p.image));
+    const na = names(a), nb = names(b);
+    const only = (x: Set<string>, y: Set<string>) => [...x].filter((n) => !y.has(n));
+    const ab = only(na, nb), ba = only(nb, na);
+    out.push(
+      `images: ${a.plan.length} vs ${b.plan.length}` +
+        (ab.length ? `, only in the first: ${ab.slice(0, 3).join(", ")}` : "") +
+        (ba.length ? `, only in the second: ${ba.slice(0, 3).join(", ")}` : "") +
+        (ab.length || ba.length ? "" : ", same names with other detection counts or order"),
+    );
+  }
+  return out;
+}
+
+/**
+ * The options of `options` that change results, defaults resolved as
+ * {@linkcode segmentRun} and `segmentBoxes` resolve them.
+ */
+export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
+  const vectorFormat = options.vectorFormat ?? "geojson";
+  return {
+    format: options.format ?? "auto",
+    class_names: options.classNames ? [...options.classNames] : null,
+    min_score: options.minScore ?? null,
+    crs: options.crs ?? (vectorFormat === "fgb" ? "raster" : "wgs84"),
+    vector_format: vectorFormat,
+    bands: options.bands ? [...options.bands] : null,
+    prompt: options.promptMode ?? "opm",
+    simplify: options.simplify ?? 0,
+    keep_prompt_components: options.keepPromptComponents ?? true,
+    batch: Math.max(1, options.batchSize ?? 8),
+  };
+}
+
+function shardText(s: Shard | null): string {
+  return s === null ? "no --shard" : `--shard ${s.index}/${s.count}`;
+}
+
+/**
+ * Starts a run in `dir`: with `resume`, checks that an earlier record there
+ * describes the same model, options, images and shard (a RunRecordError
+ * saying what differs otherwise); then writes `record` with state `running`.
+ */
+export async function beginRunRecord(
+  dir: string,
+  record: RunRecord,
+  resume: boolean,
+): Promise<void> {
+  const previous = resume ? await readRunRecord(dir) : null;
+  if (previous !== null) {
+    const why = recordDifferences(previous, record);
+    if (shardText(previous.shard) !== shardText(record.shard)) {
+      why.push(`shard: ${shardText(previous.shard)} vs ${shardText(record.shard)}`);
+    }
+    if (why.length) {
+      throw new RunRecordError(
+        `Cannot resume in ${dir}: it holds a run made with other settings (earlier vs now: ${
+          why.join("; ")
+        }); use another --out folder, or rerun without --resume to start over`,
+      );
+    }
+  }
+  await writeRunRecord(dir, { ...record, state: "running", failed: [] });
+}
