@@ -267,6 +267,15 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
         (toStdout ? "" : `; wrote ${values.out}`) + "\n",
     );
+    const outside = Object.entries(summary.outsideTrainingClasses);
+    if (outside.length > 0) {
+      const n = outside.reduce((t, [, c]) => t + c, 0);
+      io.stderr(
+        `sopseg: note: ${n} instance(s) of classes the model was not trained on (${
+          outside.map(([c, k]) => `${c} ${k}`).join(", ")
+        }): segmented, flagged in_training_classes: false; expect rougher masks\n`,
+      );
+    }
     void totalBoxes;
   } finally {
     await model.close();

@@ -62,6 +62,8 @@ export interface CocoAnnotation {
   obb: number[];
   /** Index of the detection in its image's detection list. */
   detection_index: number;
+  /** Whether the class is one the model was trained on; absent when unknown. */
+  in_training_classes?: boolean;
 }
 
 /** Options for {@linkcode CocoWriter}. */
@@ -222,6 +224,9 @@ export class CocoWriter {
         : boxCorners(result.detection.box).flatMap((p) => [roundTo(p.x, 3), roundTo(p.y, 3)]),
       detection_index: result.detectionIndex,
     };
+    if (result.inTrainingClasses !== undefined) {
+      annotation.in_training_classes = result.inTrainingClasses;
+    }
     this.#annotations.push(JSON.stringify(annotation));
     return annotation.id;
   }

@@ -46,6 +46,7 @@ const COLUMNS: [keyof InstanceProperties, number][] = [
   ["source_image", ColumnType.String],
   ["detection_index", ColumnType.Int],
   ["area_px", ColumnType.Int],
+  ["in_training_classes", ColumnType.Bool],
 ];
 
 function columnMeta(name: string, type: number): ColumnMeta {
@@ -57,7 +58,7 @@ function columnMeta(name: string, type: number): ColumnMeta {
     width: -1,
     precision: -1,
     scale: -1,
-    nullable: name === "score",
+    nullable: name === "score" || name === "in_training_classes",
     unique: false,
     primary_key: false,
   };

@@ -46,6 +46,11 @@ export interface InstanceProperties {
   detection_index: number;
   /** Mask area in pixels. */
   area_px: number;
+  /**
+   * Whether the class is one the model was trained on; absent when unknown. `false`: the
+   * mask is still made, but expect it to be rougher.
+   */
+  in_training_classes?: boolean;
 }
 
 /** One instance as a GeoJSON Feature; `geometry` is `null` for an empty mask. */
@@ -234,6 +239,9 @@ function feature(
     detection_index: result.detectionIndex,
     area_px: result.area,
   };
+  if (result.inTrainingClasses !== undefined) {
+    properties.in_training_classes = result.inTrainingClasses;
+  }
   return { type: "Feature", geometry, properties };
 }
 

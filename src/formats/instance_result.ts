@@ -50,4 +50,9 @@ export interface InstanceResult {
   bbox: [number, number, number, number];
   /** The model's predicted IoU for the mask. */
   predictedIou: number;
+  /**
+   * Whether the detection's class is one the model was trained on (its manifest's `classes`);
+   * absent when unknown (the manifest lists none, or the class is a bare number or empty).
+   */
+  inTrainingClasses?: boolean;
 }

@@ -80,4 +80,14 @@ export class TrainingClasses {
   has(name: string): boolean {
     return this.canonical(name) !== null;
   }
+
+  /**
+   * Whether a detection of this class is of a training class; `undefined` when the
+   * name says nothing (empty, or a bare class id such as YOLO's `3` without `--classes`).
+   */
+  flag(name: string): boolean | undefined {
+    const n = normalizeClassName(name);
+    if (n === "" || n === "_" || /^\d+$/.test(n)) return undefined;
+    return this.has(n);
+  }
 }

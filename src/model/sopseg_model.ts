@@ -12,6 +12,7 @@ import {
   probeWebGpu,
 } from "./ort_adapter.ts";
 import { loadManifest, type ModelManifest } from "./manifest.ts";
+import { TrainingClasses } from "./model_classes.ts";
 import { compareOutputs, PARITY_TOLERANCE, type ParityResult } from "./parity.ts";
 import { mulberry32 } from "../random.ts";
 
@@ -161,6 +162,8 @@ export class SopsegModel {
   readonly backendReason: string;
   /** The self-check result, when one ran. */
   readonly parity: ParityResult | null;
+  /** The classes the model was trained on, or `null` when its manifest does not list them. */
+  readonly trainingClasses: TrainingClasses | null;
   #pair: Pair;
 
   private constructor(
@@ -175,6 +178,7 @@ export class SopsegModel {
     this.backend = backend;
     this.backendReason = reason;
     this.parity = parity;
+    this.trainingClasses = manifest.classes ? new TrainingClasses(manifest.classes) : null;
   }
 
   /**

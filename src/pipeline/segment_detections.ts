@@ -194,6 +194,7 @@ export async function segmentDetections(
       area: r.area,
       bbox: r.bbox,
       predictedIou: r.predictedIou,
+      inTrainingClasses: model.trainingClasses?.flag(detections[r.index]!.className),
     });
   }
   return instancesToFeatureCollection(results, {

@@ -138,6 +138,11 @@ export interface RunSummary {
   timings: Timings;
   /** Output files written (absolute or as given). */
   written: string[];
+  /**
+   * Instances whose detection class the model was not trained on, by class name (the
+   * features carry `in_training_classes: false`); empty when all were, or the model does not say.
+   */
+  outsideTrainingClasses: Record<string, number>;
 }
 
 interface PartFile {
@@ -151,6 +156,7 @@ interface PartFile {
     area: number;
     bbox: [number, number, number, number];
     predictedIou: number;
+    inTrainingClasses?: boolean;
     /** The prompt box corners as coco.json had them (a part rebuilt by `readCoco`). */
     obb?: number[];
   }[];
@@ -236,6 +242,7 @@ async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
       area: a.area,
       bbox: a.bbox,
       predictedIou: a.predicted_iou,
+      inTrainingClasses: a.in_training_classes,
       obb: o,
     });
   }
@@ -417,6 +424,7 @@ export async function segmentRun(
     seconds: 0,
     timings,
     written: [],
+    outsideTrainingClasses: {},
   };
   const planned = await planRun(
     options,
@@ -515,6 +523,7 @@ export async function segmentRun(
           area: a.area,
           bbox: a.bbox,
           predictedIou: a.predictedIou,
+          inTrainingClasses: a.inTrainingClasses,
         }, { obb: a.obb });
       }
     }
@@ -614,7 +623,13 @@ async function segmentOneImage(
         area: r.area,
         bbox: r.bbox,
         predictedIou: r.predictedIou,
+        inTrainingClasses: model.trainingClasses?.flag(dets[r.index]!.className),
       };
+      if (result.inTrainingClasses === false) {
+        const name = result.detection.className;
+        job.summary.outsideTrainingClasses[name] = (job.summary.outsideTrainingClasses[name] ?? 0) +
+          1;
+      }
       if (job.overlayPath) masks.push(r.mask);
       if (job.geojsonPath === null) {
         const t0 = performance.now();
@@ -649,6 +664,7 @@ async function segmentOneImage(
           area: r.area,
           bbox: r.bbox,
           predictedIou: r.predictedIou,
+          inTrainingClasses: r.inTrainingClasses,
         })),
       };
       if (job.overlayPath) {

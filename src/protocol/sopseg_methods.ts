@@ -82,6 +82,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
         name: model.manifest.name,
         dir: model.manifest.dir,
         inputSize: model.manifest.inputSize,
+        classes: model.manifest.classes?.map((c) => c.name) ?? null,
       },
       backend: model.backend,
       backendReason: model.backendReason,

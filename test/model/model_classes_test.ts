@@ -24,3 +24,11 @@ Deno.test("TrainingClasses rejects an alias that names two classes", () => {
     /"craft" names both plane and ship/,
   );
 });
+
+Deno.test("TrainingClasses.flag() says nothing for bare class ids and empty names", () => {
+  const c = new TrainingClasses([{ name: "ship", aliases: [] }]);
+  assert.equal(c.flag("Ship"), true);
+  assert.equal(c.flag("bridge"), false);
+  assert.equal(c.flag("3"), undefined);
+  assert.equal(c.flag(" "), undefined);
+});

@@ -188,6 +188,32 @@ Deno.test("segmentRun()", async (t) => {
       const e = events.find((e) => e.kind === "image-failed");
       assert.match(e?.kind === "image-failed" ? e.message : "", /WGS84.*no georeference/);
     });
+    await t.step("flags detections of classes the model was not trained on", async () => {
+      const classes = model.trainingClasses!;
+      assert.ok(classes !== null, "the shipped manifest lists its classes");
+      const { summary } = await run(model, {
+        images: png,
+        detections: text(
+          "100 100 140 100 140 120 100 120 small-vehicle 0\n" +
+            "200 100 240 100 240 120 200 120 container-crane 0\n" +
+            "300 100 340 100 340 120 300 120 Harbour 0\n",
+        ),
+        out: `${dir}/classes`,
+      });
+      const fc = await readFc(`${dir}/classes/rgb8.geojson`);
+      // deno-lint-ignore no-explicit-any
+      const flags = fc.features.map((f) => (f.properties as any).in_training_classes);
+      const harbour = classes.has("harbor");
+      assert.deepEqual(flags, [true, false, harbour]);
+      const outside: Record<string, number> = { "container-crane": 1 };
+      if (!harbour) outside.Harbour = 1;
+      assert.deepEqual(summary.outsideTrainingClasses, outside);
+      const coco = JSON.parse(await Deno.readTextFile(`${dir}/classes/coco.json`));
+      assert.deepEqual(
+        coco.annotations.map((a: { in_training_classes?: boolean }) => a.in_training_classes),
+        [true, false, harbour],
+      );
+    });
   } finally {
     await model.close();
     await Deno.remove(dir, { recursive: true });
