@@ -25,8 +25,9 @@ export const SEGMENT_USAGE =
   `Usage: sopseg segment --images FILE|DIR --detections FILE|DIR|- --out DIR|- [options]
 
 Segments every oriented detection into an instance mask. Writes <out>/<stem>.geojson (or
-.fgb) per image and <out>/coco.json for the run; with --out - streams GeoJSON features (one
-per line) to stdout.
+.fgb) per image and <out>/coco.json for the run, and <out>/sopseg-run.json (the model,
+options, shard and images that made them); with --out - streams GeoJSON features (one per
+line) to stdout.
 
 Options:
   --images FILE|DIR       GeoTIFF, PNG or JPEG file, or a folder of them
@@ -55,6 +56,9 @@ Options:
                           machine, balanced by detection count; one --out per shard, then
                           "sopseg merge" (docs/SCALE.md)
   --quiet                 no progress lines
+
+Exit codes: 0 done; 1 some images failed (each on stderr; a retry with --resume may help);
+2 usage or configuration error (a retry will not help).
 `;
 
 /**

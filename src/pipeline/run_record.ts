@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../formats/atomic_write.ts";
 import type { ModelManifest } from "../model/manifest.ts";
 import type { Shard } from "./shard.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
+import type { SopsegModel } from "../model/sopseg_model.ts";
 
 /** The record's file name inside the output folder. */
 export const RUN_RECORD_FILE = "sopseg-run.json";
@@ -127,9 +128,37 @@ export async function readRunRecord(dir: string): Promise<RunRecord | null> {
   return record as RunRecord;
 }
 
-/** Writes `<dir>/sopseg-run.json` atomically. */
+/** Writes `<dir>/sopseg-run.json` atomically; the plan one image per line. */
 export async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
-  await writeFileAtomic(`${dir}/${RUN_RECORD_FILE}`, JSON.stringify(record, null, 1) + "\n");
+  const { plan, ...rest } = record;
+  const head = JSON.stringify(rest, null, 1).replace(/\n}$/, "");
+  const lines = plan.map((p) => `  ${JSON.stringify(p)}`).join(",\n");
+  await writeFileAtomic(
+    `${dir}/${RUN_RECORD_FILE}`,
+    `${head},\n "plan": [${plan.length ? `\n${lines}\n ` : ""}]\n}\n`,
+  );
+}
+
+/**
+ * The record of a run of `model` with `options` over `plan` (every image of
+ * the whole run, all shards), state `running`.
+ */
+export async function newRunRecord(
+  model: Pick<SopsegModel, "manifest" | "backend">,
+  options: SegmentRunOptions,
+  plan: RunRecordImage[],
+): Promise<RunRecord> {
+  return {
+    format: "sopseg-run",
+    format_version: 1,
+    model: await modelIdentity(model.manifest),
+    backend: model.backend,
+    options: recordOptions(options),
+    shard: options.shard ?? null,
+    plan,
+    state: "running",
+    failed: [],
+  };
 }
 
 /**

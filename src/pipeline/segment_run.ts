@@ -36,14 +36,7 @@ import { newTimings, type Timings } from "./timings.ts";
 import { renderOverlay } from "./overlay.ts";
 import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
-import {
-  beginRunRecord,
-  modelIdentity,
-  recordOptions,
-  type RunRecord,
-  type RunRecordImage,
-  writeRunRecord,
-} from "./run_record.ts";
+import { beginRunRecord, newRunRecord, type RunRecordImage, writeRunRecord } from "./run_record.ts";
 
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
@@ -439,17 +432,7 @@ export async function segmentRun(
   const partsDir = out === null ? null : `${out}/.sopseg-parts`;
   if (out !== null) await Deno.mkdir(partsDir!, { recursive: true });
   // sopseg-run.json: what made this folder's outputs (resume and merge check it).
-  const record: RunRecord | null = out === null ? null : {
-    format: "sopseg-run",
-    format_version: 1,
-    model: await modelIdentity(model.manifest),
-    backend: model.backend,
-    options: recordOptions(options),
-    shard: options.shard ?? null,
-    plan: plannedImages,
-    state: "running",
-    failed: [],
-  };
+  const record = out === null ? null : await newRunRecord(model, options, plannedImages);
   if (record !== null) await beginRunRecord(out!, record, options.resume ?? false);
   const failedImages: string[] = [];
   const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
