@@ -51,6 +51,81 @@ type Ort = typeof ortDefault;
 let webgpuModule: Promise<Ort> | undefined;
 let wasmThreads: number | undefined;
 
+/*
+ * Threaded WASM memory is grown only between runs, never inside one.
+ *
+ * onnxruntime-web's threaded build shares one growable WebAssembly.Memory
+ * between the main thread and its pthread workers. When the main thread grows
+ * it in the middle of session.run (ORT's arena takes more memory on the first
+ * run of a larger shape), a worker that then touches the new pages before V8
+ * has told its isolate about the growth traps ("RuntimeError: memory access
+ * out of bounds"). The worker thread exits; its error message waits in the
+ * main thread's event queue, which never runs again, because the main thread
+ * spins in ORT's thread pool waiting for that worker: one core busy, no
+ * answer, forever. Whether a growth lands at such a moment depends on the heap
+ * layout, which Emscripten shifts by the script's path (it stores
+ * `_=<process.argv[1]>` in the WASM environment), hence "hangs from some
+ * folders". So ORT's memory is created at 512 MiB instead of 16 MiB, and
+ * before each run grown (from JS, while the workers idle) to 64 MiB plus 24
+ * times the bytes fed; sopseg-lite peaks at about 24 MB + 8.2 MB per crop
+ * (batch 8: 94 MB; batch 32: 285 MB, for which the rule reserves 664 MB).
+ * Untouched pages cost address space, not RAM.
+ */
+const WASM_PAGE = 65536;
+const INITIAL_WASM_MEMORY = 512 * 1024 * 1024;
+const WASM_MEMORY_BASE = 64 * 1024 * 1024;
+const WASM_MEMORY_PER_FED_BYTE = 24;
+let wasmMemory: WebAssembly.Memory | undefined;
+let growthsDuringRuns = 0;
+
+/**
+ * Runs `create` (the first WASM session, which instantiates ORT's module)
+ * with `WebAssembly.Memory` replaced by one that creates ORT's shared memory
+ * at {@linkcode INITIAL_WASM_MEMORY} and keeps it in `wasmMemory`.
+ */
+async function withCapturedWasmMemory<T>(create: () => Promise<T>): Promise<T> {
+  const wa = WebAssembly as { Memory: typeof WebAssembly.Memory };
+  const Original = wa.Memory;
+  const initialPages = INITIAL_WASM_MEMORY / WASM_PAGE;
+  const Capturing = function (descriptor: WebAssembly.MemoryDescriptor) {
+    const max = descriptor.maximum ?? 0;
+    if (wasmMemory !== undefined || !descriptor.shared || max < initialPages) {
+      return new Original(descriptor);
+    }
+    wasmMemory = new Original({
+      ...descriptor,
+      initial: Math.max(descriptor.initial, initialPages),
+    });
+    return wasmMemory;
+  } as unknown as typeof WebAssembly.Memory;
+  Capturing.prototype = Original.prototype;
+  wa.Memory = Capturing;
+  try {
+    return await create();
+  } finally {
+    wa.Memory = Original;
+  }
+}
+
+/** Grows ORT's shared memory, while no run is in progress, for a run fed `fedBytes`. */
+function reserveWasmMemory(memory: WebAssembly.Memory, fedBytes: number): void {
+  const max = 65536 * WASM_PAGE;
+  const target = Math.min(max, WASM_MEMORY_BASE + WASM_MEMORY_PER_FED_BYTE * fedBytes);
+  const have = memory.buffer.byteLength;
+  if (target <= have) return;
+  try {
+    memory.grow(Math.ceil((target - have) / WASM_PAGE));
+  } catch {
+    // At its maximum or out of address space: ORT grows (or fails) by itself.
+  }
+}
+
+/** ORT's threaded WASM memory, for tests: its size and how often a run grew it. */
+export function wasmMemoryState(): { bytes: number; growthsDuringRuns: number } | undefined {
+  if (wasmMemory === undefined) return undefined;
+  return { bytes: wasmMemory.buffer.byteLength, growthsDuringRuns };
+}
+
 async function runtimeFor(backend: BackendName, threads: number): Promise<Ort> {
   if (backend === "webgpu") {
     webgpuModule ??= import("onnxruntime-web/webgpu").then((m) => {
@@ -148,14 +223,19 @@ export async function createGraphRunner(
   const label = options.label ?? "graph";
   const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
   const ort = await runtimeFor(options.backend, threads);
-  let session: ortDefault.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes, {
+  const threaded = options.backend === "wasm" && (wasmThreads ?? 1) > 1;
+  const create = () =>
+    ort.InferenceSession.create(bytes, {
       executionProviders: [options.backend],
       graphOptimizationLevel: "all",
       // 3 = errors only: WebGPU otherwise warns on stderr that shape ops run on the CPU.
       logSeverityLevel: 3,
     });
+  let session: ortDefault.InferenceSession;
+  try {
+    session = threaded && wasmMemory === undefined
+      ? await withCapturedWasmMemory(create)
+      : await create();
   } catch (e) {
     throw new TypeError(
       `Cannot create a ${options.backend} session for ${label}: ${(e as Error).message}`,
@@ -178,9 +258,16 @@ export async function createGraphRunner(
     for (const [name, t] of Object.entries(feeds)) {
       ortFeeds[name] = new ort.Tensor("float32", t.data, [...t.dims]);
     }
+    const memory = threaded ? wasmMemory : undefined;
+    let bytesBefore = 0;
+    if (memory) {
+      reserveWasmMemory(memory, Object.values(feeds).reduce((n, t) => n + t.data.byteLength, 0));
+      bytesBefore = memory.buffer.byteLength;
+    }
     let result: ortDefault.InferenceSession.ReturnType;
     try {
       result = await session.run(ortFeeds);
+      if (memory && memory.buffer.byteLength > bytesBefore) growthsDuringRuns++;
     } catch (e) {
       throw new TypeError(
         `Cannot run ${label} on ${options.backend}: ${(e as Error).message}; inputs were ${
