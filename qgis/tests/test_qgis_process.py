@@ -37,9 +37,10 @@ NORTH_UP: GeoTransform = (500000.0, 0.25, 0.0, 4500000.0, 0.0, -0.25)
 # About 17 degrees of rotation, 0.25 m pixels.
 ROTATED: GeoTransform = (500000.0, 0.239, 0.0731, 4500000.0, 0.0731, -0.239)
 PIXEL_TOLERANCE = 1e-3
-# One WASM thread: with two, the server sometimes never answers a batch of 8 crops, depending on
-# where its sopseg folder is (README, Known problems); the client tests run two threads.
-QGIS_FLAGS = {"backend": "wasm", "threads": 1}
+# Two WASM threads, from a profile folder as long as a user's: the path once decided whether
+# onnxruntime-web's threaded WASM hung (shared memory grown mid-run; fixed in ort_adapter.ts,
+# test/model/long_path_threads_test.ts).
+QGIS_FLAGS = {"backend": "wasm", "threads": 2}
 
 
 def qgis_process() -> str:
@@ -226,8 +227,8 @@ def data_ready() -> Iterator[None]:
 @pytest.fixture
 def qgis_home() -> Iterator[Path]:
     """A short folder for QGIS's profiles: the zip's sopseg folder then sits at a path as long
-    as in a user's profile (~85 characters). Under pytest's own tmp_path it would be 127, and
-    the server hangs there with 2 WASM threads (README, Known problems)."""
+    as in a user's profile (~85 characters), one of the lengths that hung 2 WASM threads before
+    the shared-memory fix."""
     home = Path(tempfile.mkdtemp(prefix="sq"))
     yield home
     shutil.rmtree(home, ignore_errors=True)
