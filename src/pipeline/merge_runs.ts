@@ -21,6 +21,7 @@ import {
   writeRunRecord,
 } from "./run_record.ts";
 import { assignShards } from "./shard.ts";
+import { pathExists } from "./paths.ts";
 
 /** What a merge reports while it works. */
 export type MergeEvent =
@@ -62,16 +63,6 @@ async function realPath(path: string): Promise<string> {
     return await Deno.realPath(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return path;
-    throw e;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
 }
@@ -293,7 +284,7 @@ export async function mergeRuns(
   for (const { image, dir } of entries) {
     const stem = fileStem(image.file_name);
     for (const file of [`${stem}.${extension}`, `${stem}.overlay.png`]) {
-      if (!(await exists(`${dir}/${file}`))) {
+      if (!(await pathExists(`${dir}/${file}`))) {
         if (file.endsWith(extension)) {
           throw new UnfinishedShardError(`Cannot merge ${dir}: ${file} is missing`);
         }

@@ -18,6 +18,7 @@ import type { OpenRasterOptions, RasterSource } from "../raster/source.ts";
 import { type DetectionFormat, parseDetections } from "./detections_input.ts";
 import { InputError } from "./input_error.ts";
 import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
+import { baseName } from "./paths.ts";
 
 /** Where the detections of one image come from. */
 export type DetectionsSpec =
@@ -47,10 +48,6 @@ export type SegmentDetectionsOptions =
     /** Called after each batch with the number of detections done and the total. */
     onProgress?: (done: number, total: number) => void;
   };
-
-function baseName(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-}
 
 /**
  * Opens an image for {@linkcode segmentDetections}; a missing or unreadable

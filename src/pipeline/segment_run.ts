@@ -37,6 +37,7 @@ import { renderOverlay } from "./overlay.ts";
 import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
 import { beginRunRecord, newRunRecord, type RunRecordImage, writeRunRecord } from "./run_record.ts";
+import { baseName, pathExists } from "./paths.ts";
 
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
@@ -250,20 +251,6 @@ function outputFrame(options: SegmentRunOptions, georef: Georef | null): "auto" 
   return georef === null && options.crs === undefined ? "pixel" : "wgs84";
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-function baseName(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-}
-
 /** The Task1 result files `det` stands for, or `null` when it is not Task1 input. */
 async function task1Files(
   path: string,
@@ -446,8 +433,8 @@ export async function segmentRun(
     const geojsonPath = out === null ? null : `${out}/${stem}.${extension}`;
     const partPath = partsDir === null ? null : `${partsDir}/${stem}.json`;
     if (
-      options.resume && geojsonPath && partPath && await exists(geojsonPath) &&
-      (await exists(partPath) || previous?.has(baseName(image)))
+      options.resume && geojsonPath && partPath && await pathExists(geojsonPath) &&
+      (await pathExists(partPath) || previous?.has(baseName(image)))
     ) {
       summary.imagesSkipped++;
       emit({ kind: "image-skipped", image, reason: `${geojsonPath} exists (--resume)` });
@@ -485,7 +472,7 @@ export async function segmentRun(
     });
     for (const { image } of plan) {
       const partPath = `${partsDir}/${fileStem(image)}.json`;
-      const part = await exists(partPath)
+      const part = await pathExists(partPath)
         ? JSON.parse(await Deno.readTextFile(partPath)) as PartFile
         : previous?.get(baseName(image));
       if (part === undefined) continue;
