@@ -106,6 +106,7 @@ def output_fields() -> QgsFields:
         ("area_px", QVariant.Int),
         ("obb", QVariant.String),
         ("obb_pixel", QVariant.String),
+        ("in_training_classes", QVariant.Bool),
     ]:
         fields.append(QgsField(name, kind))
     return fields
@@ -414,6 +415,7 @@ class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
                     props.get("area_px"),
                     json.dumps(props.get("obb")),
                     json.dumps(props.get("obb_pixel")),
+                    props.get("in_training_classes"),
                 ]
             )
             if not sink.addFeature(feature, QgsFeatureSink.FastInsert):

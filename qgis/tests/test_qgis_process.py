@@ -191,6 +191,8 @@ def check_output(
         for got, want in zip(obb_pixel, props["obb_pixel"]):
             assert abs(got - want) < PIXEL_TOLERANCE * 10, (index, obb_pixel, props["obb_pixel"])
         assert feature.GetField("area_px") == props["area_px"]
+        # the GeoPackage stores booleans as 0/1
+        assert bool(feature.GetField("in_training_classes")) == props["in_training_classes"]
     # A few masks: their outline in map coordinates is the pixel-frame outline through GDAL.
     for index in [0, 17, 40, len(boxes) - 1]:
         feature = next(f for f in features if f.GetField("detection_index") == index)
