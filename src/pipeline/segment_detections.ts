@@ -17,7 +17,7 @@ import { openRaster } from "../raster/open_raster.ts";
 import type { OpenRasterOptions, RasterSource } from "../raster/source.ts";
 import { type DetectionFormat, parseDetections } from "./detections_input.ts";
 import { InputError } from "./input_error.ts";
-import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
+import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { baseName } from "./paths.ts";
 
 /** Where the detections of one image come from. */
@@ -183,16 +183,7 @@ export async function segmentDetections(
       onProgress: options.onProgress,
     })
   ) {
-    results.push({
-      detectionIndex: r.index,
-      detection: detections[r.index]!,
-      polygons: r.polygons,
-      rle: r.rle!,
-      area: r.area,
-      bbox: r.bbox,
-      predictedIou: r.predictedIou,
-      inTrainingClasses: model.trainingClasses?.flag(detections[r.index]!.className),
-    });
+    results.push(instanceResult(model, r, detections));
   }
   return instancesToFeatureCollection(results, {
     sourceImage: baseName(source.path),

@@ -23,6 +23,8 @@ import type { RasterSource } from "../raster/source.ts";
 import { cropReadWindow, writeCropTensor } from "../model/crop_tensor.ts";
 import type { PromptBatch, SopsegModel } from "../model/sopseg_model.ts";
 import { newTimings, type Timings } from "./timings.ts";
+import type { Detection } from "../formats/detection.ts";
+import type { InstanceResult } from "../formats/instance_result.ts";
 
 /** Options of {@linkcode segmentBoxes}. */
 export interface SegmentOptions {
@@ -208,4 +210,26 @@ export async function* segmentBoxes(
     done += batch.size;
     options.onProgress?.(done, boxes.length);
   }
+}
+
+/**
+ * The writers' result for one segmented box of `detections` (the box's `index` picks its
+ * detection), flagged against the model's training classes.
+ */
+export function instanceResult(
+  model: SopsegModel,
+  box: SegmentedBox,
+  detections: readonly Detection[],
+): InstanceResult {
+  const detection = detections[box.index]!;
+  return {
+    detectionIndex: box.index,
+    detection,
+    polygons: box.polygons,
+    rle: box.rle!,
+    area: box.area,
+    bbox: box.bbox,
+    predictedIou: box.predictedIou,
+    inTrainingClasses: model.trainingClasses?.flag(detection.className),
+  };
 }

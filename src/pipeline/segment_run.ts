@@ -31,7 +31,7 @@ import type { MaskWindow } from "../masks/mask_window.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 import { DETECTION_FORMATS, type DetectionFormat, parseDetections } from "./detections_input.ts";
-import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
+import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { renderOverlay } from "./overlay.ts";
 import { countDetections } from "./count_detections.ts";
@@ -585,16 +585,7 @@ async function segmentOneImage(
           emit({ kind: "progress", image, done, boxes, instances: job.summary.instances + done }),
       })
     ) {
-      const result: InstanceResult = {
-        detectionIndex: r.index,
-        detection: dets[r.index]!,
-        polygons: r.polygons,
-        rle: r.rle!,
-        area: r.area,
-        bbox: r.bbox,
-        predictedIou: r.predictedIou,
-        inTrainingClasses: model.trainingClasses?.flag(dets[r.index]!.className),
-      };
+      const result = instanceResult(model, r, dets);
       if (result.inTrainingClasses === false) {
         const name = result.detection.className;
         job.summary.outsideTrainingClasses[name] = (job.summary.outsideTrainingClasses[name] ?? 0) +
