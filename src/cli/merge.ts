@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { mergeRuns } from "../pipeline/merge_runs.ts";
-import { type CliIo, UsageError } from "./common.ts";
+import { type CliIo, parseFlags, UsageError } from "./common.ts";
 
 /** Usage text of the subcommand. */
 export const MERGE_USAGE = `Usage: sopseg merge --out DIR SHARD_OUT...
@@ -27,21 +26,16 @@ Options:
 
 /** Run the subcommand; returns the exit code (0 merged). */
 export async function mergeCommand(args: string[], io: CliIo): Promise<number> {
-  let values, positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values, positionals } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) {
     io.stdout(MERGE_USAGE);
     return 0;

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { parseBackendChoice } from "../model/backends.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
@@ -17,6 +16,7 @@ import {
   formatDuration,
   intFlag,
   numberFlag,
+  parseFlags,
   UsageError,
 } from "./common.ts";
 
@@ -67,39 +67,34 @@ Exit codes: 0 done; 1 some images failed (each on stderr; a retry with --resume 
  * RunRecordError (both exit 2: retrying will not help).
  */
 export async function segmentCommand(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        images: { type: "string" },
-        detections: { type: "string" },
-        format: { type: "string" },
-        classes: { type: "string" },
-        "min-score": { type: "string" },
-        out: { type: "string" },
-        crs: { type: "string" },
-        "vector-format": { type: "string" },
-        model: { type: "string" },
-        backend: { type: "string" },
-        threads: { type: "string" },
-        batch: { type: "string" },
-        prompt: { type: "string" },
-        simplify: { type: "string" },
-        "all-components": { type: "boolean" },
-        bands: { type: "string" },
-        overlay: { type: "boolean" },
-        resume: { type: "boolean" },
-        shard: { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      images: { type: "string" },
+      detections: { type: "string" },
+      format: { type: "string" },
+      classes: { type: "string" },
+      "min-score": { type: "string" },
+      out: { type: "string" },
+      crs: { type: "string" },
+      "vector-format": { type: "string" },
+      model: { type: "string" },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      batch: { type: "string" },
+      prompt: { type: "string" },
+      simplify: { type: "string" },
+      "all-components": { type: "boolean" },
+      bands: { type: "string" },
+      overlay: { type: "boolean" },
+      resume: { type: "boolean" },
+      shard: { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) {
     io.stdout(SEGMENT_USAGE);
     return 0;

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { parseBackendChoice } from "../model/backends.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
@@ -14,7 +13,7 @@ import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_reader.ts";
 import { PathRoots } from "../protocol/path_roots.ts";
 import { serveJsonRpc } from "../protocol/server.ts";
 import { sopsegMethods } from "../protocol/sopseg_methods.ts";
-import { type CliIo, intFlag, UsageError } from "./common.ts";
+import { type CliIo, intFlag, parseFlags, UsageError } from "./common.ts";
 
 /** Usage text of the subcommand. */
 export const SERVE_USAGE = `Usage: sopseg serve [--read DIR]... [--write DIR]... [options]
@@ -39,26 +38,21 @@ async function writeStdout(bytes: Uint8Array): Promise<void> {
 
 /** Run the subcommand; returns the exit code (0 after shutdown + exit or end of input). */
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        read: { type: "string", multiple: true },
-        write: { type: "string", multiple: true },
-        model: { type: "string" },
-        backend: { type: "string" },
-        threads: { type: "string" },
-        batch: { type: "string" },
-        "max-line-bytes": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { values } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      read: { type: "string", multiple: true },
+      write: { type: "string", multiple: true },
+      model: { type: "string" },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      batch: { type: "string" },
+      "max-line-bytes": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) {
     io.stdout(SERVE_USAGE);
     return 0;
