@@ -74,6 +74,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the broad box-error mixture (data.mixture_obox) instead of --noise-*",
     )
     p.add_argument(
+        "--mixture-tail",
+        type=float,
+        default=1.0,
+        help="multiplies the mixture's relative error scales (1.4: heavier than the heavy preset)",
+    )
+    p.add_argument(
         "--degrade", action="store_true", help="sensor/processing augmentation (data.degrade)"
     )
     p.add_argument(
@@ -157,6 +163,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "annotations": args.annotations.split(","),
         "categories": getattr(args, "categories", None),
         "noise_mixture": args.noise_mixture,
+        "mixture_tail": args.mixture_tail,
         "degrade": args.degrade,
         "class_uniform_weight": args.class_uniform_weight,
         "box_only_prob": args.box_only_prob,
@@ -323,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         fixed_context=args.fixed_context,
         class_uniform_weight=args.class_uniform_weight,
         noise_mixture=args.noise_mixture,
+        mixture_tail=args.mixture_tail,
         degrade=args.degrade,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)

@@ -194,3 +194,31 @@ def test_fixed_crop_is_the_runtime_no_ram_crop() -> None:
     assert (c.x0, c.y0, c.size) == (100.0 - 54.0, 50.0 - 59.0, 128.0)
     big = fixed_crop((0.0, 0.0, 300.0, 40.0), 128.0, 0.3, 0.7)
     assert (big.x0, big.y0, big.size) == (0.0, -0.7 * 260.0, 300.0)
+
+
+def test_mixture_tail_widens_the_relative_errors() -> None:
+    from sopseg.data import mixture_obox
+    from sopseg.geometry import OrientedBox
+
+    box = OrientedBox(200.0, 200.0, 100.0, 20.0, 0.0)
+
+    def spread(tail: float) -> tuple[float, float, float]:
+        rng = np.random.default_rng(1)
+        bs = [mixture_obox(box, rng, tail) for _ in range(4000)]
+        dv = np.array([b.cy - box.cy for b in bs])  # across the long axis (angle 0)
+        sw = np.log(np.array([b.w for b in bs]) / box.w)
+        da = np.array([b.angle for b in bs])
+        return float(np.std(dv)), float(np.std(sw)), float(np.std(da))
+
+    base, wide = spread(1.0), spread(1.4)
+    # Same seed, same draws of the branch choices: every relative scale grows with the tail.
+    for b, w in zip(base, wide):
+        assert 1.2 * b < w < 1.6 * b
+    # About 20 % of draws stay (nearly) clean whatever the tail: no relative error drawn,
+    # no side moved, or only by the absolute sub-pixel branch.
+    rng = np.random.default_rng(2)
+    clean = sum(
+        abs(b.cx - box.cx) + abs(b.cy - box.cy) + abs(b.w - box.w) + abs(b.angle) < 1e-12
+        for b in (mixture_obox(box, rng, 1.4) for _ in range(4000))
+    )
+    assert 0.15 < clean / 4000 < 0.25
