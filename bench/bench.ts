@@ -6,6 +6,12 @@
  *
  *     deno task bench [--quick] [--no-large] [--webgpu-software] [--serve-only] [--no-serve]
  *
+ * WASM rows run either one session whose threads share each operator, or
+ * several single-threaded sessions (workers) on alternate batches. Two more
+ * rows time `deno task segment` as whole processes, start-up included: on the
+ * DOTA samples, and on one box (cold start: process start to first mask
+ * written), the median of three runs each.
+ *
  * `--serve-only` runs only the JSON-RPC server rows (bench/bench_serve.ts):
  * one-box `segment` round trips on a warm server and its memory after 10 and
  * 1,000 requests; `--no-serve` leaves them out.
@@ -24,6 +30,7 @@ interface Row {
   data: string;
   backend: string;
   threads: number;
+  sessions: number;
   batch: number;
   instances: number;
   seconds: number;
@@ -80,9 +87,11 @@ async function measure(
   backend: string,
   threads: number,
   batch: number,
+  sessions = 1,
 ) {
   if (values["serve-only"]) return;
   const args = ["--backend", backend, "--threads", String(threads), "--batch", String(batch)];
+  if (sessions > 1) args.push("--sessions", String(sessions));
   if (data) args.push("--images", data.images, "--detections", data.detections);
   else args.push("--instances", values.quick ? "64" : "256");
   console.error(`bench: ${label} on ${dataName} ...`);
@@ -92,6 +101,7 @@ async function measure(
     data: dataName,
     backend: String(r.backend),
     threads,
+    sessions,
     batch,
     instances: Number(r.instances),
     seconds: Number(r.seconds),
@@ -113,6 +123,8 @@ await measure("wasm, 1 thread, batch 8", dotaSet.name, dotaSet.data, "wasm", 1, 
 await measure(`wasm, ${cores} threads, batch 1`, dotaSet.name, dotaSet.data, "wasm", cores, 1);
 await measure(`wasm, ${cores} threads, batch 8`, dotaSet.name, dotaSet.data, "wasm", cores, 8);
 await measure(`wasm, ${cores} threads, batch 32`, dotaSet.name, dotaSet.data, "wasm", cores, 32);
+const pooled = `wasm, ${cores} sessions x 1 thread, batch 8`;
+await measure(pooled, dotaSet.name, dotaSet.data, "wasm", cores, 8, cores);
 const gpu = await probeWebGpu();
 if (gpu.available && (!gpu.software || values["webgpu-software"])) {
   await measure(`webgpu (${gpu.description}), batch 8`, dotaSet.name, dotaSet.data, "webgpu", 1, 8);
@@ -144,6 +156,66 @@ if (!values["no-large"] && !values["serve-only"]) {
     8,
   );
 }
+
+// Whole processes: `deno task segment` as a user runs it, start-up included.
+interface ProcessRow {
+  label: string;
+  instances: number;
+  seconds: number[];
+}
+const processRows: ProcessRow[] = [];
+async function timeProcess(label: string, data: { images: string; detections: string }) {
+  if (values["serve-only"]) return;
+  console.error(`bench: ${label} ...`);
+  const seconds: number[] = [];
+  let instances = 0;
+  for (let i = 0; i < 3; i++) {
+    const out = await Deno.makeTempDir({ prefix: "sopseg-bench-proc-" });
+    const args = ["task", "-q", "segment", "--images", data.images, "--detections"];
+    args.push(data.detections, "--out", out, "--quiet");
+    const t0 = performance.now();
+    const r = await new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: root,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    seconds.push((performance.now() - t0) / 1e3);
+    const err = new TextDecoder().decode(r.stderr);
+    await Deno.remove(out, { recursive: true });
+    const done = /done: (\d+) masks/.exec(err);
+    if (!r.success || !done) throw new Error(`deno task segment failed:\n${err}`);
+    instances = Number(done[1]);
+  }
+  seconds.sort((a, b) => a - b);
+  processRows.push({ label, instances, seconds });
+  const median = seconds[1]!;
+  console.error(
+    `bench:   median ${median.toFixed(2)} s, ${(instances / median).toFixed(1)} inst/s`,
+  );
+}
+await timeProcess("whole process: `deno task segment` on " + dotaSet.name, dotaSet.data);
+const oneBox = await Deno.makeTempDir({ prefix: "sopseg-bench-one-" });
+await Deno.writeTextFile(
+  `${oneBox}/P1888.txt`,
+  (await Deno.readTextFile(p1888.detections)).split("\n").filter((l) => /^\d/.test(l)).slice(0, 1)
+    .join("\n") + "\n",
+);
+await timeProcess("cold start: `deno task segment` on one box of P1888.png", {
+  images: p1888.images,
+  detections: `${oneBox}/P1888.txt`,
+});
+await Deno.remove(oneBox, { recursive: true });
+const processTable = processRows.length === 0 ? [] : [
+  "| whole process (start-up included) | instances | median s (3 runs) | runs s | inst/s |",
+  "|---|---|---|---|---|",
+  ...processRows.map((p) =>
+    `| ${p.label} | ${p.instances} | ${p.seconds[1]!.toFixed(2)} | ${
+      p.seconds.map((x) => x.toFixed(2)).join(", ")
+    } | ${(p.instances / p.seconds[1]!).toFixed(1)} |`
+  ),
+  "",
+];
 
 // The JSON-RPC server: round trips of one-box requests on a warm server, and memory.
 interface ServeRow {
@@ -197,9 +269,12 @@ const fmt = (v: number, d = 1) => v.toFixed(d);
 const header = `| setting | data | inst/s | ${STAGES.join(" | ")} | outside model | peak RSS MB |`;
 const sep = `|${"---|".repeat(STAGES.length + 5)}`;
 const lines = rows.map((r) => {
-  const model = (r.timings.encoder ?? 0) + (r.timings.decoder ?? 0);
+  // With several sessions the model stages run side by side: each is shown as a
+  // share of the sessions' time (its summed time / sessions / wall time).
+  const per = (s: string) => (s === "encoder" || s === "decoder" ? r.sessions : 1);
+  const model = ((r.timings.encoder ?? 0) + (r.timings.decoder ?? 0)) / r.sessions;
   const stage = STAGES.map((s) =>
-    r.timings[s] === undefined ? "-" : `${fmt((100 * r.timings[s]!) / r.seconds, 0)} %`
+    r.timings[s] === undefined ? "-" : `${fmt((100 * r.timings[s]!) / per(s) / r.seconds, 0)} %`
   );
   const outside = r.backend === "native"
     ? "-"
@@ -256,6 +331,7 @@ const block = [
   }\`; model models/sopseg-lite (${modelNote}); load average at the end ${load}.`,
   "",
   ...(rows.length ? [header, sep, ...lines, "", ratio, ""] : []),
+  ...processTable,
   ...serveTable,
 ].join("\n");
 console.log(block);
@@ -265,7 +341,7 @@ try {
   existing = await Deno.readTextFile(path);
 } catch {
   existing =
-    "# Benchmarks\n\nRows from `deno task bench` (bench/bench.ts). Percentages are shares of the end-to-end wall time of each row; the native row times the two model calls only.\n\n";
+    "# Benchmarks\n\nRows from `deno task bench` (bench/bench.ts). Percentages are shares of the end-to-end wall time of each row (encoder and decoder: of the sessions' time); the native row times the two model calls only.\n\n";
 }
 await Deno.writeTextFile(path, existing + "\n" + block);
 console.error(`bench: appended to ${path}`);

@@ -30,6 +30,7 @@ const { values } = parseArgs({
   options: {
     backend: { type: "string", default: "wasm" },
     threads: { type: "string", default: String(navigator.hardwareConcurrency) },
+    sessions: { type: "string", default: "1" },
     batch: { type: "string", default: "8" },
     images: { type: "string" },
     detections: { type: "string" },
@@ -95,6 +96,7 @@ if (values.backend === "native") {
 const model = await SopsegModel.load(values.model!, {
   backend: values.backend as "wasm" | "webgpu",
   threads,
+  sessions: Number(values.sessions),
 });
 const out = await Deno.makeTempDir({ prefix: "sopseg-bench-" });
 const timings = newTimings();
@@ -110,6 +112,7 @@ try {
   console.log(JSON.stringify({
     backend: model.backend,
     threads,
+    sessions: model.concurrency,
     batch,
     instances: summary.instances,
     seconds: summary.seconds,

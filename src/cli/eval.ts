@@ -35,6 +35,7 @@ Options:
   --model DIR              model directory (default: models/sopseg-lite)
   --backend B              auto (default), wasm, webgpu
   --threads N, --batch N   WASM threads, crops per model call (default 8)
+  --sessions N             WASM sessions on different batches (default: one per thread)
   --no-ram                 ablation: fixed ${FIXED_CONTEXT}-px context crop instead of RAM
   --box-only               ablation: box prompt only, no oriented points
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
@@ -69,6 +70,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     model = await SopsegModel.load(a.model ?? DEFAULT_MODEL_DIR, {
       backend,
       threads: a.threads ?? undefined,
+      sessions: a.sessions ?? a.threads ?? navigator.hardwareConcurrency,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     segment = modelSegmentFn(model, {

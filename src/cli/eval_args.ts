@@ -55,6 +55,8 @@ export interface EvalArgs {
   backend: string;
   /** `--threads`: WASM threads; null for all cores. */
   threads: number | null;
+  /** `--sessions`: WASM sessions; null for one per thread. */
+  sessions: number | null;
   /** `--batch`: crops per model call. */
   batch: number;
   /** `--max-per-class`: class-capped subset. */
@@ -183,6 +185,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "out-coco": { type: "string" },
         backend: { type: "string" },
         threads: { type: "string" },
+        sessions: { type: "string" },
         batch: { type: "string" },
         "max-per-class": { type: "string" },
       },
@@ -245,6 +248,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     outCoco: v["out-coco"] ?? null,
     backend: v.backend ?? "auto",
     threads: positiveInt("threads", v.threads),
+    sessions: positiveInt("sessions", v.sessions),
     batch: positiveInt("batch", v.batch) ?? 8,
     maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
   };

@@ -24,6 +24,8 @@ function resolveLink(path: string): string | null {
   }
 }
 
+const SOURCE_DIR = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
 const IMAGE_FILE = /\.(tiff?|png|jpe?g)$/i;
 
 function parentDir(path: string): string {
@@ -80,7 +82,9 @@ export function scopedPermissions(
 ): string[] {
   if (command === "merge") return mergePermissions(args);
   const cache = `${denoCacheDir(env)}/npm`;
-  const reads = [cache];
+  // Model sessions in workers (--sessions): Deno reads a worker's modules as
+  // files, so the program's own src/ (code only) is readable.
+  const reads = [cache, SOURCE_DIR];
   const writes: string[] = [];
   const model = flagValues(args, "model");
   reads.push(...(model.length ? model : [DEFAULT_MODEL_DIR]));

@@ -44,6 +44,9 @@ Options:
   --model DIR             model directory (default: models/sopseg-lite)
   --backend B             auto (default), wasm, webgpu
   --threads N             WASM threads (default: all cores)
+  --sessions N            WASM sessions working on different batches at once, each with
+                          threads/N threads (default: one per thread; 1: one session
+                          sharing all threads, which answers a single batch sooner)
   --batch N               crops per model call (default: 8)
   --prompt P              opm (default: 3 oriented points + box), box, points
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
@@ -83,6 +86,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       model: { type: "string" },
       backend: { type: "string" },
       threads: { type: "string" },
+      sessions: { type: "string" },
       batch: { type: "string" },
       prompt: { type: "string" },
       simplify: { type: "string" },
@@ -128,6 +132,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     throw new UsageError((e as Error).message);
   }
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
+  const sessions = intFlag("sessions", values.sessions, threads);
   const batchSize = intFlag("batch", values.batch, 8);
   const simplify = numberFlag("simplify", values.simplify, 0);
   let bands: number[] | undefined;
@@ -160,6 +165,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
     backend,
     threads,
+    sessions,
     onLog: (m) => io.stderr(`sopseg: ${m}\n`),
   });
   if (backend !== "auto") io.stderr(`sopseg: backend ${model.backend} (${model.backendReason})\n`);

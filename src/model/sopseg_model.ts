@@ -15,6 +15,7 @@ import { loadManifest, type ModelManifest } from "./manifest.ts";
 import { TrainingClasses } from "./model_classes.ts";
 import { compareOutputs, PARITY_TOLERANCE, type ParityResult } from "./parity.ts";
 import { mulberry32 } from "../random.ts";
+import { SessionPool } from "./session_pool.ts";
 
 /** Options of {@linkcode SopsegModel.load}. */
 export interface ModelLoadOptions {
@@ -22,6 +23,14 @@ export interface ModelLoadOptions {
   backend?: BackendChoice;
   /** WASM threads. Default: all cores (`navigator.hardwareConcurrency`). */
   threads?: number;
+  /**
+   * WASM: run this many session pairs in workers, each with `threads / sessions`
+   * threads, on different batches at once ({@linkcode SessionPool}). One
+   * session with all the threads answers a single batch sooner (a server's
+   * one-box request); several single-threaded sessions get through many
+   * batches faster (BENCHMARKS.md). Default: 1.
+   */
+  sessions?: number;
   /** Relative tolerance of the WebGPU-vs-WASM self-check. Default: {@linkcode PARITY_TOLERANCE}. */
   parityTolerance?: number;
   /**
@@ -164,17 +173,20 @@ export class SopsegModel {
   readonly parity: ParityResult | null;
   /** The classes the model was trained on, or `null` when its manifest does not list them. */
   readonly trainingClasses: TrainingClasses | null;
-  #pair: Pair;
+  /** How many batches the model works on at once (its sessions); feed it that many. */
+  readonly concurrency: number;
+  #pair: Pair | SessionPool;
 
   private constructor(
     manifest: ModelManifest,
-    pair: Pair,
+    pair: Pair | SessionPool,
     backend: BackendName,
     reason: string,
     parity: ParityResult | null,
   ) {
     this.manifest = manifest;
     this.#pair = pair;
+    this.concurrency = pair instanceof SessionPool ? pair.size : 1;
     this.backend = backend;
     this.backendReason = reason;
     this.parity = parity;
@@ -198,16 +210,24 @@ export class SopsegModel {
   static async load(dir: string, options: ModelLoadOptions = {}): Promise<SopsegModel> {
     const choice = options.backend ?? "auto";
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
+    const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
     const log = options.onLog ?? (() => {});
     const manifest = await loadManifest(dir);
     const bytes = {
       encoder: await readGraph(manifest, manifest.encoder.file),
       decoder: await readGraph(manifest, manifest.decoder.file),
     };
-    if (choice === "wasm") {
-      const pair = await openPair(manifest, bytes, "wasm", threads);
-      return new SopsegModel(manifest, pair, "wasm", "asked for wasm", null);
-    }
+    const onWasm = async (reason: string) => {
+      if (sessions === 1) {
+        const pair = await openPair(manifest, bytes, "wasm", threads);
+        return new SopsegModel(manifest, pair, "wasm", reason, null);
+      }
+      const per = Math.floor(threads / sessions);
+      const pool = await SessionPool.open(manifest.dir, sessions, per);
+      const layout = `${sessions} sessions x ${per} thread${per > 1 ? "s" : ""}`;
+      return new SopsegModel(manifest, pool, "wasm", `${reason} (${layout})`, null);
+    };
+    if (choice === "wasm") return await onWasm("asked for wasm");
     const probe = await probeWebGpu();
     if (choice === "webgpu") {
       if (!probe.available) {
@@ -222,18 +242,19 @@ export class SopsegModel {
         null,
       );
     }
-    const wasm = await openPair(manifest, bytes, "wasm", threads);
     if (!probe.available) {
       const reason = `auto: WebGPU unavailable (${probe.description}), using wasm`;
       log(reason);
-      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+      return await onWasm(reason);
     }
     if (probe.software && !options.allowSoftwareWebGpu) {
       const reason =
         `auto: the WebGPU adapter is a software renderer (${probe.description}), slower than WASM; using wasm`;
       log(reason);
-      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+      return await onWasm(reason);
     }
+    // The self-check needs a WASM session in this process; a WASM fallback keeps it.
+    const wasm = await openPair(manifest, bytes, "wasm", threads);
     let gpu: Pair;
     try {
       gpu = await openPair(manifest, bytes, "webgpu", threads);
@@ -273,7 +294,9 @@ export class SopsegModel {
   }
 
   /**
-   * Run encoder and decoder on a batch.
+   * Run encoder and decoder on a batch. A model with several sessions runs
+   * concurrent calls on different sessions: keep {@linkcode concurrency} calls
+   * in flight to use them all.
    *
    * @example
    * ```ts
@@ -286,6 +309,7 @@ export class SopsegModel {
    * ```
    */
   async predict(batch: PromptBatch): Promise<BatchPrediction> {
+    if (this.#pair instanceof SessionPool) return await this.#pair.predict(batch);
     const r = await runPair(this.#pair, batch, this.manifest.inputSize);
     return {
       maskLogits: r.decoder.mask_logits!.data,
@@ -296,7 +320,8 @@ export class SopsegModel {
 
   /** Release the sessions. */
   async close(): Promise<void> {
-    await releasePair(this.#pair);
+    if (this.#pair instanceof SessionPool) await this.#pair.close();
+    else await releasePair(this.#pair);
   }
 }
 

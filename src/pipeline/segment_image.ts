@@ -153,20 +153,36 @@ export async function* segmentBoxes(
     return { start, batch, crops };
   };
 
-  // Batches run one after another: onnxruntime-web's WASM backend computes on
-  // the calling thread (plus its pool), so preparing the next batch meanwhile
-  // would only wait for it and blur the time split.
+  // A model with one session computes on this thread (onnxruntime-web's WASM
+  // backend, plus its pool): batches run one after another, and preparing the
+  // next one meanwhile would only wait for it. A model with several sessions
+  // (workers) gets one batch per session plus one being prepared; crops are
+  // still read one batch at a time, and results come out in input order.
+  const depth = model.concurrency > 1 ? model.concurrency + 1 : 1;
+  let reads: Promise<unknown> = Promise.resolve();
+  const launch = (start: number) => {
+    const prepared = reads.then(() => prepare(start));
+    reads = prepared.catch(() => undefined);
+    const run = prepared.then(async (p) => ({ ...p, out: await model.predict(p.batch) }));
+    run.catch(() => undefined); // awaited in turn below; never an unhandled rejection
+    return run;
+  };
+  const inFlight: ReturnType<typeof launch>[] = [];
+  let next = 0;
   let done = 0;
-  for (let start = 0; start < boxes.length; start += batchSize) {
-    if (options.signal && start > 0) {
-      // The model's promises resolve without I/O: let the event loop run once
-      // per batch, or an abort requested by input (a server's cancel message)
-      // would not be read before the whole list is done.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+  while (next < boxes.length || inFlight.length > 0) {
+    while (inFlight.length < depth && next < boxes.length) {
+      if (options.signal && next > 0) {
+        // The model's promises resolve without I/O: let the event loop run once
+        // per batch, or an abort requested by input (a server's cancel message)
+        // would not be read before the whole list is done.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      options.signal?.throwIfAborted();
+      inFlight.push(launch(next));
+      next += batchSize;
     }
-    options.signal?.throwIfAborted();
-    const { batch, crops } = await prepare(start);
-    const out = await model.predict(batch);
+    const { start, batch, crops, out } = await inFlight.shift()!;
     t.encoder += out.timing.encoder;
     t.decoder += out.timing.decoder;
     for (let i = 0; i < batch.size; i++) {

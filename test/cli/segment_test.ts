@@ -155,6 +155,45 @@ dataTest({
   },
 });
 
+dataTest({
+  name: "segment --sessions 2 (two workers) writes exactly what one session writes",
+  needs: [DOTA],
+  async fn() {
+    const outs: string[] = [];
+    try {
+      for (const sessions of ["1", "2"]) {
+        const out = await Deno.makeTempDir();
+        outs.push(out);
+        const r = await runTask("segment", [
+          "--images",
+          `${DOTA}/images/P1888.png`,
+          "--detections",
+          `${DOTA}/labelTxt/P1888.txt`,
+          "--out",
+          out,
+          "--backend",
+          "wasm",
+          "--threads",
+          "2",
+          "--batch",
+          "4",
+          "--sessions",
+          sessions,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /done: 64 masks/);
+      }
+      for (const file of ["P1888.geojson", "coco.json"]) {
+        const [a, b] = await Promise.all(outs.map((o) => Deno.readFile(`${o}/${file}`)));
+        assert.ok(a!.length > 1000, file);
+        assert.deepEqual(b, a, `${file} differs between one session and two`);
+      }
+    } finally {
+      for (const o of outs) await Deno.remove(o, { recursive: true });
+    }
+  },
+});
+
 Deno.test("segment usage errors exit 2 and name the flag", async () => {
   const cases: [string[], RegExp][] = [
     [["segment", "--images", "x"], /--detections is required/],
@@ -165,6 +204,10 @@ Deno.test("segment usage errors exit 2 and name the flag", async () => {
     [
       ["segment", "--images", "x", "--detections", "y", "--out", "o", "--batch", "0"],
       /--batch must be a positive integer/,
+    ],
+    [
+      ["segment", "--images", "x", "--detections", "y", "--out", "o", "--sessions", "0"],
+      /--sessions must be a positive integer/,
     ],
     [["segment", "--nope"], /Unknown option '--nope'/],
     [["frobnicate"], /unknown command "frobnicate"/],

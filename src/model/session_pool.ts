@@ -1,0 +1,141 @@
+/**
+ * Several WASM session pairs, each in its own worker with its own
+ * onnxruntime-web instance, working on different batches at once.
+ *
+ * Why: onnxruntime-web's threads split each operator across a pool of web
+ * workers and meet at a barrier after it; sopseg's graphs have hundreds of
+ * small operators, so two threads on one session do about 1.3x the work of
+ * one. Two single-threaded sessions on alternate batches do about 1.8x
+ * (BENCHMARKS.md). The outputs are the same: every session runs the same WASM
+ * kernels on the same inputs.
+ *
+ * @module
+ */
+import type { BatchPrediction, PromptBatch } from "./sopseg_model.ts";
+import type { PoolReply, PoolRequest } from "./pool_worker.ts";
+
+/**
+ * The Web Worker constructor, kept at load time: onnxruntime-web's Node build
+ * replaces `globalThis.Worker` with `worker_threads.Worker` when it starts its
+ * WASM module, and a pool made after that (a process that already ran a
+ * session) would otherwise start Node threads that never load.
+ */
+const WebWorker = globalThis.Worker;
+
+interface Pending {
+  resolve: (p: BatchPrediction) => void;
+  reject: (e: Error) => void;
+}
+
+interface Member {
+  worker: Worker;
+  busy: number;
+  pending: Map<number, Pending>;
+  closed?: () => void;
+  failure?: Error;
+}
+
+/** A pool of `size` WASM session pairs of one model. */
+export class SessionPool {
+  /** Number of sessions (workers). */
+  readonly size: number;
+  /** WASM threads per session. */
+  readonly threadsPerSession: number;
+  #members: Member[];
+  #nextId = 0;
+
+  private constructor(members: Member[], threadsPerSession: number) {
+    this.#members = members;
+    this.size = members.length;
+    this.threadsPerSession = threadsPerSession;
+  }
+
+  /**
+   * Start `size` workers, each loading the model in `dir` on WASM with
+   * `threadsPerSession` threads. Rejects (and stops every worker) if one fails.
+   */
+  static async open(dir: string, size: number, threadsPerSession: number): Promise<SessionPool> {
+    const members: Member[] = [];
+    const loads: Promise<void>[] = [];
+    for (let i = 0; i < size; i++) {
+      const worker = new WebWorker(new URL("./pool_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      const member: Member = { worker, busy: 0, pending: new Map() };
+      members.push(member);
+      loads.push(
+        new Promise<void>((resolve, reject) => {
+          worker.onmessage = (e: MessageEvent<PoolReply>) => {
+            const m = e.data;
+            if (m.kind === "loaded") resolve();
+            else if (m.kind === "error" && m.id === undefined) reject(new TypeError(m.message));
+            else handle(member, m);
+          };
+          worker.onerror = (e: ErrorEvent) => {
+            e.preventDefault();
+            const err = new Error(`a model worker failed: ${e.message}`);
+            member.failure = err;
+            reject(err);
+            for (const p of member.pending.values()) p.reject(err);
+            member.pending.clear();
+          };
+        }),
+      );
+      const load: PoolRequest = { kind: "load", dir, threads: threadsPerSession };
+      worker.postMessage(load);
+    }
+    try {
+      await Promise.all(loads);
+    } catch (e) {
+      for (const m of members) m.worker.terminate();
+      throw e;
+    }
+    return new SessionPool(members, threadsPerSession);
+  }
+
+  /** Run a batch on the least busy session. Batches may finish out of order. */
+  predict(batch: PromptBatch): Promise<BatchPrediction> {
+    const alive = this.#members.filter((m) => !m.failure);
+    if (alive.length === 0) {
+      return Promise.reject(this.#members[0]?.failure ?? new Error("the session pool is closed"));
+    }
+    const member = alive.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.#nextId++;
+    member.busy++;
+    return new Promise<BatchPrediction>((resolve, reject) => {
+      member.pending.set(id, { resolve, reject });
+      const msg: PoolRequest = { kind: "predict", id, batch };
+      member.worker.postMessage(msg);
+    }).finally(() => member.busy--);
+  }
+
+  /** Close every session and stop the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.#members.map((m) =>
+      new Promise<void>((resolve) => {
+        if (m.failure) {
+          m.worker.terminate();
+          resolve();
+          return;
+        }
+        m.closed = resolve;
+        const msg: PoolRequest = { kind: "close" };
+        m.worker.postMessage(msg);
+      })
+    ));
+    for (const m of this.#members) m.worker.terminate();
+  }
+}
+
+function handle(member: Member, m: PoolReply): void {
+  if (m.kind === "closed") {
+    member.closed?.();
+    return;
+  }
+  if (m.kind !== "result" && m.kind !== "error") return;
+  const p = m.id === undefined ? undefined : member.pending.get(m.id);
+  if (!p || m.id === undefined) return;
+  member.pending.delete(m.id);
+  if (m.kind === "error") p.reject(new TypeError(m.message));
+  else p.resolve({ maskLogits: m.maskLogits, iou: m.iou, timing: m.timing });
+}
