@@ -178,6 +178,7 @@ def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = T
     # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
     model = copy.deepcopy(model).eval()
     make_webgpu_safe(model)
+    model.refiner.freeze_for_export()
     manifest = manifest_for(model, training)
     enc, dec = EncoderOnnx(model).eval(), DecoderOnnx(model).eval()
     x1 = example_inputs(model, 1)

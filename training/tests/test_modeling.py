@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from sopseg.modeling import (
@@ -132,3 +133,44 @@ def test_conv_transpose_2x2_matches_torch() -> None:
     ref.load_state_dict(ours.state_dict())
     x = torch.randn(2, 16, 5, 7)
     assert torch.allclose(ours(x), ref(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("box_prior", [False, True])
+def test_refiner_without_full_resolution_features_gives_the_same_numbers(box_prior: bool) -> None:
+    """The refiner's fast path (no X1 at full resolution) equals METHOD.md's formulation,
+    outputs and gradients, with every parameter non-trivial (phi3 starts at zero)."""
+    torch.manual_seed(3)
+    ref = ProgressiveRefiner(box_prior=box_prior).eval()
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    image = torch.randn(B, 3, 256, 256, requires_grad=True)
+    args = (
+        torch.randn(B, 64, 16, 16),
+        torch.randn(B, 128, 16, 16),
+        torch.randn(B, 2, 64, 64),
+        torch.rand(B, 1, 256, 256) if box_prior else None,
+    )
+    fast = ref(image, *args)
+    slow = ref(image, *args, full_res=True)
+    for k in ("p1", "iou", "p2"):
+        scale = slow[k].abs().max().item()
+        assert scale > 1.0, k  # a real signal, not zeros
+        assert (fast[k] - slow[k]).abs().max().item() <= 1e-6 * scale, k  # float rounding only
+    # the IoU head's 4x4 mean really is taken over a full-resolution map in the slow path
+    assert fast["p1"].shape == slow["p1"].shape == (B, 2, 256, 256)
+    g_fast = torch.autograd.grad(fast["p1"].square().sum() + fast["iou"].sum(), image)[0]
+    g_slow = torch.autograd.grad(slow["p1"].square().sum() + slow["iou"].sum(), image)[0]
+    g_scale = g_slow.abs().max().item()
+    assert g_scale > 0 and (g_fast - g_slow).abs().max().item() <= 1e-5 * g_scale
+
+
+def test_avg_pool4_of_upsampled_is_exact_at_the_borders() -> None:
+    from sopseg.modeling.common import upsample2x
+    from sopseg.modeling.refinement import avg_pool4_of_upsampled
+
+    y = torch.randn(2, 3, 10, 6)
+    ref = torch.nn.functional.avg_pool2d(upsample2x(y), 4)
+    got = avg_pool4_of_upsampled(y)
+    assert got.shape == ref.shape == (2, 3, 5, 3)
+    assert torch.allclose(got, ref, atol=1e-6)

@@ -17,9 +17,29 @@ class RefinementBlock(nn.Module):
         self.conv1 = ConvBNAct(cin, cout, 3)
         self.conv2 = ConvBNAct(cout, cout, 3, act=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, upsample: bool = True) -> torch.Tensor:
         h = self.conv1(x)
-        return upsample2x(torch.relu(h + self.conv2(h)))
+        y = torch.relu(h + self.conv2(h))
+        return upsample2x(y) if upsample else y
+
+
+def pool4_kernel(channels: int) -> torch.Tensor:
+    """The depthwise kernel of `avg_pool4_of_upsampled`: [channels, 1, 4, 4]."""
+    v = torch.tensor([1.0, 7.0, 7.0, 1.0]) / 16.0
+    return (v[:, None] * v[None, :]).repeat(channels, 1, 1, 1)
+
+
+def avg_pool4_of_upsampled(y: torch.Tensor, kernel: torch.Tensor | None = None) -> torch.Tensor:
+    """`avg_pool2d(upsample2x(y), 4)` without the full-resolution tensor: a depthwise
+    4x4 stride-2 filter, outer([1, 7, 7, 1]) / 256, on `y` padded by one edge pixel.
+
+    Exact: bilinear 2x upsampling (half-pixel, edges clamped) gives out[4k..4k+3] =
+    (.75 y2k + .25 y2k-1, .75 y2k + .25 y2k+1, .75 y2k+1 + .25 y2k, .75 y2k+1 + .25 y2k+2)
+    per axis, whose mean is (y2k-1 + 7 y2k + 7 y2k+1 + y2k+2) / 16; the clamped
+    neighbours at the borders are the replicated edge."""
+    c = y.shape[1]
+    k = pool4_kernel(c).to(y) if kernel is None else kernel
+    return F.conv2d(F.pad(y, (1, 1, 1, 1), mode="replicate"), k, stride=2, groups=c)
 
 
 class ProgressiveRefiner(nn.Module):
@@ -70,9 +90,27 @@ class ProgressiveRefiner(nn.Module):
             nn.Flatten(1),
             nn.Linear(16, 1),
         )
+        # a fixed filter (not a parameter, not in the state dict); a buffer so that its
+        # shape is known when the graph is exported
+        self.register_buffer("pool4", pool4_kernel(w1), persistent=False)
+        self._frozen_head: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         for phi in (self.phi1, self.phi2, self.phi3):
             nn.init.zeros_(phi.weight)
             nn.init.zeros_(phi.bias)
+
+    def head_parts(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """phi3's weight split by input: features Y1, image, box coverage (the last two
+        empty without the prior). Frozen copies once `freeze_for_export` ran: the ONNX
+        exporter needs a convolution's kernel shape, which it loses through a slice."""
+        if self._frozen_head is not None:
+            return self._frozen_head
+        w1 = self.phi3.weight.shape[1] - (4 if self.box_prior else 0)
+        w = self.phi3.weight
+        return w[:, :w1], w[:, w1 : w1 + 3], w[:, w1 + 3 :]
+
+    def freeze_for_export(self) -> None:
+        """Fix phi3's split weights as constants (export only; training keeps the slices)."""
+        self._frozen_head = tuple(p.detach().clone() for p in self.head_parts())
 
     def forward(
         self,
@@ -81,9 +119,12 @@ class ProgressiveRefiner(nn.Module):
         decoder_feat: torch.Tensor,
         p0: torch.Tensor,
         cov1: torch.Tensor | None = None,
+        full_res: bool = False,
     ) -> dict[str, torch.Tensor]:
         """image [B,3,S,S], shallow/decoder_feat at S/16, p0 = [M0;E0] logits at S/4,
-        cov1 = box coverage [B,1,S,S] (with `box_prior`). Returns p0 too (with the prior)."""
+        cov1 = box coverage [B,1,S,S] (with `box_prior`). Returns p0 too (with the prior).
+        `full_res`: METHOD.md's literal formulation with X1 built at full resolution
+        (the same numbers, slower; tests compare the two)."""
         f8s = F.relu(upsample2x(self.shallow_to8(shallow)))
         f8d = F.relu(upsample2x(self.decoder_to8(decoder_feat)))
         i2 = F.avg_pool2d(image, 2)
@@ -108,8 +149,21 @@ class ProgressiveRefiner(nn.Module):
         p4 = self.phi1(x4) + p0
         x2 = self.r2(cat(x4, i4, torch.sigmoid(p4), b4))
         p2 = self.phi2(x2) + upsample2x(p4)
-        x1 = self.r3(cat(x2, i2, torch.sigmoid(p2), b2))
-        head_in = cat(x1, image, b1) if self.box_prior else x1
-        p1 = self.phi3(head_in) + upsample2x(p2)
-        iou = self.iou_head(x1)
+        if full_res:
+            x1 = self.r3(cat(x2, i2, torch.sigmoid(p2), b2))
+            head_in = cat(x1, image, b1) if self.box_prior else x1
+            p1 = self.phi3(head_in) + upsample2x(p2)
+            return {"p0": p0, "p4": p4, "p2": p2, "p1": p1, "iou": self.iou_head(x1)}
+        # The full-resolution features X1 = up(Y1) are never built: phi3 is a 1x1 conv
+        # and bilinear upsampling is linear with weights summing to 1, so
+        # phi3([X1; I1; B1]) + up(P2) = up(W_x Y1 + b + P2) + W_i I1 + W_b B1, and the
+        # IoU head's 4x4 mean of X1 is a fixed filter on Y1. Same numbers, a quarter of
+        # the full-resolution work (onnxruntime-web spent a fifth of the decoder on the
+        # 256 x 256 upsampling and concatenation).
+        y1 = self.r3(cat(x2, i2, torch.sigmoid(p2), b2), upsample=False)
+        wx, wi, wb = self.head_parts()
+        p1 = upsample2x(F.conv2d(y1, wx, self.phi3.bias) + p2)
+        if self.box_prior:
+            p1 = p1 + F.conv2d(image, wi) + F.conv2d(b1, wb)
+        iou = self.iou_head[1:](avg_pool4_of_upsampled(y1, self.pool4))
         return {"p0": p0, "p4": p4, "p2": p2, "p1": p1, "iou": iou}
