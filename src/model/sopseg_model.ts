@@ -217,13 +217,23 @@ export class SopsegModel {
       encoder: await readGraph(manifest, manifest.encoder.file),
       decoder: await readGraph(manifest, manifest.decoder.file),
     };
+    const openPool = async () => {
+      const per = Math.floor(threads / sessions);
+      return { pool: await SessionPool.open(manifest.dir, sessions, per), per };
+    };
+    // auto with several sessions: start the workers while WebGPU is probed (the
+    // probe waits on the driver, the workers compile WASM); closed if WebGPU wins.
+    let early: Promise<{ pool: SessionPool; per: number }> | undefined;
+    if (choice === "auto" && sessions > 1) {
+      early = openPool();
+      early.catch(() => undefined); // awaited (or closed) below
+    }
     const onWasm = async (reason: string) => {
       if (sessions === 1) {
         const pair = await openPair(manifest, bytes, "wasm", threads);
         return new SopsegModel(manifest, pair, "wasm", reason, null);
       }
-      const per = Math.floor(threads / sessions);
-      const pool = await SessionPool.open(manifest.dir, sessions, per);
+      const { pool, per } = await (early ?? openPool());
       const layout = `${sessions} sessions x ${per} thread${per > 1 ? "s" : ""}`;
       return new SopsegModel(manifest, pool, "wasm", `${reason} (${layout})`, null);
     };
@@ -254,6 +264,7 @@ export class SopsegModel {
       return await onWasm(reason);
     }
     // The self-check needs a WASM session in this process; a WASM fallback keeps it.
+    if (early) await early.then(({ pool }) => pool.close(), () => undefined);
     const wasm = await openPair(manifest, bytes, "wasm", threads);
     let gpu: Pair;
     try {
