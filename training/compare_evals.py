@@ -1,5 +1,6 @@
 """Markdown tables from `deno task eval --out-json` reports: models (tags) side by side on the
-15-class class-capped val, per class against the filled-box floor, and per noise preset.
+15-class class-capped val, per class against the filled-box floor, per noise preset, and by object
+size when the clean reports have `bySize`.
 
     python3 training/compare_evals.py models/sopseg-lite/eval/val15_cap150 old new
 """
@@ -51,3 +52,36 @@ for p in presets:
         drops = sorted(((pc(c, n) - pc(s, n)), n) for n in names)
         worst.append(f"{drops[-1][1]} {drops[-1][0]:.1f}" if p != "clean" else "")
     print("| " + " | ".join(row + worst) + " |")
+# by object size (`bySize`, reports from after it was added): per bin, then per class x bin
+def by_size(tag):
+    try:
+        return json.load(open(f"{E}/{tag}_clean.json")).get("bySize")
+    except FileNotFoundError:
+        return None
+sizes = {t: by_size(t) for t in tags}
+bins = next((b for b in sizes.values() if b), None)
+if bins:
+    def cell(b, key="iou"):
+        return f"{100*b[key]:.2f} (n={b['instances']})" if b and b["instances"] else "-"
+    def find(tag, name):
+        return next((b for b in sizes[tag] or [] if b["name"] == name), None)
+    print()
+    print("| size (long side, px) | " + " | ".join(f"{t} mIoU / mBIoU | {t} IoU, all instances" for t in tags) + " |")
+    print("|---|" + "---|" * (2 * len(tags)))
+    for b in bins:
+        row = [b["name"]]
+        for t in tags:
+            s = find(t, b["name"])
+            row.append(f"{100*s['mIoU']:.2f} / {100*s['mBIoU']:.2f}" if s and s["mIoU"] is not None else "-")
+            row.append(cell(s["all"] if s else None))
+        print("| " + " | ".join(row) + " |")
+    print()
+    print("| class | " + " | ".join(f"{t} {b['name']}" for t in tags for b in bins) + " |")
+    print("|---|" + "---|" * (len(tags) * len(bins)))
+    for n in names:
+        row = [n]
+        for t in tags:
+            for b in bins:
+                s = find(t, b["name"])
+                row.append(cell(next((c for c in s["classes"] if c["className"] == n), None) if s else None))
+        print("| " + " | ".join(row) + " |")

@@ -1,7 +1,7 @@
 /**
- * `sopseg eval`: score masks against COCO ground truth, per class (IoU and
- * Boundary IoU, METHOD.md section 6), with the model or a prompt-filling
- * baseline.
+ * `sopseg eval`: score masks against COCO ground truth, per class and by
+ * object size (IoU and Boundary IoU, METHOD.md section 6), with the model or
+ * a prompt-filling baseline.
  *
  * @module
  */
@@ -24,7 +24,9 @@ export const EVAL_USAGE = `Usage: sopseg eval --gt annotations.json[.gz] --image
 
 Derives an oriented-box prompt for every ground-truth instance (min-area rectangle of its
 polygon), segments it with the same pipeline as "segment", and prints IoU and Boundary IoU
-per class, mIoU / mBIoU over classes and the means over all instances.
+per class, mIoU / mBIoU over classes and the means over all instances; then the same by object
+size, the long side of that rectangle before any noise (<64, 64-256, >=256 px): IoU per class
+and bin, and per bin mIoU / mBIoU and the means over its instances ("bySize" in --out-json).
 
 Options:
   --gt FILE                COCO ground truth (plain or gzipped)

@@ -2,7 +2,7 @@
  * Evaluation of instance masks against COCO ground truth (METHOD.md
  * section 6): GT loading with the project's pixel conventions, IoU and
  * Boundary IoU, per-class and overall means, prompt baselines, seeded
- * prompt noise, reports.
+ * prompt noise, scores by object size, reports.
  *
  * @example
  * ```ts
@@ -31,3 +31,4 @@ export * from "./metrics.ts";
 export * from "./prompt_noise.ts";
 export * from "./report.ts";
 export * from "./run_eval.ts";
+export * from "./size_bins.ts";

@@ -1,7 +1,9 @@
 /**
  * The evaluation report as a text table (terminal), JSON and Markdown.
  * Text and Markdown show percentages with two decimals; JSON keeps the
- * fractions (0..1) of the report object.
+ * fractions (0..1) of the report object. Text and Markdown end with the
+ * by-size table: a row per class and a column per size bin (IoU and number
+ * of instances), then per bin the means over classes and over instances.
  *
  * @module
  */
@@ -35,6 +37,56 @@ function rows(report: EvalReport): Row[] {
   ];
 }
 
+/** `IoU (n=instances)`, or `-` without instances. */
+function sizeCell(c: ClassScores | undefined): string {
+  return c === undefined || c.instances === 0 ? "-" : `${pct(c.iou)} (n=${c.instances})`;
+}
+
+interface SizeRow {
+  name: string;
+  cells: string[];
+}
+
+/** The by-size table: the class rows, then the four rows of means. */
+function sizeRows(report: EvalReport): { classes: SizeRow[]; means: SizeRow[] } {
+  const bins = report.bySize;
+  return {
+    classes: report.summary.classes.map((c) => ({
+      name: c.className,
+      cells: bins.map((b) => sizeCell(b.classes.find((x) => x.className === c.className))),
+    })),
+    means: [
+      { name: "mIoU (mean over classes)", cells: bins.map((b) => pct(b.mIoU)) },
+      { name: "mBIoU (mean over classes)", cells: bins.map((b) => pct(b.mBIoU)) },
+      { name: "IoU, all instances", cells: bins.map((b) => sizeCell(b.all)) },
+      { name: "BIoU, all instances", cells: bins.map((b) => pct(b.all.boundaryIou)) },
+    ],
+  };
+}
+
+const SIZE_MEASURE = "long side of the ground-truth oriented box, px";
+
+function sizeText(report: EvalReport): string[] {
+  if (report.bySize.length === 0) return [];
+  const { classes, means } = sizeRows(report);
+  const head: SizeRow = { name: "class", cells: report.bySize.map((b) => b.name) };
+  const all = [head, ...classes, ...means];
+  const wName = Math.max(...all.map((r) => r.name.length));
+  const wCell = Math.max(...all.flatMap((r) => r.cells.map((c) => c.length)));
+  const line = (r: SizeRow) =>
+    [r.name.padEnd(wName), ...r.cells.map((c) => c.padStart(wCell))].join("  ");
+  const rule = "-".repeat(wName + (wCell + 2) * head.cells.length);
+  return [
+    "",
+    `by object size (${SIZE_MEASURE}): IoU % (n = instances)`,
+    line(head),
+    rule,
+    ...classes.map(line),
+    rule,
+    ...means.map(line),
+  ];
+}
+
 function title(report: EvalReport): string {
   const what = report.mode === "model" ? "model" : `baseline ${report.mode}`;
   const noise = report.promptNoise
@@ -47,13 +99,18 @@ function title(report: EvalReport): string {
 
 /**
  * A plain-text table for a terminal: per class instances, IoU and Boundary
- * IoU (%), then the means over classes (mIoU / mBIoU) and over all instances.
+ * IoU (%), then the means over classes (mIoU / mBIoU) and over all instances;
+ * then the by-size table.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatTextReport } from "./report.ts";
+ * import { SizeAccumulator } from "./size_bins.ts";
  *
+ * const sizes = new SizeAccumulator();
+ * sizes.add("ship", { longSide: 30, iou: 1, boundaryIou: 0.5 });
+ * sizes.add("ship", { longSide: 90, iou: 0.5, boundaryIou: 0.5 });
  * const text = formatTextReport({
  *   gt: "val.json", mode: "obb-fill", images: 1, skippedInstances: 0, dilationRatio: 0.005,
  *   dilations: [4], promptNoise: null, settings: {}, seconds: 0.1,
@@ -62,8 +119,11 @@ function title(report: EvalReport): string {
  *     mIoU: 0.75, mBIoU: 0.5,
  *     all: { className: "all", instances: 2, iou: 0.75, boundaryIou: 0.5 },
  *   },
+ *   bySize: sizes.summary(),
  * });
  * assert.match(text, /ship\s+2\s+75\.00\s+50\.00/);
+ * assert.match(text, /class\s+<64\s+64-256\s+>=256/);
+ * assert.match(text, /ship\s+100\.00 \(n=1\)\s+50\.00 \(n=1\)\s+-/);
  * ```
  */
 export function formatTextReport(report: EvalReport): string {
@@ -89,17 +149,23 @@ export function formatTextReport(report: EvalReport): string {
     rule,
     ...body.slice(-2),
     `skipped instances: ${report.skippedInstances}; ${report.seconds.toFixed(1)} s`,
+    ...sizeText(report),
   ].join("\n") + "\n";
 }
 
 /**
- * The report as Markdown: a heading line, the settings, and the table.
+ * The report as Markdown: a heading line, the settings, the table, and the
+ * by-size table.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatMarkdownReport } from "./report.ts";
+ * import { SizeAccumulator } from "./size_bins.ts";
  *
+ * const sizes = new SizeAccumulator();
+ * sizes.add("ship", { longSide: 30, iou: 1, boundaryIou: 0.5 });
+ * sizes.add("ship", { longSide: 90, iou: 0.5, boundaryIou: 0.5 });
  * const md = formatMarkdownReport({
  *   gt: "val.json", mode: "model", images: 1, skippedInstances: 0, dilationRatio: 0.005,
  *   dilations: [4], promptNoise: null, settings: { model: "sopseg-lite" }, seconds: 0.1,
@@ -108,9 +174,11 @@ export function formatTextReport(report: EvalReport): string {
  *     mIoU: 0.75, mBIoU: 0.5,
  *     all: { className: "all", instances: 2, iou: 0.75, boundaryIou: 0.5 },
  *   },
+ *   bySize: sizes.summary(),
  * });
  * assert.match(md, /\| ship \| 2 \| 75\.00 \| 50\.00 \|/);
  * assert.ok(md.includes("| **mean over classes** |"));
+ * assert.ok(md.includes("| ship | 100.00 (n=1) | 50.00 (n=1) | - |"));
  * ```
  */
 export function formatMarkdownReport(report: EvalReport): string {
@@ -133,25 +201,46 @@ export function formatMarkdownReport(report: EvalReport): string {
       `Skipped instances: ${report.skippedInstances}. Time: ${report.seconds.toFixed(1)} s.`,
     "",
   );
+  if (report.bySize.length > 0) {
+    const { classes, means } = sizeRows(report);
+    out.push(
+      "## By object size",
+      "",
+      `Size: ${SIZE_MEASURE} (the prompt before any noise). Cells: IoU in % (n = instances); ` +
+        `mIoU / mBIoU average the classes that have instances in the bin.`,
+      "",
+      `| class | ${report.bySize.map((b) => b.name).join(" | ")} |`,
+      `|---|${"---:|".repeat(report.bySize.length)}`,
+      ...classes.map((r) => `| ${r.name} | ${r.cells.join(" | ")} |`),
+      ...means.map((r) => `| **${r.name}** | ${r.cells.join(" | ")} |`),
+      "",
+    );
+  }
   return out.join("\n");
 }
 
 /**
  * The report as pretty-printed JSON (fractions, 0..1; `null` for a class
- * without instances).
+ * without instances). The by-size scores are under `bySize`: one entry per
+ * bin with its bounds (`minLongSide`, `maxLongSide`, `null` for no bound) and
+ * the same fields as `summary`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { formatJsonReport } from "./report.ts";
+ * import { SizeAccumulator } from "./size_bins.ts";
  *
  * const report = {
  *   gt: "val.json", mode: "hbox-fill" as const, images: 0, skippedInstances: 0,
  *   dilationRatio: 0.005, dilations: [], promptNoise: null, settings: {}, seconds: 0,
  *   summary: { classes: [], mIoU: null, mBIoU: null,
  *     all: { className: "all", instances: 0, iou: null, boundaryIou: null } },
+ *   bySize: new SizeAccumulator().summary(),
  * };
- * assert.deepEqual(JSON.parse(formatJsonReport(report)), report);
+ * const json = JSON.parse(formatJsonReport(report));
+ * assert.equal(json.bySize[2].maxLongSide, null); // the open bin: JSON has no Infinity
+ * assert.deepEqual(json, report);
  * ```
  */
 export function formatJsonReport(report: EvalReport): string {

@@ -14,9 +14,10 @@ import { encodeRle, type Rle } from "../masks/rle.ts";
 import { EvalAccumulator, type EvalSummary } from "./accumulator.ts";
 import { BASELINE_KINDS, type BaselineKind, fillHBox, fillOrientedBox } from "./baselines.ts";
 import { selectClasses } from "./class_map.ts";
-import { type CocoGt, type CocoImage, gtInstances } from "./coco_gt.ts";
+import { type CocoGt, type CocoImage, type GtInstance, gtInstances } from "./coco_gt.ts";
 import { boundaryDilation, DEFAULT_DILATION_RATIO, maskScores } from "./metrics.ts";
 import { perturbBox, type PromptNoiseOptions } from "./prompt_noise.ts";
+import { longSide, SizeAccumulator, type SizeBinSummary } from "./size_bins.ts";
 
 /** One prompt handed to the segmenter. */
 export interface EvalPrompt {
@@ -81,6 +82,11 @@ export interface EvaluateOptions {
   maxPerClass?: number;
   /** Boundary IoU band width as a fraction of the image diagonal. Default: `0.005`. */
   dilationRatio?: number;
+  /**
+   * Edges in pixels of the size bins of `bySize` (size: long side of the GT
+   * oriented box). Default: `[64, 256]`, i.e. bins `<64`, `64-256`, `>=256`.
+   */
+  sizeEdges?: readonly number[];
   /** Build COCO results entries. Default: `true`. */
   cocoResults?: boolean;
   /** Free-form settings copied into the report (model, ablation switches, ...). Default: `{}`. */
@@ -114,6 +120,13 @@ export interface EvalReport {
   settings: Record<string, unknown>;
   /** The scores. */
   summary: EvalSummary;
+  /**
+   * The scores by object size, smallest bin first. An instance's size is the
+   * long side of the oriented box derived from its GT polygon (before prompt
+   * noise; also when a given prompt replaces that box). Every bin lists the
+   * classes of `summary.classes`, in the same order.
+   */
+  bySize: SizeBinSummary[];
   /** Wall time in seconds. */
   seconds: number;
 }
@@ -142,6 +155,32 @@ export interface EvaluateResult {
   report: EvalReport;
   /** One entry per scored instance (empty when `cocoResults` is false). */
   results: CocoResultEntry[];
+}
+
+/**
+ * The prompt for one GT instance: its own oriented box, or the given one
+ * (`options.prompts`), then the noise; `null` when prompts are given but
+ * none for this instance.
+ */
+function promptFor(inst: GtInstance, options: EvaluateOptions): EvalPrompt | null {
+  let box = inst.box;
+  let changed = false;
+  if (options.prompts) {
+    const given = options.prompts.get(inst.annotationId);
+    if (given === undefined) return null;
+    box = given;
+    changed = true;
+  }
+  if (options.promptNoise) {
+    box = perturbBox(box, inst.annotationId, options.promptNoise);
+    changed = true;
+  }
+  return {
+    annotationId: inst.annotationId,
+    className: inst.className,
+    box,
+    hbox: changed ? enclosingHBox(box) : inst.hbox,
+  };
 }
 
 function clipToImage(mask: MaskWindow, width: number, height: number): MaskWindow {
@@ -206,6 +245,10 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   );
   const explicit = options.classes !== undefined && options.classes.length > 0;
   const acc = new EvalAccumulator(explicit ? selection.reportNames : []);
+  const sizes = new SizeAccumulator({
+    edges: options.sizeEdges,
+    classNames: explicit ? selection.reportNames : [],
+  });
   const images = gt.images.slice(0, options.maxImages ?? gt.images.length);
   const results: CocoResultEntry[] = [];
   const dilations = new Set<number>();
@@ -227,28 +270,13 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
         if (n >= options.maxPerClass) continue;
         perClass.set(name, n + 1);
       }
-      let box = inst.box;
-      let changed = false;
-      if (options.prompts) {
-        const given = options.prompts.get(inst.annotationId);
-        if (given === undefined) {
-          skipped++;
-          continue;
-        }
-        box = given;
-        changed = true;
-      }
-      if (options.promptNoise) {
-        box = perturbBox(box, inst.annotationId, options.promptNoise);
-        changed = true;
+      const prompt = promptFor(inst, options);
+      if (prompt === null) {
+        skipped++;
+        continue;
       }
       instances.push(inst);
-      prompts.push({
-        annotationId: inst.annotationId,
-        className: inst.className,
-        box,
-        hbox: changed ? enclosingHBox(box) : inst.hbox,
-      });
+      prompts.push(prompt);
     }
     if (prompts.length > 0) {
       const fill = { imageWidth: width, imageHeight: height };
@@ -265,7 +293,9 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       for (const [i, inst] of instances.entries()) {
         const mask = clipToImage(masks[i]!, width, height);
         const s = maskScores(mask, inst.mask, { ...fill, dilation });
-        acc.add(selection.reportName.get(inst.className) ?? inst.className, s.iou, s.boundaryIou);
+        const name = selection.reportName.get(inst.className) ?? inst.className;
+        acc.add(name, s.iou, s.boundaryIou);
+        sizes.add(name, { longSide: longSide(inst.box), iou: s.iou, boundaryIou: s.boundaryIou });
         scored++;
         if (options.cocoResults !== false) {
           results.push({
@@ -300,6 +330,7 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       promptNoise: options.promptNoise ? { ...options.promptNoise } : null,
       settings: { ...(options.settings ?? {}) },
       summary,
+      bySize: sizes.summary(summary.classes.map((c) => c.className)),
       seconds: (performance.now() - started) / 1000,
     },
     results,

@@ -20,6 +20,7 @@ import assert from "node:assert/strict";
 import { readCocoGt } from "../../src/eval/coco_gt.ts";
 import { evaluate } from "../../src/eval/run_eval.ts";
 import type { EvalSummary } from "../../src/eval/accumulator.ts";
+import type { EvalReport } from "../../src/eval/run_eval.ts";
 import { dataTest } from "../_data.ts";
 
 function envDir(): string | undefined {
@@ -112,6 +113,28 @@ function checkPy(
   }
 }
 
+/**
+ * The by-size bins partition the scored instances, per class and over all;
+ * returns the bins' instance counts.
+ */
+function checkSizes(report: EvalReport): number[] {
+  const s = report.summary;
+  assert.deepEqual(report.bySize.map((b) => b.name), ["<64", "64-256", ">=256"]);
+  const counts = report.bySize.map((b) => b.all.instances);
+  assert.equal(counts.reduce((a, b) => a + b, 0), s.all.instances, "instances over the bins");
+  for (const c of s.classes) {
+    const n = report.bySize.reduce(
+      (sum, b) => sum + b.classes.find((x) => x.className === c.className)!.instances,
+      0,
+    );
+    assert.equal(n, c.instances, `${c.className} instances over the bins`);
+  }
+  for (const b of report.bySize) {
+    assert.equal(b.classes.reduce((sum, c) => sum + c.instances, 0), b.all.instances, b.name);
+  }
+  return counts;
+}
+
 dataTest({
   name: "evaluate() baselines match OpenCV on the first 100 val tiles",
   needs: [GT_PATH],
@@ -122,6 +145,10 @@ dataTest({
     checkPy(hbox.report.summary, PY_100["hbox-fill"], 0.01, 0.01);
     const obb = await evaluate(gt, { baseline: "obb-fill", maxImages: 100, cocoResults: false });
     checkPy(obb.report.summary, PY_100["obb-fill"], 0.1, 0.5);
+    // the size comes from the GT box: the same bins whatever fills the prompt
+    const counts = checkSizes(hbox.report);
+    assert.deepEqual(checkSizes(obb.report), counts);
+    assert.ok(counts.every((n) => n > 0), `every bin has instances: ${counts}`);
   },
 });
 
@@ -130,8 +157,10 @@ dataTest({
   needs: [GT_PATH],
   fn: async () => {
     const gt = await readCocoGt(GT_PATH);
-    const obb = (await evaluate(gt, { baseline: "obb-fill", cocoResults: false })).report.summary;
+    const obbReport = (await evaluate(gt, { baseline: "obb-fill", cocoResults: false })).report;
+    const obb = obbReport.summary;
     assert.equal(obb.all.instances, 33768);
+    assert.equal(checkSizes(obbReport).reduce((a, b) => a + b, 0), 33768);
     near(obb.mIoU, METHOD["obb-fill"].mIoU, 0.3, "obb-fill mIoU");
     near(obb.mBIoU, METHOD["obb-fill"].mBIoU, 0.3, "obb-fill mBIoU");
     near(obb.all.iou, METHOD["obb-fill"].allIoU, 0.3, "obb-fill IoU over all instances");

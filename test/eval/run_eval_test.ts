@@ -35,6 +35,7 @@ Deno.test("evaluate() with a segmenter equals the matching baseline", async () =
   const a = await evaluate(GT, { segment: hboxSegmenter });
   const b = await evaluate(GT, { baseline: "hbox-fill" });
   assert.deepEqual(a.report.summary, b.report.summary);
+  assert.deepEqual(a.report.bySize, b.report.bySize);
   assert.equal(a.report.mode, "model");
   assert.equal(b.report.mode, "hbox-fill");
   assert.deepEqual(a.results.map((r) => r.annotation_id), [11, 12, 21]);
@@ -149,4 +150,102 @@ Deno.test("evaluate() maxPerClass keeps the first instances of each class in ima
   const r = await evaluate(gt, { baseline: "obb-fill", maxPerClass: 1 });
   assert.deepEqual(r.results.map((x) => x.annotation_id), [11, 13]);
   assert.deepEqual(r.report.summary.classes.map((c) => c.instances), [1, 1]);
+});
+
+/** An axis-aligned rectangle polygon over pixel indices `x0..x1` x `y0..y1` (inclusive). */
+function rect(x0: number, y0: number, x1: number, y1: number): number[][] {
+  return [[x0, y0, x1, y0, x1, y1, x0, y1]];
+}
+
+/** Instances whose GT oriented box has a long side of 63, 64, 255 and 256 px. */
+const SIZES_GT = parseCocoGt({
+  images: [{ id: 1, file_name: "a.jpg", width: 300, height: 300 }],
+  categories: [{ id: 1, name: "ship" }, { id: 2, name: "plane" }],
+  annotations: [
+    { id: 1, image_id: 1, category_id: 1, segmentation: rect(0, 0, 62, 9), iscrowd: 0 },
+    { id: 2, image_id: 1, category_id: 1, segmentation: rect(0, 20, 9, 83), iscrowd: 0 },
+    { id: 3, image_id: 1, category_id: 2, segmentation: rect(20, 20, 274, 29), iscrowd: 0 },
+    { id: 4, image_id: 1, category_id: 2, segmentation: rect(20, 40, 275, 49), iscrowd: 0 },
+  ],
+});
+
+Deno.test("evaluate() bins instances by the long side of their GT oriented box", async () => {
+  for (const baseline of ["obb-fill", "hbox-fill"] as const) {
+    const { report } = await evaluate(SIZES_GT, { baseline });
+    assert.deepEqual(report.bySize.map((b) => [b.name, b.all.instances]), [
+      ["<64", 1], // 63 px
+      ["64-256", 2], // 64 px (a vertical box) and 255 px
+      [">=256", 1], // 256 px
+    ]);
+    assert.deepEqual(report.bySize.map((b) => b.classes.map((c) => [c.className, c.instances])), [
+      [["plane", 0], ["ship", 1]],
+      [["plane", 1], ["ship", 1]],
+      [["plane", 1], ["ship", 0]],
+    ]);
+    assert.equal(report.bySize[1]!.mIoU, 1); // rectangles fill exactly
+  }
+  const wide = await evaluate(SIZES_GT, { baseline: "obb-fill", sizeEdges: [100] });
+  assert.deepEqual(wide.report.bySize.map((b) => [b.name, b.all.instances]), [
+    ["<100", 2],
+    [">=100", 2],
+  ]);
+  await assert.rejects(
+    () => evaluate(SIZES_GT, { baseline: "obb-fill", sizeEdges: [256, 64] }),
+    RangeError,
+  );
+});
+
+Deno.test("evaluate() sizes an instance by its GT box, not by a noisy or given prompt", async () => {
+  const clean = await evaluate(SIZES_GT, { baseline: "obb-fill" });
+  const counts = (r: typeof clean) => r.report.bySize.map((b) => b.all.instances);
+  const noisy = await evaluate(SIZES_GT, {
+    baseline: "obb-fill",
+    promptNoise: { shift: 0.5, scale: 0.5, angle: 20, seed: 3 },
+  });
+  assert.deepEqual(counts(noisy), counts(clean));
+  assert.ok(noisy.report.summary.all.iou! < 1);
+  // a 10 px detection box for the 256 px plane: still a large instance
+  const given = await evaluate(SIZES_GT, {
+    baseline: "obb-fill",
+    prompts: new Map([[4, { cx: 30, cy: 45, width: 10, height: 10, angle: 0 }]]),
+  });
+  assert.deepEqual(counts(given), [0, 0, 1]);
+});
+
+Deno.test("evaluate() by size: mIoU averages classes, the all row averages instances", async () => {
+  // four instances under 64 px: three small vehicles segmented exactly, one ship
+  // whose mask is the left half of its 8 x 5 box (IoU 0.5, Boundary IoU < 1)
+  const gt = parseCocoGt({
+    images: [{ id: 1, file_name: "a.jpg", width: 64, height: 64 }],
+    categories: [{ id: 1, name: "ship" }, { id: 9, name: "small_vehicle" }],
+    annotations: [
+      { id: 1, image_id: 1, category_id: 1, segmentation: rect(2, 2, 9, 6), iscrowd: 0 },
+      { id: 2, image_id: 1, category_id: 9, segmentation: rect(20, 2, 25, 5), iscrowd: 0 },
+      { id: 3, image_id: 1, category_id: 9, segmentation: rect(20, 20, 25, 23), iscrowd: 0 },
+      { id: 4, image_id: 1, category_id: 9, segmentation: rect(40, 40, 45, 43), iscrowd: 0 },
+    ],
+  });
+  const { report } = await evaluate(gt, {
+    segment: async (image, prompts) => {
+      const masks = await hboxSegmenter(image, prompts);
+      return masks.map((m, i) => {
+        if (prompts[i]!.annotationId !== 1) return m;
+        const w = m.width / 2;
+        return { ...m, width: w, data: new Uint8Array(w * m.height).fill(1) };
+      });
+    },
+  });
+  const [small, medium, large] = report.bySize;
+  assert.equal(small!.all.instances, 4);
+  assert.equal(small!.all.iou, (3 + 0.5) / 4);
+  assert.equal(small!.mIoU, (1 + 0.5) / 2);
+  assert.deepEqual(small!.classes.map((c) => [c.className, c.instances, c.iou]), [
+    ["ship", 1, 0.5],
+    ["small_vehicle", 3, 1],
+  ]);
+  // a single bin holds everything: its numbers are the overall ones
+  assert.equal(small!.mIoU, report.summary.mIoU);
+  assert.equal(small!.mBIoU, report.summary.mBIoU);
+  assert.deepEqual(small!.all, report.summary.all);
+  assert.equal(medium!.all.instances + large!.all.instances, 0);
 });
