@@ -175,16 +175,23 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const started = performance.now();
   let totalBoxes = 0;
   let doneBefore = 0;
-  let current = { image: "", done: 0, boxes: 0 };
+  // Images in progress (several at once with several model sessions), by name.
+  const current = new Map<string, { done: number; boxes: number }>();
   const drawProgress = (force: boolean) => {
-    if (quiet) return;
+    if (quiet || current.size === 0) return;
     const now = performance.now();
     if (!force && now - lastDraw < (io.stderrIsTerminal ? 250 : 5000)) return;
     lastDraw = now;
-    const instances = doneBefore + current.done;
+    let done = 0, boxes = 0;
+    for (const c of current.values()) {
+      done += c.done;
+      boxes += c.boxes;
+    }
+    const instances = doneBefore + done;
     const rate = instances / ((now - started) / 1e3);
-    const eta = (current.boxes - current.done) / rate;
-    const line = `sopseg: ${current.image} ${current.done}/${current.boxes} boxes, ` +
+    const eta = (boxes - done) / rate;
+    const names = [...current.keys()].join(", ");
+    const line = `sopseg: ${names} ${done}/${boxes} boxes, ` +
       `${instances} instances, ${rate.toFixed(1)} inst/s, image ETA ${formatDuration(eta)}`;
     io.stderr(io.stderrIsTerminal ? `\r\x1b[2K${line}` : `${line}\n`);
   };
@@ -203,20 +210,22 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         io.stderr(`sopseg: warning: ${e.message}\n`);
         break;
       case "image-start":
-        current = { image: e.image, done: 0, boxes: e.boxes };
+        current.set(e.image, { done: 0, boxes: e.boxes });
         totalBoxes += e.boxes;
         if (!quiet) {
           clearLine();
           io.stderr(`sopseg: [${e.index + 1}/${e.total}] ${e.image}: ${e.boxes} detections\n`);
         }
         break;
-      case "progress":
-        current.done = e.done;
+      case "progress": {
+        const c = current.get(e.image);
+        if (c) c.done = e.done;
         drawProgress(false);
         break;
+      }
       case "image-done":
-        doneBefore += current.done;
-        current.done = 0;
+        doneBefore += current.get(e.image)?.done ?? 0;
+        current.delete(e.image);
         if (!quiet) {
           clearLine();
           io.stderr(
@@ -231,6 +240,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         break;
       case "image-failed":
         failed++;
+        current.delete(e.image);
         clearLine();
         io.stderr(`sopseg: error: ${e.image}: ${e.message}\n`);
         break;

@@ -421,12 +421,12 @@ export async function segmentRun(
   // sopseg-run.json: what made this folder's outputs (resume and merge check it).
   const record = out === null ? null : await newRunRecord(model, options, plannedImages);
   if (record !== null) await beginRunRecord(out!, record, options.resume ?? false);
-  const failedImages: string[] = [];
   const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
   // After a run that finished (parts removed), coco.json records the finished images.
   const previous = options.resume && out !== null ? await readCoco(`${out}/coco.json`) : null;
 
-  for (let index = 0; index < plan.length; index++) {
+  const failedAt: number[] = [];
+  const doImage = async (index: number) => {
     options.signal?.throwIfAborted();
     const { image, detections } = plan[index]!;
     const stem = fileStem(image);
@@ -438,7 +438,7 @@ export async function segmentRun(
     ) {
       summary.imagesSkipped++;
       emit({ kind: "image-skipped", image, reason: `${geojsonPath} exists (--resume)` });
-      continue;
+      return;
     }
     const t0 = performance.now();
     try {
@@ -460,10 +460,21 @@ export async function segmentRun(
     } catch (e) {
       if (options.signal?.aborted) throw e;
       summary.imagesFailed++;
-      failedImages.push(baseName(image));
+      failedAt.push(index);
       emit({ kind: "image-failed", image, message: (e as Error).message });
     }
-  }
+  };
+  // A model with several sessions works on as many images at once, so that an
+  // image with fewer batches than sessions (a small tile) leaves none idle. The
+  // outputs are per image and coco.json follows the plan: the same files either way.
+  const lanes = Math.max(1, Math.min(model.concurrency, plan.length));
+  let nextIndex = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (nextIndex < plan.length) await doImage(nextIndex++);
+    }),
+  );
+  const failedImages = failedAt.sort((x, y) => x - y).map((i) => baseName(plan[i]!.image));
 
   if (out !== null) {
     const t0 = performance.now();

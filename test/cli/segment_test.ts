@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DOTA, runCli, runTask } from "./_run_cli.ts";
 import { dataTest } from "../_data.ts";
+import { ISAID_VAL, isaidSubset } from "./_isaid_subset.ts";
 import { decodeRle } from "../../src/masks/rle.ts";
 
 interface Feature {
@@ -190,6 +191,53 @@ dataTest({
       }
     } finally {
       for (const o of outs) await Deno.remove(o, { recursive: true });
+    }
+  },
+});
+
+dataTest({
+  name: "segment --sessions 2 on small tiles (two at once) writes what one session writes",
+  needs: [`${ISAID_VAL}/images`, `${ISAID_VAL}/annotations.json.gz`],
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_lanes_" });
+    try {
+      // 12 tiles of at most 6 boxes: one batch each, so two sessions need two tiles at once.
+      const subset = await isaidSubset(dir, { count: 12, maxBoxes: 6 });
+      const total = subset.boxes.reduce((a, b) => a + b);
+      for (const [name, sessions] of [["one", "1"], ["two", "2"]]) {
+        const r = await runTask("segment", [
+          "--images",
+          subset.images,
+          "--detections",
+          subset.labels,
+          "--out",
+          `${dir}/${name}`,
+          "--backend",
+          "wasm",
+          "--threads",
+          "2",
+          "--sessions",
+          sessions!,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`done: ${total} masks on 12 image\\(s\\)`));
+        // every tile reported once, whatever the order they finished in
+        for (const n of subset.names) {
+          const done = r.stderr.split("\n").filter((l) =>
+            l.includes(`/${n}: `) && / masks in /.test(l)
+          );
+          assert.equal(done.length, 1, `${n} in ${r.stderr}`);
+        }
+      }
+      const files = [...subset.names.map((n) => n.replace(/\.[^.]+$/, ".geojson")), "coco.json"];
+      for (const f of files) {
+        const [a, b] = await Promise.all(
+          ["one", "two"].map((d) => Deno.readFile(`${dir}/${d}/${f}`)),
+        );
+        assert.deepEqual(b, a, `${f} differs between one session and two`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
