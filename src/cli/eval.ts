@@ -87,6 +87,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
   try {
     const { report, results } = await evaluate(gt, {
       segment,
+      concurrency: model?.concurrency,
       baseline: a.baseline ?? undefined,
       classes: a.classes.length ? a.classes : undefined,
       classGroups: a.classGroups,

@@ -58,6 +58,11 @@ export interface EvalProgress {
 export interface EvaluateOptions {
   /** The segmenter (the model pipeline). */
   segment?: SegmentFn;
+  /**
+   * Images whose `segment` calls may be in flight at once (a model with several
+   * sessions); scores are still added in image order. Default: 1.
+   */
+  concurrency?: number;
   /** Score the prompt filled as the mask instead of a segmenter. */
   baseline?: BaselineKind;
   /** Class names to score (see class_map.ts for names across datasets). Default: all classes. */
@@ -256,11 +261,8 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   let skipped = 0;
   const perClass = new Map<string, number>();
 
-  for (const [index, image] of images.entries()) {
-    signal?.throwIfAborted();
-    const { width, height } = image;
-    const dilation = boundaryDilation(width, height, { dilationRatio });
-    dilations.add(dilation);
+  // Prompts first, in image order (the seeded noise and --max-per-class follow that order).
+  const jobs = images.map((image) => {
     const instances = [];
     const prompts: EvalPrompt[] = [];
     for (const inst of gtInstances(gt, image, { categoryIds })) {
@@ -278,13 +280,35 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       instances.push(inst);
       prompts.push(prompt);
     }
+    return { image, instances, prompts };
+  });
+  const masksFor = (job: typeof jobs[number]): Promise<MaskWindow[]> | MaskWindow[] => {
+    const { image, prompts } = job;
+    if (prompts.length === 0) return [];
+    if (segment) return segment(image, prompts, signal);
+    const fill = { imageWidth: image.width, imageHeight: image.height };
+    return prompts.map((p) =>
+      baseline === "obb-fill" ? fillOrientedBox(p.box, fill) : fillHBox(p.hbox, fill)
+    );
+  };
+  const window = Math.max(1, options.concurrency ?? 1);
+  const inFlight: Promise<MaskWindow[]>[] = [];
+  let launched = 0;
+  const launch = () => {
+    signal?.throwIfAborted();
+    const p = Promise.resolve(masksFor(jobs[launched++]!));
+    p.catch(() => undefined); // awaited in turn below
+    inFlight.push(p);
+  };
+
+  for (const [index, { image, instances, prompts }] of jobs.entries()) {
+    while (launched < jobs.length && inFlight.length < window) launch();
+    const masks = await inFlight.shift()!;
+    const { width, height } = image;
+    const dilation = boundaryDilation(width, height, { dilationRatio });
+    dilations.add(dilation);
     if (prompts.length > 0) {
       const fill = { imageWidth: width, imageHeight: height };
-      const masks = segment
-        ? await segment(image, prompts, signal)
-        : prompts.map((p) =>
-          baseline === "obb-fill" ? fillOrientedBox(p.box, fill) : fillHBox(p.hbox, fill)
-        );
       if (masks.length !== prompts.length) {
         throw new RangeError(
           `Cannot evaluate image ${image.fileName}: the segmenter returned ${masks.length} masks for ${prompts.length} prompts`,
