@@ -249,3 +249,29 @@ Deno.test("evaluate() by size: mIoU averages classes, the all row averages insta
   assert.deepEqual(small!.all, report.summary.all);
   assert.equal(medium!.all.instances + large!.all.instances, 0);
 });
+
+Deno.test("evaluate() with concurrent segment calls scores in image order, whatever finishes first", async () => {
+  let active = 0, most = 0;
+  const calls: string[] = [];
+  // The first image answers last: with a window of 2 both are in flight at once.
+  const slowFirst = async (image: { fileName: string }, prompts: EvalPrompt[]) => {
+    calls.push(image.fileName);
+    active++;
+    most = Math.max(most, active);
+    await new Promise((r) => setTimeout(r, image.fileName === "a.jpg" ? 30 : 1));
+    active--;
+    return await hboxSegmenter(image, prompts);
+  };
+  const one = await evaluate(GT, { segment: hboxSegmenter });
+  const progress: number[] = [];
+  const two = await evaluate(GT, {
+    segment: slowFirst,
+    concurrency: 2,
+    onProgress: (p) => progress.push(p.images),
+  });
+  assert.equal(most, 2);
+  assert.deepEqual(calls, ["a.jpg", "b.jpg"]);
+  assert.deepEqual(progress, [1, 2]);
+  assert.deepEqual(two.report.summary, one.report.summary);
+  assert.deepEqual(two.results, one.results);
+});
