@@ -9,6 +9,14 @@ interface Feature {
   properties: { detection_index: number; source_image: string };
 }
 
+/** One DOTA sample image (64 boxes) and its labels. */
+const P1888 = [
+  "--images",
+  `${DOTA}/images/P1888.png`,
+  "--detections",
+  `${DOTA}/labelTxt/P1888.txt`,
+];
+
 async function readJson(path: string) {
   return JSON.parse(await Deno.readTextFile(path));
 }
@@ -135,10 +143,7 @@ dataTest({
     try {
       const args = [
         "segment",
-        "--images",
-        `${DOTA}/images/P1888.png`,
-        "--detections",
-        `${DOTA}/labelTxt/P1888.txt`,
+        ...P1888,
         "--out",
         out,
         "--backend",
@@ -166,10 +171,7 @@ dataTest({
         const out = await Deno.makeTempDir();
         outs.push(out);
         const r = await runTask("segment", [
-          "--images",
-          `${DOTA}/images/P1888.png`,
-          "--detections",
-          `${DOTA}/labelTxt/P1888.txt`,
+          ...P1888,
           "--out",
           out,
           "--backend",
