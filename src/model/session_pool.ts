@@ -43,6 +43,7 @@ export class SessionPool {
   readonly threadsPerSession: number;
   #members: Member[];
   #nextId = 0;
+  #closed = false;
 
   private constructor(members: Member[], threadsPerSession: number) {
     this.#members = members;
@@ -95,6 +96,7 @@ export class SessionPool {
 
   /** Run a batch on the least busy session. Batches may finish out of order. */
   predict(batch: PromptBatch): Promise<BatchPrediction> {
+    if (this.#closed) return Promise.reject(new Error("the session pool is closed"));
     const alive = this.#members.filter((m) => !m.failure);
     if (alive.length === 0) {
       return Promise.reject(this.#members[0]?.failure ?? new Error("the session pool is closed"));
@@ -109,21 +111,30 @@ export class SessionPool {
     }).finally(() => member.busy--);
   }
 
-  /** Close every session and stop the workers. */
-  async close(): Promise<void> {
-    await Promise.all(this.#members.map((m) =>
-      new Promise<void>((resolve) => {
-        if (m.failure) {
-          m.worker.terminate();
-          resolve();
-          return;
-        }
-        m.closed = resolve;
-        const msg: PoolRequest = { kind: "close" };
-        m.worker.postMessage(msg);
-      })
-    ));
-    for (const m of this.#members) m.worker.terminate();
+  /**
+   * Close every session and stop the workers (a worker that does not answer
+   * within `graceMs` is stopped anyway).
+   */
+  async close(graceMs = 5000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#members.map((m) => {
+      if (m.failure) return Promise.resolve();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      return Promise.race([
+        new Promise<void>((resolve) => {
+          m.closed = resolve;
+          const msg: PoolRequest = { kind: "close" };
+          m.worker.postMessage(msg);
+        }),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]).finally(() => clearTimeout(timer));
+    }));
+    for (const m of this.#members) {
+      m.worker.terminate();
+      for (const p of m.pending.values()) p.reject(new Error("the session pool was closed"));
+      m.pending.clear();
+    }
   }
 }
 

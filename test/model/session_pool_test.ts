@@ -53,3 +53,12 @@ Deno.test("a pool names the model directory it cannot load", async () => {
     /Cannot load model .*nope/,
   );
 });
+
+Deno.test("closing a pool finishes the batch in flight, then refuses new ones", async () => {
+  const pool = await SopsegModel.load(LITE, { backend: "wasm", threads: 2, sessions: 2 });
+  const busy = pool.predict(checkBatch(pool.manifest, 8));
+  await pool.close(); // the worker reads the close message after the batch
+  assert.equal((await busy).iou.length, 8);
+  await assert.rejects(() => pool.predict(checkBatch(pool.manifest, 1)), /closed/);
+  await pool.close(); // twice is harmless
+});
