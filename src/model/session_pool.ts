@@ -3,11 +3,13 @@
  * onnxruntime-web instance, working on different batches at once.
  *
  * Why: onnxruntime-web's threads split each operator across a pool of web
- * workers and meet at a barrier after it; sopseg's graphs have hundreds of
- * small operators, so two threads on one session do about 1.3x the work of
- * one. Two single-threaded sessions on alternate batches do about 1.8x
- * (BENCHMARKS.md). The outputs are the same: every session runs the same WASM
- * kernels on the same inputs.
+ * workers and meet at a barrier after it, and its memory-bound kernels (Resize,
+ * Concat, Transpose) run on one thread while the other waits; sopseg's graphs
+ * have hundreds of small operators. In one `deno task bench` run (2026-12-02
+ * 03:29, BENCHMARKS.md) one thread did 16.3 inst/s, one session with two
+ * threads 26.7 (1.64x), two single-threaded sessions on alternate batches 29.8
+ * (1.83x). The outputs are the same: every session runs the same WASM kernels
+ * on the same inputs.
  *
  * @module
  */
