@@ -5,11 +5,17 @@
 # tree, so a byte-budgeted subset of the train tiles travels with it (kept out of git):
 #
 #   echo /.devdata/ >> .git/info/exclude
-#   /usr/bin/python3 training/make_subset.py --out .devdata/isaid_sub --budget 36000000
+#   /usr/bin/python3 training/make_subset.py --out .devdata/isaid_sub --budget 36000000 \
+#       --annotations annotations.json.gz,annotations_extra.json.gz   # the 15 classes (stretch 5 on)
 #
 # then, with the device tool, carry [".devdata"] and run e.g.
 #
 #   LR=1e-3 WARMUP=6000 MINUTES=6.5 NOISE="0.7 0.06 0.12 3.5" bash training/gpu_stretch.sh
+#
+# or, for the lineage since stretch 5 (box-error mixture, sensor augmentation; NOISE unused):
+#
+#   LR=5e-4 WARMUP=3000 MINUTES=6.5 EXTRA="--noise-mixture --mixture-tail 1.4 --degrade" \
+#       bash training/gpu_stretch.sh
 #
 # It starts from training/checkpoints/last.pt (--init-from: fresh optimizer and schedule) and
 # writes ck.pt, weights.npz and runs/train.log under $OUT; copy ck.pt back over last.pt here.
@@ -26,7 +32,7 @@ python3 training/train.py --device cuda --workers "${WORKERS:-14}" --train-root 
   --warmup-samples "${WARMUP:-6000}" --time-schedule --max-minutes "${MINUTES:-6.5}" \
   --total-samples 100000000 --ckpt-every-min 1 \
   --noise-prob "$NP" --noise-shift "$NS" --noise-scale "$NC" --noise-angle "$NA" \
-  2>&1 | tee "$OUT/stdout.log" | grep -v "samples/s"
+  ${EXTRA:-} 2>&1 | tee "$OUT/stdout.log" | grep -v "samples/s"
 rc=${PIPESTATUS[0]}
 grep "samples/s" "$OUT/stdout.log" | tail -2
 exit "$rc"

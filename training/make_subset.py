@@ -37,14 +37,42 @@ def dedup(seg: list[float]) -> list[float]:
     return [v for pt in out for v in pt]
 
 
+def read_union(root: str, files: list[str]) -> dict:
+    """The union of COCO files (images and categories by id; annotation ids must be disjoint)."""
+    images: dict[int, dict] = {}
+    cats: dict[int, dict] = {}
+    anns: list[dict] = []
+    for name in files:
+        with gzip.open(os.path.join(root, name), "rt") as f:
+            part = json.load(f)
+        for im in part["images"]:
+            images.setdefault(im["id"], im)
+        for c in part["categories"]:
+            cats.setdefault(c["id"], c)
+        anns.extend(part["annotations"])
+    ids = [a["id"] for a in anns]
+    if len(ids) != len(set(ids)):
+        raise SystemExit(f"annotation ids repeat across {', '.join(files)}")
+    return {
+        "images": sorted(images.values(), key=lambda im: im["id"]),
+        "annotations": anns,
+        "categories": sorted(cats.values(), key=lambda c: c["id"]),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--train-root", default=TRAIN)
     p.add_argument("--out", required=True)
     p.add_argument("--budget", type=int, default=36_000_000, help="bytes of JPEG tiles")
+    p.add_argument(
+        "--annotations",
+        default="annotations.json.gz",
+        help="comma-separated COCO files under --train-root, written as their union\n"
+        "(15 iSAID classes: annotations.json.gz,annotations_extra.json.gz)",
+    )
     args = p.parse_args(argv)
-    with gzip.open(os.path.join(args.train_root, "annotations.json.gz"), "rt") as f:
-        coco = json.load(f)
+    coco = read_union(args.train_root, args.annotations.split(","))
     per: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
     total: collections.Counter = collections.Counter()
     for a in coco["annotations"]:

@@ -46,6 +46,25 @@ def test_subset_keeps_what_the_reader_needs(subset: str) -> None:
     assert any(a["category_id"] == 10 for a in coco["annotations"])
 
 
+def test_subset_of_the_union_has_all_15_classes(tmp_path) -> None:
+    needs_data()
+    if not os.path.exists(os.path.join(TRAIN, "annotations_extra.json.gz")):
+        pytest.skip(f"missing {TRAIN}/annotations_extra.json.gz")
+    out = str(tmp_path / "sub15")
+    make_subset.main(
+        ["--out", out, "--budget", "3000000",
+         "--annotations", "annotations.json.gz,annotations_extra.json.gz"]
+    )
+    with gzip.open(os.path.join(out, "annotations.json.gz"), "rt") as f:
+        coco = json.load(f)
+    assert len(coco["categories"]) == 15
+    ids = [a["id"] for a in coco["annotations"]]
+    assert len(ids) == len(set(ids))
+    # rare classes of the added tiles are favoured: more than the 7 first classes are present
+    assert len({a["category_id"] for a in coco["annotations"]}) > 7
+    assert len(CocoInstances(out, preload=False).instances) > 0
+
+
 def test_deferred_targets_equal_the_batch_targets(subset: str) -> None:
     data = CocoInstances(subset)
     a = InstanceSampler(data, SamplerConfig(), seed=3).batch(batch=3)
