@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import make_subset
+from conftest import missing
 import train
 from sopseg.data import CocoInstances, InstanceSampler, SamplerConfig, add_targets
 
@@ -18,7 +19,7 @@ TRAIN = make_subset.TRAIN
 
 def needs_data() -> None:
     if not os.path.exists(os.path.join(TRAIN, "annotations.json.gz")):
-        pytest.skip(f"missing {TRAIN}")
+        missing(f"missing {TRAIN}")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_subset_keeps_what_the_reader_needs(subset: str) -> None:
 def test_subset_of_the_union_has_all_15_classes(tmp_path) -> None:
     needs_data()
     if not os.path.exists(os.path.join(TRAIN, "annotations_extra.json.gz")):
-        pytest.skip(f"missing {TRAIN}/annotations_extra.json.gz")
+        missing(f"missing {TRAIN}/annotations_extra.json.gz")
     out = str(tmp_path / "sub15")
     make_subset.main(
         ["--out", out, "--budget", "3000000",
