@@ -49,7 +49,12 @@ export { mergeRuns, UnfinishedShardError } from "./src/pipeline/merge_runs.ts";
 export type { MergeEvent, MergeRunsOptions, MergeSummary } from "./src/pipeline/merge_runs.ts";
 export { readRunRecord, RunRecordError } from "./src/pipeline/run_record.ts";
 export type { RunRecord } from "./src/pipeline/run_record.ts";
-export type { RunEvent, RunSummary, SegmentRunOptions } from "./src/pipeline/segment_run.ts";
+export type {
+  ModelOpener,
+  RunEvent,
+  RunSummary,
+  SegmentRunOptions,
+} from "./src/pipeline/segment_run.ts";
 export { parseDetections, sniffDetectionFormat } from "./src/pipeline/detections_input.ts";
 export { newTimings, STAGES } from "./src/pipeline/timings.ts";
 export type { Timings } from "./src/pipeline/timings.ts";

@@ -9,6 +9,15 @@ the head of the graph (fp16: `Cast`; int8: symmetric per-output-channel `Dequant
 Graph inputs, outputs and names are unchanged, so the runtime loads the result as it is;
 arithmetic stays float32. The manifest gets `weights` and fresh `files_sha256`.
 Whether a variant is kept is decided by `deno task eval` on it (model card).
+
+`--mode int8-kernels-probe` is a speed probe, not a model: every convolution gets
+QuantizeLinear/DequantizeLinear around its activations (after its ReLU where one follows;
+placeholder scale 0.05, so the outputs mean nothing) and int8 per-channel weights, the form
+onnxruntime fuses into QLinearConv / QLinearAdd. It answers whether onnxruntime-web's integer
+kernels are faster than its float ones on these layers, before any calibration work:
+
+    /usr/bin/python3 training/quantize.py --mode int8-kernels-probe --out /tmp/sopseg-qdq
+    deno task bench:ops --model /tmp/sopseg-qdq      # per operator, WASM vs native
 """
 
 from __future__ import annotations
@@ -92,10 +101,100 @@ def quantize_graph(model: onnx.ModelProto, mode: str, min_size: int) -> tuple[in
     return converted, saved
 
 
+def qdq_probe_graph(model: onnx.ModelProto, act_scale: float = 0.05) -> int:
+    """The int8-kernels probe rewrite of `model` (in place). Returns the tensors quantized.
+
+    Quantized tensors: each Conv's input, and its output (after the ReLU when the output's
+    only consumer is one: zero point 0, so onnxruntime drops the ReLU into the int8 range).
+    Every consumer of such a tensor reads its DequantizeLinear; Conv weights become int8
+    per output channel, biases int32 at the product of the scales."""
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    # the exporter writes a repeated initializer once and the copies as Identity nodes, and
+    # some weights (the refiner's split head) as Constant nodes
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute[0].name == "value":
+            inits[node.output[0]] = node.attribute[0].t
+        if node.op_type == "Identity" and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    zero_point: dict[str, int] = {}
+    for node in graph.node:
+        if node.op_type != "Conv" or node.input[1] not in inits:
+            continue
+        zero_point.setdefault(node.input[0], 128)
+        after = consumers.get(node.output[0], [])
+        if len(after) == 1 and after[0].op_type == "Relu":
+            zero_point[after[0].output[0]] = 0
+        else:
+            zero_point.setdefault(node.output[0], 128)
+    outputs = {o.name for o in graph.output}
+
+    def qdq(name: str) -> list[onnx.NodeProto]:
+        s = numpy_helper.from_array(np.array(act_scale, np.float32), name + "__as")
+        z = numpy_helper.from_array(np.array(zero_point[name], np.uint8), name + "__az")
+        graph.initializer.extend([s, z])
+        return [
+            helper.make_node("QuantizeLinear", [name, s.name, z.name], [name + "__aq"]),
+            helper.make_node("DequantizeLinear", [name + "__aq", s.name, z.name], [name + "__dq"]),
+        ]
+
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            if name in zero_point:
+                node.input[k] = name + "__dq"
+    nodes: list[onnx.NodeProto] = []
+    for gi in graph.input:
+        if gi.name in zero_point:
+            nodes += qdq(gi.name)
+    for node in graph.node:
+        if node.op_type == "Conv" and node.input[1] in inits:
+            w = numpy_helper.to_array(inits[node.input[1]])
+            scale = (np.abs(w).reshape(w.shape[0], -1).max(1) / 127 + 1e-12).astype(np.float32)
+            q = np.clip(np.round(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+            wn = node.input[1] + "__wq"
+            graph.initializer.extend([
+                numpy_helper.from_array(q, wn),
+                numpy_helper.from_array(scale, wn + "_s"),
+                numpy_helper.from_array(np.zeros(len(scale), np.int8), wn + "_z"),
+            ])
+            nodes.append(helper.make_node(
+                "DequantizeLinear", [wn, wn + "_s", wn + "_z"], [wn + "_dq"], axis=0))
+            node.input[1] = wn + "_dq"
+            if len(node.input) > 2 and node.input[2] in inits:
+                b = numpy_helper.to_array(inits[node.input[2]])
+                bs = (act_scale * scale).astype(np.float32)
+                bn = node.input[2] + "__bq"
+                graph.initializer.extend([
+                    numpy_helper.from_array(np.round(b / bs).astype(np.int32), bn),
+                    numpy_helper.from_array(bs, bn + "_s"),
+                    numpy_helper.from_array(np.zeros(len(bs), np.int32), bn + "_z"),
+                ])
+                nodes.append(helper.make_node(
+                    "DequantizeLinear", [bn, bn + "_s", bn + "_z"], [bn + "_dq"], axis=0))
+                node.input[2] = bn + "_dq"
+        nodes.append(node)
+        for name in node.output:
+            if name in zero_point:
+                nodes += qdq(name)
+                if name in outputs:  # a graph output keeps its name: the DQ writes it
+                    raise ValueError(f"graph output {name} would be quantized")
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {name for node in graph.node for name in node.input}
+    kept = [i for i in graph.initializer if i.name in used]  # the float weights replaced
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    return len(zero_point)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--model-dir", default=os.path.join(ROOT, "models", "sopseg-lite"))
-    p.add_argument("--mode", choices=["fp16", "int8"], required=True)
+    p.add_argument("--mode", choices=["fp16", "int8", "int8-kernels-probe"], required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--min-size", type=int, default=256)
     args = p.parse_args(argv)
@@ -106,13 +205,18 @@ def main(argv: list[str] | None = None) -> None:
     for part in ("encoder", "decoder"):
         file = manifest[part]["file"]
         model = onnx.load(os.path.join(args.model_dir, file))
-        n, saved = quantize_graph(model, args.mode, args.min_size)
+        if args.mode == "int8-kernels-probe":
+            n, saved = qdq_probe_graph(model), 0
+        else:
+            n, saved = quantize_graph(model, args.mode, args.min_size)
         onnx.checker.check_model(model)
         dst = os.path.join(args.out, file)
         onnx.save(model, dst + ".tmp")
         os.replace(dst + ".tmp", dst)
         manifest["files_sha256"][file] = sha256_file(dst)
-        print(f"{part}: {n} weight tensors -> {args.mode}, {saved / 1e6:.2f} MB saved", flush=True)
+        what = "activation tensors quantized" if args.mode == "int8-kernels-probe" else (
+            f"weight tensors -> {args.mode}, {saved / 1e6:.2f} MB saved")
+        print(f"{part}: {n} {what}", flush=True)
     manifest["weights"] = args.mode
     with open(os.path.join(args.out, "manifest.json.tmp"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -45,8 +45,9 @@ Options:
   --backend B             auto (default), wasm, webgpu
   --threads N             WASM threads (default: all cores)
   --sessions N            WASM sessions working on different batches at once, each with
-                          threads/N threads (default: one per thread; 1: one session
-                          sharing all threads, which answers a single batch sooner)
+                          threads/N threads (default: one per thread, at most one per
+                          batch of the run; 1: one session sharing all threads, which
+                          answers a single batch sooner)
   --batch N               crops per model call (default: 8)
   --prompt P              opm (default: 3 oriented points + box), box, points
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
@@ -162,13 +163,21 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const fromStdin = values.detections === "-";
   const quiet = values.quiet ?? false;
 
-  const model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
-    backend,
-    threads,
-    sessions,
-    onLog: (m) => io.stderr(`sopseg: ${m}\n`),
-  });
-  if (backend !== "auto") io.stderr(`sopseg: backend ${model.backend} (${model.backendReason})\n`);
+  // Opened once the run has counted its work: by default no more sessions than batches
+  // (a one-image, few-box run does not pay for starting a second worker).
+  let model: SopsegModel | undefined;
+  const openModel = async (work: { batches: number }) => {
+    model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
+      backend,
+      threads,
+      sessions: values.sessions !== undefined ? sessions : Math.min(sessions, work.batches),
+      onLog: (m) => io.stderr(`sopseg: ${m}\n`),
+    });
+    if (backend !== "auto") {
+      io.stderr(`sopseg: backend ${model.backend} (${model.backendReason})\n`);
+    }
+    return model;
+  };
 
   let failed = 0;
   let lastDraw = 0;
@@ -248,7 +257,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   };
 
   try {
-    const summary = await segmentRun(model, {
+    const summary = await segmentRun(openModel, {
       images: values.images!,
       detections: fromStdin
         ? { kind: "text", text: await io.readStdin(), source: "<stdin>" }
@@ -276,7 +285,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         summary.seconds.toFixed(1)
       } s (${
         (summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)
-      } inst/s, ${model.backend})` +
+      } inst/s, ${model?.backend ?? "no model needed"})` +
         (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
         (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
@@ -293,7 +302,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     }
     void totalBoxes;
   } finally {
-    await model.close();
+    await model?.close();
   }
   return failed > 0 ? 1 : 0;
 }

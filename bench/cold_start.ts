@@ -1,0 +1,135 @@
+/**
+ * Where a cold start goes: each step from process start to the first masks of
+ * the model, timed in fresh Deno processes (the median of `--runs`).
+ *
+ *     deno task bench:cold [--model DIR] [--threads 2] [--runs 5]
+ *
+ * Steps, in the order a `segment` run takes them (one process, one session
+ * pair on onnxruntime-web WASM, batch 1):
+ *
+ * 1. runtime start: the parent spawns `deno run` until the child's first line
+ *    of code runs (Deno start, module graph of this script);
+ * 2. imports: onnxruntime-web and the model modules;
+ * 3. WASM start + encoder session: the first session also instantiates the
+ *    WASM runtime (compile, threads, ORT's environment);
+ * 4. encoder session again: the same graph once more, so that 3 minus 4 is
+ *    the runtime's own start;
+ * 5. decoder session;
+ * 6. first run: encoder then decoder on one prompt (first calls compile their
+ *    kernels' code and grow the WASM memory);
+ * 7. second run: the same, warm, for comparison.
+ *
+ * `deno task segment`'s cold start (`deno task bench`) also includes the
+ * scoped launcher's own Deno process, reading the image and writing the
+ * outputs, and by default two sessions in workers.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { DEFAULT_MODEL_DIR } from "../src/model/default_model.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    model: { type: "string", default: DEFAULT_MODEL_DIR },
+    threads: { type: "string", default: "2" },
+    runs: { type: "string", default: "5" },
+    // internal: the timed child; its argument is the parent's clock at spawn
+    child: { type: "string" },
+  },
+});
+
+const STEPS = [
+  "runtime start",
+  "imports",
+  "WASM start + encoder session",
+  "encoder session again",
+  "decoder session",
+  "first run (batch 1)",
+  "second run (batch 1)",
+] as const;
+
+if (values.child !== undefined) {
+  const laps: number[] = [Date.now() - Number(values.child)];
+  let last = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    laps.push(now - last);
+    last = now;
+  };
+  const { createGraphRunner } = await import("../src/model/ort_adapter.ts");
+  const { loadManifest } = await import("../src/model/manifest.ts");
+  lap();
+  const manifest = await loadManifest(values.model!);
+  const threads = Number(values.threads);
+  const bytes = {
+    encoder: await Deno.readFile(`${manifest.dir}/${manifest.encoder.file}`),
+    decoder: await Deno.readFile(`${manifest.dir}/${manifest.decoder.file}`),
+  };
+  last = performance.now(); // reading the two files is part of neither step
+  const encoder = await createGraphRunner(bytes.encoder, { backend: "wasm", threads });
+  lap();
+  const again = await createGraphRunner(bytes.encoder, { backend: "wasm", threads });
+  lap();
+  await again.release();
+  last = performance.now();
+  const decoder = await createGraphRunner(bytes.decoder, { backend: "wasm", threads });
+  lap();
+  const s = manifest.inputSize;
+  const image = { data: new Float32Array(3 * s * s).fill(0.1), dims: [1, 3, s, s] };
+  const coords = new Float32Array(10).map((_, i) => 100 + 10 * i);
+  const prompt = {
+    point_coords: { data: coords, dims: [1, 5, 2] },
+    point_labels: { data: new Float32Array([0, 1, 2, 3, -1]), dims: [1, 5] },
+  };
+  for (let i = 0; i < 2; i++) {
+    const enc = await encoder.run({ image });
+    const out = await decoder.run({ image, ...enc, ...prompt });
+    if (!(out.mask_logits!.data[0]! > -1e9)) throw new Error("decoder gave no masks");
+    lap();
+  }
+  console.log(JSON.stringify(laps));
+  await encoder.release();
+  await decoder.release();
+} else {
+  const runs = Number(values.runs);
+  const all: number[][] = [];
+  const walls: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = Date.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--model",
+        values.model!,
+        "--threads",
+        values.threads!,
+        "--child",
+        String(t0),
+      ],
+      stderr: "inherit",
+    }).output();
+    walls.push(Date.now() - t0);
+    if (!out.success) throw new Error(`cold-start child failed (run ${r + 1})`);
+    all.push(JSON.parse(new TextDecoder().decode(out.stdout)));
+    console.error(`cold start: run ${r + 1}/${runs} ${walls.at(-1)} ms`);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const load = (await Deno.loadavg()).map((x) => x.toFixed(2)).join(" ");
+  console.log(
+    `Cold start by step (\`deno task bench:cold --threads ${values.threads} --runs ${runs}\`, ` +
+      `${values.model}; ${
+        new Date().toISOString().slice(0, 16).replace("T", " ")
+      } UTC, ${navigator.hardwareConcurrency} cores, load average ${load}):\n`,
+  );
+  console.log("| step | median ms | runs ms |\n|---|---|---|");
+  STEPS.forEach((name, i) => {
+    const xs = all.map((laps) => laps[i]!);
+    console.log(`| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} |`);
+  });
+  console.log(
+    `| whole child process (spawn to exit) | ${median(walls)} | ${walls.join(", ")} |`,
+  );
+}
