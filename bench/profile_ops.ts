@@ -64,9 +64,9 @@ interface ProfiledSession {
 }
 
 /**
- * Runs encoder then decoder `runs + 1` times each with profiling on; returns the
- * wall milliseconds per batch of the timed runs. `profileOptions(graph)` adds the
- * runtime's profiling options.
+ * Runs encoder then decoder `runs + 1` times each; returns the wall milliseconds
+ * per batch of the timed runs. `profileOptions(graph)` adds the runtime's
+ * profiling options (none: an unprofiled pass, for the profiler's own cost).
  */
 async function profileGraphs(
   ort: Runtime,
@@ -74,6 +74,7 @@ async function profileGraphs(
   sessionOptions: Record<string, unknown>,
   profileOptions: (graph: Graph) => Record<string, unknown>,
 ): Promise<Record<Graph, number>> {
+  const profiled = Object.keys(profileOptions("encoder")).length > 0;
   const b = checkBatch(manifest, batch);
   const n = manifest.inputSize;
   const t = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
@@ -89,7 +90,7 @@ async function profileGraphs(
     emb = await enc.run({ image });
     if (i > 0) wall.encoder += (performance.now() - t0) / runs;
   }
-  enc.endProfiling();
+  if (profiled) enc.endProfiling();
   await enc.release();
   const dec = await ort.InferenceSession.create(model("decoder"), {
     ...sessionOptions,
@@ -107,7 +108,7 @@ async function profileGraphs(
     await dec.run(feeds);
     if (i > 0) wall.decoder += (performance.now() - t0) / runs;
   }
-  dec.endProfiling();
+  if (profiled) dec.endProfiling();
   await dec.release();
   return wall;
 }
@@ -119,13 +120,12 @@ if (values["wasm-child"]) {
   ort.env.wasm.numThreads = threads;
   ort.env.logLevel = "error";
   const bytes = { encoder: await graphBytes("encoder"), decoder: await graphBytes("decoder") };
-  const wall = await profileGraphs(
-    ort as unknown as Runtime,
-    (g) => bytes[g],
-    { executionProviders: ["wasm"], graphOptimizationLevel: "all" },
-    () => ({ enableProfiling: true }),
-  );
+  const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+  const rt = ort as unknown as Runtime;
+  const plain = await profileGraphs(rt, (g) => bytes[g], options, () => ({}));
+  const wall = await profileGraphs(rt, (g) => bytes[g], options, () => ({ enableProfiling: true }));
   console.error(`WALL ${JSON.stringify(wall)}`);
+  console.error(`PLAIN ${JSON.stringify(plain)}`);
   Deno.exit(0);
 }
 
@@ -179,16 +179,25 @@ const child = await new Deno.Command(Deno.execPath(), {
 const childErr = new TextDecoder().decode(child.stderr);
 if (!child.success) throw new Error(`WASM profile failed:\n${childErr}`);
 const wasmWall = JSON.parse(/WALL (.*)/.exec(childErr)![1]!) as Record<Graph, number>;
+const wasmPlain = JSON.parse(/PLAIN (.*)/.exec(childErr)![1]!) as Record<Graph, number>;
 const wasmProfiles = parseProfiles(new TextDecoder().decode(child.stdout));
 
 // Native half: onnxruntime-node writes its profile to a file per session.
 // deno-lint-ignore no-import-prefix
 const ortNode = await import("npm:onnxruntime-node@1.30.0");
 const dir = await Deno.makeTempDir({ prefix: "sopseg-prof-" });
+const nativeOptions = {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: "all",
+};
+const nodeRt = ortNode as unknown as Runtime;
+const nativeFile = (g: Graph) => `${manifest.dir}/${manifest[g].file}`;
+const nativePlain = await profileGraphs(nodeRt, nativeFile, nativeOptions, () => ({}));
 const nativeWall = await profileGraphs(
-  ortNode as unknown as Runtime,
-  (g) => `${manifest.dir}/${manifest[g].file}`,
-  { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" },
+  nodeRt,
+  nativeFile,
+  nativeOptions,
   (g) => ({ enableProfiling: true, profileFilePrefix: `${dir}/${g}` }),
 );
 const nativeProfiles: TraceEvent[][] = [];
@@ -223,7 +232,9 @@ GRAPHS.forEach((g, i) => {
     `#### ${g}: kernels WASM ${fmt(wSum)} ms, native ${fmt(nSum)} ms (${ratio(wSum, nSum)}x);` +
       ` wall per run WASM ${fmt(wasmWall[g])} ms, native ${fmt(nativeWall[g])} ms` +
       ` (${ratio(wasmWall[g], nativeWall[g])}x); kernels per run WASM ${w.length / (runs + 1)},` +
-      ` native ${nat.length / (runs + 1)}`,
+      ` native ${nat.length / (runs + 1)}; without profiling, wall per run WASM ${
+        fmt(wasmPlain[g])
+      } ms, native ${fmt(nativePlain[g])} ms (${ratio(wasmPlain[g], nativePlain[g])}x)`,
     "",
     "| operator | WASM ms | native ms | WASM / native | share of WASM |",
     "|---|---|---|---|---|",
@@ -248,6 +259,8 @@ GRAPHS.forEach((g, i) => {
     nativeKernelMs: nSum,
     wasmWallMs: wasmWall[g],
     nativeWallMs: nativeWall[g],
+    wasmUnprofiledWallMs: wasmPlain[g],
+    nativeUnprofiledWallMs: nativePlain[g],
     wasmByOp: Object.fromEntries(wOps),
     nativeByOp: Object.fromEntries(nOps),
     wasmByNode: Object.fromEntries(wNodes),
