@@ -142,6 +142,23 @@ function parseProfiles(text: string): TraceEvent[][] {
   return profiles;
 }
 
+/** Each key's smallest and largest milliseconds in one timed run. */
+function rangePerRun(events: TraceEvent[], key: (e: TraceEvent) => string) {
+  const perRun = events.length / (runs + 1);
+  const out = new Map<string, [number, number]>();
+  for (let r = 1; r <= runs; r++) {
+    const inRun = new Map<string, number>();
+    for (const e of events.slice(r * perRun, (r + 1) * perRun)) {
+      inRun.set(key(e), (inRun.get(key(e)) ?? 0) + e.dur / 1e3);
+    }
+    for (const [k, ms] of inRun) {
+      const [lo, hi] = out.get(k) ?? [Infinity, -Infinity];
+      out.set(k, [Math.min(lo, ms), Math.max(hi, ms)]);
+    }
+  }
+  return out;
+}
+
 /** Milliseconds per batch by key, over the timed runs (the first run's kernels dropped). */
 function perBatch(events: TraceEvent[], key: (e: TraceEvent) => string): Map<string, number> {
   const perRun = events.length / (runs + 1);
@@ -249,9 +266,15 @@ GRAPHS.forEach((g, i) => {
       } % |`,
     );
   }
-  lines.push("", "| slowest WASM nodes | WASM ms | native ms (same node name) |", "|---|---|---|");
+  const wRange = rangePerRun(w, nodeOf);
+  lines.push(
+    "",
+    "| slowest WASM nodes | WASM ms | WASM min-max ms over the runs | native ms (same node name) |",
+    "|---|---|---|---|",
+  );
   for (const [node, ms] of [...wNodes].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
-    lines.push(`| ${node} | ${fmt(ms)} | ${fmt(nNodes.get(node))} |`);
+    const [lo, hi] = wRange.get(node)!;
+    lines.push(`| ${node} | ${fmt(ms)} | ${fmt(lo)}-${fmt(hi)} | ${fmt(nNodes.get(node))} |`);
   }
   lines.push("");
   report[g] = {
