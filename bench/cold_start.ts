@@ -19,6 +19,11 @@
  *    kernels' code and grow the WASM memory);
  * 7. second run: the same, warm, for comparison.
  *
+ * The parent also times the first write to each page of a fresh 64 MiB buffer:
+ * on a machine where a page fault is slow (a virtual machine), every step
+ * that touches new memory (reading the 14 MB WASM file, the WASM heap, the
+ * first run's buffers) is slower by the same factor.
+ *
  * `deno task segment`'s cold start (`deno task bench`) also includes the
  * scoped launcher's own Deno process, reading the image and writing the
  * outputs, and by default two sessions in workers.
@@ -117,6 +122,15 @@ if (values.child !== undefined) {
     console.error(`cold start: run ${r + 1}/${runs} ${walls.at(-1)} ms`);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  // What fresh memory costs on this machine: the first write to each 4 KiB page of a new
+  // 64 MiB buffer (a page fault each), then a second pass over the same pages.
+  const fresh = new Uint8Array(64 << 20);
+  const t0 = performance.now();
+  for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 1;
+  const t1 = performance.now();
+  for (let i = 0; i < fresh.length; i += 4096) fresh[i] = 2;
+  const t2 = performance.now();
+  const pages = fresh.length / 4096;
   const load = (await Deno.loadavg()).map((x) => x.toFixed(2)).join(" ");
   console.log(
     `Cold start by step (\`deno task bench:cold --threads ${values.threads} --runs ${runs}\`, ` +
@@ -131,5 +145,9 @@ if (values.child !== undefined) {
   });
   console.log(
     `| whole child process (spawn to exit) | ${median(walls)} | ${walls.join(", ")} |`,
+  );
+  console.log(
+    `\nFresh memory on this machine: ${(1000 * (t1 - t0) / pages).toFixed(2)} us per 4 KiB page ` +
+      `on first touch (64 MiB), ${(1000 * (t2 - t1) / pages).toFixed(2)} us on the second.`,
   );
 }

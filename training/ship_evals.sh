@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The evaluations a new export of models/sopseg-lite is shipped with (model card tables):
+# the 15-class val, class-capped 150, clean and under each noise preset, and with --full the
+# whole 15-class val, clean. Writes models/sopseg-lite/eval/val15_cap150/<TAG>_<noise>.json and
+# val15_full/<TAG>_clean.{json,md}; then
+#     python3 training/compare_evals.py models/sopseg-lite/eval/val15_cap150 old new s6 <TAG>
+# prints the tables.
+#
+#     bash training/ship_evals.sh TAG [--full]
+set -euo pipefail
+tag=${1:?usage: ship_evals.sh TAG [--full]}
+cd "$(dirname "$0")/.."
+V=../shared/data/isaid512/val
+E=models/sopseg-lite/eval
+mkdir -p "$E/val15_cap150" "$E/val15_full"
+for noise in clean default heavy tight1 loose1 corners; do
+  flags=()
+  [ "$noise" != clean ] && flags=(--prompt-noise "$noise")
+  echo "ship_evals: $tag $noise" >&2
+  deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" --max-per-class 150 \
+    "${flags[@]}" --out-json "$E/val15_cap150/${tag}_${noise}.json" > /dev/null
+done
+if [ "${2:-}" = --full ]; then
+  echo "ship_evals: $tag full val, clean" >&2
+  deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" \
+    --out-json "$E/val15_full/${tag}_clean.json" --out-md "$E/val15_full/${tag}_clean.md" > /dev/null
+fi
