@@ -141,7 +141,9 @@ if (values.child !== undefined) {
   console.log("| step | median ms | runs ms |\n|---|---|---|");
   STEPS.forEach((name, i) => {
     const xs = all.map((laps) => laps[i]!);
-    console.log(`| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} |`);
+    console.log(
+      `| ${name} | ${median(xs).toFixed(0)} | ${xs.map((x) => x.toFixed(0)).join(", ")} |`,
+    );
   });
   console.log(
     `| whole child process (spawn to exit) | ${median(walls)} | ${walls.join(", ")} |`,

@@ -112,10 +112,12 @@ console.log(
     `A = ${values.a}, B = ${values.b}\n`,
 );
 console.log("| | A | B | B / A |\n|---|---|---|---|");
-for (const [name, xs] of [["session creation ms (median of 6)", create], [
-  `run ms per batch (median of ${runs})`,
-  run,
-]] as const) {
+for (
+  const [name, xs] of [["session creation ms (median of 6)", create], [
+    `run ms per batch (median of ${runs})`,
+    run,
+  ]] as const
+) {
   const [a, b] = [median(xs[0]!), median(xs[1]!)];
   console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(3)} |`);
 }

@@ -283,9 +283,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     io.stderr(
       `sopseg: done: ${summary.instances} masks on ${summary.imagesDone} image(s) in ${
         summary.seconds.toFixed(1)
-      } s (${
-        (summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)
-      } inst/s, ${model?.backend ?? "no model needed"})` +
+      } s (${(summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)} inst/s, ${
+        model?.backend ?? "no model needed"
+      })` +
         (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
         (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
