@@ -96,8 +96,12 @@ export class SessionPool {
     return new SessionPool(members, threadsPerSession);
   }
 
-  /** Run a batch on the least busy session. Batches may finish out of order. */
-  predict(batch: PromptBatch): Promise<BatchPrediction> {
+  /**
+   * Run a batch on the least busy session. Batches may finish out of order.
+   * `transfer`: move the batch's buffers to the worker (detaching them here)
+   * instead of copying them.
+   */
+  predict(batch: PromptBatch, transfer = false): Promise<BatchPrediction> {
     if (this.#closed) return Promise.reject(new Error("the session pool is closed"));
     const alive = this.#members.filter((m) => !m.failure);
     if (alive.length === 0) {
@@ -109,7 +113,10 @@ export class SessionPool {
     return new Promise<BatchPrediction>((resolve, reject) => {
       member.pending.set(id, { resolve, reject });
       const msg: PoolRequest = { kind: "predict", id, batch };
-      member.worker.postMessage(msg);
+      // A shared buffer cannot be transferred (nor needs to be).
+      const buffers = [batch.images.buffer, batch.coords.buffer, batch.labels.buffer]
+        .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+      member.worker.postMessage(msg, transfer ? [...new Set(buffers)] : []);
     }).finally(() => member.busy--);
   }
 

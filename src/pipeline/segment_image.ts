@@ -163,7 +163,11 @@ export async function* segmentBoxes(
   const launch = (start: number) => {
     const prepared = reads.then(() => prepare(start));
     reads = prepared.catch(() => undefined);
-    const run = prepared.then(async (p) => ({ ...p, out: await model.predict(p.batch) }));
+    // The crops are not read again: a worker may take their buffers instead of a copy.
+    const run = prepared.then(async (p) => ({
+      ...p,
+      out: await model.predict(p.batch, { transfer: true }),
+    }));
     run.catch(() => undefined); // awaited in turn below; never an unhandled rejection
     return run;
   };
