@@ -64,6 +64,7 @@ if (values.child !== undefined) {
   };
   const { createGraphRunner } = await import("../src/model/ort_adapter.ts");
   const { loadManifest } = await import("../src/model/manifest.ts");
+  const { checkBatch } = await import("../src/model/sopseg_model.ts");
   lap();
   const manifest = await loadManifest(values.model!);
   const threads = Number(values.threads);
@@ -81,11 +82,11 @@ if (values.child !== undefined) {
   const decoder = await createGraphRunner(bytes.decoder, { backend: "wasm", threads });
   lap();
   const s = manifest.inputSize;
-  const image = { data: new Float32Array(3 * s * s).fill(0.1), dims: [1, 3, s, s] };
-  const coords = new Float32Array(10).map((_, i) => 100 + 10 * i);
+  const check = checkBatch(manifest, 1); // the runtime's self-check batch
+  const image = { data: check.images, dims: [1, 3, s, s] };
   const prompt = {
-    point_coords: { data: coords, dims: [1, 5, 2] },
-    point_labels: { data: new Float32Array([0, 1, 2, 3, -1]), dims: [1, 5] },
+    point_coords: { data: check.coords, dims: [1, 5, 2] },
+    point_labels: { data: check.labels, dims: [1, 5] },
   };
   for (let i = 0; i < 2; i++) {
     const enc = await encoder.run({ image });

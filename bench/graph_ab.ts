@@ -8,15 +8,15 @@
  *     deno task bench:graph-ab --a models/sopseg-lite --b /tmp/other-export \
  *       [--graph decoder] [--threads 1] [--batch 8] [--runs 12]
  *
- * Inputs: a random image batch; the decoder also gets the A encoder's
- * features of it and a fixed oriented prompt per crop.
+ * Inputs: the runtime's self-check batch (`checkBatch`); the decoder also
+ * gets the A encoder's features of it.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-web";
 import { loadManifest } from "../src/model/manifest.ts";
-import { mulberry32 } from "../src/random.ts";
+import { checkBatch } from "../src/model/sopseg_model.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -46,12 +46,9 @@ const bytes = await Promise.all(
   manifests.map((m) => Deno.readFile(`${m.dir}/${m[graph].file}`)),
 );
 const s = manifests[0]!.inputSize;
-const random = mulberry32(1);
-const image = new ort.Tensor(
-  "float32",
-  Float32Array.from({ length: batch * 3 * s * s }, () => random() * 2 - 1),
-  [batch, 3, s, s],
-);
+// the runtime's own self-check batch: a textured image with a rotated bar, an oriented prompt
+const check = checkBatch(manifests[0]!, batch);
+const image = new ort.Tensor("float32", check.images, [batch, 3, s, s]);
 let feeds: Record<string, ort.Tensor> = { image };
 if (graph === "decoder") {
   const encoder = await ort.InferenceSession.create(
@@ -59,29 +56,12 @@ if (graph === "decoder") {
     options,
   );
   const features = await encoder.run({ image });
-  // corners of a rotated box around the crop centre, then its centre: OPM's 5 tokens
-  const coords = new Float32Array(batch * 10);
-  const labels = new Float32Array(batch * 5);
-  for (let i = 0; i < batch; i++) {
-    const c = s / 2, a = 0.3 + 0.1 * i, w = s * 0.3, h = s * 0.12;
-    const ux = Math.cos(a), uy = Math.sin(a);
-    const pts = [[-1, -1], [1, -1], [1, 1], [-1, 1]].map(([p, q]) => [
-      c + p! * w / 2 * ux - q! * h / 2 * uy,
-      c + p! * w / 2 * uy + q! * h / 2 * ux,
-    ]);
-    pts.push([c, c]);
-    pts.forEach(([x, y], k) => {
-      coords[i * 10 + 2 * k] = x!;
-      coords[i * 10 + 2 * k + 1] = y!;
-    });
-    labels.set([0, 1, 2, 3, -1], i * 5);
-  }
   feeds = {
     image,
     image_embeddings: features.image_embeddings!,
     shallow_features: features.shallow_features!,
-    point_coords: new ort.Tensor("float32", coords, [batch, 5, 2]),
-    point_labels: new ort.Tensor("float32", labels, [batch, 5]),
+    point_coords: new ort.Tensor("float32", check.coords, [batch, 5, 2]),
+    point_labels: new ort.Tensor("float32", check.labels, [batch, 5]),
   };
 }
 
@@ -121,8 +101,7 @@ for (
   const [a, b] = [median(xs[0]!), median(xs[1]!)];
   console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(3)} |`);
 }
-const nodes = bytes.map((b) => b.length);
-console.log(`| file bytes | ${nodes[0]} | ${nodes[1]} | |`);
+console.log(`| file bytes | ${bytes[0]!.length} | ${bytes[1]!.length} | |`);
 for (const name of Object.keys(outputs[0]!)) {
   const x = outputs[0]![name]!.data as Float32Array;
   const y = outputs[1]![name]!.data as Float32Array;

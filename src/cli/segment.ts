@@ -284,7 +284,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       `sopseg: done: ${summary.instances} masks on ${summary.imagesDone} image(s) in ${
         summary.seconds.toFixed(1)
       } s (${(summary.instances / Math.max(summary.seconds, 1e-9)).toFixed(1)} inst/s, ${
-        model?.backend ?? "no model needed"
+        model!.backend // opened by segmentRun before it returns
       })` +
         (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
         (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +

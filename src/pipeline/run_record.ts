@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../formats/atomic_write.ts";
 import type { ModelManifest } from "../model/manifest.ts";
 import type { Shard } from "./shard.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
+import { batchSizeOf } from "./segment_image.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 
 /** The record's file name inside the output folder. */
@@ -219,7 +220,7 @@ export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
     prompt: options.promptMode ?? "opm",
     simplify: options.simplify ?? 0,
     keep_prompt_components: options.keepPromptComponents ?? true,
-    batch: Math.max(1, options.batchSize ?? 8),
+    batch: batchSizeOf(options),
   };
 }
 

@@ -72,6 +72,11 @@ export interface SegmentedBox {
   readonly bbox: [number, number, number, number];
 }
 
+/** The crops per model call that `options` ask for: `batchSize`, default 8, at least 1. */
+export function batchSizeOf(options: Pick<SegmentOptions, "batchSize">): number {
+  return Math.max(1, options.batchSize ?? 8);
+}
+
 /** Crop of a box under the chosen rule. */
 export function cropFor(box: OrientedBox, rule: "ram" | number, ram?: {
   m: number;
@@ -109,7 +114,7 @@ export async function* segmentBoxes(
 ): AsyncGenerator<SegmentedBox> {
   const { source, boxes } = input;
   const n = model.manifest.inputSize;
-  const batchSize = Math.max(1, options.batchSize ?? 8);
+  const batchSize = batchSizeOf(options);
   const mode = options.promptMode ?? "opm";
   const rule = options.crop ?? "ram";
   const keep = options.keepPromptComponents ?? true;

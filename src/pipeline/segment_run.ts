@@ -31,7 +31,7 @@ import type { MaskWindow } from "../masks/mask_window.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 import { DETECTION_FORMATS, type DetectionFormat, parseDetections } from "./detections_input.ts";
-import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
+import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { renderOverlay } from "./overlay.ts";
 import { countDetections } from "./count_detections.ts";
@@ -382,11 +382,11 @@ async function shareOfPlan<T extends { image: string; detections: DetectionsInpu
 /**
  * Opens the model once {@linkcode segmentRun} knows how much work its share of
  * the run holds: `batches` model calls (the sum over its images of their
- * detections over the batch size, rounded up), `images` images. The CLI uses it
+ * detections over the batch size, rounded up). The CLI uses it
  * to start no more WASM sessions than there are batches, which saves a small
  * run (one image, a few boxes) the start of a second worker.
  */
-export type ModelOpener = (work: { batches: number; images: number }) => Promise<SopsegModel>;
+export type ModelOpener = (work: { batches: number }) => Promise<SopsegModel>;
 
 /**
  * Segment every detection of every image. Returns when all images are done;
@@ -427,12 +427,12 @@ export async function segmentRun(
   let model: SopsegModel;
   if (typeof modelOrOpener === "function") {
     const per = new Map(plannedImages.map((i) => [i.image, i.detections]));
-    const batchSize = Math.max(1, options.batchSize ?? 8);
+    const batchSize = batchSizeOf(options);
     const batches = plan.reduce(
       (n, p) => n + Math.ceil((per.get(baseName(p.image)) ?? 0) / batchSize),
       0,
     );
-    model = await modelOrOpener({ batches, images: plan.length });
+    model = await modelOrOpener({ batches });
   } else {
     model = modelOrOpener;
   }
