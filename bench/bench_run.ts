@@ -55,8 +55,13 @@ if (values.backend === "native") {
   };
   const enc = await ort.InferenceSession.create(`${values.model}/${manifest.encoder.file}`, opts);
   const dec = await ort.InferenceSession.create(`${values.model}/${manifest.decoder.file}`, opts);
-  const { checkBatch } = await import("../src/model/sopseg_model.ts");
+  const { checkBatch, promptFeeds } = await import("../src/model/sopseg_model.ts");
   const b = checkBatch(manifest, batch);
+  const prompt = Object.fromEntries(
+    Object.entries(promptFeeds(manifest, b)).map((
+      [k, v],
+    ) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
+  );
   const n = manifest.inputSize;
   const image = new ort.Tensor("float32", b.images, [batch, 3, n, n]);
   const feeds = async () => {
@@ -67,8 +72,7 @@ if (values.backend === "native") {
       image,
       image_embeddings: e.image_embeddings!,
       shallow_features: e.shallow_features!,
-      point_coords: new ort.Tensor("float32", b.coords, [batch, 5, 2]),
-      point_labels: new ort.Tensor("float32", b.labels, [batch, 5]),
+      ...prompt,
     });
     return [(t1 - t0) / 1e3, (performance.now() - t1) / 1e3];
   };

@@ -64,7 +64,7 @@ if (values.child !== undefined) {
   };
   const { createGraphRunner } = await import("../src/model/ort_adapter.ts");
   const { loadManifest } = await import("../src/model/manifest.ts");
-  const { checkBatch } = await import("../src/model/sopseg_model.ts");
+  const { checkBatch, promptFeeds } = await import("../src/model/sopseg_model.ts");
   lap();
   const manifest = await loadManifest(values.model!);
   const threads = Number(values.threads);
@@ -84,10 +84,7 @@ if (values.child !== undefined) {
   const s = manifest.inputSize;
   const check = checkBatch(manifest, 1); // the runtime's self-check batch
   const image = { data: check.images, dims: [1, 3, s, s] };
-  const prompt = {
-    point_coords: { data: check.coords, dims: [1, 5, 2] },
-    point_labels: { data: check.labels, dims: [1, 5] },
-  };
+  const prompt = promptFeeds(manifest, check);
   for (let i = 0; i < 2; i++) {
     const enc = await encoder.run({ image });
     const out = await decoder.run({ image, ...enc, ...prompt });

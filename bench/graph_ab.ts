@@ -16,7 +16,7 @@
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-web";
 import { loadManifest } from "../src/model/manifest.ts";
-import { checkBatch } from "../src/model/sopseg_model.ts";
+import { checkBatch, promptFeeds } from "../src/model/sopseg_model.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -60,8 +60,11 @@ if (graph === "decoder") {
     image,
     image_embeddings: features.image_embeddings!,
     shallow_features: features.shallow_features!,
-    point_coords: new ort.Tensor("float32", check.coords, [batch, 5, 2]),
-    point_labels: new ort.Tensor("float32", check.labels, [batch, 5]),
+    ...Object.fromEntries(
+      Object.entries(promptFeeds(manifests[0]!, check)).map((
+        [k, v],
+      ) => [k, new ort.Tensor("float32", v.data, [...v.dims])]),
+    ),
   };
 }
 

@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_DIR } from "../src/model/default_model.ts";
-import { checkBatch } from "../src/model/sopseg_model.ts";
+import { checkBatch, promptFeeds } from "../src/model/sopseg_model.ts";
 import { loadManifest } from "../src/model/manifest.ts";
 
 const { values } = parseArgs({
@@ -100,8 +100,9 @@ async function profileGraphs(
     image,
     image_embeddings: emb.image_embeddings,
     shallow_features: emb.shallow_features,
-    point_coords: t(b.coords, [batch, 5, 2]),
-    point_labels: t(b.labels, [batch, 5]),
+    ...Object.fromEntries(
+      Object.entries(promptFeeds(manifest, b)).map(([k, v]) => [k, t(v.data, [...v.dims])]),
+    ),
   };
   for (let i = 0; i <= runs; i++) {
     const t0 = performance.now();

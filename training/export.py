@@ -27,13 +27,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sopseg.classes import manifest_classes, trained_category_ids  # noqa: E402
 from sopseg.data import MEAN, STD  # noqa: E402
 from sopseg.geometry import INPUT_SIZE, RAM_K0, RAM_M, RAM_SMAX, RAM_SMIN  # noqa: E402
-from sopseg.modeling import DecoderOnnx, EncoderOnnx, Sopseg, build_sopseg_lite  # noqa: E402
+from sopseg.modeling import (  # noqa: E402
+    DecoderOnnx,
+    EncoderOnnx,
+    Sopseg,
+    build_sopseg_lite,
+    load_weights,
+)
 from sopseg.webgpu_safe import make_webgpu_safe  # noqa: E402
 from sopseg.modeling.onnx_wrappers import (  # noqa: E402
-    DECODER_INPUTS,
+    CLASS_INPUT,
     DECODER_OUTPUTS,
     ENCODER_INPUTS,
     ENCODER_OUTPUTS,
+    decoder_inputs,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,13 +67,18 @@ def example_inputs(model: Sopseg, batch: int, seed: int = 0) -> dict[str, torch.
     )
     coords = coords.expand(batch, -1, -1).clone() + torch.randn(batch, 5, 2, generator=g)
     labels = torch.tensor([[1.0, 1.0, 1.0, 2.0, 3.0]]).expand(batch, -1).clone()
-    return {
+    x = {
         "image": image,
         "image_embeddings": emb,
         "shallow_features": shallow,
         "point_coords": coords,
         "point_labels": labels,
     }
+    k = model.mask_decoder.num_classes
+    if k > 0:  # a different class per item, the unknown class (0) among them
+        x[CLASS_INPUT] = torch.nn.functional.one_hot((torch.arange(batch) * 5 + seed) % k, k)
+        x[CLASS_INPUT] = x[CLASS_INPUT].float()
+    return x
 
 
 def manifest_for(model: Sopseg, training: dict | None) -> dict:
@@ -74,6 +86,7 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
     cs = model.image_encoder.shallow[0].out_channels
     s = INPUT_SIZE
     e = s // 16
+    k = model.mask_decoder.num_classes
     m = {
         "format": "sopseg-model",
         "format_version": 1,
@@ -97,6 +110,7 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
                 "shallow_features": [-1, cs, e, e],
                 "point_coords": [-1, 5, 2],
                 "point_labels": [-1, 5],
+                **({CLASS_INPUT: [-1, k]} if k > 0 else {}),
             },
             "outputs": {
                 "mask_logits": [-1, 1, s, s],
@@ -105,6 +119,13 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
             },
         },
     }
+    if k > 0:
+        m["class_prompt"] = {
+            "input": CLASS_INPUT,
+            "size": k,
+            "unknown_index": 0,
+            "index": "the class's id in `classes` (iSAID category id); 0 for any other class",
+        }
     if training is not None:
         m["training"] = training
         trained = [] if training.get("random_init") else trained_category_ids(training.get("run"))
@@ -198,11 +219,11 @@ def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = T
         )
         torch.onnx.export(
             dec,
-            tuple(x1[n] for n in DECODER_INPUTS),
+            tuple(x1[n] for n in decoder_inputs(model)),
             dec_path,
-            input_names=DECODER_INPUTS,
+            input_names=decoder_inputs(model),
             output_names=DECODER_OUTPUTS,
-            dynamic_axes={n: {0: "B"} for n in DECODER_INPUTS + DECODER_OUTPUTS},
+            dynamic_axes={n: {0: "B"} for n in decoder_inputs(model) + DECODER_OUTPUTS},
             opset_version=OPSET,
             do_constant_folding=True,
         )
@@ -231,9 +252,10 @@ def check_trace_batch(model: Sopseg, batch: int = 3, tol: float = 1e-4) -> None:
     xb = example_inputs(model, batch, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(dec, tuple(x1[n] for n in DECODER_INPUTS), check_trace=False)
-    got = traced(*(xb[n] for n in DECODER_INPUTS))
-    ref = dec(*(xb[n] for n in DECODER_INPUTS))
+        names = decoder_inputs(model)
+        traced = torch.jit.trace(dec, tuple(x1[n] for n in names), check_trace=False)
+    got = traced(*(xb[n] for n in names))
+    ref = dec(*(xb[n] for n in names))
     for name, a, b in zip(DECODER_OUTPUTS, got, ref):
         if a.shape != b.shape or float((a - b).abs().max()) > tol:
             raise ValueError(f"Cannot verify trace at batch {batch}: {name} differs")
@@ -250,9 +272,13 @@ def main(argv: list[str] | None = None) -> None:
     model = build_sopseg_lite()
     if args.random:
         training = {"random_init": True, "seed": args.seed, "step": 0, "samples_seen": 0}
+        if model.mask_decoder.class_embed is not None:
+            # trained models start it at zero; random values here make the runtime's tests
+            # see a class prompt that changes the outputs
+            torch.nn.init.normal_(model.mask_decoder.class_embed.weight, std=0.5)
     else:
         ck = torch.load(args.checkpoint, map_location="cpu")
-        model.load_state_dict(ck["model"])
+        load_weights(model, ck["model"])
         training = {
             "random_init": False,
             "step": ck["step"],

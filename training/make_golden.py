@@ -8,7 +8,8 @@ smallest and the largest object) it records, with NO image pixels:
 
 - the image file (relative to ../shared/data/isaid512/val/images), its size, the GT
   oriented box (pixel frame) and its corners, the RAM crop {x0, y0, size} (centred);
-- `point_coords` / `point_labels` (model frame, CONTRACT order);
+- `point_coords` / `point_labels` (model frame, CONTRACT order); `class_index`, the class
+  prompt's one-hot index (the iSAID category id) for a model with a class prompt, else null;
 - checksums of the crop tensor (float32[3,256,256], normalised): per-channel sum and sum of
   squares, and 200 values at seeded (c, v, u) positions; same for `image_embeddings` and
   `shallow_features`;
@@ -41,13 +42,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sopseg.data import (  # noqa: E402
     CocoInstances,
+    class_onehot,
     gt_mask,
     normalised_tensor,
     prompt_for,
     sample_crop,
 )
 from sopseg.evaluate import iou_biou, dil_for, paste_back  # noqa: E402
-from sopseg.modeling import build_sopseg_lite  # noqa: E402
+from sopseg.modeling import build_sopseg_lite, load_weights  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(
                 "Cannot make golden: the model directory was not exported from this checkpoint"
             )
-        model.load_state_dict(torch.load(args.checkpoint, map_location="cpu")["model"])
+        load_weights(model, torch.load(args.checkpoint, map_location="cpu")["model"])
     model.eval()
 
     data = CocoInstances(args.val_root, preload=False)
@@ -166,7 +168,9 @@ def main(argv: list[str] | None = None) -> None:
         lt = torch.from_numpy(labels.astype(np.float32))[None]
         with torch.no_grad():
             emb, shallow = model.image_encoder(image)
-            out = model.decode(image, emb, shallow, ct, lt)
+            k_cls = model.mask_decoder.num_classes
+            cls = class_onehot(torch.tensor([inst.category_id]), k_cls) if k_cls else None
+            out = model.decode(image, emb, shallow, ct, lt, cls)
         logits = out["p1"][0]
         pasted = paste_back(logits[0:1], crop, w, h)
         gt = gt_mask(inst.polygons, w, h)
@@ -184,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
                 "crop": {"x0": crop.x0, "y0": crop.y0, "size": crop.size},
                 "point_coords": coords.tolist(),
                 "point_labels": labels.tolist(),
+                # the class prompt's one-hot index (models with a class prompt)
+                "class_index": inst.category_id if k_cls else None,
                 "crop_tensor": tensor_summary(image[0], rng),
                 "image_embeddings": tensor_summary(emb[0], rng),
                 "shallow_features": tensor_summary(shallow[0], rng),

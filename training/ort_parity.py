@@ -23,7 +23,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from export import example_inputs  # noqa: E402
-from sopseg.modeling import build_sopseg_lite  # noqa: E402
+from sopseg.modeling import build_sopseg_lite, load_weights  # noqa: E402
+from sopseg.modeling.onnx_wrappers import decoder_inputs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -39,15 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     model = build_sopseg_lite().eval()
     if not args.random:
-        model.load_state_dict(torch.load(args.checkpoint, map_location="cpu")["model"])
+        load_weights(model, torch.load(args.checkpoint, map_location="cpu")["model"])
     x = example_inputs(model, 3, seed=5)
     x["point_labels"][1, 0:3] = -1.0
     x["point_coords"][1, 0:3] = 0.0
     x["point_labels"][2, 3:5] = -1.0
     x["point_coords"][2, 3:5] = 0.0
     with torch.no_grad():
-        names = ("image", "image_embeddings", "shallow_features", "point_coords", "point_labels")
-        out = model.decode(*(x[k] for k in names))
+        out = model.decode(*(x[k] for k in decoder_inputs(model)))
     tensors = dict(x)
     tensors["mask_logits"] = out["p1"][:, 0:1]
     tensors["edge_logits"] = out["p1"][:, 1:2]

@@ -22,9 +22,8 @@ for (const k of ["image_embeddings", "shallow_features"]) {
   result[k] = { dims: e[k]!.dims, max_abs_diff: maxDiff(e[k]!.data as Float32Array, (await load(k)).data as Float32Array) };
 }
 const feeds: Record<string, ort.Tensor> = {};
-for (const k of ["image", "image_embeddings", "shallow_features", "point_coords", "point_labels"]) {
-  feeds[k] = await load(k);
-}
+// every decoder input the graph has (the class prompt only in models that have one)
+for (const k of dec.inputNames) feeds[k] = await load(k);
 const o = await dec.run(feeds);
 for (const k of ["mask_logits", "edge_logits", "iou_predictions"]) {
   result[k] = { dims: o[k]!.dims, max_abs_diff: maxDiff(o[k]!.data as Float32Array, (await load(k)).data as Float32Array) };

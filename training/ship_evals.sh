@@ -4,7 +4,8 @@
 # whole 15-class val, clean. Writes models/sopseg-lite/eval/val15_cap150/<TAG>_<noise>.json and
 # val15_full/<TAG>_clean.{json,md}; then
 #     python3 training/compare_evals.py models/sopseg-lite/eval/val15_cap150 old new s6 <TAG>
-# prints the tables.
+# prints the tables. A model with a class prompt is also evaluated without it (every class
+# unknown to the model: `--no-class-prompt`), clean and under heavy noise, as tag <TAG>nc.
 #
 #     bash training/ship_evals.sh TAG [--full]
 set -euo pipefail
@@ -20,6 +21,15 @@ for noise in clean default heavy tight1 loose1 corners; do
   deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" --max-per-class 150 \
     "${flags[@]}" --out-json "$E/val15_cap150/${tag}_${noise}.json" > /dev/null
 done
+if grep -q '"class_prompt"' models/sopseg-lite/manifest.json; then
+  for noise in clean heavy; do
+    flags=()
+    [ "$noise" != clean ] && flags=(--prompt-noise "$noise")
+    echo "ship_evals: ${tag}nc $noise (--no-class-prompt)" >&2
+    deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" --max-per-class 150 \
+      --no-class-prompt "${flags[@]}" --out-json "$E/val15_cap150/${tag}nc_${noise}.json" > /dev/null
+  done
+fi
 if [ "${2:-}" = --full ]; then
   echo "ship_evals: $tag full val, clean" >&2
   deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" \

@@ -19,10 +19,16 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sopseg.data import CocoInstances, InstanceSampler, SamplerConfig, add_targets  # noqa: E402
+from sopseg.data import (  # noqa: E402
+    CocoInstances,
+    InstanceSampler,
+    SamplerConfig,
+    add_targets,
+    class_onehot,
+)
 from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # noqa: E402
 from sopseg.loss import sopseg_loss  # noqa: E402
-from sopseg.modeling import build_sopseg_lite  # noqa: E402
+from sopseg.modeling import NUM_CLASS_PROMPTS, build_sopseg_lite  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "isaid512"))
@@ -89,6 +95,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="class sampling: this share uniform over classes, the rest sqrt-frequency",
     )
     p.add_argument("--box-only-prob", type=float, default=0.1, help="share of box-only prompts")
+    p.add_argument(
+        "--class-lr-mult",
+        type=float,
+        default=10.0,
+        help="learning rate multiplier of the class prompt's embedding",
+    )
+    p.add_argument(
+        "--class-drop",
+        type=float,
+        default=0.2,
+        help="share of samples whose class prompt is 'unknown' (models with a class prompt)",
+    )
     p.add_argument(
         "--fixed-context", type=float, default=0.0, help="ablation: fixed crop side instead of RAM"
     )
@@ -167,6 +185,8 @@ def run_record(args: argparse.Namespace) -> dict:
         "degrade": args.degrade,
         "class_uniform_weight": args.class_uniform_weight,
         "box_only_prob": args.box_only_prob,
+        "class_drop": args.class_drop,
+        "class_lr_mult": args.class_lr_mult,
         "fixed_context": args.fixed_context,
         "init_from": args.init_from or None,
         "init_from_sha256": getattr(args, "init_from_sha256", None),
@@ -251,16 +271,19 @@ def main(argv: list[str] | None = None) -> None:
     log(f"args: {vars(args)}")
 
     model = build_sopseg_lite()
-    decay, no_decay = [], []
+    decay, no_decay, class_embed = [], [], []
     for n, p in model.named_parameters():
-        (no_decay if p.ndim <= 1 or "token" in n or "embed" in n else decay).append(p)
-    opt = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": args.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=args.lr,
-    )
+        if n.startswith("mask_decoder.class_embed."):
+            class_embed.append(p)
+        else:
+            (no_decay if p.ndim <= 1 or "token" in n or "embed" in n else decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": args.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if class_embed:  # new and zero-initialised in a fine-tune: a faster learning rate
+        groups.append({"params": class_embed, "weight_decay": 0.0, "lr_mult": args.class_lr_mult})
+    opt = torch.optim.AdamW(groups, lr=args.lr)
     step, seen, wall = 0, 0, 0.0
     rng_state = None
     if args.init_from and not (args.resume and os.path.exists(args.ckpt)):
@@ -368,6 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     skipped = 0
     t_log = time.time()
     seen_log = seen
+    class_rng = np.random.default_rng(args.seed * 7919 + step)
     warm_end = None  # elapsed seconds when warmup ended (time schedule)
     while True:
         elapsed = time.time() - start
@@ -382,7 +406,7 @@ def main(argv: list[str] | None = None) -> None:
             span = args.max_minutes * 60
             lr = lr_by_time(elapsed, warm_end, span, args.lr, args.min_lr_ratio)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_mult", 1.0)
         if stream is not None:  # the targets are made here, on the training device
             batch = {k: v.to(device, non_blocking=True) for k, v in next(stream).items()}
             batch = {k: v.float() if k in ("image", "mask") else v for k, v in batch.items()}
@@ -390,7 +414,12 @@ def main(argv: list[str] | None = None) -> None:
         else:
             batch = sampler.batch(batch=args.batch)
             batch = {k: v.to(device) for k, v in batch.items()}
-        out = model(batch["image"], batch["coords"], batch["labels"])
+        cls = None
+        if model.mask_decoder.class_embed is not None:
+            cls = class_onehot(
+                batch["category"].cpu(), NUM_CLASS_PROMPTS, args.class_drop, class_rng
+            ).to(device)
+        out = model(batch["image"], batch["coords"], batch["labels"], cls)
         loss, logs = sopseg_loss(out, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()

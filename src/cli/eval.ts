@@ -40,6 +40,8 @@ Options:
   --sessions N             WASM sessions on different batches (default: one per thread)
   --no-ram                 ablation: fixed ${FIXED_CONTEXT}-px context crop instead of RAM
   --box-only               ablation: box prompt only, no oriented points
+  --no-class-prompt        ablation: the model is not given the instances' classes (a model
+                           with a class prompt then sees every class as unknown)
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images
@@ -79,6 +81,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       imagesDir: a.images!,
       batchSize: a.batch,
       promptMode: a.boxOnly ? "box" : "opm",
+      classPrompt: !a.noClassPrompt,
       crop: a.noRam ? FIXED_CONTEXT : "ram",
     });
   }
@@ -101,6 +104,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         backend: model ? model.backend : null,
         ram: a.noRam ? `fixed ${FIXED_CONTEXT} px` : "ram",
         prompt: a.boxOnly ? "box" : "opm",
+        class_prompt: model?.manifest.classPrompt ? !a.noClassPrompt : null,
         max_per_class: a.maxPerClass,
       },
       onProgress: (p) => {

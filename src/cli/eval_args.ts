@@ -4,7 +4,7 @@
  * ```
  * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
  *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
- *   [--no-ram] [--box-only] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--no-ram] [--box-only] [--no-class-prompt] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
  *   [--max-images N] [--dilation-ratio 0.005]
  *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
  * ```
@@ -39,6 +39,8 @@ export interface EvalArgs {
   noRam: boolean;
   /** Ablation: box prompt only, no oriented points. */
   boxOnly: boolean;
+  /** Ablation: no class prompt (every instance's class unknown to the model). */
+  noClassPrompt: boolean;
   /** Seeded prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
   /** Evaluate only the first N images; `null` = all. */
@@ -177,6 +179,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "class-groups": { type: "string" },
         "no-ram": { type: "boolean" },
         "box-only": { type: "boolean" },
+        "no-class-prompt": { type: "boolean" },
         "prompt-noise": { type: "string" },
         "max-images": { type: "string" },
         "dilation-ratio": { type: "string" },
@@ -211,9 +214,12 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
       "Cannot parse eval arguments: --images is required unless --baseline is given",
     );
   }
-  if (baseline !== null && (v["no-ram"] || v["box-only"] || v.model !== undefined)) {
+  if (
+    baseline !== null &&
+    (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v.model !== undefined)
+  ) {
     throw new TypeError(
-      "Cannot parse eval arguments: --no-ram, --box-only and --model need the model, not --baseline",
+      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt and --model need the model, not --baseline",
     );
   }
   let maxImages: number | null = null;
@@ -240,6 +246,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     classGroups: v["class-groups"] === undefined ? {} : parseClassGroups(v["class-groups"]),
     noRam: v["no-ram"] ?? false,
     boxOnly: v["box-only"] ?? false,
+    noClassPrompt: v["no-class-prompt"] ?? false,
     promptNoise: v["prompt-noise"] === undefined ? null : parsePromptNoise(v["prompt-noise"]),
     maxImages,
     dilationRatio,

@@ -50,6 +50,8 @@ Options:
                           answers a single batch sooner)
   --batch N               crops per model call (default: 8)
   --prompt P              opm (default: 3 oriented points + box), box, points
+  --class-prompt on|off   give the model each detection's class (default on; off: every
+                          class unknown to it, e.g. when a detector's names mean other things)
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
@@ -90,6 +92,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       sessions: { type: "string" },
       batch: { type: "string" },
       prompt: { type: "string" },
+      "class-prompt": { type: "string" },
       simplify: { type: "string" },
       "all-components": { type: "boolean" },
       bands: { type: "string" },
@@ -126,6 +129,8 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     ["opm", "box", "points"],
     "opm",
   );
+  const classPrompt = choiceFlag("class-prompt", values["class-prompt"], ["on", "off"], "on") ===
+    "on";
   let backend;
   try {
     backend = parseBackendChoice(values.backend ?? "auto");
@@ -275,6 +280,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       bands,
       batchSize,
       promptMode,
+      classPrompt,
       simplify,
       keepPromptComponents: !values["all-components"],
       onEvent,

@@ -53,6 +53,22 @@ export interface ModelManifest {
    * manifest does not say (then no detection is flagged as outside them).
    */
   readonly classes: readonly ModelClass[] | null;
+  /**
+   * The decoder's class prompt (`class_prompt` in the manifest), or `null` for a model
+   * without one: a one-hot `float32[B, size]` input named `input`, index = the class's
+   * id in `classes`, `unknownIndex` for any other class.
+   */
+  readonly classPrompt: ClassPromptSpec | null;
+}
+
+/** A model's class prompt input. */
+export interface ClassPromptSpec {
+  /** Decoder input name (`class_onehot`). */
+  readonly input: string;
+  /** One-hot length. */
+  readonly size: number;
+  /** Index of the unknown class (0). */
+  readonly unknownIndex: number;
 }
 
 /** The tensors the runtime feeds and reads, by graph. */
@@ -129,8 +145,51 @@ function classList(path: string, v: unknown): ModelClass[] | null {
     if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === "string")) {
       fail(path, `field "classes[${i}].aliases" must be an array of strings`);
     }
-    return { name: normalizeClassName(rec.name), aliases: aliases.map(normalizeClassName) };
+    const id = rec.id;
+    if (id !== undefined && (!Number.isInteger(id) || (id as number) < 0)) {
+      fail(path, `field "classes[${i}].id" must be a non-negative integer`);
+    }
+    return {
+      name: normalizeClassName(rec.name),
+      aliases: aliases.map(normalizeClassName),
+      ...(id === undefined ? {} : { id: id as number }),
+    };
   });
+}
+
+function classPromptOf(
+  path: string,
+  v: unknown,
+  decoder: GraphSpec,
+  classes: readonly ModelClass[] | null,
+): ClassPromptSpec | null {
+  if (v === undefined) return null;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    fail(path, `field "class_prompt" must be an object {input, size, unknown_index}`);
+  }
+  const rec = v as Record<string, unknown>;
+  const input = rec.input;
+  if (typeof input !== "string" || input === "") {
+    fail(path, `field "class_prompt.input" must be a decoder input name`);
+  }
+  const size = num(path, rec, "size", "class_prompt.size");
+  const unknownIndex = num(path, rec, "unknown_index", "class_prompt.unknown_index");
+  if (!Number.isInteger(size) || size < 1 || !Number.isInteger(unknownIndex)) {
+    fail(path, `field "class_prompt" needs an integer size >= 1 and unknown_index`);
+  }
+  if (unknownIndex < 0 || unknownIndex >= size) {
+    fail(path, `field "class_prompt.unknown_index" must be in [0, ${size})`);
+  }
+  const shape = decoder.inputs[input];
+  if (shape?.length !== 2 || shape[0] !== -1 || shape[1] !== size) {
+    fail(path, `decoder input "${input}" must be [-1, ${size}] (class_prompt.size)`);
+  }
+  for (const c of classes ?? []) {
+    if (c.id === undefined || c.id >= size || c.id === unknownIndex) {
+      fail(path, `class "${c.name}" needs an id in [0, ${size}) other than the unknown index`);
+    }
+  }
+  return { input, size, unknownIndex };
 }
 
 function graph(
@@ -208,6 +267,7 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
   ) {
     fail(path, `encoder input "image" must be [-1, 3, ${inputSize}, ${inputSize}]`);
   }
+  const classes = classList(path, obj.classes);
   return {
     dir,
     name: typeof obj.name === "string" ? obj.name : "unnamed",
@@ -218,7 +278,8 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
     ram,
     encoder,
     decoder,
-    classes: classList(path, obj.classes),
+    classes,
+    classPrompt: classPromptOf(path, obj.class_prompt, decoder, classes),
   };
 }
 

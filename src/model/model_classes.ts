@@ -17,6 +17,8 @@ export interface ModelClass {
   readonly name: string;
   /** Other names detectors and datasets use for it (normalised). */
   readonly aliases: readonly string[];
+  /** Its id in the manifest (the iSAID category id): a class prompt's one-hot index. */
+  readonly id?: number;
 }
 
 /**
@@ -57,6 +59,7 @@ export class TrainingClasses {
     this.list = classes.map((c) => ({
       name: normalizeClassName(c.name),
       aliases: c.aliases.map(normalizeClassName),
+      ...(c.id === undefined ? {} : { id: c.id }),
     }));
     for (const c of this.list) {
       for (const n of [c.name, ...c.aliases]) {
@@ -74,6 +77,26 @@ export class TrainingClasses {
   /** The training class a detector's class name means, or `null` if none. */
   canonical(name: string): string | null {
     return this.#byName.get(normalizeClassName(name)) ?? null;
+  }
+
+  /**
+   * The class prompt's one-hot index for a detector's class name: the training class's
+   * manifest id, or `null` for a name that is none of them (or a class without an id).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TrainingClasses } from "./model_classes.ts";
+   *
+   * const classes = new TrainingClasses([{ id: 14, name: "plane", aliases: ["airplane"] }]);
+   * assert.equal(classes.promptIndex("Airplane"), 14);
+   * assert.equal(classes.promptIndex("container-crane"), null);
+   * ```
+   */
+  promptIndex(name: string): number | null {
+    const canonical = this.canonical(name);
+    if (canonical === null) return null;
+    return this.list.find((c) => c.name === canonical)?.id ?? null;
   }
 
   /** Whether a detector's class name is one of the training classes. */

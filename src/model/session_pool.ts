@@ -115,6 +115,7 @@ export class SessionPool {
       const msg: PoolRequest = { kind: "predict", id, batch };
       // A shared buffer cannot be transferred (nor needs to be).
       const buffers = [batch.images.buffer, batch.coords.buffer, batch.labels.buffer]
+        .concat(batch.classes ? [batch.classes.buffer] : [])
         .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
       member.worker.postMessage(msg, transfer ? [...new Set(buffers)] : []);
     }).finally(() => member.busy--);

@@ -11,7 +11,7 @@ import {
   type GraphRunner,
   probeWebGpu,
 } from "./ort_adapter.ts";
-import { loadManifest, type ModelManifest } from "./manifest.ts";
+import { type ClassPromptSpec, loadManifest, type ModelManifest } from "./manifest.ts";
 import { TrainingClasses } from "./model_classes.ts";
 import { compareOutputs, PARITY_TOLERANCE, type ParityResult } from "./parity.ts";
 import { mulberry32 } from "../random.ts";
@@ -53,6 +53,11 @@ export interface PromptBatch {
   readonly coords: Float32Array;
   /** `float32[B,5]`, prompt labels. */
   readonly labels: Float32Array;
+  /**
+   * `int32[B]`, each instance's class prompt index ({@linkcode SopsegModel.classPromptIndex});
+   * absent: every instance's class is unknown. Ignored by a model without a class prompt.
+   */
+  readonly classes?: Int32Array;
 }
 
 /** What the model returns for a batch. */
@@ -158,7 +163,42 @@ export function checkBatch(manifest: ModelManifest, size = 1): PromptBatch {
     });
     labels.set([1, 1, 1, 2, 3], b * 5);
   }
-  return { size, images, coords, labels };
+  // a class prompt that differs per item (the unknown index 0 among them from 4 items on)
+  const k = manifest.classPrompt?.size ?? 1;
+  const classes = Int32Array.from({ length: size }, (_, b) => (b * 5 + 1) % k);
+  return { size, images, coords, labels, classes };
+}
+
+/**
+ * The decoder's prompt inputs of a batch, by name: `point_coords`, `point_labels` and, for a
+ * model with a class prompt, its one-hot (the batch's `classes`, or the unknown index for all).
+ */
+export function promptFeeds(
+  manifest: ModelManifest,
+  batch: PromptBatch,
+): Record<string, Float32Tensor> {
+  const B = batch.size;
+  const feeds: Record<string, Float32Tensor> = {
+    point_coords: { data: batch.coords.subarray(0, B * 10), dims: [B, 5, 2] },
+    point_labels: { data: batch.labels.subarray(0, B * 5), dims: [B, 5] },
+  };
+  const spec = manifest.classPrompt;
+  if (spec) feeds[spec.input] = classOneHot(spec, batch);
+  return feeds;
+}
+
+function classOneHot(spec: ClassPromptSpec, batch: PromptBatch): Float32Tensor {
+  const data = new Float32Array(batch.size * spec.size);
+  for (let b = 0; b < batch.size; b++) {
+    const i = batch.classes?.[b] ?? spec.unknownIndex;
+    if (!Number.isInteger(i) || i < 0 || i >= spec.size) {
+      throw new RangeError(
+        `Cannot run the decoder: class prompt index ${i} is not in [0, ${spec.size})`,
+      );
+    }
+    data[b * spec.size + i] = 1;
+  }
+  return { data, dims: [batch.size, spec.size] };
 }
 
 /** A SOPSeg model loaded on one backend. */
@@ -277,7 +317,7 @@ export class SopsegModel {
     const tolerance = options.parityTolerance ?? PARITY_TOLERANCE;
     let parity: ParityResult;
     try {
-      parity = await pairParity(wasm, gpu, checkBatch(manifest, 1), tolerance);
+      parity = await pairParity(wasm, gpu, checkBatch(manifest, 1), manifest, tolerance);
     } catch (e) {
       await releasePair(gpu);
       const reason = `auto: WebGPU self-check failed to run (${(e as Error).message}), using wasm`;
@@ -329,12 +369,23 @@ export class SopsegModel {
     if (this.#pair instanceof SessionPool) {
       return await this.#pair.predict(batch, options.transfer ?? false);
     }
-    const r = await runPair(this.#pair, batch, this.manifest.inputSize);
+    const r = await runPair(this.#pair, batch, this.manifest);
     return {
       maskLogits: r.decoder.mask_logits!.data,
       iou: r.decoder.iou_predictions!.data,
       timing: r.timing,
     };
+  }
+
+  /**
+   * The class prompt index of a detector's class name for this model: the training
+   * class's manifest id, or the unknown index for a name that is none of them, for an
+   * empty name, and for every name when the model has no class prompt (then unused).
+   */
+  classPromptIndex(name: string): number {
+    const spec = this.manifest.classPrompt;
+    if (spec === null || this.trainingClasses === null) return spec?.unknownIndex ?? 0;
+    return this.trainingClasses.promptIndex(name) ?? spec.unknownIndex;
   }
 
   /** Release the sessions. */
@@ -344,8 +395,9 @@ export class SopsegModel {
   }
 }
 
-async function runPair(pair: Pair, batch: PromptBatch, n: number) {
+async function runPair(pair: Pair, batch: PromptBatch, manifest: ModelManifest) {
   const B = batch.size;
+  const n = manifest.inputSize;
   const image: Float32Tensor = {
     data: batch.images.subarray(0, B * 3 * n * n),
     dims: [B, 3, n, n],
@@ -357,8 +409,7 @@ async function runPair(pair: Pair, batch: PromptBatch, n: number) {
     image,
     image_embeddings: enc.image_embeddings!,
     shallow_features: enc.shallow_features!,
-    point_coords: { data: batch.coords.subarray(0, B * 10), dims: [B, 5, 2] },
-    point_labels: { data: batch.labels.subarray(0, B * 5), dims: [B, 5] },
+    ...promptFeeds(manifest, batch),
   });
   const t2 = performance.now();
   return {
@@ -372,11 +423,11 @@ async function pairParity(
   reference: Pair,
   candidate: Pair,
   batch: PromptBatch,
+  manifest: ModelManifest,
   tolerance: number,
 ): Promise<ParityResult> {
-  const n = Math.round(Math.sqrt(batch.images.length / (3 * batch.size)));
-  const a = await runPair(reference, batch, n);
-  const b = await runPair(candidate, batch, n);
+  const a = await runPair(reference, batch, manifest);
+  const b = await runPair(candidate, batch, manifest);
   const enc = compareOutputs(a.encoder, b.encoder, tolerance);
   const dec = compareOutputs(a.decoder, b.decoder, tolerance);
   const outputs = [

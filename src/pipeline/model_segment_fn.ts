@@ -14,7 +14,7 @@ import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 
 /** Options of {@linkcode modelSegmentFn}. */
 export interface ModelSegmentFnOptions
-  extends Pick<SegmentOptions, "batchSize" | "promptMode" | "crop"> {
+  extends Pick<SegmentOptions, "batchSize" | "promptMode" | "classPrompt" | "crop"> {
   /** Folder that holds the images, joined with each image's `fileName`. */
   imagesDir: string;
 }
@@ -36,9 +36,14 @@ export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOption
     try {
       const masks: MaskWindow[] = [];
       for await (
-        const r of segmentBoxes(model, { source, boxes: prompts.map((p) => p.box) }, {
+        const r of segmentBoxes(model, {
+          source,
+          boxes: prompts.map((p) => p.box),
+          classes: prompts.map((p) => p.className),
+        }, {
           batchSize: options.batchSize,
           promptMode: options.promptMode,
+          classPrompt: options.classPrompt,
           crop: options.crop,
           vectorize: false,
           signal,

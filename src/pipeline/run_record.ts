@@ -37,6 +37,8 @@ export interface RunRecordOptions {
   bands: number[] | null;
   /** `opm`, `box` or `points`. */
   prompt: string;
+  /** The detections' classes were given to the model (`--class-prompt on`). */
+  class_prompt: boolean;
   /** Polygon simplification in pixels. */
   simplify: number;
   /** Only the mask components under the box are kept. */
@@ -218,6 +220,7 @@ export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
     vector_format: vectorFormat,
     bands: options.bands ? [...options.bands] : null,
     prompt: options.promptMode ?? "opm",
+    class_prompt: options.classPrompt ?? true,
     simplify: options.simplify ?? 0,
     keep_prompt_components: options.keepPromptComponents ?? true,
     batch: batchSizeOf(options),

@@ -42,7 +42,13 @@ export type DetectionsSpec =
 export type SegmentDetectionsOptions =
   & Pick<
     SegmentOptions,
-    "batchSize" | "promptMode" | "simplify" | "keepPromptComponents" | "timings" | "signal"
+    | "batchSize"
+    | "promptMode"
+    | "classPrompt"
+    | "simplify"
+    | "keepPromptComponents"
+    | "timings"
+    | "signal"
   >
   & {
     /** Called after each batch with the number of detections done and the total. */
@@ -173,9 +179,14 @@ export async function segmentDetections(
   const detections = await readDetections(input.detections, source);
   const results: InstanceResult[] = [];
   for await (
-    const r of segmentBoxes(model, { source, boxes: detections.map((d) => d.box) }, {
+    const r of segmentBoxes(model, {
+      source,
+      boxes: detections.map((d) => d.box),
+      classes: detections.map((d) => d.className),
+    }, {
       batchSize: options.batchSize,
       promptMode: options.promptMode,
+      classPrompt: options.classPrompt,
       simplify: options.simplify,
       keepPromptComponents: options.keepPromptComponents,
       timings: options.timings,

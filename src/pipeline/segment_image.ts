@@ -38,6 +38,12 @@ export interface SegmentOptions {
    * the object (grown to the object's size when smaller). Default: `"ram"`.
    */
   crop?: "ram" | number;
+  /**
+   * Give the model each box's class (`input.classes`) as its class prompt, for a model that
+   * has one (the shipped model does: `class_prompt` in its manifest). false: every box's
+   * class is unknown to it. Default: true.
+   */
+  classPrompt?: boolean;
   /** Keep only the mask component(s) under the prompt box. Default: true. */
   keepPromptComponents?: boolean;
   /** Produce polygons and RLE (false: masks only, e.g. for evaluation). Default: true. */
@@ -100,7 +106,8 @@ function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, num
 
 /**
  * Segment every box on one raster. Yields results in input order, batch by
- * batch.
+ * batch. `input.classes` (optional, parallel to `boxes`): each box's class name as its
+ * detector wrote it, for the model's class prompt (`options.classPrompt`).
  *
  * @example
  * ```ts ignore
@@ -109,10 +116,11 @@ function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, num
  */
 export async function* segmentBoxes(
   model: SopsegModel,
-  input: { source: RasterSource; boxes: readonly OrientedBox[] },
+  input: { source: RasterSource; boxes: readonly OrientedBox[]; classes?: readonly string[] },
   options: SegmentOptions = {},
 ): AsyncGenerator<SegmentedBox> {
   const { source, boxes } = input;
+  const classNames = (options.classPrompt ?? true) ? input.classes : undefined;
   const n = model.manifest.inputSize;
   const batchSize = batchSizeOf(options);
   const mode = options.promptMode ?? "opm";
@@ -125,11 +133,13 @@ export async function* segmentBoxes(
 
   const prepare = async (start: number) => {
     const size = Math.min(batchSize, boxes.length - start);
+    const classes = new Int32Array(size).fill(model.classPromptIndex(""));
     const batch: PromptBatch = {
       size,
       images: new Float32Array(size * 3 * n * n),
       coords: new Float32Array(size * 10),
       labels: new Float32Array(size * 5),
+      classes,
     };
     const crops: Crop[] = [];
     for (let i = 0; i < size; i++) {
@@ -154,6 +164,8 @@ export async function* segmentBoxes(
       const p = promptTokens(box, crop, { inputSize: n, mode });
       batch.coords.set(p.coords, i * 10);
       batch.labels.set(p.labels, i * 5);
+      const name = classNames?.[start + i];
+      if (name !== undefined) classes[i] = model.classPromptIndex(name);
     }
     return { start, batch, crops };
   };

@@ -55,8 +55,11 @@ export type DetectionsInput =
   | { kind: "list"; detections: Detection[]; source: string };
 
 /** Options of {@linkcode segmentRun}. */
-export interface SegmentRunOptions
-  extends Pick<SegmentOptions, "batchSize" | "promptMode" | "simplify" | "keepPromptComponents"> {
+export interface SegmentRunOptions extends
+  Pick<
+    SegmentOptions,
+    "batchSize" | "promptMode" | "classPrompt" | "simplify" | "keepPromptComponents"
+  > {
   /** An image file or a folder of images. */
   images: string;
   /** A detection file, a folder of them (matched to images by stem), or text (stdin). */
@@ -606,9 +609,14 @@ async function segmentOneImage(
     const results: InstanceResult[] = [];
     const masks: MaskWindow[] = [];
     for await (
-      const r of segmentBoxes(model, { source, boxes: dets.map((d) => d.box) }, {
+      const r of segmentBoxes(model, {
+        source,
+        boxes: dets.map((d) => d.box),
+        classes: dets.map((d) => d.className),
+      }, {
         batchSize: options.batchSize,
         promptMode: options.promptMode,
+        classPrompt: options.classPrompt,
         simplify: options.simplify,
         keepPromptComponents: options.keepPromptComponents,
         timings,

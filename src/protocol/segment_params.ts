@@ -15,6 +15,16 @@ import { RpcError } from "./errors.ts";
 /** Prompt modes of `options.prompt`. */
 export const PROMPT_MODES: readonly PromptMode[] = ["opm", "box", "points"];
 
+/** The keys `options` of a `segment` request may have. */
+export const SEGMENT_OPTION_KEYS = [
+  "prompt",
+  "simplify",
+  "all_components",
+  "class_prompt",
+  "bands",
+  "batch",
+] as const;
+
 /** The options of a `segment` request, defaults filled in. */
 export interface SegmentRequestOptions {
   /** `opm` (default), `box` or `points`. */
@@ -23,6 +33,8 @@ export interface SegmentRequestOptions {
   simplify: number;
   /** Keep every mask component, not only those under the box. Default: false. */
   allComponents: boolean;
+  /** Give the model each detection's class (its class prompt). Default: true. */
+  classPrompt: boolean;
   /** 1-based bands read as RGB. Default: the raster's first three. */
   bands: number[] | undefined;
   /** Crops per model call. Default: the server's `--batch`. */
@@ -175,12 +187,13 @@ function options(v: unknown): SegmentRequestOptions {
     prompt: "opm",
     simplify: 0,
     allComponents: false,
+    classPrompt: true,
     bands: undefined,
     batch: undefined,
   };
   if (v === undefined) return out;
   if (!isRecord(v)) throw RpcError.invalidParams("options", "must be an object");
-  onlyKeys(v, "options", ["prompt", "simplify", "all_components", "bands", "batch"]);
+  onlyKeys(v, "options", SEGMENT_OPTION_KEYS);
   if (v.prompt !== undefined) {
     if (!(PROMPT_MODES as readonly unknown[]).includes(v.prompt)) {
       throw RpcError.invalidParams(
@@ -199,6 +212,12 @@ function options(v: unknown): SegmentRequestOptions {
       throw RpcError.invalidParams("options.all_components", "must be true or false");
     }
     out.allComponents = v.all_components;
+  }
+  if (v.class_prompt !== undefined) {
+    if (typeof v.class_prompt !== "boolean") {
+      throw RpcError.invalidParams("options.class_prompt", "must be true or false");
+    }
+    out.classPrompt = v.class_prompt;
   }
   if (v.bands !== undefined) {
     if (!Array.isArray(v.bands) || (v.bands.length !== 1 && v.bands.length !== 3)) {

@@ -19,7 +19,7 @@ import {
 import { ERROR_CODES, RpcError } from "./errors.ts";
 import type { PathRoots } from "./path_roots.ts";
 import { RasterCache } from "./raster_cache.ts";
-import { parseSegmentParams, PROMPT_MODES } from "./segment_params.ts";
+import { parseSegmentParams, PROMPT_MODES, SEGMENT_OPTION_KEYS } from "./segment_params.ts";
 import type { MethodHandler } from "./server.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -93,7 +93,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
         detectionFormats: DETECTION_FORMATS,
         imageFormats: ["tiff", "png", "jpeg"],
         promptModes: PROMPT_MODES,
-        options: ["prompt", "simplify", "all_components", "bands", "batch"],
+        options: [...SEGMENT_OPTION_KEYS],
         out: true,
         readRoots: roots.read,
         writeRoots: roots.write,
@@ -132,6 +132,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       promptMode: req.options.prompt,
       simplify: req.options.simplify,
       keepPromptComponents: !req.options.allComponents,
+      classPrompt: req.options.classPrompt,
       signal: call.signal,
       onProgress: (done, total) => {
         if (total > batchSize) call.progress(done, total);

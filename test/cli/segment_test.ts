@@ -136,6 +136,44 @@ dataTest({
 });
 
 dataTest({
+  name:
+    "segment --class-prompt off is every class unknown; on, the detector's classes change masks",
+  needs: [DOTA],
+  async fn() {
+    const text = await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`);
+    // DOTA lines: 8 coordinates, class, difficult; the class renamed to one no model knows
+    const renamed = text.replace(/^((?:\S+\s+){8})\S+/gm, "$1unheard-of-thing");
+    assert.notEqual(renamed, text);
+    const run = async (input: string, flags: string[]) => {
+      const r = await runCli([
+        "segment",
+        "--images",
+        `${DOTA}/images/P1888.png`,
+        "--detections",
+        "-",
+        "--out",
+        "-",
+        "--backend",
+        "wasm",
+        "--quiet",
+        ...flags,
+      ], input);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").map((l) => JSON.stringify(JSON.parse(l).geometry));
+    };
+    const off = await run(text, ["--class-prompt", "off"]);
+    const unknown = await run(renamed, []);
+    const on = await run(text, []);
+    assert.equal(off.length, 64);
+    assert.deepEqual(unknown, off);
+    assert.ok(on.some((g, i) => g !== off[i]), "the detector's classes changed no mask");
+    const bad = await runCli(["segment", ...P1888, "--out", "-", "--class-prompt", "maybe"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /class-prompt/);
+  },
+});
+
+dataTest({
   name: "segment --resume skips images whose outputs exist",
   needs: [DOTA],
   async fn() {

@@ -133,11 +133,17 @@ dataTest({
         } finally {
           await src.close();
         }
+        // The class prompt from the GT class name, as segment maps a detector's class.
+        const cls = model.classPromptIndex(g.category);
+        if (g.class_index !== undefined && g.class_index !== null) {
+          assert.equal(cls, g.class_index, `${g.ann_id}: class "${g.category}" prompt index`);
+        }
         const out = await model.predict({
           size: 1,
           images,
           coords: Float32Array.from(g.point_coords.flat()),
           labels: Float32Array.from(g.point_labels),
+          classes: Int32Array.of(cls),
         });
         const ref = decodeB64F32(g.mask_logits_every4_b64f32);
         let worst = 0;

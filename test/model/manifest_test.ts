@@ -39,7 +39,50 @@ Deno.test("parseManifest() reads the training classes, normalised; none stated i
     { ...probe, classes: [{ id: 9, name: "Small-Vehicle", aliases: ["Car"] }] },
     "dir",
   );
-  assert.deepEqual(m.classes, [{ name: "small_vehicle", aliases: ["car"] }]);
+  assert.deepEqual(m.classes, [{ name: "small_vehicle", aliases: ["car"], id: 9 }]);
+  assert.equal(m.classPrompt, null);
+});
+
+/** The probe manifest with a class prompt of `size` and the given classes. */
+// deno-lint-ignore no-explicit-any
+function withClassPrompt(size: number, classes: any[]) {
+  const m = structuredClone(probe);
+  m.decoder.inputs.class_onehot = [-1, size];
+  m.class_prompt = { input: "class_onehot", size, unknown_index: 0 };
+  m.classes = classes;
+  return m;
+}
+
+Deno.test("parseManifest() reads a class prompt and checks it against the decoder and the classes", () => {
+  const ok = parseManifest(withClassPrompt(16, [{ id: 9, name: "small_vehicle" }]), "dir");
+  assert.deepEqual(ok.classPrompt, { input: "class_onehot", size: 16, unknownIndex: 0 });
+  // deno-lint-ignore no-explicit-any
+  const cases: [(m: any) => void, RegExp][] = [
+    [
+      (m) => (m.decoder.inputs.class_onehot = [-1, 15]),
+      /decoder input "class_onehot" must be \[-1, 16\]/,
+    ],
+    [(m) => delete m.decoder.inputs.class_onehot, /decoder input "class_onehot" must be/],
+    [
+      (m) => (m.class_prompt.unknown_index = 16),
+      /"class_prompt.unknown_index" must be in \[0, 16\)/,
+    ],
+    [(m) => (m.class_prompt.input = ""), /"class_prompt.input" must be a decoder input name/],
+    [
+      (m) => (m.classes = [{ id: 0, name: "ship" }]),
+      /class "ship" needs an id in \[0, 16\) other than the unknown index/,
+    ],
+    [(m) => (m.classes = [{ name: "ship" }]), /class "ship" needs an id/],
+    [
+      (m) => (m.classes = [{ id: 1.5, name: "ship" }]),
+      /"classes\[0\].id" must be a non-negative integer/,
+    ],
+  ];
+  for (const [mutate, pattern] of cases) {
+    const m = withClassPrompt(16, [{ id: 9, name: "small_vehicle" }]);
+    mutate(m);
+    assert.throws(() => parseManifest(m, "dir"), pattern);
+  }
 });
 
 Deno.test("the shipped model's manifest lists its training classes with DOTA's names matching", async () => {

@@ -32,3 +32,17 @@ Deno.test("TrainingClasses.flag() says nothing for bare class ids and empty name
   assert.equal(c.flag("3"), undefined);
   assert.equal(c.flag(" "), undefined);
 });
+
+Deno.test("TrainingClasses.promptIndex() gives the manifest id of a name or alias, null otherwise", () => {
+  const classes = new TrainingClasses([
+    { id: 9, name: "small_vehicle", aliases: ["car"] },
+    { id: 15, name: "harbor", aliases: ["harbour"] },
+    { name: "no_id", aliases: [] },
+  ]);
+  assert.equal(classes.promptIndex("Small-Vehicle"), 9);
+  assert.equal(classes.promptIndex("car"), 9);
+  assert.equal(classes.promptIndex("HARBOUR"), 15);
+  assert.equal(classes.promptIndex("container-crane"), null);
+  assert.equal(classes.promptIndex(""), null);
+  assert.equal(classes.promptIndex("no_id"), null);
+});

@@ -48,3 +48,29 @@ Deno.test("SopsegModel.predict() returns one mask and one IoU per batch item", a
     await model.close();
   }
 });
+
+Deno.test("the shipped model's class prompt changes the masks; unknown is the default", async () => {
+  const model = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
+  try {
+    const spec = model.manifest.classPrompt;
+    assert.ok(spec, "the shipped model has a class prompt (class_prompt in its manifest)");
+    assert.equal(model.classPromptIndex("Small-Vehicle"), 9);
+    assert.equal(model.classPromptIndex("harbour"), 15);
+    assert.equal(model.classPromptIndex("container-crane"), spec.unknownIndex);
+    const base = checkBatch(model.manifest, 2);
+    const run = (classes?: Int32Array) =>
+      model.predict({ ...base, ...(classes ? { classes } : { classes: undefined }) });
+    const none = await run();
+    const unknown = await run(Int32Array.of(spec.unknownIndex, spec.unknownIndex));
+    const known = await run(Int32Array.of(9, 1)); // small vehicle, ship
+    assert.deepEqual(unknown.maskLogits, none.maskLogits);
+    let maxDiff = 0;
+    for (let i = 0; i < none.maskLogits.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(known.maskLogits[i]! - none.maskLogits[i]!));
+    }
+    assert.ok(maxDiff > 1e-2, `the class prompt moved the logits by only ${maxDiff}`);
+    await assert.rejects(() => run(Int32Array.of(spec.size, 0)), /class prompt index 16 is not in/);
+  } finally {
+    await model.close();
+  }
+});

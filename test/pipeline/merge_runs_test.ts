@@ -29,6 +29,7 @@ function record(shard: { index: number; count: number } | null): RunRecord {
       vector_format: "geojson",
       bands: null,
       prompt: "opm",
+      class_prompt: true,
       simplify: 0,
       keep_prompt_components: true,
       batch: 8,

@@ -194,6 +194,10 @@ dataTest(
             { image: P1888.image, detections: { boxes: [] }, options: { simplify: -1 } },
             "options.simplify",
           ],
+          [
+            { image: P1888.image, detections: { boxes: [] }, options: { class_prompt: "yes" } },
+            "options.class_prompt",
+          ],
           [{ image: P1888.image, detections: { boxes: [] }, colour: "red" }, "colour"],
         ];
         for (const [params, field] of bad) {

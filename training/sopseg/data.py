@@ -311,6 +311,23 @@ def degrade(window: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+def class_onehot(
+    category_ids: torch.Tensor,
+    size: int,
+    drop: float = 0.0,
+    rng: np.random.Generator | None = None,
+) -> torch.Tensor:
+    """The class prompt [B, size]: one-hot of each iSAID category id (index 0 = unknown).
+    With `drop` > 0, that share of the items (drawn from `rng`) get the unknown class, so
+    the model still works when a detection's class is missing or not one it knows."""
+    idx = category_ids.long().clone()
+    if drop > 0:
+        rng = rng or np.random.default_rng()
+        idx[torch.from_numpy(rng.random(len(idx)) < drop)] = 0
+    idx[(idx < 0) | (idx >= size)] = 0
+    return F.one_hot(idx, size).float()
+
+
 def prompt_for(
     box: OrientedBox, ax: float = 0.5, ay: float = 0.5
 ) -> tuple[Crop, np.ndarray, np.ndarray]:

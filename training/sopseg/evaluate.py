@@ -10,7 +10,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import CocoInstances, gt_mask, normalised_tensor, prompt_for, sample_crop
+from .data import (
+    CocoInstances,
+    class_onehot,
+    gt_mask,
+    normalised_tensor,
+    prompt_for,
+    sample_crop,
+)
 from .geometry import Crop, OrientedBox, paste_grid, paste_window
 
 
@@ -146,7 +153,11 @@ def evaluate(
             coords.append(torch.from_numpy(c.astype(np.float32)))
             labels.append(torch.from_numpy(lab.astype(np.float32)))
             crops.append(crop)
-        out = model(*(torch.stack(t).to(dev) for t in (imgs, coords, labels)))
+        cls = None
+        if getattr(model.mask_decoder, "class_embed", None) is not None:
+            cats = torch.tensor([data.instances[k].category_id for k in chunk])
+            cls = class_onehot(cats, model.mask_decoder.num_classes).to(dev)
+        out = model(*(torch.stack(t).to(dev) for t in (imgs, coords, labels)), cls)
         out = {k: v.cpu() for k, v in out.items()}
         if log is not None:
             log(f"evaluate: {min(s + batch, len(indices))}/{len(indices)}")

@@ -1,6 +1,6 @@
 """SOPSeg model modules (segment-anything layout: one nn.Module per file)."""
 
-from .build import build_sopseg_lite, sopseg_model_registry
+from .build import NUM_CLASS_PROMPTS, build_sopseg_lite, load_weights, sopseg_model_registry
 from .image_encoder import LiteImageEncoder
 from .mask_decoder import MaskDecoder
 from .onnx_wrappers import DecoderOnnx, EncoderOnnx
@@ -10,7 +10,9 @@ from .sopseg import Sopseg
 from .transformer import TwoWayTransformer
 
 __all__ = [
+    "NUM_CLASS_PROMPTS",
     "build_sopseg_lite",
+    "load_weights",
     "sopseg_model_registry",
     "LiteImageEncoder",
     "MaskDecoder",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import torch
+
 from .image_encoder import LiteImageEncoder
 from .mask_decoder import MaskDecoder
 from .prompt_encoder import PromptEncoder
@@ -14,14 +16,18 @@ from .transformer import TwoWayTransformer
 INPUT_SIZE = 256
 EMBED_DIM = 128
 SHALLOW_DIM = 64
+# class prompt: index 0 = unknown, 1..15 = the iSAID category ids (sopseg/classes.py)
+NUM_CLASS_PROMPTS = 16
 
 
-def build_sopseg_lite(box_prior: bool = True) -> Sopseg:
+def build_sopseg_lite(box_prior: bool = True, class_prompt: bool = True) -> Sopseg:
     """The shipped lite model: C = 128, Cs = 64, 16x16 embeddings for a 256 input.
 
     `box_prior`: the prompt's oriented box also enters as a dense prompt and as a channel
     of every refinement block (modeling/box_prior.py). False gives the first shipped
-    layout (checkpoints up to step 1055)."""
+    layout (checkpoints up to step 1055). `class_prompt`: the detector's class enters as a
+    one-hot of NUM_CLASS_PROMPTS (modeling/mask_decoder.py; zero-initialised, so older
+    checkpoints load unchanged through `load_weights`)."""
     grid = INPUT_SIZE // 16
     return Sopseg(
         image_encoder=LiteImageEncoder(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
@@ -40,12 +46,26 @@ def build_sopseg_lite(box_prior: bool = True) -> Sopseg:
             num_multimask_outputs=0,
             iou_head_depth=3,
             iou_head_hidden_dim=128,
+            num_classes=NUM_CLASS_PROMPTS if class_prompt else 0,
         ),
         refiner=ProgressiveRefiner(
             embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM, box_prior=box_prior
         ),
         input_size=INPUT_SIZE,
     )
+
+
+def load_weights(model: Sopseg, state: dict) -> list[str]:
+    """`model.load_state_dict(state)`, except that a checkpoint from before the class prompt
+    loads with the class embedding at zero (the model it was). Returns the names filled."""
+    filled = []
+    key = "mask_decoder.class_embed.weight"
+    if key in model.state_dict() and key not in state:
+        state = dict(state)
+        state[key] = torch.zeros_like(model.state_dict()[key])
+        filled.append(key)
+    model.load_state_dict(state)
+    return filled
 
 
 sopseg_model_registry: dict[str, Callable[[], Sopseg]] = {"sopseg-lite": build_sopseg_lite}

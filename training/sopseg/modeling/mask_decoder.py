@@ -29,8 +29,18 @@ class MaskDecoder(nn.Module):
         activation: Type[nn.Module] = nn.GELU,
         iou_head_depth: int = 3,
         iou_head_hidden_dim: int = 256,
+        num_classes: int = 0,
     ) -> None:
         super().__init__()
+        # The detector's class as a prompt: a one-hot [B, num_classes] (index 0 = unknown)
+        # mapped to a vector added to every token. Zero-initialised, so a checkpoint
+        # without it is the same model until training moves it.
+        self.num_classes = num_classes
+        self.class_embed = (
+            nn.Linear(num_classes, transformer_dim, bias=False) if num_classes > 0 else None
+        )
+        if self.class_embed is not None:
+            nn.init.zeros_(self.class_embed.weight)
         self.transformer_dim = transformer_dim
         self.transformer = transformer
         self.num_mask_tokens = num_multimask_outputs + 1
@@ -61,10 +71,13 @@ class MaskDecoder(nn.Module):
         image_pe: torch.Tensor,
         sparse_prompt_embeddings: torch.Tensor,
         dense_prompt_embeddings: torch.Tensor,
+        class_onehot: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Returns M0 [B,1,4h,4w], E0 [B,1,4h,4w], stage-1 IoU [B,1], image tokens [B,C,h,w].
 
         Batch item b of the image embedding goes with batch item b of the prompts.
+        `class_onehot` [B, num_classes] (with `num_classes`): the class prompt; None is
+        the unknown class (index 0) for every item.
         """
         b = sparse_prompt_embeddings.shape[0]
         output_tokens = torch.cat(
@@ -72,6 +85,12 @@ class MaskDecoder(nn.Module):
         )
         output_tokens = output_tokens.unsqueeze(0).expand(b, -1, -1)
         tokens = torch.cat((output_tokens, sparse_prompt_embeddings), dim=1)
+        if self.class_embed is not None:
+            if class_onehot is None:
+                cls = self.class_embed.weight[:, 0].unsqueeze(0).expand(b, -1)
+            else:
+                cls = self.class_embed(class_onehot)
+            tokens = tokens + cls.unsqueeze(1)
 
         src = image_embeddings + dense_prompt_embeddings
         _, c, h, w = image_embeddings.shape

@@ -11,6 +11,14 @@ ENCODER_INPUTS = ["image"]
 ENCODER_OUTPUTS = ["image_embeddings", "shallow_features"]
 DECODER_INPUTS = ["image", "image_embeddings", "shallow_features", "point_coords", "point_labels"]
 DECODER_OUTPUTS = ["mask_logits", "edge_logits", "iou_predictions"]
+# the class prompt, an input only of models that have one (MaskDecoder.class_embed)
+CLASS_INPUT = "class_onehot"
+
+
+def decoder_inputs(model: Sopseg) -> list[str]:
+    """The decoder graph's inputs, in order: CLASS_INPUT last when the model has it."""
+    has_class = model.mask_decoder.class_embed is not None
+    return DECODER_INPUTS + ([CLASS_INPUT] if has_class else [])
 
 
 class EncoderOnnx(nn.Module):
@@ -25,7 +33,8 @@ class EncoderOnnx(nn.Module):
 
 
 class DecoderOnnx(nn.Module):
-    """(image, embeddings, shallow, coords, labels) -> mask_logits, edge_logits, iou."""
+    """(image, embeddings, shallow, coords, labels[, class_onehot]) -> mask_logits,
+    edge_logits, iou."""
 
     def __init__(self, model: Sopseg) -> None:
         super().__init__()
@@ -38,9 +47,10 @@ class DecoderOnnx(nn.Module):
         shallow_features: torch.Tensor,
         point_coords: torch.Tensor,
         point_labels: torch.Tensor,
+        class_onehot: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         out = self.model.decode(
-            image, image_embeddings, shallow_features, point_coords, point_labels
+            image, image_embeddings, shallow_features, point_coords, point_labels, class_onehot
         )
         p1 = out["p1"]
         return p1[:, 0:1], p1[:, 1:2], out["iou"]

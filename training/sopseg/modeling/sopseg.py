@@ -38,6 +38,7 @@ class Sopseg(nn.Module):
         shallow_features: torch.Tensor,
         point_coords: torch.Tensor,
         point_labels: torch.Tensor,
+        class_onehot: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         box_prior = self.refiner.box_prior or self.prompt_encoder.dense_box_prior
         cov1 = None
@@ -49,7 +50,7 @@ class Sopseg(nn.Module):
             cov_dense = F.avg_pool2d(cov1, self.input_size // side)
         sparse, dense = self.prompt_encoder(point_coords, point_labels, cov_dense)
         m0, e0, iou0, feat = self.mask_decoder(
-            image_embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense
+            image_embeddings, self.prompt_encoder.get_dense_pe(), sparse, dense, class_onehot
         )
         # the refiner returns p0 as well: [M0; E0], plus the box prior's logits when it has one
         out = self.refiner(image, shallow_features, feat, torch.cat([m0, e0], dim=1), cov1)
@@ -57,12 +58,17 @@ class Sopseg(nn.Module):
         return out
 
     def forward(
-        self, image: torch.Tensor, point_coords: torch.Tensor, point_labels: torch.Tensor
+        self,
+        image: torch.Tensor,
+        point_coords: torch.Tensor,
+        point_labels: torch.Tensor,
+        class_onehot: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """image [B,3,256,256] normalised crop; coords [B,5,2] model frame; labels [B,5].
+        """image [B,3,256,256] normalised crop; coords [B,5,2] model frame; labels [B,5];
+        class_onehot [B,K] the class prompt (None: unknown; models with a class prompt).
 
         Returns logits `p0` (1/4, stage 1), `p4` (1/4), `p2` (1/2), `p1` (1/1), each
         [B,2,...] with channel 0 = mask, 1 = edge; `iou` [B,1] and `iou0` [B,1].
         """
         emb, shallow = self.image_encoder(image)
-        return self.decode(image, emb, shallow, point_coords, point_labels)
+        return self.decode(image, emb, shallow, point_coords, point_labels, class_onehot)
