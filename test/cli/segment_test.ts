@@ -110,24 +110,30 @@ dataTest({
   },
 });
 
+/** `deno task segment` on P1888.png, DOTA detections `text` on stdin, NDJSON on stdout. */
+async function segmentP1888Stdin(text: string, flags: string[] = []) {
+  const r = await runTask("segment", [
+    "--images",
+    `${DOTA}/images/P1888.png`,
+    "--detections",
+    "-",
+    "--out",
+    "-",
+    "--backend",
+    "wasm",
+    "--quiet",
+    ...flags,
+  ], text);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim().split("\n");
+}
+
 dataTest({
   name: "segment pipes: detections from stdin, NDJSON features to stdout",
   needs: [DOTA],
   async fn() {
     const text = await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`);
-    const r = await runTask("segment", [
-      "--images",
-      `${DOTA}/images/P1888.png`,
-      "--detections",
-      "-",
-      "--out",
-      "-",
-      "--backend",
-      "wasm",
-      "--quiet",
-    ], text);
-    assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split("\n");
+    const lines = await segmentP1888Stdin(text);
     assert.equal(lines.length, 64);
     const features = lines.map((l) => JSON.parse(l));
     assert.deepEqual(features.map((f) => f.properties.detection_index), [...Array(64).keys()]);
@@ -144,23 +150,8 @@ dataTest({
     // DOTA lines: 8 coordinates, class, difficult; the class renamed to one no model knows
     const renamed = text.replace(/^((?:\S+\s+){8})\S+/gm, "$1unheard-of-thing");
     assert.notEqual(renamed, text);
-    const run = async (input: string, flags: string[]) => {
-      const r = await runCli([
-        "segment",
-        "--images",
-        `${DOTA}/images/P1888.png`,
-        "--detections",
-        "-",
-        "--out",
-        "-",
-        "--backend",
-        "wasm",
-        "--quiet",
-        ...flags,
-      ], input);
-      assert.equal(r.code, 0, r.stderr);
-      return r.stdout.trim().split("\n").map((l) => JSON.stringify(JSON.parse(l).geometry));
-    };
+    const run = async (input: string, flags: string[]) =>
+      (await segmentP1888Stdin(input, flags)).map((l) => JSON.stringify(JSON.parse(l).geometry));
     const off = await run(text, ["--class-prompt", "off"]);
     const unknown = await run(renamed, []);
     const on = await run(text, []);
