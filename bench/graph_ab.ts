@@ -105,7 +105,11 @@ for (
   console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(3)} |`);
 }
 console.log(`| file bytes | ${bytes[0]!.length} | ${bytes[1]!.length} | |`);
-for (const name of Object.keys(outputs[0]!)) {
+for (const name of new Set([...Object.keys(outputs[0]!), ...Object.keys(outputs[1]!)])) {
+  if (!outputs[0]![name] || !outputs[1]![name]) {
+    console.log(`${name}: only in ${outputs[0]![name] ? "A" : "B"}`);
+    continue;
+  }
   const x = outputs[0]![name]!.data as Float32Array;
   const y = outputs[1]![name]!.data as Float32Array;
   let diff = 0;

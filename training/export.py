@@ -114,7 +114,6 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
             },
             "outputs": {
                 "mask_logits": [-1, 1, s, s],
-                "edge_logits": [-1, 1, s, s],
                 "iou_predictions": [-1, 1],
             },
         },
@@ -199,7 +198,7 @@ def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = T
     # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
     model = copy.deepcopy(model).eval()
     make_webgpu_safe(model)
-    model.refiner.freeze_for_export()
+    model.refiner.freeze_for_export(mask_only=True)
     manifest = manifest_for(model, training)
     enc, dec = EncoderOnnx(model).eval(), DecoderOnnx(model).eval()
     x1 = example_inputs(model, 1)

@@ -50,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         out = model.decode(*(x[k] for k in decoder_inputs(model)))
     tensors = dict(x)
     tensors["mask_logits"] = out["p1"][:, 0:1]
-    tensors["edge_logits"] = out["p1"][:, 1:2]
     tensors["iou_predictions"] = out["iou"]
     with tempfile.TemporaryDirectory() as tmp:
         meta = {}

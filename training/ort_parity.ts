@@ -25,7 +25,7 @@ const feeds: Record<string, ort.Tensor> = {};
 // every decoder input the graph has (the class prompt only in models that have one)
 for (const k of dec.inputNames) feeds[k] = await load(k);
 const o = await dec.run(feeds);
-for (const k of ["mask_logits", "edge_logits", "iou_predictions"]) {
+for (const k of dec.outputNames) {
   result[k] = { dims: o[k]!.dims, max_abs_diff: maxDiff(o[k]!.data as Float32Array, (await load(k)).data as Float32Array) };
 }
 console.log(JSON.stringify(result));

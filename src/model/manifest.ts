@@ -83,8 +83,11 @@ export const DECODER_INPUTS = [
   "point_coords",
   "point_labels",
 ] as const;
-/** Decoder outputs. */
-export const DECODER_OUTPUTS = ["mask_logits", "edge_logits", "iou_predictions"] as const;
+/**
+ * Decoder outputs the runtime reads. A decoder may also output `edge_logits` (the edge map
+ * it was trained to predict, which the runtime does not use).
+ */
+export const DECODER_OUTPUTS = ["mask_logits", "iou_predictions"] as const;
 
 function fail(path: string, why: string): never {
   throw new TypeError(`Cannot load model manifest ${path}: ${why}`);

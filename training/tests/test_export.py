@@ -10,8 +10,15 @@ from sopseg.modeling import build_sopseg_lite
 CONTRACT_NAMES = {
     "encoder": (["image"], ["image_embeddings", "shallow_features"]),
     "decoder": (
-        ["image", "image_embeddings", "shallow_features", "point_coords", "point_labels"],
-        ["mask_logits", "edge_logits", "iou_predictions"],
+        [
+            "image",
+            "image_embeddings",
+            "shallow_features",
+            "point_coords",
+            "point_labels",
+            "class_onehot",
+        ],
+        ["mask_logits", "iou_predictions"],
     ),
 }
 

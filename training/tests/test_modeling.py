@@ -165,6 +165,32 @@ def test_refiner_without_full_resolution_features_gives_the_same_numbers(box_pri
     assert g_scale > 0 and (g_fast - g_slow).abs().max().item() <= 1e-5 * g_scale
 
 
+@torch.no_grad()
+def test_the_exported_mask_only_head_is_the_mask_channel_exactly() -> None:
+    """freeze_for_export(mask_only=True): the full-resolution head computes channel 0 only,
+    the same numbers up to float rounding (a 1-channel convolution may sum in another order;
+    onnxruntime-web gives the same bits: BENCHMARKS.md); everything before it is untouched."""
+    torch.manual_seed(4)
+    ref = ProgressiveRefiner(box_prior=True).eval()
+    for p in ref.parameters():
+        p.add_(0.2 * torch.randn_like(p))
+    args = (
+        torch.randn(B, 3, 256, 256),
+        torch.randn(B, 64, 16, 16),
+        torch.randn(B, 128, 16, 16),
+        torch.randn(B, 2, 64, 64),
+        torch.rand(B, 1, 256, 256),
+    )
+    both = ref(*args)
+    ref.freeze_for_export(mask_only=True)
+    mask = ref(*args)
+    assert mask["p1"].shape == (B, 1, 256, 256) and both["p1"].shape == (B, 2, 256, 256)
+    scale = both["p1"].abs().max().item()
+    assert scale > 1.0
+    assert (mask["p1"] - both["p1"][:, 0:1]).abs().max().item() <= 1e-6 * scale
+    assert torch.equal(mask["iou"], both["iou"]) and torch.equal(mask["p2"], both["p2"])
+
+
 def test_avg_pool4_of_upsampled_is_exact_at_the_borders() -> None:
     from sopseg.modeling.common import upsample2x
     from sopseg.modeling.refinement import avg_pool4_of_upsampled

@@ -10,7 +10,9 @@ from .sopseg import Sopseg
 ENCODER_INPUTS = ["image"]
 ENCODER_OUTPUTS = ["image_embeddings", "shallow_features"]
 DECODER_INPUTS = ["image", "image_embeddings", "shallow_features", "point_coords", "point_labels"]
-DECODER_OUTPUTS = ["mask_logits", "edge_logits", "iou_predictions"]
+# The edge map (`p1` channel 1) is a training target only: the export leaves it out
+# (ProgressiveRefiner.freeze_for_export(mask_only=True)), so the graph never computes it.
+DECODER_OUTPUTS = ["mask_logits", "iou_predictions"]
 # the class prompt, an input only of models that have one (MaskDecoder.class_embed)
 CLASS_INPUT = "class_onehot"
 
@@ -33,8 +35,7 @@ class EncoderOnnx(nn.Module):
 
 
 class DecoderOnnx(nn.Module):
-    """(image, embeddings, shallow, coords, labels[, class_onehot]) -> mask_logits,
-    edge_logits, iou."""
+    """(image, embeddings, shallow, coords, labels[, class_onehot]) -> mask_logits, iou."""
 
     def __init__(self, model: Sopseg) -> None:
         super().__init__()
@@ -48,9 +49,8 @@ class DecoderOnnx(nn.Module):
         point_coords: torch.Tensor,
         point_labels: torch.Tensor,
         class_onehot: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.model.decode(
             image, image_embeddings, shallow_features, point_coords, point_labels, class_onehot
         )
-        p1 = out["p1"]
-        return p1[:, 0:1], p1[:, 1:2], out["iou"]
+        return out["p1"][:, 0:1], out["iou"]

@@ -94,6 +94,8 @@ class ProgressiveRefiner(nn.Module):
         # shape is known when the graph is exported
         self.register_buffer("pool4", pool4_kernel(w1), persistent=False)
         self._frozen_head: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._frozen_bias: torch.Tensor | None = None
+        self._mask_only = False
         for phi in (self.phi1, self.phi2, self.phi3):
             nn.init.zeros_(phi.weight)
             nn.init.zeros_(phi.bias)
@@ -108,9 +110,14 @@ class ProgressiveRefiner(nn.Module):
         w = self.phi3.weight
         return w[:, :w1], w[:, w1 : w1 + 3], w[:, w1 + 3 :]
 
-    def freeze_for_export(self) -> None:
-        """Fix phi3's split weights as constants (export only; training keeps the slices)."""
-        self._frozen_head = tuple(p.detach().clone() for p in self.head_parts())
+    def freeze_for_export(self, mask_only: bool = False) -> None:
+        """Fix phi3's split weights as constants (export only; training keeps the slices).
+        `mask_only`: the full-resolution head computes the mask channel only (`p1` then has
+        one channel; the edge map is a training target, unused at inference)."""
+        k = 1 if mask_only else 2
+        self._frozen_head = tuple(p.detach()[:k].clone() for p in self.head_parts())
+        self._frozen_bias = self.phi3.bias.detach()[:k].clone()
+        self._mask_only = mask_only
 
     def forward(
         self,
@@ -162,7 +169,8 @@ class ProgressiveRefiner(nn.Module):
         # 256 x 256 upsampling and concatenation).
         y1 = self.r3(cat(x2, i2, torch.sigmoid(p2), b2), upsample=False)
         wx, wi, wb = self.head_parts()
-        p1 = upsample2x(F.conv2d(y1, wx, self.phi3.bias) + p2)
+        bias = self.phi3.bias if self._frozen_bias is None else self._frozen_bias
+        p1 = upsample2x(F.conv2d(y1, wx, bias) + (p2[:, 0:1] if self._mask_only else p2))
         if self.box_prior:
             p1 = p1 + F.conv2d(image, wi) + F.conv2d(b1, wb)
         iou = self.iou_head[1:](avg_pool4_of_upsampled(y1, self.pool4))
