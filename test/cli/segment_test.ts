@@ -148,7 +148,7 @@ dataTest({
   async fn() {
     const text = await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`);
     // DOTA lines: 8 coordinates, class, difficult; the class renamed to one no model knows
-    const renamed = text.replace(/^((?:\S+\s+){8})\S+/gm, "$1unheard-of-thing");
+    const renamed = text.replace(/^((?:\S+[ \t]+){8})\S+(?=[ \t])/gm, "$1unheard-of-thing");
     assert.notEqual(renamed, text);
     const run = async (input: string, flags: string[]) =>
       (await segmentP1888Stdin(input, flags)).map((l) => JSON.stringify(JSON.parse(l).geometry));
