@@ -51,7 +51,8 @@ export function normalizeClassName(name: string): string {
  * ```
  */
 export class TrainingClasses {
-  readonly #byName = new Map<string, string>();
+  /** Every name and alias (normalised) -> its class. */
+  readonly #byName = new Map<string, ModelClass>();
   /** The classes, in manifest order. */
   readonly list: readonly ModelClass[];
 
@@ -63,20 +64,20 @@ export class TrainingClasses {
     }));
     for (const c of this.list) {
       for (const n of [c.name, ...c.aliases]) {
-        const prior = this.#byName.get(n);
+        const prior = this.#byName.get(n)?.name;
         if (prior !== undefined && prior !== c.name) {
           throw new RangeError(
             `Cannot list model classes: "${n}" names both ${prior} and ${c.name}`,
           );
         }
-        this.#byName.set(n, c.name);
+        this.#byName.set(n, c);
       }
     }
   }
 
   /** The training class a detector's class name means, or `null` if none. */
   canonical(name: string): string | null {
-    return this.#byName.get(normalizeClassName(name)) ?? null;
+    return this.#byName.get(normalizeClassName(name))?.name ?? null;
   }
 
   /**
@@ -94,9 +95,7 @@ export class TrainingClasses {
    * ```
    */
   promptIndex(name: string): number | null {
-    const canonical = this.canonical(name);
-    if (canonical === null) return null;
-    return this.list.find((c) => c.name === canonical)?.id ?? null;
+    return this.#byName.get(normalizeClassName(name))?.id ?? null;
   }
 
   /** Whether a detector's class name is one of the training classes. */
