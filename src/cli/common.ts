@@ -5,6 +5,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type BackendChoice, parseBackendChoice } from "../model/backends.ts";
 
 /** A usage error: the CLI prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
@@ -62,6 +63,15 @@ export function choiceFlag<T extends string>(
   if (value === undefined) return fallback;
   if ((choices as readonly string[]).includes(value)) return value as T;
   throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
+}
+
+/** Parse `--backend` (default `auto`) or throw a usage error that lists the valid names. */
+export function backendFlag(value: string | undefined): BackendChoice {
+  try {
+    return parseBackendChoice(value ?? "auto");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** `h:mm:ss` for an ETA. */

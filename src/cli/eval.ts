@@ -9,12 +9,11 @@ import { readCocoGt } from "../eval/coco_gt.ts";
 import { evaluate, type SegmentFn } from "../eval/run_eval.ts";
 import { formatJsonReport, formatMarkdownReport, formatTextReport } from "../eval/report.ts";
 import { writeFileAtomic } from "../formats/atomic_write.ts";
-import { parseBackendChoice } from "../model/backends.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { modelSegmentFn } from "../pipeline/model_segment_fn.ts";
 import { parseEvalArgs } from "./eval_args.ts";
-import { type CliIo, UsageError } from "./common.ts";
+import { backendFlag, type CliIo, UsageError } from "./common.ts";
 
 /** Side in pixels of the fixed context crop that `--no-ram` uses instead of RAM. */
 export const FIXED_CONTEXT = 128;
@@ -61,12 +60,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  let backend;
-  try {
-    backend = parseBackendChoice(a.backend);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const backend = backendFlag(a.backend);
   const gt = await readCocoGt(a.gt);
   let model: SopsegModel | null = null;
   let segment: SegmentFn | undefined;

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { parseBackendChoice } from "../model/backends.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
@@ -11,6 +10,7 @@ import { RUN_DETECTION_FORMATS, type RunEvent, segmentRun } from "../pipeline/se
 import type { PromptMode } from "../geometry/prompt.ts";
 import { parseShard, type Shard } from "../pipeline/shard.ts";
 import {
+  backendFlag,
   choiceFlag,
   type CliIo,
   formatDuration,
@@ -131,12 +131,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   );
   const classPrompt = choiceFlag("class-prompt", values["class-prompt"], ["on", "off"], "on") ===
     "on";
-  let backend;
-  try {
-    backend = parseBackendChoice(values.backend ?? "auto");
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const sessions = intFlag("sessions", values.sessions, threads);
   const batchSize = intFlag("batch", values.batch, 8);

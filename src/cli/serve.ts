@@ -6,14 +6,13 @@
  *
  * @module
  */
-import { parseBackendChoice } from "../model/backends.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_reader.ts";
 import { PathRoots } from "../protocol/path_roots.ts";
 import { serveJsonRpc } from "../protocol/server.ts";
 import { sopsegMethods } from "../protocol/sopseg_methods.ts";
-import { type CliIo, intFlag, parseFlags, UsageError } from "./common.ts";
+import { backendFlag, type CliIo, intFlag, parseFlags } from "./common.ts";
 
 /** Usage text of the subcommand. */
 export const SERVE_USAGE = `Usage: sopseg serve [--read DIR]... [--write DIR]... [options]
@@ -57,12 +56,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(SERVE_USAGE);
     return 0;
   }
-  let backend;
-  try {
-    backend = parseBackendChoice(values.backend ?? "auto");
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const batchSize = intFlag("batch", values.batch, 8);
   const maxLineBytes = intFlag("max-line-bytes", values["max-line-bytes"], DEFAULT_MAX_LINE_BYTES);
