@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sopseg.data import CocoInstances, jitter_obox  # noqa: E402
 from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # noqa: E402
-from sopseg.modeling import build_sopseg_lite, load_weights  # noqa: E402
+from sopseg.modeling import build_sopseg_lite, checkpoint_input_size, load_weights  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VAL = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "isaid512", "val"))
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--name", default="")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    model = build_sopseg_lite()
     ck = torch.load(args.checkpoint, map_location="cpu")
+    model = build_sopseg_lite(input_size=checkpoint_input_size(ck))
     load_weights(model, ck["model"])
     data = CocoInstances(args.val_root, preload=True)
     if args.per_class > 0:

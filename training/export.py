@@ -32,6 +32,7 @@ from sopseg.modeling import (  # noqa: E402
     EncoderOnnx,
     Sopseg,
     build_sopseg_lite,
+    checkpoint_input_size,
     load_weights,
 )
 from sopseg.webgpu_safe import make_webgpu_safe  # noqa: E402
@@ -59,12 +60,14 @@ def sha256_file(path: str) -> str:
 def example_inputs(model: Sopseg, batch: int, seed: int = 0) -> dict[str, torch.Tensor]:
     """Plausible decoder inputs (random crop, real encoder outputs, an OPM-like prompt)."""
     g = torch.Generator().manual_seed(seed)
-    image = torch.randn(batch, 3, INPUT_SIZE, INPUT_SIZE, generator=g)
+    s = model.input_size
+    image = torch.randn(batch, 3, s, s, generator=g)
     with torch.no_grad():
         emb, shallow = model.image_encoder(image)
     coords = torch.tensor(
         [[100.0, 110.0], [128.0, 128.0], [156.0, 146.0], [80.0, 90.0], [176.0, 166.0]]
     )
+    coords = coords * (s / 256.0)
     coords = coords.expand(batch, -1, -1).clone() + torch.randn(batch, 5, 2, generator=g)
     labels = torch.tensor([[1.0, 1.0, 1.0, 2.0, 3.0]]).expand(batch, -1).clone()
     x = {
@@ -84,7 +87,7 @@ def example_inputs(model: Sopseg, batch: int, seed: int = 0) -> dict[str, torch.
 def manifest_for(model: Sopseg, training: dict | None) -> dict:
     c = model.mask_decoder.transformer_dim
     cs = model.image_encoder.shallow[0].out_channels
-    s = INPUT_SIZE
+    s = model.input_size
     e = s // 16
     k = model.mask_decoder.num_classes
     m = {
@@ -266,9 +269,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--random", action="store_true", help="export a random-init model")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=os.path.join(ROOT, "models", "sopseg-lite"))
+    p.add_argument(
+        "--input-size",
+        type=int,
+        default=0,
+        help="crop side in pixels (0: the checkpoint's; 256 with --random)",
+    )
     args = p.parse_args(argv)
     torch.manual_seed(args.seed)
-    model = build_sopseg_lite()
+    ck = None if args.random else torch.load(args.checkpoint, map_location="cpu")
+    size = args.input_size or (INPUT_SIZE if ck is None else checkpoint_input_size(ck))
+    model = build_sopseg_lite(input_size=size)
     if args.random:
         training = {"random_init": True, "seed": args.seed, "step": 0, "samples_seen": 0}
         if model.mask_decoder.class_embed is not None:
@@ -276,7 +287,6 @@ def main(argv: list[str] | None = None) -> None:
             # see a class prompt that changes the outputs
             torch.nn.init.normal_(model.mask_decoder.class_embed.weight, std=0.5)
     else:
-        ck = torch.load(args.checkpoint, map_location="cpu")
         load_weights(model, ck["model"])
         training = {
             "random_init": False,

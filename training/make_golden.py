@@ -10,11 +10,11 @@ smallest and the largest object) it records, with NO image pixels:
   oriented box (pixel frame) and its corners, the RAM crop {x0, y0, size} (centred);
 - `point_coords` / `point_labels` (model frame, CONTRACT order); `class_index`, the class
   prompt's one-hot index (the iSAID category id) for a model with a class prompt, else null;
-- checksums of the crop tensor (float32[3,256,256], normalised): per-channel sum and sum of
+- checksums of the crop tensor (float32[3,S,S], S = the manifest's input_size, normalised): per-channel sum and sum of
   squares, and 200 values at seeded (c, v, u) positions; same for `image_embeddings` and
   `shallow_features`;
-- PyTorch outputs: `mask_logits` on every 4th model pixel (rows/cols 0, 4, ..., 252) as
-  base64 little-endian float32 [64*64], `edge_logits` likewise, `iou_predictions`;
+- PyTorch outputs: `mask_logits` on every 4th model pixel (rows/cols 0, 4, ..., S - 4) as
+  base64 little-endian float32 [(S/4)*(S/4)], `edge_logits` likewise, `iou_predictions`;
 - the pasted-back mask at image resolution (CONTRACT paste-back, logit > 0) as COCO RLE
   (uncompressed counts, column-major), its area, and its IoU against the GT polygons.
 
@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     with open(os.path.join(args.model_dir, "manifest.json")) as f:
         manifest = json.load(f)
     torch.manual_seed(0)
-    model = build_sopseg_lite()
+    n = int(manifest["input_size"])
+    model = build_sopseg_lite(input_size=n)
     if args.random:
         if manifest.get("training", {}).get("random_init") is not True:
             raise SystemExit(f"Cannot make golden: {args.model_dir} is not a --random export")
@@ -157,13 +158,13 @@ def main(argv: list[str] | None = None) -> None:
     picks = pick_instances(data, args.seed)
     rng = np.random.default_rng(args.seed + 1)
     records = []
-    sub = np.arange(0, 256, 4)
+    sub = np.arange(0, n, 4)
     for k, why in picks:
         inst = data.instances[k]
         tile = data.tile(inst.image_index)
         h, w = tile.shape[:2]
-        crop, coords, labels = prompt_for(inst.obox)
-        image = sample_crop(normalised_tensor(tile), crop)
+        crop, coords, labels = prompt_for(inst.obox, input_size=n)
+        image = sample_crop(normalised_tensor(tile), crop, n)
         ct = torch.from_numpy(coords.astype(np.float32))[None]
         lt = torch.from_numpy(labels.astype(np.float32))[None]
         with torch.no_grad():
@@ -209,7 +210,9 @@ def main(argv: list[str] | None = None) -> None:
         "model_dir": os.path.relpath(args.model_dir, ROOT),
         "model_files_sha256": manifest.get("files_sha256"),
         "model_training": manifest.get("training"),
-        "logits_grid": "rows/cols 0,4,...,252 of the 256x256 model frame, row-major [64][64]",
+        "input_size": n,
+        "logits_grid": f"rows/cols 0,4,...,{n - 4} of the {n}x{n} model frame, row-major "
+        f"[{n // 4}][{n // 4}]",
         "tolerance": {
             "crop_value_abs": 1e-4,
             "sum_rel": 1e-5,

@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tol", type=float, default=1e-3)
     args = p.parse_args(argv)
     torch.manual_seed(0)
-    model = build_sopseg_lite().eval()
+    with open(os.path.join(args.model_dir, "manifest.json")) as f:
+        size = int(json.load(f)["input_size"])
+    model = build_sopseg_lite(input_size=size).eval()
     if not args.random:
         load_weights(model, torch.load(args.checkpoint, map_location="cpu")["model"])
     x = example_inputs(model, 3, seed=5)

@@ -28,7 +28,12 @@ from sopseg.data import (  # noqa: E402
 )
 from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # noqa: E402
 from sopseg.loss import sopseg_loss  # noqa: E402
-from sopseg.modeling import NUM_CLASS_PROMPTS, build_sopseg_lite  # noqa: E402
+from sopseg.geometry import INPUT_SIZE  # noqa: E402
+from sopseg.modeling import (  # noqa: E402
+    NUM_CLASS_PROMPTS,
+    build_sopseg_lite,
+    checkpoint_input_size,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "isaid512"))
@@ -95,6 +100,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="class sampling: this share uniform over classes, the rest sqrt-frequency",
     )
     p.add_argument("--box-only-prob", type=float, default=0.1, help="share of box-only prompts")
+    p.add_argument(
+        "--input-size",
+        type=int,
+        default=0,
+        help="the model's crop side in pixels, a multiple of 16 (0: the checkpoint's, from\n"
+        "--resume or --init-from, else 256); the weights do not depend on it",
+    )
     p.add_argument(
         "--class-lr-mult",
         type=float,
@@ -188,6 +200,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "class_drop": args.class_drop,
         "class_lr_mult": args.class_lr_mult,
         "fixed_context": args.fixed_context,
+        "input_size": args.input_size,
         "init_from": args.init_from or None,
         "init_from_sha256": getattr(args, "init_from_sha256", None),
     }
@@ -245,6 +258,16 @@ def load_grown(model: torch.nn.Module, old: dict[str, torch.Tensor]) -> list[str
     return changed
 
 
+def resolve_input_size(args: argparse.Namespace) -> int:
+    """`--input-size`, else that of the checkpoint the run resumes or starts from, else 256."""
+    if args.input_size:
+        return args.input_size
+    for path, used in ((args.ckpt, args.resume), (args.init_from, bool(args.init_from))):
+        if used and path and os.path.exists(path):
+            return checkpoint_input_size(torch.load(path, map_location="cpu", weights_only=False))
+    return INPUT_SIZE
+
+
 def run_validation(model, val, indices, step, seen, args, log) -> dict:
     t0 = time.time()
     rows = evaluate(model, val, indices)
@@ -270,7 +293,9 @@ def main(argv: list[str] | None = None) -> None:
     log = Logger(os.path.join(args.runs, "train.log"))
     log(f"args: {vars(args)}")
 
-    model = build_sopseg_lite()
+    args.input_size = resolve_input_size(args)
+    log(f"input size: {args.input_size}")
+    model = build_sopseg_lite(input_size=args.input_size)
     decay, no_decay, class_embed = [], [], []
     for n, p in model.named_parameters():
         if n.startswith("mask_decoder.class_embed."):
@@ -355,6 +380,7 @@ def main(argv: list[str] | None = None) -> None:
         noise_mixture=args.noise_mixture,
         mixture_tail=args.mixture_tail,
         degrade=args.degrade,
+        input_size=args.input_size,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None
@@ -381,6 +407,7 @@ def main(argv: list[str] | None = None) -> None:
             "wall_time": wall + (time.time() - start),
             "sampler_rng": sampler.rng.bit_generator.state,
             "model_name": "sopseg-lite",
+            "input_size": args.input_size,
         }
 
     start = time.time()

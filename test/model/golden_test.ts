@@ -17,6 +17,8 @@ const root = new URL("../..", import.meta.url).pathname;
 const golden = JSON.parse(await Deno.readTextFile(`${root}test/testdata/golden/golden.json`));
 const imagesRoot = `${root}${golden.images_root}`;
 const tol = golden.tolerance;
+// The model frame's side (fixtures from before it was recorded: 256).
+const inputSize: number = golden.input_size ?? 256;
 
 interface Summary {
   shape: [number, number, number];
@@ -80,7 +82,7 @@ dataTest({
           `${g.ann_id} crop.${k}: ${crop[k]} vs ${g.crop[k]}`,
         );
       }
-      const p = promptTokens(box, crop);
+      const p = promptTokens(box, crop, { inputSize });
       assert.deepEqual([...p.labels], g.point_labels, `${g.ann_id} labels`);
       g.point_coords.forEach(([x, y]: [number, number], i: number) => {
         const dx = Math.abs(p.coords[2 * i]! - x), dy = Math.abs(p.coords[2 * i + 1]! - y);
@@ -93,7 +95,9 @@ dataTest({
       try {
         const win = cropReadWindow(g.crop, src.width, src.height)!;
         const pixels = await src.readWindow(win);
-        const t = writeCropTensor(pixels, { origin: [win[0], win[1]], crop: g.crop });
+        const t = writeCropTensor(pixels, { origin: [win[0], win[1]], crop: g.crop }, {
+          inputSize,
+        });
         checkSummary(t, g.crop_tensor, `${g.ann_id} crop tensor`, tol.crop_value_abs, tol.sum_rel);
       } finally {
         await src.close();
@@ -129,7 +133,7 @@ dataTest({
           images = writeCropTensor(await src.readWindow(win), {
             origin: [win[0], win[1]],
             crop: g.crop,
-          });
+          }, { inputSize });
         } finally {
           await src.close();
         }
@@ -147,9 +151,10 @@ dataTest({
         });
         const ref = decodeB64F32(g.mask_logits_every4_b64f32);
         let worst = 0;
-        for (let v = 0; v < 64; v++) {
-          for (let u = 0; u < 64; u++) {
-            const a = out.maskLogits[(4 * v) * 256 + 4 * u]!, b = ref[v * 64 + u]!;
+        const q = inputSize / 4;
+        for (let v = 0; v < q; v++) {
+          for (let u = 0; u < q; u++) {
+            const a = out.maskLogits[(4 * v) * inputSize + 4 * u]!, b = ref[v * q + u]!;
             worst = Math.max(
               worst,
               Math.abs(a - b) / (tol.logits_abs + tol.logits_rel * Math.abs(b)),
@@ -161,7 +166,7 @@ dataTest({
         // Paste-back: identical wherever the sampled logit is clearly away from 0.
         const [w, h] = g.image_size;
         const want = decodeCounts(g.pasted_mask_rle);
-        const opts = { imageWidth: w, imageHeight: h };
+        const opts = { imageWidth: w, imageHeight: h, inputSize };
         const sure = pasteBack(out.maskLogits, g.crop, { ...opts, threshold: 1e-2 });
         const maybe = pasteBack(out.maskLogits, g.crop, { ...opts, threshold: -1e-2 });
         let bad = 0;

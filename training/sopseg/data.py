@@ -149,10 +149,13 @@ def normalised_tensor(
     return ((t - mean) / std).unsqueeze(0)
 
 
-def sample_crop(norm_image: torch.Tensor, crop: Crop) -> torch.Tensor:
-    """Crop tensor [1, C, 256, 256] of a normalised image [1, C, H, W] (CONTRACT sampling)."""
+def sample_crop(
+    norm_image: torch.Tensor, crop: Crop, input_size: int = INPUT_SIZE
+) -> torch.Tensor:
+    """Crop tensor [1, C, S, S] (S = input_size) of a normalised image [1, C, H, W]
+    (CONTRACT sampling)."""
     h, w = norm_image.shape[-2:]
-    grid = torch.from_numpy(crop_grid(crop, w, h)).unsqueeze(0)
+    grid = torch.from_numpy(crop_grid(crop, w, h, input_size)).unsqueeze(0)
     return F.grid_sample(
         norm_image, grid, mode="bilinear", padding_mode="zeros", align_corners=False
     )
@@ -170,10 +173,12 @@ def edge_target(mask: torch.Tensor) -> torch.Tensor:
     return x.clamp(0.0, 1.0)
 
 
-def augment_points(pts: np.ndarray, flip_x: bool, flip_y: bool, rot: int) -> np.ndarray:
+def augment_points(
+    pts: np.ndarray, flip_x: bool, flip_y: bool, rot: int, input_size: int = INPUT_SIZE
+) -> np.ndarray:
     """Model-frame points under the same flips/rot90 as `augment_tensor`."""
     p = np.array(pts, dtype=np.float64)
-    s = float(INPUT_SIZE)
+    s = float(input_size)
     if flip_x:
         p[:, 0] = s - p[:, 0]
     if flip_y:
@@ -329,12 +334,12 @@ def class_onehot(
 
 
 def prompt_for(
-    box: OrientedBox, ax: float = 0.5, ay: float = 0.5
+    box: OrientedBox, ax: float = 0.5, ay: float = 0.5, input_size: int = INPUT_SIZE
 ) -> tuple[Crop, np.ndarray, np.ndarray]:
     """RAM crop and model-frame OPM tokens (coords [5, 2], labels [5]) for an oriented box."""
     corners = box.corners()
     crop = ram_crop(hbox_of_points(corners), ax, ay)
-    coords, labels = opm_tokens(pixel_to_model(corners, crop))
+    coords, labels = opm_tokens(pixel_to_model(corners, crop, input_size))
     return crop, coords, labels
 
 
@@ -352,6 +357,7 @@ class SamplerConfig:
     noise_mixture: bool = False  # `mixture_obox` instead of `jitter_obox` (noise_prob unused)
     mixture_tail: float = 1.0  # `mixture_obox`'s tail multiplier
     degrade: bool = False  # `degrade` the tile window (sensor / processing augmentation)
+    input_size: int = INPUT_SIZE  # the model's crop side in pixels
 
 
 class InstanceSampler:
@@ -396,7 +402,8 @@ class InstanceSampler:
             crop = fixed_crop(hbox_of_points(corners), cfg.fixed_context, ax, ay)
         else:
             crop = ram_crop(hbox_of_points(corners), ax, ay)
-        corners_m = pixel_to_model(corners, crop)
+        n = cfg.input_size
+        corners_m = pixel_to_model(corners, crop, n)
         contrast, brightness = 1.0, 0.0
         flip_x = flip_y = False
         rot = 0
@@ -406,7 +413,7 @@ class InstanceSampler:
             flip_x = bool(rng.random() < 0.5)
             flip_y = bool(rng.random() < 0.5)
             rot = int(rng.integers(4))
-            corners_m = augment_points(corners_m, flip_x, flip_y, rot)
+            corners_m = augment_points(corners_m, flip_x, flip_y, rot, n)
         coords, labels = opm_tokens(corners_m)
         if train:
             r = rng.random()
@@ -428,10 +435,10 @@ class InstanceSampler:
         window = tile[j0:j1, i0:i1]
         if train and cfg.degrade:
             window = degrade(window, rng)
-        img = sample_crop(normalised_tensor(window, contrast, brightness), sub)[0]
+        img = sample_crop(normalised_tensor(window, contrast, brightness), sub, n)[0]
         mask_np = gt_mask(inst.polygons, w, h)[j0:j1, i0:i1]
         mask_t = torch.from_numpy(np.ascontiguousarray(mask_np)).float()[None, None]
-        mask = sample_crop(mask_t, sub)[0]
+        mask = sample_crop(mask_t, sub, n)[0]
         img = augment_tensor(img, flip_x, flip_y, rot)
         mask = augment_tensor(mask, flip_x, flip_y, rot)
         return {
@@ -446,7 +453,7 @@ class InstanceSampler:
     def batch(
         self, indices: list[int] | None = None, batch: int = 16, targets: bool = True
     ) -> dict[str, torch.Tensor]:
-        """A batch dict: image, coords, labels, targets `t1` [B,2,256,256] (mask, edge),
+        """A batch dict: image, coords, labels, targets `t1` [B,2,S,S] (mask, edge),
         `t2` (1/2) and `t4` (1/4) by area downsampling. With `targets=False` the batch keeps
         the `mask` instead, for `add_targets` to run later (e.g. on the GPU)."""
         if indices is None:

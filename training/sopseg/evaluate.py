@@ -56,13 +56,13 @@ def dil_for(width: int, height: int) -> int:
 
 
 def paste_back(logits: torch.Tensor, crop: Crop, width: int, height: int) -> np.ndarray:
-    """Image-size uint8 mask from model-frame logits [1, 256, 256] (CONTRACT paste-back)."""
+    """Image-size uint8 mask from model-frame logits [1, S, S] (CONTRACT paste-back)."""
     out = np.zeros((height, width), np.uint8)
     win = paste_window(crop, width, height)
     i0, i1, j0, j1 = win
     if i1 <= i0 or j1 <= j0:
         return out
-    grid = torch.from_numpy(paste_grid(crop, win)).unsqueeze(0)
+    grid = torch.from_numpy(paste_grid(crop, win, logits.shape[-1])).unsqueeze(0)
     v = F.grid_sample(
         logits[None].float(), grid, mode="bilinear", padding_mode="border", align_corners=False
     )
@@ -137,6 +137,7 @@ def evaluate(
     """
     model.eval()
     dev = next(model.parameters()).device
+    n = model.input_size
     rows: list[dict] = []
     for s in range(0, len(indices), batch):
         chunk = indices[s : s + batch]
@@ -144,12 +145,13 @@ def evaluate(
         for k in chunk:
             inst = data.instances[k]
             box = boxes.get(k, inst.obox) if boxes is not None else inst.obox
-            crop, c, lab = prompt_for(box)
+            crop, c, lab = prompt_for(box, input_size=n)
             if prompt_mode == "box":
                 c[0:3], lab[0:3] = 0.0, -1.0
             elif prompt_mode == "points":
                 c[3:5], lab[3:5] = 0.0, -1.0
-            imgs.append(sample_crop(normalised_tensor(data.tile(inst.image_index)), crop)[0])
+            tile = normalised_tensor(data.tile(inst.image_index))
+            imgs.append(sample_crop(tile, crop, n)[0])
             coords.append(torch.from_numpy(c.astype(np.float32)))
             labels.append(torch.from_numpy(lab.astype(np.float32)))
             crops.append(crop)

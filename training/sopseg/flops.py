@@ -1,11 +1,12 @@
 """Count multiply-adds of the model with forward hooks; print params / GFLOPs / size.
 
-GFLOPs here = 2 x multiply-adds, per instance (batch 1) at 256x256, encoder + decoder.
+GFLOPs here = 2 x multiply-adds, per instance (batch 1) at the input size (256 unless
+`--size` says otherwise: the shipped model's is in its manifest), encoder + decoder.
 Counted: Conv2d, ConvTranspose2d, Linear, and the two matmuls of every attention
 (q @ k^T and attn @ v, in the encoder's GlobalAttentionBlock and SAM's Attention) plus the
 hypernetwork matmul of the mask decoder. Norms, activations, pooling and resizes are not.
 
-    /usr/bin/python3 -m sopseg.flops          (from training/)
+    /usr/bin/python3 -m sopseg.flops [--size 192]          (from training/)
 """
 
 from __future__ import annotations
@@ -91,14 +92,19 @@ def model_size_bytes(model: nn.Module) -> int:
 
 
 def main() -> None:
-    model = build_sopseg_lite()
-    macs = count_macs(model)
+    import argparse
+
+    p = argparse.ArgumentParser(description="multiply-adds, parameters and size of sopseg-lite")
+    p.add_argument("--size", type=int, default=256, help="input size (crop side in pixels)")
+    size = p.parse_args().size
+    model = build_sopseg_lite(input_size=size)
+    macs = count_macs(model, size=size)
     params = sum(p.numel() for p in model.parameters())
     total = sum(macs.values())
     for k, v in macs.items():
         print(f"{k:16s} {v / 1e6:9.1f} M MACs")
     print(f"params: {params / 1e6:.3f} M ({params * 4 / 1e6:.2f} MB float32)")
-    print(f"total: {total / 1e6:.1f} M MACs = {2 * total / 1e9:.3f} GFLOPs per instance at 256")
+    print(f"total: {total / 1e6:.1f} M MACs = {2 * total / 1e9:.3f} GFLOPs per instance at {size}")
     print(f"state_dict on disk: {model_size_bytes(model) / 1e6:.2f} MB")
 
 

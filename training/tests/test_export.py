@@ -48,3 +48,23 @@ def test_export_writes_graphs_matching_the_manifest(tmp_path) -> None:
     files = ("encoder.onnx", "decoder.onnx")
     total = sum(os.path.getsize(os.path.join(tmp_path, f)) for f in files)
     assert total < 30e6
+
+
+def test_export_at_another_input_size_declares_it(tmp_path) -> None:
+    """The crop side is a build parameter: a 192 model exports 192 graphs and says so, and
+    the same weights give the 256 model (nothing in them depends on the size)."""
+    torch.manual_seed(0)
+    model = build_sopseg_lite(input_size=192)
+    export_mod.export(model, str(tmp_path), {"random_init": True}, verbose=False)
+    with open(os.path.join(tmp_path, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert manifest["input_size"] == 192
+    assert manifest["encoder"]["inputs"]["image"] == [-1, 3, 192, 192]
+    assert manifest["encoder"]["outputs"]["image_embeddings"] == [-1, 128, 12, 12]
+    assert manifest["decoder"]["outputs"]["mask_logits"] == [-1, 1, 192, 192]
+    m = onnx.load(os.path.join(tmp_path, "decoder.onnx"))
+    g_ins, g_outs = export_mod.graph_io_shapes(m)
+    assert g_ins["image"] == [-1, 3, 192, 192] and g_outs["mask_logits"] == [-1, 1, 192, 192]
+    big = build_sopseg_lite(input_size=256)
+    big.load_state_dict(model.state_dict())
+    assert big.input_size == 256

@@ -200,3 +200,15 @@ def test_avg_pool4_of_upsampled_is_exact_at_the_borders() -> None:
     got = avg_pool4_of_upsampled(y)
     assert got.shape == ref.shape == (2, 3, 5, 3)
     assert torch.allclose(got, ref, atol=1e-6)
+
+
+def test_the_model_runs_at_192() -> None:
+    from sopseg.modeling import checkpoint_input_size
+
+    model = build_sopseg_lite(input_size=192).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, 192, 192), torch.rand(2, 5, 2) * 192, torch.ones(2, 5))
+    assert out["p1"].shape == (2, 2, 192, 192) and out["iou"].shape == (2, 1)
+    assert checkpoint_input_size({}) == 256 and checkpoint_input_size({"input_size": 192}) == 192
+    with pytest.raises(ValueError, match="multiple of 16"):
+        build_sopseg_lite(input_size=200)

@@ -97,3 +97,22 @@ def test_a_worker_run_writes_records_and_weights(subset: str, tmp_path) -> None:
     assert sorted(w.files) == sorted(ck["model"])
     for k, v in ck["model"].items():
         assert np.array_equal(w[k], v.numpy()), k
+
+
+def test_input_size_is_recorded_and_inherited(subset: str, tmp_path) -> None:
+    """`--input-size 192` trains on 192 crops and the checkpoint says so; a run started from
+    it without the flag keeps 192; one from a checkpoint that does not record it gets 256."""
+    first = str(tmp_path / "a.pt")
+    common = ["--train-root", subset, "--no-val", "--batch", "2", "--max-steps", "1"]
+    train.main(common + ["--input-size", "192", "--ckpt", first, "--runs", str(tmp_path / "r1")])
+    ck = torch.load(first, map_location="cpu")
+    assert ck["input_size"] == 192 and ck["run"]["input_size"] == 192
+    second = str(tmp_path / "b.pt")
+    train.main(common + ["--init-from", first, "--ckpt", second, "--runs", str(tmp_path / "r2")])
+    assert torch.load(second, map_location="cpu")["input_size"] == 192
+    del ck["input_size"]
+    old = str(tmp_path / "old.pt")
+    torch.save(ck, old)
+    third = str(tmp_path / "c.pt")
+    train.main(common + ["--init-from", old, "--ckpt", third, "--runs", str(tmp_path / "r3")])
+    assert torch.load(third, map_location="cpu")["input_size"] == 256

@@ -1,6 +1,12 @@
 """SOPSeg model modules (segment-anything layout: one nn.Module per file)."""
 
-from .build import NUM_CLASS_PROMPTS, build_sopseg_lite, load_weights, sopseg_model_registry
+from .build import (
+    NUM_CLASS_PROMPTS,
+    build_sopseg_lite,
+    checkpoint_input_size,
+    load_weights,
+    sopseg_model_registry,
+)
 from .image_encoder import LiteImageEncoder
 from .mask_decoder import MaskDecoder
 from .onnx_wrappers import DecoderOnnx, EncoderOnnx
@@ -12,6 +18,7 @@ from .transformer import TwoWayTransformer
 __all__ = [
     "NUM_CLASS_PROMPTS",
     "build_sopseg_lite",
+    "checkpoint_input_size",
     "load_weights",
     "sopseg_model_registry",
     "LiteImageEncoder",

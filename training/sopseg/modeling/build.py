@@ -6,6 +6,7 @@ from typing import Callable
 
 import torch
 
+from ..geometry import INPUT_SIZE
 from .image_encoder import LiteImageEncoder
 from .mask_decoder import MaskDecoder
 from .prompt_encoder import PromptEncoder
@@ -13,28 +14,33 @@ from .refinement import ProgressiveRefiner
 from .sopseg import Sopseg
 from .transformer import TwoWayTransformer
 
-INPUT_SIZE = 256
 EMBED_DIM = 128
 SHALLOW_DIM = 64
 # class prompt: index 0 = unknown, 1..15 = the iSAID category ids (sopseg/classes.py)
 NUM_CLASS_PROMPTS = 16
 
 
-def build_sopseg_lite(box_prior: bool = True, class_prompt: bool = True) -> Sopseg:
-    """The shipped lite model: C = 128, Cs = 64, 16x16 embeddings for a 256 input.
+def build_sopseg_lite(
+    box_prior: bool = True, class_prompt: bool = True, input_size: int = INPUT_SIZE
+) -> Sopseg:
+    """The shipped lite model: C = 128, Cs = 64, embeddings at 1/16 of the input (16x16 for
+    256). `input_size`: the crop side in model pixels (a multiple of 16; nothing in the
+    weights depends on it, so a checkpoint trained at one size loads at another).
 
     `box_prior`: the prompt's oriented box also enters as a dense prompt and as a channel
     of every refinement block (modeling/box_prior.py). False gives the first shipped
     layout (checkpoints up to step 1055). `class_prompt`: the detector's class enters as a
     one-hot of NUM_CLASS_PROMPTS (modeling/mask_decoder.py; zero-initialised, so older
     checkpoints load unchanged through `load_weights`)."""
-    grid = INPUT_SIZE // 16
+    if input_size % 16:
+        raise ValueError(f"input_size must be a multiple of 16, got {input_size}")
+    grid = input_size // 16
     return Sopseg(
         image_encoder=LiteImageEncoder(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
         prompt_encoder=PromptEncoder(
             embed_dim=EMBED_DIM,
             image_embedding_size=(grid, grid),
-            input_image_size=(INPUT_SIZE, INPUT_SIZE),
+            input_image_size=(input_size, input_size),
             mask_in_chans=16,
             dense_box_prior=box_prior,
         ),
@@ -51,8 +57,14 @@ def build_sopseg_lite(box_prior: bool = True, class_prompt: bool = True) -> Sops
         refiner=ProgressiveRefiner(
             embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM, box_prior=box_prior
         ),
-        input_size=INPUT_SIZE,
+        input_size=input_size,
     )
+
+
+def checkpoint_input_size(ck: dict) -> int:
+    """The crop side a training checkpoint was trained at (256 for those from before the
+    checkpoint recorded it)."""
+    return int(ck.get("input_size", INPUT_SIZE))
 
 
 def load_weights(model: Sopseg, state: dict) -> list[str]:
