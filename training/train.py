@@ -49,7 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup-samples", type=int, default=2000)
-    p.add_argument("--total-samples", type=int, default=45000, help="cosine schedule length")
+    p.add_argument(
+        "--total-samples",
+        type=int,
+        default=45000,
+        help="cosine schedule length, where the run stops (not with --time-schedule)",
+    )
     p.add_argument("--min-lr-ratio", type=float, default=0.02)
     p.add_argument("--max-minutes", type=float, default=150.0)
     p.add_argument("--ckpt-every-min", type=float, default=10.0)
@@ -424,7 +429,7 @@ def main(argv: list[str] | None = None) -> None:
         elapsed = time.time() - start
         if elapsed > args.max_minutes * 60 or (args.max_steps and step >= args.max_steps):
             break
-        if seen >= args.total_samples:
+        if not args.time_schedule and seen >= args.total_samples:
             log("schedule finished (samples_seen >= total_samples)")
             break
         lr = lr_at(seen, args.lr, args.warmup_samples, args.total_samples, args.min_lr_ratio)

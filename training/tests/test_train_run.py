@@ -116,3 +116,13 @@ def test_input_size_is_recorded_and_inherited(subset: str, tmp_path) -> None:
     third = str(tmp_path / "c.pt")
     train.main(common + ["--init-from", old, "--ckpt", third, "--runs", str(tmp_path / "r3")])
     assert torch.load(third, map_location="cpu")["input_size"] == 256
+
+
+def test_a_time_schedule_is_not_cut_by_total_samples(subset: str, tmp_path) -> None:
+    """With --time-schedule the cosine follows the clock; --total-samples (default 45,000)
+    stopped such a run before its minutes were up (stretch 9 ended at 72 of 95 minutes)."""
+    ckpt = str(tmp_path / "ck.pt")
+    args = ["--train-root", subset, "--no-val", "--batch", "2", "--total-samples", "2"]
+    args += ["--time-schedule", "--max-minutes", "5", "--max-steps", "3", "--ckpt", ckpt]
+    train.main(args + ["--runs", str(tmp_path / "runs")])
+    assert torch.load(ckpt, map_location="cpu")["step"] == 3
