@@ -293,7 +293,8 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
  * ```ts
  * import { loadManifest } from "./manifest.ts";
  * const m = await loadManifest(new URL("../../models/sopseg-lite", import.meta.url).pathname);
- * if (m.inputSize !== 256) throw new Error("unexpected input size");
+ * // the crop side of the model frame: a positive multiple of 16 (192 for the shipped model)
+ * if (m.inputSize % 16 !== 0 || m.encoder.inputs.image?.[2] !== m.inputSize) throw new Error();
  * ```
  */
 export async function loadManifest(dir: string): Promise<ModelManifest> {

@@ -358,7 +358,8 @@ export class SopsegModel {
    * const dir = new URL("../../models/sopseg-lite", import.meta.url).pathname;
    * const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
    * const out = await model.predict(checkBatch(model.manifest, 1));
-   * if (out.maskLogits.length !== 256 * 256) throw new Error("shape");
+   * const n = model.manifest.inputSize;
+   * if (out.maskLogits.length !== n * n) throw new Error("shape");
    * await model.close();
    * ```
    */
