@@ -10,8 +10,8 @@ smallest and the largest object) it records, with NO image pixels:
   oriented box (pixel frame) and its corners, the RAM crop {x0, y0, size} (centred);
 - `point_coords` / `point_labels` (model frame, CONTRACT order); `class_index`, the class
   prompt's one-hot index (the iSAID category id) for a model with a class prompt, else null;
-- checksums of the crop tensor (float32[3,S,S], S = the manifest's input_size, normalised): per-channel sum and sum of
-  squares, and 200 values at seeded (c, v, u) positions; same for `image_embeddings` and
+- checksums of the crop tensor (float32[3,S,S], S = the manifest's input_size, normalised):
+  per-channel sum and sum of squares, and 200 values at seeded (c, v, u) positions; same for `image_embeddings` and
   `shallow_features`;
 - PyTorch outputs: `mask_logits` on every 4th model pixel (rows/cols 0, 4, ..., S - 4) as
   base64 little-endian float32 [(S/4)*(S/4)], `edge_logits` likewise, `iou_predictions`;

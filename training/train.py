@@ -263,16 +263,6 @@ def load_grown(model: torch.nn.Module, old: dict[str, torch.Tensor]) -> list[str
     return changed
 
 
-def resolve_input_size(args: argparse.Namespace) -> int:
-    """`--input-size`, else that of the checkpoint the run resumes or starts from, else 256."""
-    if args.input_size:
-        return args.input_size
-    for path, used in ((args.ckpt, args.resume), (args.init_from, bool(args.init_from))):
-        if used and path and os.path.exists(path):
-            return checkpoint_input_size(torch.load(path, map_location="cpu", weights_only=False))
-    return INPUT_SIZE
-
-
 def run_validation(model, val, indices, step, seen, args, log) -> dict:
     t0 = time.time()
     rows = evaluate(model, val, indices)
@@ -298,7 +288,13 @@ def main(argv: list[str] | None = None) -> None:
     log = Logger(os.path.join(args.runs, "train.log"))
     log(f"args: {vars(args)}")
 
-    args.input_size = resolve_input_size(args)
+    # The checkpoint the run resumes or starts from, read once: its weights and its input
+    # size (`--input-size` overrides it; 256 without a checkpoint).
+    resuming = args.resume and os.path.exists(args.ckpt)
+    start_path = args.ckpt if resuming else args.init_from
+    start_ck = torch.load(start_path, map_location="cpu", weights_only=False) if start_path else None
+    if not args.input_size:
+        args.input_size = INPUT_SIZE if start_ck is None else checkpoint_input_size(start_ck)
     log(f"input size: {args.input_size}")
     model = build_sopseg_lite(input_size=args.input_size)
     decay, no_decay, class_embed = [], [], []
@@ -316,8 +312,8 @@ def main(argv: list[str] | None = None) -> None:
     opt = torch.optim.AdamW(groups, lr=args.lr)
     step, seen, wall = 0, 0, 0.0
     rng_state = None
-    if args.init_from and not (args.resume and os.path.exists(args.ckpt)):
-        ck = torch.load(args.init_from, map_location="cpu", weights_only=False)
+    if args.init_from and not resuming:
+        ck = start_ck
         grown = load_grown(model, ck["model"])
         with open(args.init_from, "rb") as f:
             args.init_from_sha256 = hashlib.sha256(f.read()).hexdigest()
@@ -335,8 +331,8 @@ def main(argv: list[str] | None = None) -> None:
                 },
                 f,
             )
-    if args.resume and os.path.exists(args.ckpt):
-        ck = torch.load(args.ckpt, map_location="cpu", weights_only=False)
+    if resuming:
+        ck = start_ck
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         step, seen, wall = ck["step"], ck["samples_seen"], ck["wall_time"]
