@@ -43,7 +43,8 @@ Options:
   --vector-format V       geojson (default) or fgb (FlatGeobuf, spatially indexed)
   --model DIR             model directory (default: models/sopseg-lite)
   --backend B             auto (default), wasm, webgpu
-  --threads N             WASM threads (default: all cores)
+  --threads N             WASM threads (default: all cores; 1 for a run of a single batch,
+                          where starting a second thread costs more than it saves)
   --sessions N            WASM sessions working on different batches at once, each with
                           threads/N threads (default: one per thread, at most one per
                           batch of the run; 1: one session sharing all threads, which
@@ -163,13 +164,14 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const fromStdin = values.detections === "-";
   const quiet = values.quiet ?? false;
 
-  // Opened once the run has counted its work: by default no more sessions than batches
-  // (a one-image, few-box run does not pay for starting a second worker).
+  // Opened once the run has counted its work: by default no more sessions than batches,
+  // and one thread for a single batch (a few-box run pays neither for a second worker nor
+  // for onnxruntime's second WASM thread: BENCHMARKS.md, cold start).
   let model: SopsegModel | undefined;
   const openModel = async (work: { batches: number }) => {
     model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
       backend,
-      threads,
+      threads: values.threads === undefined && work.batches <= 1 ? 1 : threads,
       sessions: values.sessions !== undefined ? sessions : Math.min(sessions, work.batches),
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });

@@ -4,7 +4,8 @@
  * A model is a directory holding `manifest.json`, `encoder.onnx` and
  * `decoder.onnx`. The manifest names the input size, the normalisation, the
  * tensor names and their shapes (`-1` is the dynamic batch dimension). See
- * `docs/CONTRACT.md`.
+ * `docs/CONTRACT.md`. It may also name the same two graphs pre-optimised for
+ * the WASM backend (`wasm_graphs`, ORT format), which load faster.
  *
  * @module
  */
@@ -59,6 +60,21 @@ export interface ModelManifest {
    * id in `classes`, `unknownIndex` for any other class.
    */
   readonly classPrompt: ClassPromptSpec | null;
+  /**
+   * The two graphs pre-optimised for onnxruntime's CPU kernels (`wasm_graphs` in the
+   * manifest, made by `training/optimize_graphs.ts`), or `null`. The WASM backend loads
+   * these with the optimiser off, which saves about half a second of start-up; WebGPU
+   * loads the `.onnx` files.
+   */
+  readonly wasmGraphs: WasmGraphs | null;
+}
+
+/** File names of the pre-optimised graphs, and the `.onnx` files they were made from. */
+export interface WasmGraphs {
+  readonly encoder: string;
+  readonly decoder: string;
+  /** SHA-256 of each source `.onnx` file, by file name. */
+  readonly madeFromSha256: Readonly<Record<string, string>>;
 }
 
 /** A model's class prompt input. */
@@ -195,6 +211,31 @@ function classPromptOf(
   return { input, size, unknownIndex };
 }
 
+function wasmGraphsOf(path: string, raw: unknown): WasmGraphs | null {
+  if (raw === undefined) return null;
+  if (typeof raw !== "object" || raw === null) fail(path, `field "wasm_graphs" must be an object`);
+  const rec = raw as Record<string, unknown>;
+  const file = (key: string) => {
+    const v = rec[key];
+    if (typeof v !== "string" || v === "" || v.includes("/") || v.includes("..")) {
+      fail(path, `field "wasm_graphs.${key}" must be a file name inside the model directory`);
+    }
+    return v;
+  };
+  const from = rec.made_from_sha256;
+  if (
+    typeof from !== "object" || from === null ||
+    !Object.values(from).every((v) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v))
+  ) {
+    fail(path, `field "wasm_graphs.made_from_sha256" must map file names to SHA-256 hex digests`);
+  }
+  return {
+    encoder: file("encoder"),
+    decoder: file("decoder"),
+    madeFromSha256: from as Record<string, string>,
+  };
+}
+
 function graph(
   path: string,
   obj: Record<string, unknown>,
@@ -283,6 +324,7 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
     decoder,
     classes,
     classPrompt: classPromptOf(path, obj.class_prompt, decoder, classes),
+    wasmGraphs: wasmGraphsOf(path, obj.wasm_graphs),
   };
 }
 
@@ -317,4 +359,43 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
     throw new SyntaxError(`Cannot load model manifest ${path}: ${(e as Error).message}`);
   }
   return parseManifest(raw, dir);
+}
+
+const filesSha256 = new WeakMap<ModelManifest, Promise<Readonly<Record<string, string>>>>();
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * SHA-256 of `manifest.json` and of every graph file it names (the `.onnx` files and the
+ * WASM graphs), by file name: what a run record keeps to tell models apart. Computed once
+ * per loaded manifest; {@linkcode SopsegModel.load} starts it while the sessions are
+ * created, so that reading and hashing the files overlaps the model's start.
+ *
+ * @example
+ * ```ts
+ * import { loadManifest, modelFilesSha256 } from "./manifest.ts";
+ * const m = await loadManifest(new URL("../../models/sopseg-lite", import.meta.url).pathname);
+ * const sha = await modelFilesSha256(m);
+ * if (!/^[0-9a-f]{64}$/.test(sha["manifest.json"] ?? "")) throw new Error("no manifest hash");
+ * ```
+ */
+export function modelFilesSha256(
+  manifest: ModelManifest,
+): Promise<Readonly<Record<string, string>>> {
+  let p = filesSha256.get(manifest);
+  if (p === undefined) {
+    const pre = manifest.wasmGraphs
+      ? [manifest.wasmGraphs.encoder, manifest.wasmGraphs.decoder]
+      : [];
+    const files = ["manifest.json", manifest.encoder.file, manifest.decoder.file, ...pre];
+    // all reads at once: they proceed off the main thread while it creates sessions
+    p = Promise.all(files.map((f) => Deno.readFile(`${manifest.dir}/${f}`)))
+      .then((all) => Promise.all(all.map(sha256Hex)))
+      .then((hex) => Object.fromEntries(files.map((f, i) => [f, hex[i]!])));
+    filesSha256.set(manifest, p);
+  }
+  return p;
 }

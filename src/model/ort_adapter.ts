@@ -45,6 +45,12 @@ export interface GraphRunnerOptions {
   threads?: number;
   /** Name used in error messages, e.g. the file. Default: `"graph"`. */
   label?: string;
+  /**
+   * The bytes are a graph already optimised for this backend's kernels (an ORT-format
+   * file from `training/optimize_graphs.ts`): load it with the optimiser off.
+   * Default: false (optimise fully at load).
+   */
+  preoptimized?: boolean;
 }
 
 type Ort = typeof ortDefault;
@@ -227,7 +233,7 @@ export async function createGraphRunner(
   const create = () =>
     ort.InferenceSession.create(bytes, {
       executionProviders: [options.backend],
-      graphOptimizationLevel: "all",
+      graphOptimizationLevel: options.preoptimized ? "disabled" : "all",
       // 3 = errors only: WebGPU otherwise warns on stderr that shape ops run on the CPU.
       logSeverityLevel: 3,
     });

@@ -42,7 +42,11 @@ scope.onmessage = async (e: MessageEvent<PoolRequest>) => {
   const m = e.data;
   if (m.kind === "load") {
     try {
-      model = await SopsegModel.load(m.dir, { backend: "wasm", threads: m.threads });
+      model = await SopsegModel.load(m.dir, {
+        backend: "wasm",
+        threads: m.threads,
+        hashFiles: false,
+      });
       reply({ kind: "loaded" });
     } catch (err) {
       reply({ kind: "error", message: (err as Error).message });

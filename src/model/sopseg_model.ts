@@ -11,7 +11,12 @@ import {
   type GraphRunner,
   probeWebGpu,
 } from "./ort_adapter.ts";
-import { type ClassPromptSpec, loadManifest, type ModelManifest } from "./manifest.ts";
+import {
+  type ClassPromptSpec,
+  loadManifest,
+  modelFilesSha256,
+  type ModelManifest,
+} from "./manifest.ts";
 import { TrainingClasses } from "./model_classes.ts";
 import { compareOutputs, PARITY_TOLERANCE, type ParityResult } from "./parity.ts";
 import { mulberry32 } from "../random.ts";
@@ -41,6 +46,11 @@ export interface ModelLoadOptions {
   allowSoftwareWebGpu?: boolean;
   /** Receives one-line notes (which backend and why). Default: ignored. */
   onLog?: (message: string) => void;
+  /**
+   * Start hashing the model's files ({@linkcode modelFilesSha256}) while the sessions are
+   * created, for a run record to come. Default: true (the session pool's workers: false).
+   */
+  hashFiles?: boolean;
 }
 
 /** A batch of prepared instances, tensors laid out as the graphs take them. */
@@ -77,19 +87,27 @@ interface Pair {
 
 async function openPair(
   manifest: ModelManifest,
-  bytes: { encoder: Uint8Array; decoder: Uint8Array },
   backend: BackendName,
   threads: number,
 ): Promise<Pair> {
-  const encoder = await createGraphRunner(bytes.encoder, {
+  // WASM: the pre-optimised ORT-format graphs when the model has them (the optimiser's
+  // work and its first-call compilation are half a second of a cold start); they hold
+  // onnxruntime CPU kernels' fused operators, so WebGPU reads the .onnx files.
+  const pre = backend === "wasm" ? manifest.wasmGraphs : null;
+  const files = pre
+    ? { encoder: pre.encoder, decoder: pre.decoder }
+    : { encoder: manifest.encoder.file, decoder: manifest.decoder.file };
+  const encoder = await createGraphRunner(await readGraph(manifest, files.encoder), {
     backend,
     threads,
-    label: `${manifest.dir}/${manifest.encoder.file}`,
+    preoptimized: pre !== null,
+    label: `${manifest.dir}/${files.encoder}`,
   });
-  const decoder = await createGraphRunner(bytes.decoder, {
+  const decoder = await createGraphRunner(await readGraph(manifest, files.decoder), {
     backend,
     threads,
-    label: `${manifest.dir}/${manifest.decoder.file}`,
+    preoptimized: pre !== null,
+    label: `${manifest.dir}/${files.decoder}`,
   });
   for (
     const [runner, spec, name] of [[encoder, manifest.encoder, "encoder"], [
@@ -253,10 +271,7 @@ export class SopsegModel {
     const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
     const log = options.onLog ?? (() => {});
     const manifest = await loadManifest(dir);
-    const bytes = {
-      encoder: await readGraph(manifest, manifest.encoder.file),
-      decoder: await readGraph(manifest, manifest.decoder.file),
-    };
+    if (options.hashFiles ?? true) modelFilesSha256(manifest).catch(() => undefined);
     const openPool = async () => {
       const per = Math.floor(threads / sessions);
       return { pool: await SessionPool.open(manifest.dir, sessions, per), per };
@@ -268,9 +283,16 @@ export class SopsegModel {
       early = openPool();
       early.catch(() => undefined); // awaited (or closed) below
     }
+    // auto with one session: open the WASM pair while WebGPU is probed; it is needed
+    // either way (the fallback, or the WebGPU self-check's reference).
+    let earlyPair: Promise<Pair> | undefined;
+    if (choice === "auto" && sessions === 1) {
+      earlyPair = openPair(manifest, "wasm", threads);
+      earlyPair.catch(() => undefined); // awaited below
+    }
     const onWasm = async (reason: string) => {
       if (sessions === 1) {
-        const pair = await openPair(manifest, bytes, "wasm", threads);
+        const pair = await (earlyPair ?? openPair(manifest, "wasm", threads));
         return new SopsegModel(manifest, pair, "wasm", reason, null);
       }
       const { pool, per } = await (early ?? openPool());
@@ -283,7 +305,7 @@ export class SopsegModel {
       if (!probe.available) {
         throw new TypeError(`Cannot use backend webgpu: ${probe.description}`);
       }
-      const pair = await openPair(manifest, bytes, "webgpu", threads);
+      const pair = await openPair(manifest, "webgpu", threads);
       return new SopsegModel(
         manifest,
         pair,
@@ -305,10 +327,10 @@ export class SopsegModel {
     }
     // The self-check needs a WASM session in this process; a WASM fallback keeps it.
     if (early) await early.then(({ pool }) => pool.close(), () => undefined);
-    const wasm = await openPair(manifest, bytes, "wasm", threads);
+    const wasm = await (earlyPair ?? openPair(manifest, "wasm", threads));
     let gpu: Pair;
     try {
-      gpu = await openPair(manifest, bytes, "webgpu", threads);
+      gpu = await openPair(manifest, "webgpu", threads);
     } catch (e) {
       const reason = `auto: WebGPU session failed (${(e as Error).message}), using wasm`;
       log(reason);

@@ -12,7 +12,7 @@
  * @module
  */
 import { writeFileAtomic } from "../formats/atomic_write.ts";
-import type { ModelManifest } from "../model/manifest.ts";
+import { modelFilesSha256, type ModelManifest } from "../model/manifest.ts";
 import type { Shard } from "./shard.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
 import { batchSizeOf } from "./segment_image.ts";
@@ -84,14 +84,9 @@ export class RunRecordError extends Error {
   override name = "RunRecordError";
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * The model's identity: its name and the SHA-256 of `manifest.json` and of
- * each graph file.
+ * each graph file ({@linkcode modelFilesSha256}).
  *
  * @example
  * ```ts ignore
@@ -99,11 +94,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * ```
  */
 export async function modelIdentity(manifest: ModelManifest): Promise<RunRecord["model"]> {
-  const files_sha256: Record<string, string> = {};
-  for (const file of ["manifest.json", manifest.encoder.file, manifest.decoder.file]) {
-    files_sha256[file] = await sha256Hex(await Deno.readFile(`${manifest.dir}/${file}`));
-  }
-  return { name: manifest.name, files_sha256 };
+  return { name: manifest.name, files_sha256: { ...(await modelFilesSha256(manifest)) } };
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
- * PNG images through fast-png (the only file that imports it), decoded once.
+ * PNG images, decoded once: with the runtime's zlib ({@linkcode decodePngNative}), or
+ * through fast-png (the only file that imports it for decoding) when interlaced.
  *
  * @module
  */
 
 import { decode } from "fast-png";
+import { decodePngNative } from "./png_inflate.ts";
 import { type DecodedImage, decodedRasterSource } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
@@ -99,7 +101,7 @@ export async function openPng(
   const bytes = await Deno.readFile(path);
   let image: DecodedImage;
   try {
-    const png = decode(bytes);
+    const png = await decodePngNative(bytes) ?? decode(bytes);
     image = pngToDecodedImage({
       width: png.width,
       height: png.height,

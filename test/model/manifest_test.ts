@@ -25,6 +25,15 @@ Deno.test("parseManifest() names the bad field and the file", () => {
     [(m) => (m.classes = "ship"), /"classes" must be an array/],
     [(m) => (m.classes = [{ aliases: [] }]), /"classes\[0\].name" must be a non-empty string/],
     [(m) => (m.classes = [{ name: "ship", aliases: "boat" }]), /"classes\[0\].aliases"/],
+    [(m) => (m.wasm_graphs = "x.ort"), /"wasm_graphs" must be an object/],
+    [
+      (m) => (m.wasm_graphs = { encoder: "../e.ort", decoder: "d.ort", made_from_sha256: {} }),
+      /"wasm_graphs.encoder" must be a file name inside/,
+    ],
+    [
+      (m) => (m.wasm_graphs = { encoder: "e.ort", decoder: "d.ort", made_from_sha256: { a: 1 } }),
+      /"wasm_graphs.made_from_sha256" must map file names to SHA-256/,
+    ],
   ];
   for (const [mutate, pattern] of cases) {
     const m = structuredClone(probe);

@@ -1,0 +1,82 @@
+/**
+ * The pre-optimised WASM graphs (`wasm_graphs` in the manifest, made by
+ * training/optimize_graphs.ts): made from the shipped .onnx files, loaded by the
+ * WASM backend, and giving the masks the .onnx graphs give.
+ */
+import assert from "node:assert/strict";
+import { checkBatch, SopsegModel } from "../../src/model/sopseg_model.ts";
+import { loadManifest } from "../../src/model/manifest.ts";
+
+const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+
+async function sha256(path: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A copy of the shipped model directory; `edit` changes its manifest. */
+async function modelCopy(edit: (m: Record<string, unknown>) => void): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  for await (const e of Deno.readDir(LITE)) {
+    if (e.isFile && /\.(onnx|ort)$/.test(e.name)) {
+      await Deno.symlink(`${LITE}/${e.name}`, `${dir}/${e.name}`);
+    }
+  }
+  const manifest = JSON.parse(await Deno.readTextFile(`${LITE}/manifest.json`));
+  edit(manifest);
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+  return dir;
+}
+
+Deno.test("the shipped model's WASM graphs were made from its .onnx files as they are now", async () => {
+  const m = await loadManifest(LITE);
+  assert.ok(m.wasmGraphs, "models/sopseg-lite has no wasm_graphs: run deno task model:optimize");
+  for (const file of [m.encoder.file, m.decoder.file]) {
+    assert.equal(
+      m.wasmGraphs.madeFromSha256[file],
+      await sha256(`${LITE}/${file}`),
+      `${file} changed since the WASM graphs were made: run deno task model:optimize`,
+    );
+  }
+});
+
+Deno.test("the WASM graphs give the .onnx graphs' masks (logits within 1e-4)", async () => {
+  const plain = await modelCopy((m) => delete m.wasm_graphs);
+  const a = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
+  const b = await SopsegModel.load(plain, { backend: "wasm", threads: 1 });
+  try {
+    const batch = checkBatch(a.manifest, 3);
+    const classes = Int32Array.of(0, 1, 9);
+    const pa = await a.predict({ ...batch, classes });
+    const pb = await b.predict({ ...batch, classes });
+    let worst = 0, flips = 0, positive = 0;
+    for (let i = 0; i < pa.maskLogits.length; i++) {
+      const x = pa.maskLogits[i]!, y = pb.maskLogits[i]!;
+      worst = Math.max(worst, Math.abs(x - y));
+      if (x > 0 !== y > 0 && Math.abs(y) > 1e-3) flips++;
+      if (y > 0) positive++;
+    }
+    assert.ok(positive > 100, `the check batch should give some mask (${positive} pixels)`);
+    assert.ok(worst <= 1e-4, `logits differ by up to ${worst}`);
+    assert.equal(flips, 0, "mask pixels differ");
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(pa.iou[i]! - pb.iou[i]!) <= 1e-5);
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(plain, { recursive: true });
+  }
+});
+
+Deno.test("a manifest naming a missing WASM graph fails, naming the file", async () => {
+  const dir = await modelCopy((m) => {
+    (m.wasm_graphs as Record<string, unknown>).decoder = "gone.wasm.ort";
+  });
+  try {
+    await assert.rejects(
+      () => SopsegModel.load(dir, { backend: "wasm", threads: 1 }),
+      /Cannot load model .*: cannot read gone\.wasm\.ort/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

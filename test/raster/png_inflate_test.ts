@@ -1,0 +1,199 @@
+/**
+ * The zlib PNG decoder against fast-png (an independent decoder) on PNGs that use
+ * every row filter, colour type and bit depth, on the real DOTA PNGs, and on
+ * broken files; interlaced PNGs go to fast-png.
+ */
+import assert from "node:assert/strict";
+import { decode } from "fast-png";
+import { decodePngNative } from "../../src/raster/png_inflate.ts";
+import { openPng } from "../../src/raster/png_source.ts";
+import { dataTest, SHARED_DATA } from "../_data.ts";
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function chunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(body, 8);
+  let crc = 0xffffffff;
+  for (const b of out.subarray(4, 8 + body.length)) {
+    crc = CRC_TABLE[(crc ^ b) & 0xff]! ^ (crc >>> 8);
+  }
+  view.setUint32(8 + body.length, (crc ^ 0xffffffff) >>> 0);
+  return out;
+}
+
+async function deflate(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([data as BlobPart]).stream().pipeThrough(
+    new CompressionStream("deflate"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Row `y` filtered with filter type `y % 5` (PNG spec section 9.2). */
+function filterRows(rows: Uint8Array, height: number, rowBytes: number, bpp: number): Uint8Array {
+  const out = new Uint8Array(height * (rowBytes + 1));
+  for (let y = 0; y < height; y++) {
+    const f = y % 5;
+    out[y * (rowBytes + 1)] = f;
+    for (let i = 0; i < rowBytes; i++) {
+      const x = rows[y * rowBytes + i]!;
+      const a = i >= bpp ? rows[y * rowBytes + i - bpp]! : 0;
+      const b = y > 0 ? rows[(y - 1) * rowBytes + i]! : 0;
+      const c = i >= bpp && y > 0 ? rows[(y - 1) * rowBytes + i - bpp]! : 0;
+      const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f]!;
+      out[y * (rowBytes + 1) + 1 + i] = (x - pred) & 0xff;
+    }
+  }
+  return out;
+}
+
+interface Spec {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  palette?: number;
+  trns?: number;
+  interlace?: boolean;
+  /** Samples drawn from 0..levels-1 (few values: the Paeth predictor's ties happen). */
+  levels?: number;
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** A PNG of random samples; `scanlines` replaces the filtered data when given. */
+async function makePng(spec: Spec, scanlines?: Uint8Array): Promise<Uint8Array> {
+  const { width, height, depth, colorType } = spec;
+  const bitsPerPixel = CHANNELS[colorType]! * depth;
+  const rowBytes = Math.ceil((width * bitsPerPixel) / 8);
+  let seed = width * 7919 + height * 31 + depth * 3 + colorType;
+  const rows = new Uint8Array(height * rowBytes).map(() => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed >>> 24;
+  });
+  const levels = spec.palette ?? spec.levels; // palette indices: below its length (8-bit here)
+  if (levels) { for (let i = 0; i < rows.length; i++) rows[i] = rows[i]! % levels; }
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([depth, colorType, 0, 0, spec.interlace ? 1 : 0], 8);
+  const parts = [
+    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+    chunk("IHDR", ihdr),
+  ];
+  if (spec.palette) {
+    parts.push(chunk("PLTE", new Uint8Array(spec.palette * 3).map((_, i) => (i * 37) & 0xff)));
+  }
+  if (spec.trns) parts.push(chunk("tRNS", new Uint8Array(spec.trns).map((_, i) => i * 50)));
+  const data = scanlines ?? filterRows(rows, height, rowBytes, Math.max(1, bitsPerPixel >> 3));
+  const z = await deflate(data);
+  // two IDAT chunks: the stream may be split anywhere
+  parts.push(chunk("IDAT", z.subarray(0, 5)), chunk("IDAT", z.subarray(5)));
+  parts.push(chunk("IEND", new Uint8Array(0)));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function assertSameAsFastPng(bytes: Uint8Array, got: Awaited<ReturnType<typeof decodePngNative>>) {
+  const want = decode(bytes);
+  assert.ok(got, "decoded");
+  assert.deepEqual(
+    [got.width, got.height, got.depth, got.channels],
+    [want.width, want.height, want.depth, want.channels],
+  );
+  assert.equal(got.data.length, want.data.length);
+  assert.ok(got.data.every((x, i) => x === want.data[i]), "samples differ from fast-png's");
+  assert.deepEqual(got.palette, want.palette);
+}
+
+Deno.test("decodePngNative() decodes every filter, colour type and depth as fast-png does", async () => {
+  const specs: Spec[] = [
+    { width: 13, height: 11, depth: 8, colorType: 2 },
+    { width: 13, height: 11, depth: 8, colorType: 2, levels: 4 },
+    { width: 13, height: 11, depth: 8, colorType: 6 },
+    { width: 13, height: 11, depth: 8, colorType: 0 },
+    { width: 13, height: 11, depth: 8, colorType: 4 },
+    { width: 13, height: 11, depth: 16, colorType: 0 },
+    { width: 13, height: 11, depth: 16, colorType: 2 },
+    { width: 13, height: 11, depth: 16, colorType: 6 },
+    { width: 13, height: 11, depth: 1, colorType: 0 },
+    { width: 13, height: 11, depth: 2, colorType: 0 },
+    { width: 13, height: 11, depth: 4, colorType: 0 },
+    { width: 13, height: 11, depth: 8, colorType: 3, palette: 200 },
+    { width: 13, height: 11, depth: 8, colorType: 3, palette: 200, trns: 4 },
+    { width: 1, height: 1, depth: 8, colorType: 2 },
+  ];
+  for (const spec of specs) {
+    const bytes = await makePng(spec);
+    assertSameAsFastPng(bytes, await decodePngNative(bytes));
+  }
+});
+
+dataTest({
+  name: "decodePngNative() decodes the real DOTA PNGs as fast-png does",
+  needs: [`${SHARED_DATA}/dota-samples/images/P0706.png`],
+  async fn() {
+    for (const name of ["P0706.png", "P1888.png"]) {
+      const bytes = await Deno.readFile(`${SHARED_DATA}/dota-samples/images/${name}`);
+      assertSameAsFastPng(bytes, await decodePngNative(bytes));
+    }
+  },
+});
+
+Deno.test("an interlaced PNG is left to fast-png, and openPng() still reads it", async () => {
+  // 2 x 2 RGB, Adam7: pass 1 is pixel (0,0), pass 6 pixel (1,0), pass 7 the row y = 1
+  const px = [[10, 20, 30], [40, 50, 60], [70, 80, 90], [100, 110, 120]];
+  const scan = Uint8Array.from([0, ...px[0]!, 0, ...px[1]!, 0, ...px[2]!, ...px[3]!]);
+  const bytes = await makePng(
+    { width: 2, height: 2, depth: 8, colorType: 2, interlace: true },
+    scan,
+  );
+  assert.equal(await decodePngNative(bytes), null);
+  const path = await Deno.makeTempFile({ suffix: ".png" });
+  try {
+    await Deno.writeFile(path, bytes);
+    const src = await openPng(path);
+    const win = await src.readWindow([0, 0, 2, 2]);
+    assert.deepEqual(Array.from(win.data), px.flat());
+    await src.close();
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("decodePngNative() says what is wrong with a broken PNG", async () => {
+  const spec = { width: 4, height: 3, depth: 8, colorType: 2 };
+  const rowBytes = 12;
+  const badFilter = new Uint8Array(3 * (rowBytes + 1));
+  badFilter[rowBytes + 1] = 7;
+  const cases: [Promise<Uint8Array>, RegExp][] = [
+    [makePng(spec, badFilter), /row 1 has filter type 7/],
+    [makePng(spec, new Uint8Array(10)), /the image data holds 10 bytes, 39 expected/],
+    [makePng({ ...spec, colorType: 3 }), /a palette image without a PLTE chunk/],
+    [makePng({ ...spec, depth: 3 }), /bit depth 3 does not exist/],
+    [Promise.resolve(new Uint8Array([1, 2, 3])), /no PNG signature/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    await assert.rejects(decodePngNative(await bytes), pattern);
+  }
+  // the second IDAT's data (after the zlib header in the first) overwritten
+  const corrupt = (await makePng(spec)).slice();
+  const text = new TextDecoder("latin1").decode(corrupt);
+  const idat = text.lastIndexOf("IDAT");
+  corrupt.fill(0xff, idat + 4, idat + 10);
+  await assert.rejects(decodePngNative(corrupt), /does not inflate|image data holds/);
+});
