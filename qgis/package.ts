@@ -91,7 +91,7 @@ if (import.meta.main) {
     Object.fromEntries(
       Object.entries(entries).map(([path, bytes]) => [
         path,
-        [bytes, { mtime: MTIME, level: path.endsWith(".onnx") ? 6 : 9 }],
+        [bytes, { mtime: MTIME, level: /\.(onnx|ort)$/.test(path) ? 6 : 9 }],
       ]),
     ),
   );

@@ -13,7 +13,6 @@
  */
 import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
 import { parseDotaTask1 } from "../formats/dota.ts";
-import { featureCollectionToFlatGeobuf } from "../formats/flatgeobuf_writer.ts";
 import type { Georef } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
@@ -33,7 +32,6 @@ import type { SopsegModel } from "../model/sopseg_model.ts";
 import { DETECTION_FORMATS, type DetectionFormat, parseDetections } from "./detections_input.ts";
 import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
-import { renderOverlay } from "./overlay.ts";
 import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
 import { beginRunRecord, newRunRecord, type RunRecordImage, writeRunRecord } from "./run_record.ts";
@@ -650,6 +648,8 @@ async function segmentOneImage(
           ? source.georef?.epsg ?? null
           : null;
         const wkt = frame === "map" ? source.georef?.wkt ?? null : null;
+        // the FlatGeobuf writer and the overlay (fast-png) load when a run asks for them
+        const { featureCollectionToFlatGeobuf } = await import("../formats/flatgeobuf_writer.ts");
         await writeFileAtomic(job.geojsonPath, featureCollectionToFlatGeobuf(fc, { epsg, wkt }));
       } else {
         await writeFileAtomic(job.geojsonPath, featureCollectionToText(fc));
@@ -669,6 +669,7 @@ async function segmentOneImage(
         })),
       };
       if (job.overlayPath) {
+        const { renderOverlay } = await import("./overlay.ts");
         const png = await renderOverlay(source, { masks, boxes: dets.map((d) => d.box) });
         if (png) {
           await writeFileAtomic(job.overlayPath, png);

@@ -11,7 +11,10 @@
  * @module
  */
 
-import { GeoTIFF, type GeoTIFFImage, getDecoder } from "geotiff";
+import type { GeoTIFF, GeoTIFFImage } from "geotiff";
+
+// geotiff.js is loaded on the first TIFF: a PNG or JPEG run does not pay for it at start-up.
+const geotiffJs = () => import("geotiff");
 import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
@@ -180,7 +183,7 @@ export async function openGeoTiff(
     let image: GeoTIFFImage;
     try {
       // deno-lint-ignore no-explicit-any
-      tiff = await GeoTIFF.fromSource(toGeoTiffJsSource(bytes) as any);
+      tiff = await (await geotiffJs()).GeoTIFF.fromSource(toGeoTiffJsSource(bytes) as any);
       image = await tiff.getImage(0);
     } catch (error) {
       throw new TypeError(
@@ -358,7 +361,7 @@ export class GeoTiffRasterSource implements RasterSource {
       PLAIN_DECODERS.has(compression) && ctor !== null && uniform &&
       (bitDepth(0) === 8 || image.littleEndian)
     ) {
-      const decoder = await getDecoder(compression, {
+      const decoder = await (await geotiffJs()).getDecoder(compression, {
         tileWidth: image.getTileWidth(),
         tileHeight: image.getTileHeight(),
         planarConfiguration: image.planarConfiguration,

@@ -5,7 +5,8 @@
  * @module
  */
 
-import decode from "@jsquash/jpeg/decode";
+// The JPEG decoder (WASM) is loaded on the first JPEG, not at start-up.
+const jpegDecoder = () => import("@jsquash/jpeg/decode");
 import { decodedRasterSource } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
@@ -47,7 +48,7 @@ export async function openJpeg(path: string, options: OpenJpegOptions = {}): Pro
   try {
     // MozJPEG's decoder (libjpeg-turbo) as WASM: bit-identical to what OpenCV and GDAL
     // decode, so crops match the training data exactly.
-    const image = await decode(bytes.buffer as ArrayBuffer);
+    const image = await (await jpegDecoder()).default(bytes.buffer as ArrayBuffer);
     if (image.width * image.height > maxMegapixels * 1e6) {
       throw new RangeError(`${image.width}x${image.height} exceeds ${maxMegapixels} megapixels`);
     }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { decode } from "fast-png";
 import { decodePngNative } from "./png_inflate.ts";
 import { type DecodedImage, decodedRasterSource } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
@@ -101,7 +100,8 @@ export async function openPng(
   const bytes = await Deno.readFile(path);
   let image: DecodedImage;
   try {
-    const png = await decodePngNative(bytes) ?? decode(bytes);
+    // fast-png only for interlaced PNGs, loaded then
+    const png = await decodePngNative(bytes) ?? (await import("fast-png")).decode(bytes);
     image = pngToDecodedImage({
       width: png.width,
       height: png.height,
