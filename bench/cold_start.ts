@@ -76,13 +76,21 @@ if (values.child !== undefined) {
   };
   const preoptimized = pre !== null;
   last = performance.now(); // reading the two files is part of neither step
-  const encoder = await createGraphRunner(bytes.encoder, { backend: "wasm", threads, preoptimized });
+  const encoder = await createGraphRunner(bytes.encoder, {
+    backend: "wasm",
+    threads,
+    preoptimized,
+  });
   lap();
   const again = await createGraphRunner(bytes.encoder, { backend: "wasm", threads, preoptimized });
   lap();
   await again.release();
   last = performance.now();
-  const decoder = await createGraphRunner(bytes.decoder, { backend: "wasm", threads, preoptimized });
+  const decoder = await createGraphRunner(bytes.decoder, {
+    backend: "wasm",
+    threads,
+    preoptimized,
+  });
   lap();
   const s = manifest.inputSize;
   const check = checkBatch(manifest, 1); // the runtime's self-check batch
