@@ -63,18 +63,17 @@ if (values.child !== undefined) {
     last = now;
   };
   const { createGraphRunner } = await import("../src/model/ort_adapter.ts");
-  const { loadManifest } = await import("../src/model/manifest.ts");
+  const { graphFiles, loadManifest } = await import("../src/model/manifest.ts");
   const { checkBatch, promptFeeds } = await import("../src/model/sopseg_model.ts");
   lap();
   const manifest = await loadManifest(values.model!);
   const threads = Number(values.threads);
   // the graphs the runtime's WASM backend loads: the pre-optimised ones when the model has them
-  const pre = manifest.wasmGraphs;
+  const { preoptimized, ...files } = graphFiles(manifest, true);
   const bytes = {
-    encoder: await Deno.readFile(`${manifest.dir}/${pre?.encoder ?? manifest.encoder.file}`),
-    decoder: await Deno.readFile(`${manifest.dir}/${pre?.decoder ?? manifest.decoder.file}`),
+    encoder: await Deno.readFile(`${manifest.dir}/${files.encoder}`),
+    decoder: await Deno.readFile(`${manifest.dir}/${files.decoder}`),
   };
-  const preoptimized = pre !== null;
   last = performance.now(); // reading the two files is part of neither step
   const encoder = await createGraphRunner(bytes.encoder, {
     backend: "wasm",

@@ -361,6 +361,28 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
   return parseManifest(raw, dir);
 }
 
+/**
+ * The two graph files a backend loads: for WASM the pre-optimised ones when the model has
+ * them (`preoptimized`: load with the optimiser off), otherwise the `.onnx` files (they hold
+ * onnxruntime CPU kernels' fused operators, so WebGPU reads the `.onnx`).
+ *
+ * @example
+ * ```ts
+ * import { graphFiles, loadManifest } from "./manifest.ts";
+ * const m = await loadManifest(new URL("../../models/sopseg-lite", import.meta.url).pathname);
+ * if (graphFiles(m, false).encoder !== m.encoder.file) throw new Error("WebGPU reads the .onnx");
+ * ```
+ */
+export function graphFiles(
+  manifest: ModelManifest,
+  wasm: boolean,
+): { encoder: string; decoder: string; preoptimized: boolean } {
+  const pre = wasm ? manifest.wasmGraphs : null;
+  return pre
+    ? { encoder: pre.encoder, decoder: pre.decoder, preoptimized: true }
+    : { encoder: manifest.encoder.file, decoder: manifest.decoder.file, preoptimized: false };
+}
+
 const filesSha256 = new WeakMap<ModelManifest, Promise<Readonly<Record<string, string>>>>();
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -13,6 +13,7 @@ import {
 } from "./ort_adapter.ts";
 import {
   type ClassPromptSpec,
+  graphFiles,
   loadManifest,
   modelFilesSha256,
   type ModelManifest,
@@ -90,23 +91,19 @@ async function openPair(
   backend: BackendName,
   threads: number,
 ): Promise<Pair> {
-  // WASM: the pre-optimised ORT-format graphs when the model has them (the optimiser's
-  // work and its first-call compilation are half a second of a cold start); they hold
-  // onnxruntime CPU kernels' fused operators, so WebGPU reads the .onnx files.
-  const pre = backend === "wasm" ? manifest.wasmGraphs : null;
-  const files = pre
-    ? { encoder: pre.encoder, decoder: pre.decoder }
-    : { encoder: manifest.encoder.file, decoder: manifest.decoder.file };
+  // WASM: the pre-optimised graphs when the model has them (the optimiser's work and its
+  // first-call compilation are half a second of a cold start).
+  const files = graphFiles(manifest, backend === "wasm");
   const encoder = await createGraphRunner(await readGraph(manifest, files.encoder), {
     backend,
     threads,
-    preoptimized: pre !== null,
+    preoptimized: files.preoptimized,
     label: `${manifest.dir}/${files.encoder}`,
   });
   const decoder = await createGraphRunner(await readGraph(manifest, files.decoder), {
     backend,
     threads,
-    preoptimized: pre !== null,
+    preoptimized: files.preoptimized,
     label: `${manifest.dir}/${files.decoder}`,
   });
   for (

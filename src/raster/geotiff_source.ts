@@ -12,9 +12,6 @@
  */
 
 import type { GeoTIFF, GeoTIFFImage } from "geotiff";
-
-// geotiff.js is loaded on the first TIFF: a PNG or JPEG run does not pay for it at start-up.
-const geotiffJs = () => import("geotiff");
 import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
@@ -23,6 +20,9 @@ import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
 import { selectBands } from "./select_bands.ts";
 import type { Georef, OpenRasterOptions, RasterSource, RgbWindow, Window } from "./source.ts";
+
+// geotiff.js is loaded on the first TIFF: a PNG or JPEG run does not pay for it at start-up.
+const geotiffJs = () => import("geotiff");
 
 /** Options of {@linkcode openGeoTiff}. */
 export interface OpenGeoTiffOptions extends OpenRasterOptions {

@@ -5,11 +5,12 @@
  * @module
  */
 
-// The JPEG decoder (WASM) is loaded on the first JPEG, not at start-up.
-const jpegDecoder = () => import("@jsquash/jpeg/decode");
 import { decodedRasterSource } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
+
+// The JPEG decoder (WASM) is loaded on the first JPEG, not at start-up.
+const jpegDecoder = () => import("@jsquash/jpeg/decode");
 
 /** Options of {@linkcode openJpeg}. */
 export interface OpenJpegOptions extends OpenRasterOptions {
