@@ -173,6 +173,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       backend,
       threads: values.threads === undefined && work.batches <= 1 ? 1 : threads,
       sessions: values.sessions !== undefined ? sessions : Math.min(sessions, work.batches),
+      batches: work.batches,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     if (backend !== "auto") {

@@ -12,7 +12,8 @@ export type BackendChoice = BackendName | "auto";
 
 /** Every accepted `--backend` value, with what it means. */
 export const BACKEND_CHOICES: Readonly<Record<BackendChoice, string>> = {
-  auto: "WebGPU if an adapter exists and a parity self-check against WASM passes, else WASM",
+  auto:
+    "WebGPU if an adapter exists and a parity self-check against WASM passes, else WASM (always WASM for a run of one batch)",
   wasm: "multi-threaded WASM SIMD (onnxruntime-web), runs everywhere",
   webgpu: "WebGPU (onnxruntime-web), fails if no adapter exists",
 };

@@ -37,6 +37,14 @@ export interface ModelLoadOptions {
    * batches faster (BENCHMARKS.md). Default: 1.
    */
   sessions?: number;
+  /**
+   * How many batches the caller will run, when it knows. With `auto` and at most one
+   * batch, WASM is used without asking for a WebGPU adapter: choosing WebGPU means a
+   * self-check that runs a batch on WASM as well as on WebGPU, so for a single batch it
+   * can only be slower than running that batch on WASM (a one-box run's cold start:
+   * BENCHMARKS.md). Default: unknown (`auto` probes).
+   */
+  batches?: number;
   /** Relative tolerance of the WebGPU-vs-WASM self-check. Default: {@linkcode PARITY_TOLERANCE}. */
   parityTolerance?: number;
   /**
@@ -297,6 +305,11 @@ export class SopsegModel {
       return new SopsegModel(manifest, pool, "wasm", `${reason} (${layout})`, null);
     };
     if (choice === "wasm") return await onWasm("asked for wasm");
+    if (choice === "auto" && options.batches !== undefined && options.batches <= 1) {
+      const reason = "auto: one batch of work, less than WebGPU's self-check would run; using wasm";
+      log(reason);
+      return await onWasm(reason);
+    }
     const probe = await probeWebGpu();
     if (choice === "webgpu") {
       if (!probe.available) {

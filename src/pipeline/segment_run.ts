@@ -13,7 +13,7 @@
  */
 import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
 import { parseDotaTask1 } from "../formats/dota.ts";
-import type { Georef } from "../raster/source.ts";
+import type { Georef, RasterSource } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
 import {
@@ -425,6 +425,14 @@ export async function segmentRun(
     },
   );
   const { images: plannedImages, plan } = await shareOfPlan(planned, options);
+  // The first image opens while the model's sessions start: opening the runtime waits on
+  // file reads and WebAssembly compilation, and a PNG or JPEG decodes meanwhile (a few-box
+  // run's start: BENCHMARKS.md, cold start). Not with --resume, which may skip the image.
+  let early: { index: number; source: Promise<RasterSource> } | null = null;
+  if (typeof modelOrOpener === "function" && plan.length > 0 && !options.resume) {
+    early = { index: 0, source: openRaster(plan[0]!.image, { bands: options.bands }) };
+    early.source.catch(() => {}); // reported when the image is segmented
+  }
   let model: SopsegModel;
   if (typeof modelOrOpener === "function") {
     const per = new Map(plannedImages.map((i) => [i.image, i.detections]));
@@ -433,7 +441,12 @@ export async function segmentRun(
       (n, p) => n + Math.ceil((per.get(baseName(p.image)) ?? 0) / batchSize),
       0,
     );
-    model = await modelOrOpener({ batches });
+    try {
+      model = await modelOrOpener({ batches });
+    } catch (e) {
+      await early?.source.then((source) => source.close(), () => {});
+      throw e;
+    }
   } else {
     model = modelOrOpener;
   }
@@ -449,7 +462,11 @@ export async function segmentRun(
 
   const failedAt: number[] = [];
   const doImage = async (index: number) => {
-    options.signal?.throwIfAborted();
+    const source = early?.index === index ? early.source : undefined;
+    if (options.signal?.aborted) {
+      await source?.then((s) => s.close(), () => {});
+      options.signal.throwIfAborted();
+    }
     const { image, detections } = plan[index]!;
     const stem = fileStem(image);
     const geojsonPath = out === null ? null : `${out}/${stem}.${extension}`;
@@ -466,6 +483,7 @@ export async function segmentRun(
     try {
       const n = await segmentOneImage(model, options, {
         image,
+        source,
         detections,
         geojsonPath,
         partPath,
@@ -547,6 +565,8 @@ export async function segmentRun(
 
 interface ImageJob {
   image: string;
+  /** The image already being opened (the run's first, while the model started). */
+  source?: Promise<RasterSource>;
   detections: DetectionsInput;
   geojsonPath: string | null;
   partPath: string | null;
@@ -564,7 +584,7 @@ async function segmentOneImage(
   job: ImageJob,
 ): Promise<number> {
   const { image, emit, timings } = job;
-  const source = await openRaster(image, { bands: options.bands });
+  const source = await (job.source ?? openRaster(image, { bands: options.bands }));
   try {
     const writerOptions = {
       sourceImage: baseName(image),

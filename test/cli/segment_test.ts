@@ -235,10 +235,13 @@ dataTest({
       const lines = (await Deno.readTextFile(`${DOTA}/labelTxt/P1888.txt`)).split("\n")
         .filter((l) => /^\d/.test(l));
       // [boxes, extra flags, the layout the backend line names]
+      const wasm = ["--backend", "wasm"];
       const cases: [number, string[], RegExp][] = [
-        [1, [], /backend wasm \(asked for wasm\)\n/], // one batch: one session, two threads
-        [9, [], /\(asked for wasm \(2 sessions x 1 thread\)\)/], // two batches of 8
-        [1, ["--sessions", "2"], /\(asked for wasm \(2 sessions x 1 thread\)\)/],
+        [1, wasm, /backend wasm \(asked for wasm\)\n/], // one batch: one session, two threads
+        [9, wasm, /\(asked for wasm \(2 sessions x 1 thread\)\)/], // two batches of 8
+        [1, [...wasm, "--sessions", "2"], /\(asked for wasm \(2 sessions x 1 thread\)\)/],
+        // auto with one batch: WASM without asking for a WebGPU adapter
+        [1, [], /sopseg: auto: one batch of work, less than WebGPU's self-check would run/],
       ];
       for (const [boxes, flags, layout] of cases) {
         await Deno.writeTextFile(`${dir}/P1888.txt`, lines.slice(0, boxes).join("\n") + "\n");
@@ -250,8 +253,6 @@ dataTest({
           `${dir}/P1888.txt`,
           "--out",
           out,
-          "--backend",
-          "wasm",
           "--threads",
           "2",
           ...flags,

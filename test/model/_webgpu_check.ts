@@ -17,6 +17,17 @@ const plain = await SopsegModel.load(`${root}test/testdata/attention_probe`, {
 });
 out.plainAuto = { backend: plain.backend, reason: plain.backendReason };
 await plain.close();
+// One batch of work: auto goes to WASM without asking for an adapter, even one it may use.
+const oneNotes: string[] = [];
+const one = await SopsegModel.load(`${root}test/testdata/attention_probe`, {
+  backend: "auto",
+  threads: 1,
+  allowSoftwareWebGpu: true,
+  batches: 1,
+  onLog: (m) => oneNotes.push(m),
+});
+out.oneBatch = { backend: one.backend, reason: one.backendReason, notes: oneNotes };
+await one.close();
 if (gpu.available) {
   const notes: string[] = [];
   const probe = await SopsegModel.load(`${root}test/testdata/attention_probe`, {

@@ -46,3 +46,14 @@ Deno.test("SopsegModel.load() auto skips a software WebGPU adapter unless allowe
   }
   if (!result.gpu.available) assert.match(result.plainAuto.reason, /WebGPU unavailable/);
 });
+
+Deno.test("SopsegModel.load() auto runs one batch of work on WASM without a self-check", () => {
+  // Allowed to use the software adapter, and told there is one batch: the self-check alone
+  // would run a WASM batch, so auto does not probe (where the adapter is used for more
+  // batches, the test above sees the self-check run instead).
+  const one = result.oneBatch;
+  assert.equal(one.backend, "wasm");
+  assert.match(one.reason, /^auto: one batch of work/);
+  assert.deepEqual(one.notes, [one.reason]);
+  if (available) assert.equal(result.probe.parity === null, false);
+});
