@@ -4,7 +4,10 @@
  * the tight horizontal box, with the conventions of docs/CONTRACT.md:
  *
  * - polygons are OpenCV contours (vertices are pixel indices); the mask is
- *   their inclusive fill (`cv2.fillPoly`), all parts united;
+ *   their inclusive fill (`cv2.fillPoly`), all parts united. Vertices that are
+ *   not integers (general COCO files have float polygons; two slivers of the
+ *   iSAID train tiles do too) are rounded to the nearest index first, as
+ *   `cv2.fillPoly(np.round(points).astype(np.int32))` would;
  * - the oriented-box prompt is `cv2.minAreaRect` of all vertices (index
  *   space), moved to the pixel frame: centre `+0.5`, width and height `+1`;
  * - the horizontal box is the vertices' bounding box in the pixel frame,
@@ -335,13 +338,21 @@ export function gtInstances(
   return out;
 }
 
+/** The nearest integer, halves to the even one (NumPy's `np.round`). */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Inclusive fill of all parts, united; points are all vertices. */
 function polygonMask(parts: number[][], image: CocoImage): { mask: MaskWindow; points: Point[] } {
   const points: Point[] = [];
   const windows: MaskWindow[] = [];
   for (const part of parts) {
     const ring: Point[] = [];
-    for (let i = 0; i + 1 < part.length; i += 2) ring.push({ x: part[i]!, y: part[i + 1]! });
+    for (let i = 0; i + 1 < part.length; i += 2) {
+      ring.push({ x: roundHalfEven(part[i]!), y: roundHalfEven(part[i + 1]!) });
+    }
     points.push(...ring);
     const w = fillInclusive(ring, image.width, image.height);
     if (w !== null) windows.push(w);

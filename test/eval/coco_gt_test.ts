@@ -137,6 +137,26 @@ Deno.test("gtInstances() unites the parts of a multi-part polygon", () => {
   assert.deepEqual(inst!.hbox, { x0: 0, y0: 0, x1: 7, y1: 4 });
 });
 
+Deno.test("gtInstances() rounds float polygon vertices to pixel indices before the fill", () => {
+  // A general COCO file's float polygon, and a sliver like the two in iSAID's train tiles
+  // (annotation 38220: [0, 0, 0, 512.5, 0, 512.5, 0.3, 0.5]), which once stopped an eval.
+  const floats = [[1.6, 2.4, 5.5, 1.9, 6.2, 4.49, 2.5, 3.6]]; // 5.5 -> 6, 2.5 -> 2
+  const gt = parseCocoGt({
+    images: [{ id: 1, file_name: "a.jpg", width: 16, height: 8 }],
+    categories: [{ id: 1, name: "ship" }],
+    annotations: [
+      { id: 1, image_id: 1, category_id: 1, segmentation: floats, iscrowd: 0 },
+      { id: 2, image_id: 1, category_id: 1, segmentation: [[2, 2, 6, 2, 6, 4, 2, 4]], iscrowd: 0 },
+      { id: 3, image_id: 1, category_id: 1, segmentation: [[0, 0, 0, 8.5, 0, 8.5, 0.3, 0.5]] },
+    ],
+  });
+  const [float, int, sliver] = gtInstances(gt, gt.images[0]!);
+  assert.deepEqual(pixels(float!.mask), pixels(int!.mask));
+  assert.deepEqual(float!.box, int!.box);
+  // a one-pixel-wide column, x = 0, rows 0-7 (8.5 rounds to 8, like NumPy: outside the image)
+  assert.deepEqual(pixels(sliver!.mask), new Set([0, 1, 2, 3, 4, 5, 6, 7].map((y) => `0,${y}`)));
+});
+
 Deno.test("gtInstances() accepts compressed and plain RLE segmentations", () => {
   // an L shape in a 6 x 5 image (width 6, height 5)
   const mask: MaskWindow = {
