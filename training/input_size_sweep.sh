@@ -2,7 +2,7 @@
 # Which input size to run a checkpoint at, chosen on the TRAIN tiles (never on val): exports the
 # checkpoint at each size, evaluates each export class-capped (150 per class) on the union of the
 # 15-class train annotations, writes models/sopseg-lite/eval/train15_cap150/<TAG>_<size>_clean.json
-# and prints the comparison table. The weights do not depend on the size (model card, "input size").
+# and prints the comparison table. The weights do not depend on the size (model card, stretch 11).
 #
 #     bash training/input_size_sweep.sh CHECKPOINT TAG 192 224 256 288
 set -euo pipefail
@@ -15,18 +15,10 @@ E=models/sopseg-lite/eval/train15_cap150
 W=$(mktemp -d /tmp/sopseg_sweep.XXXXXX)
 mkdir -p "$E"
 # The union of the two train files (read-only data: written to the temporary folder only).
-/usr/bin/python3 - "$T" "$W/train15.json.gz" <<'PY'
-import gzip, json, sys
-root, out = sys.argv[1], sys.argv[2]
-a = json.load(gzip.open(f"{root}/annotations.json.gz"))
-b = json.load(gzip.open(f"{root}/annotations_extra.json.gz"))
-images = {i["id"]: i for i in a["images"]}
-for i in b["images"]:
-    images.setdefault(i["id"], i)
-json.dump({"info": a.get("info", {}), "images": list(images.values()),
-           "annotations": a["annotations"] + b["annotations"], "categories": a["categories"]},
-          gzip.open(out, "wt"))
-PY
+(cd training && /usr/bin/python3 -c 'import gzip, json, sys
+from sopseg.data import read_coco_union
+coco = read_coco_union(sys.argv[1], ("annotations.json.gz", "annotations_extra.json.gz"))
+json.dump(coco, gzip.open(sys.argv[2], "wt"))' "../$T" "$W/train15.json.gz")
 # The filled oriented box on the same instances (compare_evals.py's floor column).
 if [ ! -f "$E/floor15cap.json" ]; then
   deno task -q eval --baseline obb-fill --gt "$W/train15.json.gz" --images "$T/images" \

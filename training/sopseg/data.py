@@ -53,6 +53,30 @@ def read_coco(path: str) -> dict:
         return json.load(f)
 
 
+def read_coco_union(root: str, annotations: tuple[str, ...]) -> dict:
+    """The union of COCO files under `root` as one COCO dict: images merged by id (the first
+    file's order, then new images), annotations concatenated (their ids are disjoint),
+    categories merged by id. A missing `.gz` falls back to the plain `.json`."""
+    categories: dict[int, dict] = {}
+    images_by_id: dict[int, dict] = {}
+    anns: list[dict] = []
+    for name in annotations:
+        ann_path = os.path.join(root, name)
+        if not os.path.exists(ann_path) and ann_path.endswith(".gz"):
+            ann_path = ann_path[: -len(".gz")]
+        coco = read_coco(ann_path)
+        for c in coco["categories"]:
+            categories[c["id"]] = c
+        for im in coco["images"]:
+            images_by_id.setdefault(im["id"], im)
+        anns.extend(coco["annotations"])
+    return {
+        "images": list(images_by_id.values()),
+        "annotations": anns,
+        "categories": list(categories.values()),
+    }
+
+
 def polygons_of(ann: dict) -> list[np.ndarray]:
     """Integer polygons [K, 2] of a COCO annotation (OpenCV-contour vertex indices)."""
     polys = []
@@ -84,23 +108,10 @@ class CocoInstances:
         annotation ids disjoint), e.g. ("annotations.json.gz", "annotations_extra.json.gz")
         for the 15 iSAID classes. A missing `.gz` falls back to the plain `.json`."""
         self.root = root
-        self.categories: dict[int, str] = {}
-        images_by_id: dict[int, dict] = {}
-        anns: list[dict] = []
-        for name in annotations:
-            ann_path = os.path.join(root, name)
-            if not os.path.exists(ann_path) and ann_path.endswith(".gz"):
-                ann_path = ann_path[: -len(".gz")]
-            coco = read_coco(ann_path)
-            self.categories.update({c["id"]: c["name"] for c in coco["categories"]})
-            for im in coco["images"]:
-                images_by_id.setdefault(im["id"], im)
-            anns.extend(coco["annotations"])
-        images = [
-            im
-            for im in images_by_id.values()  # first file's order, then new images
-            if image_ids is None or im["id"] in image_ids
-        ]
+        coco = read_coco_union(root, annotations)
+        self.categories: dict[int, str] = {c["id"]: c["name"] for c in coco["categories"]}
+        anns: list[dict] = coco["annotations"]
+        images = [im for im in coco["images"] if image_ids is None or im["id"] in image_ids]
         self.images = images
         index_of = {im["id"]: i for i, im in enumerate(images)}
         self.instances: list[Instance] = []
