@@ -428,10 +428,11 @@ export async function segmentRun(
   // The first image opens while the model's sessions start: opening the runtime waits on
   // file reads and WebAssembly compilation, and a PNG or JPEG decodes meanwhile (a few-box
   // run's start: BENCHMARKS.md, cold start). Not with --resume, which may skip the image.
-  let early: { index: number; source: Promise<RasterSource> } | null = null;
+  // It is plan[0]'s raster.
+  let firstSource: Promise<RasterSource> | undefined;
   if (typeof modelOrOpener === "function" && plan.length > 0 && !options.resume) {
-    early = { index: 0, source: openRaster(plan[0]!.image, { bands: options.bands }) };
-    early.source.catch(() => {}); // reported when the image is segmented
+    firstSource = openRaster(plan[0]!.image, { bands: options.bands });
+    firstSource.catch(() => {}); // reported when the image is segmented
   }
   let model: SopsegModel;
   if (typeof modelOrOpener === "function") {
@@ -444,7 +445,7 @@ export async function segmentRun(
     try {
       model = await modelOrOpener({ batches });
     } catch (e) {
-      await early?.source.then((source) => source.close(), () => {});
+      await firstSource?.then((source) => source.close(), () => {});
       throw e;
     }
   } else {
@@ -462,7 +463,7 @@ export async function segmentRun(
 
   const failedAt: number[] = [];
   const doImage = async (index: number) => {
-    const source = early?.index === index ? early.source : undefined;
+    const source = index === 0 ? firstSource : undefined;
     if (options.signal?.aborted) {
       await source?.then((s) => s.close(), () => {});
       options.signal.throwIfAborted();
