@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sopseg.data import CocoInstances, jitter_obox  # noqa: E402
 from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # noqa: E402
-from sopseg.modeling import build_sopseg_lite, checkpoint_input_size, load_weights  # noqa: E402
+from sopseg.modeling import build_from_state, checkpoint_input_size  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VAL = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "isaid512", "val"))
@@ -41,8 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     ck = torch.load(args.checkpoint, map_location="cpu")
-    model = build_sopseg_lite(input_size=checkpoint_input_size(ck))
-    load_weights(model, ck["model"])
+    model = build_from_state(ck["model"], checkpoint_input_size(ck))
     data = CocoInstances(args.val_root, preload=True)
     if args.per_class > 0:
         idx = subset_indices(data, args.per_class, seed=0)

@@ -31,9 +31,10 @@ from sopseg.modeling import (  # noqa: E402
     DecoderOnnx,
     EncoderOnnx,
     Sopseg,
+    build_from_state,
     build_sopseg_lite,
     checkpoint_input_size,
-    load_weights,
+    state_arch,
 )
 from sopseg.webgpu_safe import make_webgpu_safe  # noqa: E402
 from sopseg.modeling.onnx_wrappers import (  # noqa: E402
@@ -287,9 +288,10 @@ def main(argv: list[str] | None = None) -> None:
             # see a class prompt that changes the outputs
             torch.nn.init.normal_(model.mask_decoder.class_embed.weight, std=0.5)
     else:
-        load_weights(model, ck["model"])
+        model = build_from_state(ck["model"], size)
         training = {
             "random_init": False,
+            "encoder_depth": state_arch(ck["model"]),
             "step": ck["step"],
             "samples_seen": ck["samples_seen"],
             "wall_time_s": round(float(ck["wall_time"]), 1),

@@ -49,7 +49,7 @@ from sopseg.data import (  # noqa: E402
     sample_crop,
 )
 from sopseg.evaluate import iou_biou, dil_for, paste_back  # noqa: E402
-from sopseg.modeling import build_sopseg_lite, load_weights  # noqa: E402
+from sopseg.modeling import build_from_state, build_sopseg_lite  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(
                 "Cannot make golden: the model directory was not exported from this checkpoint"
             )
-        load_weights(model, torch.load(args.checkpoint, map_location="cpu")["model"])
+        model = build_from_state(torch.load(args.checkpoint, map_location="cpu")["model"], n)
     model.eval()
 
     data = CocoInstances(args.val_root, preload=False)

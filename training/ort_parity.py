@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from export import example_inputs  # noqa: E402
-from sopseg.modeling import build_sopseg_lite, load_weights  # noqa: E402
+from sopseg.modeling import build_from_state, build_sopseg_lite  # noqa: E402
 from sopseg.modeling.onnx_wrappers import decoder_inputs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     with open(os.path.join(args.model_dir, "manifest.json")) as f:
         size = int(json.load(f)["input_size"])
-    model = build_sopseg_lite(input_size=size).eval()
+    model = build_sopseg_lite(input_size=size)
     if not args.random:
-        load_weights(model, torch.load(args.checkpoint, map_location="cpu")["model"])
+        model = build_from_state(torch.load(args.checkpoint, map_location="cpu")["model"], size)
+    model.eval()
     x = example_inputs(model, 3, seed=5)
     x["point_labels"][1, 0:3] = -1.0
     x["point_coords"][1, 0:3] = 0.0

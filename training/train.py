@@ -33,6 +33,7 @@ from sopseg.modeling import (  # noqa: E402
     NUM_CLASS_PROMPTS,
     build_sopseg_lite,
     checkpoint_input_size,
+    state_arch,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -111,6 +112,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="the model's crop side in pixels, a multiple of 16 (0: the checkpoint's, from\n"
         "--resume or --init-from, else 256); the weights do not depend on it",
+    )
+    p.add_argument(
+        "--attn-blocks",
+        type=int,
+        default=0,
+        help="the encoder's global attention blocks (0: the checkpoint's, else 1); more than\n"
+        "the --init-from checkpoint has: the new ones start as the identity",
+    )
+    p.add_argument(
+        "--stage3-depth",
+        type=int,
+        default=0,
+        help="inverted-residual blocks after stage 3's downsampling (0: the checkpoint's, else\n"
+        "3); new ones start as the identity",
     )
     p.add_argument(
         "--class-lr-mult",
@@ -296,7 +311,17 @@ def main(argv: list[str] | None = None) -> None:
     if not args.input_size:
         args.input_size = INPUT_SIZE if start_ck is None else checkpoint_input_size(start_ck)
     log(f"input size: {args.input_size}")
-    model = build_sopseg_lite(input_size=args.input_size)
+    start_arch = {"attn_blocks": 1, "stage3_depth": 3}
+    if start_ck is not None:
+        start_arch = state_arch(start_ck["model"])
+    arch = {
+        "attn_blocks": args.attn_blocks or start_arch["attn_blocks"],
+        "stage3_depth": args.stage3_depth or start_arch["stage3_depth"],
+    }
+    if resuming and arch != start_arch:
+        raise SystemExit(f"--resume keeps the checkpoint's encoder {start_arch}, not {arch}")
+    log(f"encoder depth: {arch}")
+    model = build_sopseg_lite(input_size=args.input_size, **arch)
     decay, no_decay, class_embed = [], [], []
     for n, p in model.named_parameters():
         if n.startswith("mask_decoder.class_embed."):
@@ -315,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.init_from and not resuming:
         ck = start_ck
         grown = load_grown(model, ck["model"])
+        model.image_encoder.identity_init(start_arch["attn_blocks"], start_arch["stage3_depth"])
         with open(args.init_from, "rb") as f:
             args.init_from_sha256 = hashlib.sha256(f.read()).hexdigest()
         log(

@@ -96,8 +96,13 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description="multiply-adds, parameters and size of sopseg-lite")
     p.add_argument("--size", type=int, default=256, help="input size (crop side in pixels)")
-    size = p.parse_args().size
-    model = build_sopseg_lite(input_size=size)
+    p.add_argument("--attn-blocks", type=int, default=1, help="the encoder's attention blocks")
+    p.add_argument("--stage3-depth", type=int, default=3, help="the encoder's stage-3 depth")
+    args = p.parse_args()
+    size = args.size
+    model = build_sopseg_lite(
+        input_size=size, attn_blocks=args.attn_blocks, stage3_depth=args.stage3_depth
+    )
     macs = count_macs(model, size=size)
     params = sum(p.numel() for p in model.parameters())
     total = sum(macs.values())

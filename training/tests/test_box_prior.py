@@ -86,3 +86,32 @@ def test_grown_checkpoint_reproduces_the_old_model() -> None:
         new.refiner.prior_gain.fill_(1.0)
         c = new(image, coords, labels)
     assert not torch.allclose(a["p1"], c["p1"], atol=1e-3)
+
+
+def test_a_deeper_encoder_grown_from_a_checkpoint_starts_as_that_model() -> None:
+    """Stretch 15's growth: one more attention block and one more stage-3 block, from a
+    trained state dict; the grown model must give the old outputs before any training, and
+    its state dict must say its depth (export and eval build the model from it)."""
+    from sopseg.modeling import build_from_state, state_arch
+
+    torch.manual_seed(3)
+    old = build_sopseg_lite(input_size=192).eval()
+    for p in old.parameters():  # trained-like weights: no zero branch anywhere
+        p.data.add_(torch.randn_like(p) * 0.05)
+    assert state_arch(old.state_dict()) == {"attn_blocks": 1, "stage3_depth": 3}
+    new = build_sopseg_lite(input_size=192, attn_blocks=2, stage3_depth=4).eval()
+    grown = train.load_grown(new, old.state_dict())
+    assert any(n.startswith("image_encoder.blocks.1.") for n in grown)
+    assert any(n.startswith("image_encoder.stage3.4.") for n in grown)
+    image, coords, labels = torch.randn(2, 3, 192, 192), torch.rand(2, 5, 2) * 192, torch.ones(2, 5)
+    with torch.no_grad():
+        before = new(image, coords, labels)
+        new.image_encoder.identity_init(1, 3)
+        a, b = old(image, coords, labels), new(image, coords, labels)
+    for k in ("p0", "p1", "iou"):
+        assert torch.allclose(a[k], b[k], atol=1e-5), k
+    assert not torch.allclose(before["p1"], b["p1"], atol=1e-3)  # the init mattered
+    assert state_arch(new.state_dict()) == {"attn_blocks": 2, "stage3_depth": 4}
+    again = build_from_state(new.state_dict(), 192).eval()
+    with torch.no_grad():
+        assert torch.equal(again(image, coords, labels)["p1"], b["p1"])

@@ -2,10 +2,12 @@
 
 from .build import (
     NUM_CLASS_PROMPTS,
+    build_from_state,
     build_sopseg_lite,
     checkpoint_input_size,
     load_weights,
     sopseg_model_registry,
+    state_arch,
 )
 from .image_encoder import LiteImageEncoder
 from .mask_decoder import MaskDecoder
@@ -17,10 +19,12 @@ from .transformer import TwoWayTransformer
 
 __all__ = [
     "NUM_CLASS_PROMPTS",
+    "build_from_state",
     "build_sopseg_lite",
     "checkpoint_input_size",
     "load_weights",
     "sopseg_model_registry",
+    "state_arch",
     "LiteImageEncoder",
     "MaskDecoder",
     "DecoderOnnx",

@@ -21,7 +21,11 @@ NUM_CLASS_PROMPTS = 16
 
 
 def build_sopseg_lite(
-    box_prior: bool = True, class_prompt: bool = True, input_size: int = INPUT_SIZE
+    box_prior: bool = True,
+    class_prompt: bool = True,
+    input_size: int = INPUT_SIZE,
+    attn_blocks: int = 1,
+    stage3_depth: int = 3,
 ) -> Sopseg:
     """The shipped lite model: C = 128, Cs = 64, embeddings at 1/16 of the input (16x16 for
     256). `input_size`: the crop side in model pixels (a multiple of 16; nothing in the
@@ -31,12 +35,19 @@ def build_sopseg_lite(
     of every refinement block (modeling/box_prior.py). False gives the first shipped
     layout (checkpoints up to step 1055). `class_prompt`: the detector's class enters as a
     one-hot of NUM_CLASS_PROMPTS (modeling/mask_decoder.py; zero-initialised, so older
-    checkpoints load unchanged through `load_weights`)."""
+    checkpoints load unchanged through `load_weights`). `attn_blocks`, `stage3_depth`: the
+    encoder's depth at 1/16 (global attention blocks; inverted-residual blocks after stage
+    3's downsampling); a checkpoint's are read by `state_arch`."""
     if input_size % 16:
         raise ValueError(f"input_size must be a multiple of 16, got {input_size}")
     grid = input_size // 16
     return Sopseg(
-        image_encoder=LiteImageEncoder(embed_dim=EMBED_DIM, shallow_dim=SHALLOW_DIM),
+        image_encoder=LiteImageEncoder(
+            embed_dim=EMBED_DIM,
+            shallow_dim=SHALLOW_DIM,
+            depths=(1, 2, stage3_depth),
+            num_attn_blocks=attn_blocks,
+        ),
         prompt_encoder=PromptEncoder(
             embed_dim=EMBED_DIM,
             image_embedding_size=(grid, grid),
@@ -65,6 +76,26 @@ def checkpoint_input_size(ck: dict) -> int:
     """The crop side a training checkpoint was trained at (256 for those from before the
     checkpoint recorded it)."""
     return int(ck.get("input_size", INPUT_SIZE))
+
+
+def state_arch(state: dict) -> dict[str, int]:
+    """The encoder depth a state dict was trained with, as `build_sopseg_lite`'s keyword
+    arguments (checkpoints before stretch 15: 1 attention block, stage-3 depth 3)."""
+
+    def count(prefix: str) -> int:
+        return len({k[len(prefix) :].split(".")[0] for k in state if k.startswith(prefix)})
+
+    return {
+        "attn_blocks": count("image_encoder.blocks."),
+        "stage3_depth": count("image_encoder.stage3.") - 1,
+    }
+
+
+def build_from_state(state: dict, input_size: int) -> Sopseg:
+    """The model a state dict describes, with its weights (`load_weights`)."""
+    model = build_sopseg_lite(input_size=input_size, **state_arch(state))
+    load_weights(model, state)
+    return model
 
 
 def load_weights(model: Sopseg, state: dict) -> list[str]:

@@ -93,6 +93,21 @@ class LiteImageEncoder(nn.Module):
             nn.Conv2d(w2, shallow_dim, 3, 2, 1, bias=False), LayerNorm2d(shallow_dim)
         )
 
+    @torch.no_grad()
+    def identity_init(self, attn_from: int, stage3_from: int) -> None:
+        """Make the attention blocks from index `attn_from` and the stage-3 blocks after the
+        first `stage3_from` (counted after the downsampling block) the identity: their
+        residual branches end in zero (output projection and MLP's last layer; the project
+        BatchNorm's scale). A model grown from a checkpoint then starts as the model it was."""
+        for blk in list(self.blocks)[attn_from:]:
+            for lin in (blk.proj, blk.mlp.lin2):
+                lin.weight.zero_()
+                lin.bias.zero_()
+        for ir in list(self.stage3)[1 + stage3_from :]:
+            bn = ir.block[2][1]
+            bn.weight.zero_()
+            bn.bias.zero_()
+
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.stem(image)
         x = self.stage1(x)
