@@ -140,10 +140,10 @@ def main(argv: list[str] | None = None) -> None:
         manifest = json.load(f)
     torch.manual_seed(0)
     n = int(manifest["input_size"])
-    model = build_sopseg_lite(input_size=n)
     if args.random:
         if manifest.get("training", {}).get("random_init") is not True:
             raise SystemExit(f"Cannot make golden: {args.model_dir} is not a --random export")
+        model = build_sopseg_lite(input_size=n)
     else:
         with open(args.checkpoint, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()

@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     with open(os.path.join(args.model_dir, "manifest.json")) as f:
         size = int(json.load(f)["input_size"])
-    model = build_sopseg_lite(input_size=size)
-    if not args.random:
+    if args.random:
+        model = build_sopseg_lite(input_size=size)
+    else:
         model = build_from_state(torch.load(args.checkpoint, map_location="cpu")["model"], size)
     model.eval()
     x = example_inputs(model, 3, seed=5)

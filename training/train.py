@@ -30,6 +30,7 @@ from sopseg.evaluate import evaluate, floor_rows, subset_indices, summarise  # n
 from sopseg.loss import sopseg_loss  # noqa: E402
 from sopseg.geometry import INPUT_SIZE  # noqa: E402
 from sopseg.modeling import (  # noqa: E402
+    DEFAULT_ENCODER_DEPTH,
     NUM_CLASS_PROMPTS,
     build_sopseg_lite,
     checkpoint_input_size,
@@ -311,9 +312,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.input_size:
         args.input_size = INPUT_SIZE if start_ck is None else checkpoint_input_size(start_ck)
     log(f"input size: {args.input_size}")
-    start_arch = {"attn_blocks": 1, "stage3_depth": 3}
-    if start_ck is not None:
-        start_arch = state_arch(start_ck["model"])
+    start_arch = DEFAULT_ENCODER_DEPTH if start_ck is None else state_arch(start_ck["model"])
     arch = {
         "attn_blocks": args.attn_blocks or start_arch["attn_blocks"],
         "stage3_depth": args.stage3_depth or start_arch["stage3_depth"],

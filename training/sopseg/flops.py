@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .modeling import build_sopseg_lite
+from .modeling import DEFAULT_ENCODER_DEPTH, build_sopseg_lite
 from .modeling.image_encoder import GlobalAttentionBlock
 from .modeling.mask_decoder import MaskDecoder
 from .modeling.sopseg import Sopseg
@@ -96,8 +96,9 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description="multiply-adds, parameters and size of sopseg-lite")
     p.add_argument("--size", type=int, default=256, help="input size (crop side in pixels)")
-    p.add_argument("--attn-blocks", type=int, default=1, help="the encoder's attention blocks")
-    p.add_argument("--stage3-depth", type=int, default=3, help="the encoder's stage-3 depth")
+    depth = DEFAULT_ENCODER_DEPTH
+    p.add_argument("--attn-blocks", type=int, default=depth["attn_blocks"], help="attention blocks")
+    p.add_argument("--stage3-depth", type=int, default=depth["stage3_depth"], help="stage-3 depth")
     args = p.parse_args()
     size = args.size
     model = build_sopseg_lite(

@@ -1,6 +1,7 @@
 """SOPSeg model modules (segment-anything layout: one nn.Module per file)."""
 
 from .build import (
+    DEFAULT_ENCODER_DEPTH,
     NUM_CLASS_PROMPTS,
     build_from_state,
     build_sopseg_lite,
@@ -18,6 +19,7 @@ from .sopseg import Sopseg
 from .transformer import TwoWayTransformer
 
 __all__ = [
+    "DEFAULT_ENCODER_DEPTH",
     "NUM_CLASS_PROMPTS",
     "build_from_state",
     "build_sopseg_lite",

@@ -18,14 +18,17 @@ EMBED_DIM = 128
 SHALLOW_DIM = 64
 # class prompt: index 0 = unknown, 1..15 = the iSAID category ids (sopseg/classes.py)
 NUM_CLASS_PROMPTS = 16
+# the encoder's depth at 1/16 of every checkpoint up to stretch 14 (`state_arch` reads a
+# checkpoint's own)
+DEFAULT_ENCODER_DEPTH = {"attn_blocks": 1, "stage3_depth": 3}
 
 
 def build_sopseg_lite(
     box_prior: bool = True,
     class_prompt: bool = True,
     input_size: int = INPUT_SIZE,
-    attn_blocks: int = 1,
-    stage3_depth: int = 3,
+    attn_blocks: int = DEFAULT_ENCODER_DEPTH["attn_blocks"],
+    stage3_depth: int = DEFAULT_ENCODER_DEPTH["stage3_depth"],
 ) -> Sopseg:
     """The shipped lite model: C = 128, Cs = 64, embeddings at 1/16 of the input (16x16 for
     256). `input_size`: the crop side in model pixels (a multiple of 16; nothing in the
