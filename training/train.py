@@ -98,6 +98,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="multiplies the mixture's relative error scales (1.4: heavier than the heavy preset)",
     )
     p.add_argument(
+        "--mixture-rel-prob",
+        type=float,
+        default=0.6,
+        help="probability that the mixture draws a relative (shift, scale, angle) error",
+    )
+    p.add_argument(
         "--degrade", action="store_true", help="sensor/processing augmentation (data.degrade)"
     )
     p.add_argument(
@@ -215,6 +221,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "categories": getattr(args, "categories", None),
         "noise_mixture": args.noise_mixture,
         "mixture_tail": args.mixture_tail,
+        "mixture_rel_prob": args.mixture_rel_prob,
         "degrade": args.degrade,
         "class_uniform_weight": args.class_uniform_weight,
         "box_only_prob": args.box_only_prob,
@@ -405,6 +412,7 @@ def main(argv: list[str] | None = None) -> None:
         class_uniform_weight=args.class_uniform_weight,
         noise_mixture=args.noise_mixture,
         mixture_tail=args.mixture_tail,
+        mixture_rel_prob=args.mixture_rel_prob,
         degrade=args.degrade,
         input_size=args.input_size,
     )

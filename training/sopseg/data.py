@@ -249,10 +249,12 @@ def move_sides(
     return OrientedBox(cx, cy, w, h, box.angle)
 
 
-def mixture_obox(box: OrientedBox, rng: np.random.Generator, tail: float = 1.0) -> OrientedBox:
+def mixture_obox(
+    box: OrientedBox, rng: np.random.Generator, tail: float = 1.0, rel_prob: float = 0.6
+) -> OrientedBox:
     """The training mixture of box errors (one draw per sample, ~20 % left clean):
 
-    - relative (p 0.6): centre shift with a Student-t (df 4) of scale U(0.01, 0.10) times
+    - relative (p `rel_prob`, 0.6 up to stretch 15): centre shift with a Student-t (df 4) of scale U(0.01, 0.10) times
       the side (half the draws) or the long side (the other half) per axis; each side scaled by
       exp(t * U(0.03, 0.15)); angle + t * U(0.5, 6) degrees;
     - absolute (p 0.5): every side moved in or out by U(-1.25, 1.25) px on its own: label
@@ -261,11 +263,12 @@ def mixture_obox(box: OrientedBox, rng: np.random.Generator, tail: float = 1.0) 
 
     `tail` multiplies the upper bounds of the relative scales (shift 0.10, side 0.15,
     angle 6 degrees): stretch 6 trains with 1.4, heavier than the `heavy` eval preset.
+    Stretch 16 trains with tail 2.0 and `rel_prob` 0.75.
 
     Independent quadrilateral corner noise is deliberately not trained on: it is the held-out
     noise preset of `deno task eval`."""
     out = box
-    if rng.random() < 0.6:
+    if rng.random() < rel_prob:
         s = float(rng.uniform(0.01, 0.10 * tail))
         long_ref = rng.random() < 0.5
         ru = max(box.w, box.h) if long_ref else box.w
@@ -367,6 +370,7 @@ class SamplerConfig:
     class_uniform_weight: float = 0.5  # mix of uniform and sqrt-frequency class sampling
     noise_mixture: bool = False  # `mixture_obox` instead of `jitter_obox` (noise_prob unused)
     mixture_tail: float = 1.0  # `mixture_obox`'s tail multiplier
+    mixture_rel_prob: float = 0.6  # `mixture_obox`'s probability of a relative error
     degrade: bool = False  # `degrade` the tile window (sensor / processing augmentation)
     input_size: int = INPUT_SIZE  # the model's crop side in pixels
 
@@ -402,7 +406,7 @@ class InstanceSampler:
         train = cfg.train
         box = inst.obox
         if train and cfg.noise_mixture:
-            box = mixture_obox(box, rng, cfg.mixture_tail)
+            box = mixture_obox(box, rng, cfg.mixture_tail, cfg.mixture_rel_prob)
         elif train and rng.random() < cfg.noise_prob:
             box = jitter_obox(box, rng, cfg.noise_shift, cfg.noise_scale, cfg.noise_angle)
         ax, ay = 0.5, 0.5

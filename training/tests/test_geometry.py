@@ -222,3 +222,22 @@ def test_mixture_tail_widens_the_relative_errors() -> None:
         for b in (mixture_obox(box, rng, 1.4) for _ in range(4000))
     )
     assert 0.15 < clean / 4000 < 0.25
+
+
+def test_mixture_rel_prob_sets_the_share_of_relative_errors() -> None:
+    from sopseg.data import mixture_obox
+    from sopseg.geometry import OrientedBox
+
+    box = OrientedBox(200.0, 200.0, 100.0, 20.0, 0.0)
+
+    def share_rotated(rel_prob: float) -> float:
+        rng = np.random.default_rng(3)
+        # Only the relative branch turns the box: the absolute branch moves sides.
+        n = sum(
+            abs(mixture_obox(box, rng, 1.0, rel_prob).angle) > 1e-12 for _ in range(4000)
+        )
+        return n / 4000
+
+    assert 0.55 < share_rotated(0.6) < 0.65
+    assert 0.72 < share_rotated(0.75) < 0.78
+    assert share_rotated(0.0) == 0.0
