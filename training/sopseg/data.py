@@ -252,9 +252,10 @@ def move_sides(
 def mixture_obox(
     box: OrientedBox, rng: np.random.Generator, tail: float = 1.0, rel_prob: float = 0.6
 ) -> OrientedBox:
-    """The training mixture of box errors (one draw per sample, ~20 % left clean):
+    """The training mixture of box errors (one draw per sample; (1 - rel_prob) / 2 left clean:
+    20 % at the default 0.6):
 
-    - relative (p `rel_prob`, 0.6 up to stretch 15): centre shift with a Student-t (df 4) of scale U(0.01, 0.10) times
+    - relative (p `rel_prob`): centre shift with a Student-t (df 4) of scale U(0.01, 0.10) times
       the side (half the draws) or the long side (the other half) per axis; each side scaled by
       exp(t * U(0.03, 0.15)); angle + t * U(0.5, 6) degrees;
     - absolute (p 0.5): every side moved in or out by U(-1.25, 1.25) px on its own: label
