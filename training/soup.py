@@ -11,10 +11,12 @@ architecture and encoder depth)."""
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
 import torch
+
+from export import sha256_file
+from train import save_checkpoint
 
 
 def soup_state(a: dict, b: dict, weight: float) -> dict:
@@ -43,14 +45,12 @@ def main() -> None:
     b["model"] = soup_state(a["model"], b["model"], args.weight)
     run = dict(b.get("run", {}))
     run["soup"] = {
-        "a_sha256": hashlib.sha256(args.a.read_bytes()).hexdigest(),
-        "b_sha256": hashlib.sha256(args.b.read_bytes()).hexdigest(),
+        "a_sha256": sha256_file(str(args.a)),
+        "b_sha256": sha256_file(str(args.b)),
         "weight_b": args.weight,
     }
     b["run"] = run
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    torch.save(b, tmp)
-    tmp.replace(args.out)
+    save_checkpoint(str(args.out), b)
     print(f"soup: {1 - args.weight:g} x {args.a} + {args.weight:g} x {args.b} -> {args.out}")
 
 
