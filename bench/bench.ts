@@ -88,9 +88,11 @@ async function measure(
   threads: number,
   batch: number,
   sessions = 1,
+  extra: string[] = [],
 ) {
   if (values["serve-only"]) return;
   const args = ["--backend", backend, "--threads", String(threads), "--batch", String(batch)];
+  args.push(...extra);
   if (sessions > 1) args.push("--sessions", String(sessions));
   if (data) args.push("--images", data.images, "--detections", data.detections);
   else args.push("--instances", values.quick ? "64" : "256");
@@ -125,6 +127,19 @@ await measure(`wasm, ${cores} threads, batch 8`, dotaSet.name, dotaSet.data, "wa
 await measure(`wasm, ${cores} threads, batch 32`, dotaSet.name, dotaSet.data, "wasm", cores, 32);
 const pooled = `wasm, ${cores} sessions x 1 thread, batch 8`;
 await measure(pooled, dotaSet.name, dotaSet.data, "wasm", cores, 8, cores);
+// A model with small graphs: the same settings with every crop on the main graphs, side by
+// side (what the small graphs save), and the rows the native reference compares with.
+const hasSmall = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then(
+  (t) => JSON.parse(t).small_graphs !== undefined,
+  () => false,
+);
+const mainOnly = ["--small-graphs", "off"];
+if (hasSmall) {
+  const label = `wasm, ${cores} threads, batch 8, main graphs only`;
+  await measure(label, dotaSet.name, dotaSet.data, "wasm", cores, 8, 1, mainOnly);
+  const pooledMain = `${pooled}, main graphs only`;
+  await measure(pooledMain, dotaSet.name, dotaSet.data, "wasm", cores, 8, cores, mainOnly);
+}
 const gpu = await probeWebGpu();
 if (gpu.available && (!gpu.software || values["webgpu-software"])) {
   await measure(`webgpu (${gpu.description}), batch 8`, dotaSet.name, dotaSet.data, "webgpu", 1, 8);
@@ -283,8 +298,10 @@ const lines = rows.map((r) => {
     stage.join(" | ")
   } | ${outside} | ${fmt(r.peakRssMb, 0)} |`;
 });
+// the native reference runs the main graphs: compare it with a WASM row that does too
 const wasmModel = rows.find((r) =>
-  r.backend === "wasm" && r.threads === cores && r.batch === 8 && r.data === dotaSet.name
+  r.backend === "wasm" && r.threads === cores && r.batch === 8 && r.data === dotaSet.name &&
+  r.sessions === 1 && (!hasSmall || r.label.endsWith("main graphs only"))
 );
 const native = rows.find((r) => r.backend === "native");
 let ratio = "";

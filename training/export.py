@@ -85,29 +85,22 @@ def example_inputs(model: Sopseg, batch: int, seed: int = 0) -> dict[str, torch.
     return x
 
 
-def manifest_for(model: Sopseg, training: dict | None) -> dict:
+def graph_specs(model: Sopseg, suffix: str = "") -> dict:
+    """The manifest's `encoder` and `decoder` entries of `model` at its input size, with the
+    graph files `encoder{suffix}.onnx` and `decoder{suffix}.onnx`."""
     c = model.mask_decoder.transformer_dim
     cs = model.image_encoder.shallow[0].out_channels
     s = model.input_size
     e = s // 16
     k = model.mask_decoder.num_classes
-    m = {
-        "format": "sopseg-model",
-        "format_version": 1,
-        "name": "sopseg-lite",
-        "input_size": s,
-        "mean": list(MEAN),
-        "std": list(STD),
-        "num_prompt_tokens": 5,
-        "prompt_frame": "model-continuous",
-        "ram": {"m": int(RAM_M), "k0": int(RAM_K0), "s_max": int(RAM_SMAX), "s_min": int(RAM_SMIN)},
+    return {
         "encoder": {
-            "file": "encoder.onnx",
+            "file": f"encoder{suffix}.onnx",
             "inputs": {"image": [-1, 3, s, s]},
             "outputs": {"image_embeddings": [-1, c, e, e], "shallow_features": [-1, cs, e, e]},
         },
         "decoder": {
-            "file": "decoder.onnx",
+            "file": f"decoder{suffix}.onnx",
             "inputs": {
                 "image": [-1, 3, s, s],
                 "image_embeddings": [-1, c, e, e],
@@ -121,6 +114,22 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
                 "iou_predictions": [-1, 1],
             },
         },
+    }
+
+
+def manifest_for(model: Sopseg, training: dict | None) -> dict:
+    k = model.mask_decoder.num_classes
+    m = {
+        "format": "sopseg-model",
+        "format_version": 1,
+        "name": "sopseg-lite",
+        "input_size": model.input_size,
+        "mean": list(MEAN),
+        "std": list(STD),
+        "num_prompt_tokens": 5,
+        "prompt_frame": "model-continuous",
+        "ram": {"m": int(RAM_M), "k0": int(RAM_K0), "s_max": int(RAM_SMAX), "s_min": int(RAM_SMIN)},
+        **graph_specs(model),
     }
     if k > 0:
         m["class_prompt"] = {
@@ -196,18 +205,13 @@ def check_graph(path: str, spec: dict, batch: int = 3) -> None:
     onnx.checker.check_model(inferred)
 
 
-def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = True) -> dict:
-    """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest."""
-    os.makedirs(out_dir, exist_ok=True)
-    # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
-    model = copy.deepcopy(model).eval()
-    make_webgpu_safe(model)
-    model.refiner.freeze_for_export(mask_only=True)
-    manifest = manifest_for(model, training)
+def export_graphs(model: Sopseg, out_dir: str, specs: dict) -> list[str]:
+    """Write `model`'s two graphs (at its input size) to the files `specs` names, check them
+    against the specs and against eager PyTorch at another batch size; return their paths."""
     enc, dec = EncoderOnnx(model).eval(), DecoderOnnx(model).eval()
     x1 = example_inputs(model, 1)
-    enc_path = os.path.join(out_dir, manifest["encoder"]["file"])
-    dec_path = os.path.join(out_dir, manifest["decoder"]["file"])
+    enc_path = os.path.join(out_dir, specs["encoder"]["file"])
+    dec_path = os.path.join(out_dir, specs["decoder"]["file"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -230,19 +234,53 @@ def export(model: Sopseg, out_dir: str, training: dict | None, verbose: bool = T
             opset_version=OPSET,
             do_constant_folding=True,
         )
-    for path, spec in ((enc_path, manifest["encoder"]), (dec_path, manifest["decoder"])):
+    for path, spec in ((enc_path, specs["encoder"]), (dec_path, specs["decoder"])):
         declare_io_shapes(path, spec)
         check_graph(path, spec)
     check_trace_batch(model)
-    manifest["files_sha256"] = {
-        manifest["encoder"]["file"]: sha256_file(enc_path),
-        manifest["decoder"]["file"]: sha256_file(dec_path),
-    }
+    return [enc_path, dec_path]
+
+
+def export(
+    model: Sopseg,
+    out_dir: str,
+    training: dict | None,
+    verbose: bool = True,
+    small_input_size: int = 0,
+) -> dict:
+    """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest.
+
+    `small_input_size` (0: none): also write the same weights at that smaller crop side as
+    encoder_<N>.onnx and decoder_<N>.onnx, named in the manifest's `small_graphs`: the
+    runtime runs them for the objects whose crop is at most N source pixels (the crop is
+    then not shrunk), which costs less than the main graphs (docs/CONTRACT.md)."""
+    os.makedirs(out_dir, exist_ok=True)
+    # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
+    model = copy.deepcopy(model).eval()
+    make_webgpu_safe(model)
+    model.refiner.freeze_for_export(mask_only=True)
+    manifest = manifest_for(model, training)
+    paths = export_graphs(model, out_dir, manifest)
+    if small_input_size:
+        if small_input_size >= model.input_size:
+            raise ValueError(
+                f"the small input size {small_input_size} must be under {model.input_size}"
+            )
+        small = copy.deepcopy(model)
+        small.set_input_size(small_input_size)
+        specs = graph_specs(small, f"_{small_input_size}")
+        paths += export_graphs(small, out_dir, specs)
+        manifest["small_graphs"] = {
+            "input_size": small_input_size,
+            "max_crop_side": small_input_size,
+            **specs,
+        }
+    manifest["files_sha256"] = {os.path.basename(p): sha256_file(p) for p in paths}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
     if verbose:
-        for p in (enc_path, dec_path):
+        for p in paths:
             print(f"{p}: {os.path.getsize(p) / 1e6:.2f} MB", file=sys.stderr)
     return manifest
 
@@ -276,6 +314,13 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="crop side in pixels (0: the checkpoint's; 256 with --random)",
     )
+    p.add_argument(
+        "--small-input-size",
+        type=int,
+        default=0,
+        help="also export the graphs at this smaller crop side for small objects (0: none;\n"
+        "the checkpoint's `small_input_size` when it was trained with one)",
+    )
     args = p.parse_args(argv)
     torch.manual_seed(args.seed)
     ck = None if args.random else torch.load(args.checkpoint, map_location="cpu")
@@ -307,7 +352,10 @@ def main(argv: list[str] | None = None) -> None:
                     f"iSAID 512x512 train tiles, the subset in {ck['run']['train_root']} "
                     "(training/make_subset.py)"
                 )
-    m = export(model, args.out, training)
+    small = args.small_input_size
+    if not small and ck is not None and ck.get("run"):
+        small = int(ck["run"].get("small_input_size") or 0)
+    m = export(model, args.out, training, small_input_size=small)
     print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
 
 

@@ -3,6 +3,9 @@
     /usr/bin/python3 training/make_golden.py                 # model = models/sopseg-lite
     /usr/bin/python3 training/make_golden.py --random        # the --random export (seed 0)
 
+A model with small graphs (`small_graphs` in its manifest, input size N) gets a second file
+for them, golden_<N>.json, on the same instances at N.
+
 For 24 real val instances (3 per class, seeded, plus a crop past the tile border, the
 smallest and the largest object) it records, with NO image pixels:
 
@@ -156,6 +159,21 @@ def main(argv: list[str] | None = None) -> None:
 
     data = CocoInstances(args.val_root, preload=False)
     picks = pick_instances(data, args.seed)
+    sets = [(n, manifest, args.out)]
+    small = manifest.get("small_graphs")
+    if small:
+        stem, ext = os.path.splitext(args.out)
+        sets.append((int(small["input_size"]), small, f"{stem}_{small['input_size']}{ext}"))
+    for size, graphs, out in sets:
+        model.set_input_size(size)
+        files = (graphs["encoder"]["file"], graphs["decoder"]["file"])
+        write_golden(model, data, picks, args, manifest, size, files, out)
+
+
+def write_golden(
+    model, data: CocoInstances, picks: list, args, manifest: dict, n: int, files, out_path: str
+) -> None:
+    """The fixtures of one graph set (input size `n`, graph files `files`) at `out_path`."""
     rng = np.random.default_rng(args.seed + 1)
     records = []
     sub = np.arange(0, n, 4)
@@ -208,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
         "about": (__doc__ or "").strip(),
         "images_root": "../shared/data/isaid512/val/images",
         "model_dir": os.path.relpath(args.model_dir, ROOT),
-        "model_files_sha256": manifest.get("files_sha256"),
+        "model_files_sha256": {f: manifest["files_sha256"][f] for f in files}
+        if manifest.get("files_sha256")
+        else None,
         "model_training": manifest.get("training"),
         "input_size": n,
         "logits_grid": f"rows/cols 0,4,...,{n - 4} of the {n}x{n} model frame, row-major "
@@ -223,10 +243,12 @@ def main(argv: list[str] | None = None) -> None:
         },
         "instances": records,
     }
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    with open(out_path, "w") as f:
         json.dump(doc, f)
-    print(f"{args.out}: {len(records)} instances, {os.path.getsize(args.out) / 1e6:.2f} MB")
+    print(f"{out_path}: {len(records)} instances, {os.path.getsize(out_path) / 1e6:.2f} MB")
+
+
 
 
 if __name__ == "__main__":

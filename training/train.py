@@ -121,6 +121,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--resume or --init-from, else 256); the weights do not depend on it",
     )
     p.add_argument(
+        "--small-input-size",
+        type=int,
+        default=0,
+        help="a second, smaller crop side the model is also trained at (0: none), for the\n"
+        "objects whose RAM crop is at most that many pixels (the runtime's small graphs)",
+    )
+    p.add_argument(
+        "--small-prob",
+        type=float,
+        default=0.5,
+        help="share of batches made at --small-input-size (from those objects only)",
+    )
+    p.add_argument(
         "--attn-blocks",
         type=int,
         default=0,
@@ -229,6 +242,8 @@ def run_record(args: argparse.Namespace) -> dict:
         "class_lr_mult": args.class_lr_mult,
         "fixed_context": args.fixed_context,
         "input_size": args.input_size,
+        "small_input_size": args.small_input_size,
+        "small_prob": args.small_prob if args.small_input_size else 0.0,
         "init_from": args.init_from or None,
         "init_from_sha256": getattr(args, "init_from_sha256", None),
     }
@@ -415,6 +430,8 @@ def main(argv: list[str] | None = None) -> None:
         mixture_rel_prob=args.mixture_rel_prob,
         degrade=args.degrade,
         input_size=args.input_size,
+        small_input_size=args.small_input_size,
+        small_prob=args.small_prob if args.small_input_size else 0.0,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None
@@ -475,6 +492,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             batch = sampler.batch(batch=args.batch)
             batch = {k: v.to(device) for k, v in batch.items()}
+        model.set_input_size(int(batch["image"].shape[-1]))  # a small-input batch or not
         cls = None
         if model.mask_decoder.class_embed is not None:
             cls = class_onehot(
@@ -509,8 +527,10 @@ def main(argv: list[str] | None = None) -> None:
             last_ckpt = now
             log(f"checkpoint: {args.ckpt} (step {step})")
         if val is not None and now - last_val > args.val_every_min * 60:
+            model.set_input_size(args.input_size)
             run_validation(model, val, val_idx, step, seen, args, log)
             last_val = time.time()
+    model.set_input_size(args.input_size)
     save_checkpoint(args.ckpt, state())
     log(f"checkpoint: {args.ckpt} (step {step}, samples {seen})")
     if args.weights_out:

@@ -41,6 +41,7 @@ Options:
   --box-only               ablation: box prompt only, no oriented points
   --no-class-prompt        ablation: the model is not given the instances' classes (a model
                            with a class prompt then sees every class as unknown)
+  --no-small-graphs        every crop on the model's main graphs, none on its small graphs
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images
@@ -69,6 +70,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       backend,
       threads: a.threads ?? undefined,
       sessions: a.sessions ?? a.threads ?? navigator.hardwareConcurrency,
+      smallGraphs: !a.noSmallGraphs,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     segment = modelSegmentFn(model, {
@@ -99,6 +101,8 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         ram: a.noRam ? `fixed ${FIXED_CONTEXT} px` : "ram",
         prompt: a.boxOnly ? "box" : "opm",
         class_prompt: model?.manifest.classPrompt ? !a.noClassPrompt : null,
+        // the input size of the small graphs the crops that fit ran on, or null: none
+        small_graphs: model?.manifest.smallGraphs?.inputSize ?? null,
         max_per_class: a.maxPerClass,
       },
       onProgress: (p) => {

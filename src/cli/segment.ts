@@ -53,6 +53,8 @@ Options:
   --prompt P              opm (default: 3 oriented points + box), box, points
   --class-prompt on|off   give the model each detection's class (default on; off: every
                           class unknown to it, e.g. when a detector's names mean other things)
+  --small-graphs on|off   run crops of at most the model's small input size (e.g. 160 px) on
+                          its smaller, faster graphs (default on, for a model that has them)
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
@@ -94,6 +96,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       batch: { type: "string" },
       prompt: { type: "string" },
       "class-prompt": { type: "string" },
+      "small-graphs": { type: "string" },
       simplify: { type: "string" },
       "all-components": { type: "boolean" },
       bands: { type: "string" },
@@ -132,6 +135,8 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   );
   const classPrompt = choiceFlag("class-prompt", values["class-prompt"], ["on", "off"], "on") ===
     "on";
+  const smallGraphs =
+    choiceFlag("small-graphs", values["small-graphs"], ["on", "off"], "on") === "on";
   const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const sessions = intFlag("sessions", values.sessions, threads);
@@ -174,6 +179,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       threads: values.threads === undefined && work.batches <= 1 ? 1 : threads,
       sessions: values.sessions !== undefined ? sessions : Math.min(sessions, work.batches),
       batches: work.batches,
+      smallGraphs,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     if (backend !== "auto") {

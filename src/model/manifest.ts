@@ -33,13 +33,39 @@ export interface RamSpec {
   readonly sMin: number;
 }
 
-/** A parsed, validated `manifest.json`. */
-export interface ModelManifest {
+/**
+ * One encoder-decoder pair at one input size: the manifest's own (its top-level fields) or
+ * its `small_graphs`.
+ */
+export interface GraphSet {
+  /** Side of the square network input, `S_in`. */
+  readonly inputSize: number;
+  readonly encoder: GraphSpec;
+  readonly decoder: GraphSpec;
+  /**
+   * The two graphs pre-optimised for onnxruntime's CPU kernels (`wasm_graphs`, made by
+   * `training/optimize_graphs.ts`), or `null`. The WASM backend loads these with the
+   * optimiser off, which saves about half a second of start-up; WebGPU loads the `.onnx`
+   * files.
+   */
+  readonly wasmGraphs: WasmGraphs | null;
+}
+
+/**
+ * The same weights exported at a smaller input size (`small_graphs` in the manifest), for
+ * the objects whose crop is at most `maxCropSide` pixels: their crop is not shrunk, and
+ * the smaller graphs cost less (docs/CONTRACT.md).
+ */
+export interface SmallGraphSet extends GraphSet {
+  /** Crops up to this side, in source pixels, run on these graphs. */
+  readonly maxCropSide: number;
+}
+
+/** A parsed, validated `manifest.json`; its own graph set is the main one. */
+export interface ModelManifest extends GraphSet {
   /** Model directory the manifest was read from. */
   readonly dir: string;
   readonly name: string;
-  /** Side of the square network input, `S_in` (256). */
-  readonly inputSize: number;
   /** Per-channel mean on 0..255 values, RGB. */
   readonly mean: readonly [number, number, number];
   /** Per-channel standard deviation on 0..255 values, RGB. */
@@ -47,8 +73,8 @@ export interface ModelManifest {
   /** Number of prompt tokens per instance (5: P1, C, P2, box corners). */
   readonly numPromptTokens: number;
   readonly ram: RamSpec;
-  readonly encoder: GraphSpec;
-  readonly decoder: GraphSpec;
+  /** The small graph set (`small_graphs`), or `null` when the model has none. */
+  readonly smallGraphs: SmallGraphSet | null;
   /**
    * The classes the model was trained on (`classes` in the manifest), or `null` when the
    * manifest does not say (then no detection is flagged as outside them).
@@ -60,13 +86,6 @@ export interface ModelManifest {
    * id in `classes`, `unknownIndex` for any other class.
    */
   readonly classPrompt: ClassPromptSpec | null;
-  /**
-   * The two graphs pre-optimised for onnxruntime's CPU kernels (`wasm_graphs` in the
-   * manifest, made by `training/optimize_graphs.ts`), or `null`. The WASM backend loads
-   * these with the optimiser off, which saves about half a second of start-up; WebGPU
-   * loads the `.onnx` files.
-   */
-  readonly wasmGraphs: WasmGraphs | null;
 }
 
 /** File names of the pre-optimised graphs, and the `.onnx` files they were made from. */
@@ -211,14 +230,19 @@ function classPromptOf(
   return { input, size, unknownIndex };
 }
 
-function wasmGraphsOf(path: string, raw: unknown): WasmGraphs | null {
+function wasmGraphsOf(path: string, raw: unknown, prefix = ""): WasmGraphs | null {
   if (raw === undefined) return null;
-  if (typeof raw !== "object" || raw === null) fail(path, `field "wasm_graphs" must be an object`);
+  if (typeof raw !== "object" || raw === null) {
+    fail(path, `field "${prefix}wasm_graphs" must be an object`);
+  }
   const rec = raw as Record<string, unknown>;
   const file = (key: string) => {
     const v = rec[key];
     if (typeof v !== "string" || v === "" || v.includes("/") || v.includes("..")) {
-      fail(path, `field "wasm_graphs.${key}" must be a file name inside the model directory`);
+      fail(
+        path,
+        `field "${prefix}wasm_graphs.${key}" must be a file name inside the model directory`,
+      );
     }
     return v;
   };
@@ -227,7 +251,10 @@ function wasmGraphsOf(path: string, raw: unknown): WasmGraphs | null {
     typeof from !== "object" || from === null ||
     !Object.values(from).every((v) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v))
   ) {
-    fail(path, `field "wasm_graphs.made_from_sha256" must map file names to SHA-256 hex digests`);
+    fail(
+      path,
+      `field "${prefix}wasm_graphs.made_from_sha256" must map file names to SHA-256 hex digests`,
+    );
   }
   return {
     encoder: file("encoder"),
@@ -242,18 +269,87 @@ function graph(
   key: string,
   inputs: readonly string[],
   outputs: readonly string[],
+  prefix = "",
 ): GraphSpec {
   const g = obj[key];
-  if (typeof g !== "object" || g === null) fail(path, `field "${key}" is missing`);
+  const field = prefix + key;
+  if (typeof g !== "object" || g === null) fail(path, `field "${field}" is missing`);
   const rec = g as Record<string, unknown>;
   if (typeof rec.file !== "string" || rec.file === "" || rec.file.includes("..")) {
-    fail(path, `field "${key}.file" must be a file name inside the model directory`);
+    fail(path, `field "${field}.file" must be a file name inside the model directory`);
   }
   return {
     file: rec.file,
-    inputs: shapes(path, rec.inputs, `${key}.inputs`, inputs),
-    outputs: shapes(path, rec.outputs, `${key}.outputs`, outputs),
+    inputs: shapes(path, rec.inputs, `${field}.inputs`, inputs),
+    outputs: shapes(path, rec.outputs, `${field}.outputs`, outputs),
   };
+}
+
+/** The graph set of `obj` (the manifest itself, or its `small_graphs` with that prefix). */
+function graphSetOf(path: string, obj: Record<string, unknown>, prefix = ""): GraphSet {
+  const inputSize = num(path, obj, "input_size", `${prefix}input_size`);
+  if (!Number.isInteger(inputSize) || inputSize % 16 !== 0 || inputSize <= 0) {
+    fail(
+      path,
+      `field "${prefix}input_size" must be a positive multiple of 16, got ${inputSize}`,
+    );
+  }
+  const encoder = graph(path, obj, "encoder", ENCODER_INPUTS, ENCODER_OUTPUTS, prefix);
+  const decoder = graph(path, obj, "decoder", DECODER_INPUTS, DECODER_OUTPUTS, prefix);
+  for (const [name, spec] of [["encoder", encoder], ["decoder", decoder]] as const) {
+    const imageShape = spec.inputs.image;
+    if (
+      imageShape?.length !== 4 || imageShape[1] !== 3 || imageShape[2] !== inputSize ||
+      imageShape[3] !== inputSize
+    ) {
+      fail(
+        path,
+        `${prefix}${name} input "image" must be [-1, 3, ${inputSize}, ${inputSize}] (${prefix}input_size)`,
+      );
+    }
+  }
+  return {
+    inputSize,
+    encoder,
+    decoder,
+    wasmGraphs: wasmGraphsOf(path, obj.wasm_graphs, prefix),
+  };
+}
+
+function smallGraphsOf(path: string, raw: unknown, main: GraphSet): SmallGraphSet | null {
+  if (raw === undefined) return null;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    fail(path, `field "small_graphs" must be an object`);
+  }
+  const rec = raw as Record<string, unknown>;
+  const set = graphSetOf(path, rec, "small_graphs.");
+  if (set.inputSize >= main.inputSize) {
+    fail(
+      path,
+      `field "small_graphs.input_size" (${set.inputSize}) must be under "input_size" (${main.inputSize})`,
+    );
+  }
+  const maxCropSide = num(path, rec, "max_crop_side", "small_graphs.max_crop_side");
+  if (!(maxCropSide > 0)) fail(path, `field "small_graphs.max_crop_side" must be positive`);
+  const mainNames = [main.encoder.file, main.decoder.file];
+  if (mainNames.includes(set.encoder.file) || mainNames.includes(set.decoder.file)) {
+    fail(path, `field "small_graphs" must name other graph files than the main ones`);
+  }
+  return { ...set, maxCropSide };
+}
+
+/**
+ * The model's graph sets: the main one first, then the small one when it has one.
+ *
+ * @example
+ * ```ts
+ * import { graphSets, loadManifest } from "./manifest.ts";
+ * const m = await loadManifest(new URL("../../models/sopseg-lite", import.meta.url).pathname);
+ * if (graphSets(m)[0]!.inputSize !== m.inputSize) throw new Error("the main set comes first");
+ * ```
+ */
+export function graphSets(manifest: ModelManifest): GraphSet[] {
+  return manifest.smallGraphs ? [manifest, manifest.smallGraphs] : [manifest];
 }
 
 /**
@@ -282,10 +378,7 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
   }
   const version = num(path, obj, "format_version");
   if (version !== 1) fail(path, `format_version ${version} is not supported (this build reads 1)`);
-  const inputSize = num(path, obj, "input_size");
-  if (!Number.isInteger(inputSize) || inputSize % 16 !== 0 || inputSize <= 0) {
-    fail(path, `field "input_size" must be a positive multiple of 16, got ${inputSize}`);
-  }
+  const main = graphSetOf(path, obj);
   const std = triple(path, obj, "std");
   if (std.some((s) => s <= 0)) fail(path, `field "std" must be positive`);
   const numPromptTokens = num(path, obj, "num_prompt_tokens");
@@ -302,29 +395,29 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
     sMax: num(path, ramRaw, "s_max", "ram.s_max"),
     sMin: num(path, ramRaw, "s_min", "ram.s_min"),
   };
-  const encoder = graph(path, obj, "encoder", ENCODER_INPUTS, ENCODER_OUTPUTS);
-  const decoder = graph(path, obj, "decoder", DECODER_INPUTS, DECODER_OUTPUTS);
-  const imageShape = encoder.inputs.image;
-  if (
-    imageShape?.length !== 4 || imageShape[1] !== 3 || imageShape[2] !== inputSize ||
-    imageShape[3] !== inputSize
-  ) {
-    fail(path, `encoder input "image" must be [-1, 3, ${inputSize}, ${inputSize}]`);
-  }
+  const smallGraphs = smallGraphsOf(path, obj.small_graphs, main);
   const classes = classList(path, obj.classes);
+  const classPrompt = classPromptOf(path, obj.class_prompt, main.decoder, classes);
+  if (classPrompt && smallGraphs) {
+    const shape = smallGraphs.decoder.inputs[classPrompt.input];
+    if (shape?.length !== 2 || shape[1] !== classPrompt.size) {
+      fail(
+        path,
+        `small_graphs.decoder input "${classPrompt.input}" must be [-1, ${classPrompt.size}] (class_prompt.size)`,
+      );
+    }
+  }
   return {
     dir,
     name: typeof obj.name === "string" ? obj.name : "unnamed",
-    inputSize,
+    ...main,
     mean: triple(path, obj, "mean"),
     std,
     numPromptTokens,
     ram,
-    encoder,
-    decoder,
+    smallGraphs,
     classes,
-    classPrompt: classPromptOf(path, obj.class_prompt, decoder, classes),
-    wasmGraphs: wasmGraphsOf(path, obj.wasm_graphs),
+    classPrompt,
   };
 }
 
@@ -374,13 +467,13 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
  * ```
  */
 export function graphFiles(
-  manifest: ModelManifest,
+  set: GraphSet,
   wasm: boolean,
 ): { encoder: string; decoder: string; preoptimized: boolean } {
-  const pre = wasm ? manifest.wasmGraphs : null;
+  const pre = wasm ? set.wasmGraphs : null;
   return pre
     ? { encoder: pre.encoder, decoder: pre.decoder, preoptimized: true }
-    : { encoder: manifest.encoder.file, decoder: manifest.decoder.file, preoptimized: false };
+    : { encoder: set.encoder.file, decoder: set.decoder.file, preoptimized: false };
 }
 
 const filesSha256 = new WeakMap<ModelManifest, Promise<Readonly<Record<string, string>>>>();
@@ -409,10 +502,11 @@ export function modelFilesSha256(
 ): Promise<Readonly<Record<string, string>>> {
   let p = filesSha256.get(manifest);
   if (p === undefined) {
-    const pre = manifest.wasmGraphs
-      ? [manifest.wasmGraphs.encoder, manifest.wasmGraphs.decoder]
-      : [];
-    const files = ["manifest.json", manifest.encoder.file, manifest.decoder.file, ...pre];
+    const files = ["manifest.json"];
+    for (const set of graphSets(manifest)) {
+      files.push(set.encoder.file, set.decoder.file);
+      if (set.wasmGraphs) files.push(set.wasmGraphs.encoder, set.wasmGraphs.decoder);
+    }
     // all reads at once: they proceed off the main thread while it creates sessions
     p = Promise.all(files.map((f) => Deno.readFile(`${manifest.dir}/${f}`)))
       .then((all) => Promise.all(all.map(sha256Hex)))

@@ -2,7 +2,7 @@
  * One WASM session pair in a worker, for {@linkcode SessionPool}: loads the
  * model with its own onnxruntime-web instance and answers `predict` messages.
  *
- * Messages in: `{ kind: "load", dir, threads }`, `{ kind: "predict", id, batch }`,
+ * Messages in: `{ kind: "load", dir, threads, smallGraphs }`, `{ kind: "predict", id, batch }`,
  * `{ kind: "close" }`. Out: `{ kind: "loaded" }`, `{ kind: "result", id, ... }`,
  * `{ kind: "error", id?, message }`, `{ kind: "closed" }`.
  *
@@ -12,7 +12,7 @@ import { type PromptBatch, SopsegModel } from "./sopseg_model.ts";
 
 /** A message to the worker. */
 export type PoolRequest =
-  | { kind: "load"; dir: string; threads: number }
+  | { kind: "load"; dir: string; threads: number; smallGraphs: boolean }
   | { kind: "predict"; id: number; batch: PromptBatch }
   | { kind: "close" };
 
@@ -46,6 +46,7 @@ scope.onmessage = async (e: MessageEvent<PoolRequest>) => {
         backend: "wasm",
         threads: m.threads,
         hashFiles: false,
+        smallGraphs: m.smallGraphs,
       });
       reply({ kind: "loaded" });
     } catch (err) {

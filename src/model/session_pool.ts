@@ -55,9 +55,14 @@ export class SessionPool {
 
   /**
    * Start `size` workers, each loading the model in `dir` on WASM with
-   * `threadsPerSession` threads. Rejects (and stops every worker) if one fails.
+   * `threadsPerSession` threads (and its small graphs, unless `smallGraphs` is false). Rejects (and stops every worker) if one fails.
    */
-  static async open(dir: string, size: number, threadsPerSession: number): Promise<SessionPool> {
+  static async open(
+    dir: string,
+    size: number,
+    threadsPerSession: number,
+    smallGraphs = true,
+  ): Promise<SessionPool> {
     const members: Member[] = [];
     const loads: Promise<void>[] = [];
     for (let i = 0; i < size; i++) {
@@ -84,7 +89,7 @@ export class SessionPool {
           };
         }),
       );
-      const load: PoolRequest = { kind: "load", dir, threads: threadsPerSession };
+      const load: PoolRequest = { kind: "load", dir, threads: threadsPerSession, smallGraphs };
       worker.postMessage(load);
     }
     try {

@@ -14,12 +14,19 @@ import {
 import {
   type ClassPromptSpec,
   graphFiles,
+  type GraphSet,
+  graphSets,
   loadManifest,
   modelFilesSha256,
   type ModelManifest,
 } from "./manifest.ts";
 import { TrainingClasses } from "./model_classes.ts";
-import { compareOutputs, PARITY_TOLERANCE, type ParityResult } from "./parity.ts";
+import {
+  compareOutputs,
+  type OutputDifference,
+  PARITY_TOLERANCE,
+  type ParityResult,
+} from "./parity.ts";
 import { mulberry32 } from "../random.ts";
 import { SessionPool } from "./session_pool.ts";
 
@@ -60,12 +67,23 @@ export interface ModelLoadOptions {
    * created, for a run record to come. Default: true (the session pool's workers: false).
    */
   hashFiles?: boolean;
+  /**
+   * Use the model's small graphs (`small_graphs` in its manifest) for the crops they are
+   * for ({@linkcode SopsegModel.inputSizeFor}); false: every crop runs on the main graphs.
+   * Default: true.
+   */
+  smallGraphs?: boolean;
 }
 
 /** A batch of prepared instances, tensors laid out as the graphs take them. */
 export interface PromptBatch {
   /** Number of instances, `B`. */
   readonly size: number;
+  /**
+   * The side `S` of the crops: the input size of the graph set to run (the manifest's, or
+   * its small graphs'). Default: the manifest's `inputSize`.
+   */
+  readonly inputSize?: number;
   /** `float32[B,3,S,S]`, normalised crops. */
   readonly images: Float32Array;
   /** `float32[B,5,2]`, model-frame prompt coordinates. */
@@ -96,12 +114,13 @@ interface Pair {
 
 async function openPair(
   manifest: ModelManifest,
+  set: GraphSet,
   backend: BackendName,
   threads: number,
 ): Promise<Pair> {
   // WASM: the pre-optimised graphs when the model has them (the optimiser's work and its
   // first-call compilation are half a second of a cold start).
-  const files = graphFiles(manifest, backend === "wasm");
+  const files = graphFiles(set, backend === "wasm");
   const encoder = await createGraphRunner(await readGraph(manifest, files.encoder), {
     backend,
     threads,
@@ -115,9 +134,9 @@ async function openPair(
     label: `${manifest.dir}/${files.decoder}`,
   });
   for (
-    const [runner, spec, name] of [[encoder, manifest.encoder, "encoder"], [
+    const [runner, spec, name] of [[encoder, set.encoder, "encoder"], [
       decoder,
-      manifest.decoder,
+      set.decoder,
       "decoder",
     ]] as const
   ) {
@@ -139,6 +158,57 @@ async function openPair(
   return { encoder, decoder };
 }
 
+/**
+ * The session pairs of a model's graph sets on one backend, by input size. The main pair
+ * is opened by {@linkcode SopsegModel.load}; the small one on its first batch, so that a
+ * run that never needs it (one large object, `smallGraphs: false`) does not pay for it.
+ */
+class Pairs {
+  readonly #manifest: ModelManifest;
+  readonly #backend: BackendName;
+  readonly #threads: number;
+  readonly #open = new Map<number, Promise<Pair>>();
+
+  constructor(manifest: ModelManifest, backend: BackendName, threads: number, main: Pair) {
+    this.#manifest = manifest;
+    this.#backend = backend;
+    this.#threads = threads;
+    this.#open.set(manifest.inputSize, Promise.resolve(main));
+  }
+
+  /** Open every set's pair now (the WebGPU self-check compares them all). */
+  async all(sets: readonly GraphSet[]): Promise<Map<number, Pair>> {
+    const out = new Map<number, Pair>();
+    for (const set of sets) out.set(set.inputSize, await this.get(set.inputSize));
+    return out;
+  }
+
+  get(inputSize: number): Promise<Pair> {
+    let p = this.#open.get(inputSize);
+    if (p === undefined) {
+      const set = graphSets(this.#manifest).find((s) => s.inputSize === inputSize);
+      if (set === undefined) {
+        return Promise.reject(
+          new RangeError(
+            `Cannot run model ${this.#manifest.dir}: it has no graphs for input size ${inputSize}`,
+          ),
+        );
+      }
+      p = openPair(this.#manifest, set, this.#backend, this.#threads);
+      this.#open.set(inputSize, p);
+    }
+    return p;
+  }
+
+  async release(): Promise<void> {
+    for (const p of this.#open.values()) {
+      const pair = await p.catch(() => null);
+      if (pair) await releasePair(pair);
+    }
+    this.#open.clear();
+  }
+}
+
 async function readGraph(manifest: ModelManifest, file: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(`${manifest.dir}/${file}`);
@@ -153,8 +223,12 @@ async function readGraph(manifest: ModelManifest, file: string): Promise<Uint8Ar
  * A fixed, deterministic batch for the backend self-check: a textured image
  * with a bright rotated bar and an oriented prompt on it.
  */
-export function checkBatch(manifest: ModelManifest, size = 1): PromptBatch {
-  const n = manifest.inputSize;
+export function checkBatch(
+  manifest: ModelManifest,
+  size = 1,
+  inputSize = manifest.inputSize,
+): PromptBatch {
+  const n = inputSize;
   const rand = mulberry32(1234);
   const images = new Float32Array(size * 3 * n * n);
   for (let b = 0; b < size; b++) {
@@ -189,7 +263,7 @@ export function checkBatch(manifest: ModelManifest, size = 1): PromptBatch {
   // a class prompt that differs per item (the unknown index 0 among them from 4 items on)
   const k = manifest.classPrompt?.size ?? 1;
   const classes = Int32Array.from({ length: size }, (_, b) => (b * 5 + 1) % k);
-  return { size, images, coords, labels, classes };
+  return { size, inputSize: n, images, coords, labels, classes };
 }
 
 /**
@@ -238,11 +312,11 @@ export class SopsegModel {
   readonly trainingClasses: TrainingClasses | null;
   /** How many batches the model works on at once (its sessions); feed it that many. */
   readonly concurrency: number;
-  #pair: Pair | SessionPool;
+  #pair: Pairs | SessionPool;
 
   private constructor(
     manifest: ModelManifest,
-    pair: Pair | SessionPool,
+    pair: Pairs | SessionPool,
     backend: BackendName,
     reason: string,
     parity: ParityResult | null,
@@ -275,12 +349,17 @@ export class SopsegModel {
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
     const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
     const log = options.onLog ?? (() => {});
-    const manifest = await loadManifest(dir);
+    const loaded = await loadManifest(dir);
+    const small = options.smallGraphs ?? true;
+    // without its small graphs the model is its main set alone (and its run record says so)
+    const manifest = small ? loaded : { ...loaded, smallGraphs: null };
     if (options.hashFiles ?? true) modelFilesSha256(manifest).catch(() => undefined);
     const openPool = async () => {
       const per = Math.floor(threads / sessions);
-      return { pool: await SessionPool.open(manifest.dir, sessions, per), per };
+      return { pool: await SessionPool.open(manifest.dir, sessions, per, small), per };
     };
+    const pairs = async (backend: BackendName, main: Promise<Pair> | Pair) =>
+      new Pairs(manifest, backend, threads, await main);
     // auto with several sessions: start the workers while WebGPU is probed (the
     // probe waits on the driver, the workers compile WASM); closed if WebGPU wins.
     let early: Promise<{ pool: SessionPool; per: number }> | undefined;
@@ -292,12 +371,15 @@ export class SopsegModel {
     // either way (the fallback, or the WebGPU self-check's reference).
     let earlyPair: Promise<Pair> | undefined;
     if (choice === "auto" && sessions === 1) {
-      earlyPair = openPair(manifest, "wasm", threads);
+      earlyPair = openPair(manifest, manifest, "wasm", threads);
       earlyPair.catch(() => undefined); // awaited below
     }
     const onWasm = async (reason: string) => {
       if (sessions === 1) {
-        const pair = await (earlyPair ?? openPair(manifest, "wasm", threads));
+        const pair = await pairs(
+          "wasm",
+          earlyPair ?? openPair(manifest, manifest, "wasm", threads),
+        );
         return new SopsegModel(manifest, pair, "wasm", reason, null);
       }
       const { pool, per } = await (early ?? openPool());
@@ -315,7 +397,7 @@ export class SopsegModel {
       if (!probe.available) {
         throw new TypeError(`Cannot use backend webgpu: ${probe.description}`);
       }
-      const pair = await openPair(manifest, "webgpu", threads);
+      const pair = await pairs("webgpu", openPair(manifest, manifest, "webgpu", threads));
       return new SopsegModel(
         manifest,
         pair,
@@ -337,11 +419,14 @@ export class SopsegModel {
     }
     // The self-check needs a WASM session in this process; a WASM fallback keeps it.
     if (early) await early.then(({ pool }) => pool.close(), () => undefined);
-    const wasm = await (earlyPair ?? openPair(manifest, "wasm", threads));
-    let gpu: Pair;
+    const wasm = await pairs("wasm", earlyPair ?? openPair(manifest, manifest, "wasm", threads));
+    let gpu: Pairs | undefined;
     try {
-      gpu = await openPair(manifest, "webgpu", threads);
+      gpu = await pairs("webgpu", openPair(manifest, manifest, "webgpu", threads));
+      // every graph set is checked: the small graphs are other graphs, not just other shapes
+      await gpu.all(graphSets(manifest));
     } catch (e) {
+      await gpu?.release();
       const reason = `auto: WebGPU session failed (${(e as Error).message}), using wasm`;
       log(reason);
       return new SopsegModel(manifest, wasm, "wasm", reason, null);
@@ -349,9 +434,9 @@ export class SopsegModel {
     const tolerance = options.parityTolerance ?? PARITY_TOLERANCE;
     let parity: ParityResult;
     try {
-      parity = await pairParity(wasm, gpu, checkBatch(manifest, 1), manifest, tolerance);
+      parity = await setsParity(wasm, gpu, manifest, tolerance);
     } catch (e) {
-      await releasePair(gpu);
+      await gpu.release();
       const reason = `auto: WebGPU self-check failed to run (${(e as Error).message}), using wasm`;
       log(reason);
       return new SopsegModel(manifest, wasm, "wasm", reason, null);
@@ -363,13 +448,13 @@ export class SopsegModel {
       }, tolerance ${tolerance}`
       : "no outputs";
     if (!parity.ok) {
-      await releasePair(gpu);
+      await gpu.release();
       const reason =
         `auto: WebGPU (${probe.description}) disagrees with WASM on the self-check (${detail}), using wasm`;
       log(reason);
       return new SopsegModel(manifest, wasm, "wasm", reason, parity);
     }
-    await releasePair(wasm);
+    await wasm.release();
     const reason =
       `auto: WebGPU (${probe.description}) passed the self-check against WASM (${detail})`;
     log(reason);
@@ -402,7 +487,8 @@ export class SopsegModel {
     if (this.#pair instanceof SessionPool) {
       return await this.#pair.predict(batch, options.transfer ?? false);
     }
-    const r = await runPair(this.#pair, batch, this.manifest);
+    const n = batch.inputSize ?? this.manifest.inputSize;
+    const r = await runPair(await this.#pair.get(n), batch, this.manifest);
     return {
       maskLogits: r.decoder.mask_logits!.data,
       iou: r.decoder.iou_predictions!.data,
@@ -421,16 +507,34 @@ export class SopsegModel {
     return this.trainingClasses.promptIndex(name) ?? spec.unknownIndex;
   }
 
+  /**
+   * The input size of the graph set that a crop of side `cropSide` (source pixels) runs
+   * on: the small graphs' when the model has them and the crop is at most their
+   * `maxCropSide` (it is then not shrunk), else the main one's.
+   *
+   * @example
+   * ```ts
+   * import { SopsegModel } from "./sopseg_model.ts";
+   * const dir = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+   * const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+   * if (model.inputSizeFor(4000) !== model.manifest.inputSize) throw new Error("main set");
+   * await model.close();
+   * ```
+   */
+  inputSizeFor(cropSide: number): number {
+    const small = this.manifest.smallGraphs;
+    return small && cropSide <= small.maxCropSide ? small.inputSize : this.manifest.inputSize;
+  }
+
   /** Release the sessions. */
   async close(): Promise<void> {
-    if (this.#pair instanceof SessionPool) await this.#pair.close();
-    else await releasePair(this.#pair);
+    await (this.#pair instanceof SessionPool ? this.#pair.close() : this.#pair.release());
   }
 }
 
 async function runPair(pair: Pair, batch: PromptBatch, manifest: ModelManifest) {
   const B = batch.size;
-  const n = manifest.inputSize;
+  const n = batch.inputSize ?? manifest.inputSize;
   const image: Float32Tensor = {
     data: batch.images.subarray(0, B * 3 * n * n),
     dims: [B, 3, n, n],
@@ -452,24 +556,32 @@ async function runPair(pair: Pair, batch: PromptBatch, manifest: ModelManifest) 
   };
 }
 
-async function pairParity(
-  reference: Pair,
-  candidate: Pair,
-  batch: PromptBatch,
+/** The self-check: a fixed batch through every graph set on both backends. */
+async function setsParity(
+  reference: Pairs,
+  candidate: Pairs,
   manifest: ModelManifest,
   tolerance: number,
 ): Promise<ParityResult> {
-  const a = await runPair(reference, batch, manifest);
-  const b = await runPair(candidate, batch, manifest);
-  const enc = compareOutputs(a.encoder, b.encoder, tolerance);
-  const dec = compareOutputs(a.decoder, b.decoder, tolerance);
-  const outputs = [
-    ...enc.outputs.map((o) => ({ ...o, name: `encoder.${o.name}` })),
-    ...dec.outputs.map((o) => ({ ...o, name: `decoder.${o.name}` })),
-  ];
+  const outputs: OutputDifference[] = [];
+  let ok = true;
+  for (const set of graphSets(manifest)) {
+    const batch = checkBatch(manifest, 1, set.inputSize);
+    const a = await runPair(await reference.get(set.inputSize), batch, manifest);
+    const b = await runPair(await candidate.get(set.inputSize), batch, manifest);
+    const enc = compareOutputs(a.encoder, b.encoder, tolerance);
+    const dec = compareOutputs(a.decoder, b.decoder, tolerance);
+    // the main set's outputs keep their names; the small set's say their input size
+    const tag = set === manifest ? "" : `@${set.inputSize}`;
+    outputs.push(
+      ...enc.outputs.map((o) => ({ ...o, name: `encoder${tag}.${o.name}` })),
+      ...dec.outputs.map((o) => ({ ...o, name: `decoder${tag}.${o.name}` })),
+    );
+    ok &&= enc.ok && dec.ok;
+  }
   let worst = outputs[0] ?? null;
   for (const o of outputs) if (worst && o.relDiff > worst.relDiff) worst = o;
-  return { ok: enc.ok && dec.ok, tolerance, outputs, worst };
+  return { ok, tolerance, outputs, worst };
 }
 
 async function releasePair(pair: Pair): Promise<void> {

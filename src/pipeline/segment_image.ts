@@ -106,7 +106,8 @@ function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, num
 
 /**
  * Segment every box on one raster. Yields results in input order, batch by
- * batch. `input.classes` (optional, parallel to `boxes`): each box's class name as its
+ * batch. Each crop runs on the graph set its side calls for
+ * ({@linkcode SopsegModel.inputSizeFor}; {@linkcode batchPlan}). `input.classes` (optional, parallel to `boxes`): each box's class name as its
  * detector wrote it, for the model's class prompt (`options.classPrompt`).
  *
  * @example
@@ -121,7 +122,6 @@ export async function* segmentBoxes(
 ): AsyncGenerator<SegmentedBox> {
   const { source, boxes } = input;
   const classNames = (options.classPrompt ?? true) ? input.classes : undefined;
-  const n = model.manifest.inputSize;
   const batchSize = batchSizeOf(options);
   const mode = options.promptMode ?? "opm";
   const rule = options.crop ?? "ram";
@@ -130,22 +130,24 @@ export async function* segmentBoxes(
   const tolerance = options.simplify ?? 0;
   const t = options.timings ?? newTimings();
   const { mean, std, ram } = model.manifest;
+  const crops = boxes.map((box) => cropFor(box, rule, ram));
+  const plan = batchPlan(crops.map((c) => model.inputSizeFor(c.size)), batchSize);
 
-  const prepare = async (start: number) => {
-    const size = Math.min(batchSize, boxes.length - start);
+  const prepare = async ({ indices, inputSize: n }: PlannedBatch) => {
+    const size = indices.length;
     const classes = new Int32Array(size).fill(model.classPromptIndex(""));
     const batch: PromptBatch = {
       size,
+      inputSize: n,
       images: new Float32Array(size * 3 * n * n),
       coords: new Float32Array(size * 10),
       labels: new Float32Array(size * 5),
       classes,
     };
-    const crops: Crop[] = [];
     for (let i = 0; i < size; i++) {
-      const box = boxes[start + i]!;
-      const crop = cropFor(box, rule, ram);
-      crops.push(crop);
+      const k = indices[i]!;
+      const box = boxes[k]!;
+      const crop = crops[k]!;
       const win = cropReadWindow(crop, source.width, source.height);
       if (win) {
         const t0 = performance.now();
@@ -164,21 +166,21 @@ export async function* segmentBoxes(
       const p = promptTokens(box, crop, { inputSize: n, mode });
       batch.coords.set(p.coords, i * 10);
       batch.labels.set(p.labels, i * 5);
-      const name = classNames?.[start + i];
+      const name = classNames?.[k];
       if (name !== undefined) classes[i] = model.classPromptIndex(name);
     }
-    return { start, batch, crops };
+    return { indices, n, batch };
   };
 
   // A model with one session computes on this thread (onnxruntime-web's WASM
   // backend, plus its pool): batches run one after another, and preparing the
   // next one meanwhile would only wait for it. A model with several sessions
   // (workers) gets one batch per session plus one being prepared; crops are
-  // still read one batch at a time, and results come out in input order.
+  // still read one batch at a time.
   const depth = model.concurrency > 1 ? model.concurrency + 1 : 1;
   let reads: Promise<unknown> = Promise.resolve();
-  const launch = (start: number) => {
-    const prepared = reads.then(() => prepare(start));
+  const launch = (planned: PlannedBatch) => {
+    const prepared = reads.then(() => prepare(planned));
     reads = prepared.catch(() => undefined);
     // The crops are not read again: a worker may take their buffers instead of a copy.
     const run = prepared.then(async (p) => ({
@@ -189,10 +191,13 @@ export async function* segmentBoxes(
     return run;
   };
   const inFlight: ReturnType<typeof launch>[] = [];
+  // Results wait here until every box before them is done: they come out in input order.
+  const ready = new Map<number, SegmentedBox>();
+  let nextOut = 0;
   let next = 0;
   let done = 0;
-  while (next < boxes.length || inFlight.length > 0) {
-    while (inFlight.length < depth && next < boxes.length) {
+  while (next < plan.length || inFlight.length > 0) {
+    while (inFlight.length < depth && next < plan.length) {
       if (options.signal && next > 0) {
         // The model's promises resolve without I/O: let the event loop run once
         // per batch, or an abort requested by input (a server's cancel message)
@@ -200,17 +205,18 @@ export async function* segmentBoxes(
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
       options.signal?.throwIfAborted();
-      inFlight.push(launch(next));
-      next += batchSize;
+      inFlight.push(launch(plan[next]!));
+      next += 1;
     }
-    const { start, batch, crops, out } = await inFlight.shift()!;
+    const { indices, n, batch, out } = await inFlight.shift()!;
     t.encoder += out.timing.encoder;
     t.decoder += out.timing.decoder;
     for (let i = 0; i < batch.size; i++) {
       const t0 = performance.now();
-      const box = boxes[start + i]!;
+      const k = indices[i]!;
+      const box = boxes[k]!;
       const logits = out.maskLogits.subarray(i * n * n, (i + 1) * n * n);
-      let mask = pasteBack(logits, crops[i]!, {
+      let mask = pasteBack(logits, crops[k]!, {
         inputSize: n,
         imageWidth: source.width,
         imageHeight: source.height,
@@ -233,20 +239,66 @@ export async function* segmentBoxes(
       const t2 = performance.now();
       t.mask += (t1 - t0) / 1e3;
       t.polygon += (t2 - t1) / 1e3;
-      yield {
-        index: start + i,
+      ready.set(k, {
+        index: k,
         mask,
         predictedIou: out.iou[i]!,
-        crop: crops[i]!,
+        crop: crops[k]!,
         polygons,
         rle,
         area,
         bbox,
-      };
+      });
     }
     done += batch.size;
     options.onProgress?.(done, boxes.length);
+    for (let r = ready.get(nextOut); r !== undefined; r = ready.get(nextOut)) {
+      ready.delete(nextOut);
+      nextOut += 1;
+      yield r;
+    }
   }
+}
+
+/** One model call of {@linkcode batchPlan}: box indices, and the graph set's input size. */
+export interface PlannedBatch {
+  readonly indices: readonly number[];
+  readonly inputSize: number;
+}
+
+/**
+ * The model calls for boxes whose graph sets are `inputSizes` (one per box, from
+ * {@linkcode SopsegModel.inputSizeFor}): window by window of `16 * batchSize` boxes, the
+ * boxes of each set in input order, cut into batches of at most `batchSize`. A model with
+ * one graph set gets the boxes in input order in full batches; with two, a result waits
+ * at most about a window for the boxes before it.
+ *
+ * @example
+ * ```ts
+ * import { batchPlan } from "./segment_image.ts";
+ * const plan = batchPlan([224, 160, 160, 224, 160], 2);
+ * const got = plan.map((b) => `${b.inputSize}:${b.indices.join(",")}`).join(" ");
+ * if (got !== "224:0,3 160:1,2 160:4") throw new Error(got);
+ * ```
+ */
+export function batchPlan(inputSizes: readonly number[], batchSize: number): PlannedBatch[] {
+  const window = 16 * batchSize;
+  const plan: PlannedBatch[] = [];
+  for (let w0 = 0; w0 < inputSizes.length; w0 += window) {
+    const bySize = new Map<number, number[]>();
+    for (let k = w0; k < Math.min(inputSizes.length, w0 + window); k++) {
+      const n = inputSizes[k]!;
+      const list = bySize.get(n) ?? [];
+      if (list.length === 0) bySize.set(n, list);
+      list.push(k);
+    }
+    for (const [inputSize, list] of bySize) {
+      for (let i = 0; i < list.length; i += batchSize) {
+        plan.push({ indices: list.slice(i, i + batchSize), inputSize });
+      }
+    }
+  }
+  return plan;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseManifest } from "../../src/model/manifest.ts";
+import { graphSets, parseManifest } from "../../src/model/manifest.ts";
 
 const probe = JSON.parse(
   await Deno.readTextFile(new URL("../testdata/attention_probe/manifest.json", import.meta.url)),
@@ -37,6 +37,69 @@ Deno.test("parseManifest() names the bad field and the file", () => {
   ];
   for (const [mutate, pattern] of cases) {
     const m = structuredClone(probe);
+    mutate(m);
+    assert.throws(() => parseManifest(m, "dir"), pattern);
+  }
+});
+
+/** The probe manifest with small graphs at `n` (same graphs, shapes for `n`). */
+// deno-lint-ignore no-explicit-any
+function withSmallGraphs(n: number): any {
+  const m = structuredClone(probe);
+  const small = {
+    input_size: n,
+    max_crop_side: n,
+    encoder: structuredClone(m.encoder),
+    decoder: structuredClone(m.decoder),
+  };
+  small.encoder.file = `encoder_${n}.onnx`;
+  small.decoder.file = `decoder_${n}.onnx`;
+  small.encoder.inputs.image = [-1, 3, n, n];
+  small.decoder.inputs.image = [-1, 3, n, n];
+  m.small_graphs = small;
+  return m;
+}
+
+Deno.test("parseManifest() reads small graphs; graphSets() lists the main set first", () => {
+  assert.equal(parseManifest(probe, "dir").smallGraphs, null);
+  const m = parseManifest(withSmallGraphs(160), "dir");
+  assert.equal(m.smallGraphs?.inputSize, 160);
+  assert.equal(m.smallGraphs?.maxCropSide, 160);
+  assert.equal(m.smallGraphs?.decoder.file, "decoder_160.onnx");
+  assert.equal(m.smallGraphs?.wasmGraphs, null);
+  assert.deepEqual(graphSets(m).map((s) => s.inputSize), [256, 160]);
+});
+
+Deno.test("parseManifest() names the bad small_graphs field", () => {
+  // deno-lint-ignore no-explicit-any
+  const cases: [(m: any) => void, RegExp][] = [
+    [(m) => (m.small_graphs = [1]), /field "small_graphs" must be an object/],
+    [(m) => (m.small_graphs.input_size = 150), /"small_graphs.input_size" must be a positive/],
+    [
+      (m) => (m.small_graphs = withSmallGraphs(256).small_graphs),
+      /"small_graphs.input_size" \(256\) must be under/,
+    ],
+    [(m) => delete m.small_graphs.max_crop_side, /"small_graphs.max_crop_side" must be a finite/],
+    [(m) => (m.small_graphs.max_crop_side = 0), /"small_graphs.max_crop_side" must be positive/],
+    [(m) => delete m.small_graphs.decoder, /field "small_graphs.decoder" is missing/],
+    [
+      (m) => (m.small_graphs.encoder.inputs.image = [-1, 3, 256, 256]),
+      /small_graphs.encoder input "image" must be \[-1, 3, 160, 160\]/,
+    ],
+    [(m) => (m.small_graphs.decoder.file = "decoder.onnx"), /must name other graph files/],
+    [
+      (
+        m,
+      ) => (m.small_graphs.wasm_graphs = {
+        encoder: "e.ort",
+        decoder: "../d.ort",
+        made_from_sha256: {},
+      }),
+      /"small_graphs.wasm_graphs.decoder" must be a file name inside/,
+    ],
+  ];
+  for (const [mutate, pattern] of cases) {
+    const m = withSmallGraphs(160);
     mutate(m);
     assert.throws(() => parseManifest(m, "dir"), pattern);
   }

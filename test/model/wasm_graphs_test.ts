@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { checkBatch, SopsegModel } from "../../src/model/sopseg_model.ts";
-import { loadManifest } from "../../src/model/manifest.ts";
+import { graphSets, loadManifest } from "../../src/model/manifest.ts";
 
 const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
 
@@ -30,22 +30,39 @@ async function modelCopy(edit: (m: Record<string, unknown>) => void): Promise<st
 
 Deno.test("the shipped model's WASM graphs were made from its .onnx files as they are now", async () => {
   const m = await loadManifest(LITE);
-  assert.ok(m.wasmGraphs, "models/sopseg-lite has no wasm_graphs: run deno task model:optimize");
-  for (const file of [m.encoder.file, m.decoder.file]) {
-    assert.equal(
-      m.wasmGraphs.madeFromSha256[file],
-      await sha256(`${LITE}/${file}`),
-      `${file} changed since the WASM graphs were made: run deno task model:optimize`,
+  for (const set of graphSets(m)) {
+    const pre = set.wasmGraphs;
+    assert.ok(
+      pre,
+      `models/sopseg-lite has no wasm_graphs for ${set.inputSize}: run model:optimize`,
     );
+    for (const file of [set.encoder.file, set.decoder.file]) {
+      assert.equal(
+        pre.madeFromSha256[file],
+        await sha256(`${LITE}/${file}`),
+        `${file} changed since the WASM graphs were made: run deno task model:optimize`,
+      );
+    }
   }
 });
 
 Deno.test("the WASM graphs give the .onnx graphs' masks (logits within 1e-4)", async () => {
-  const plain = await modelCopy((m) => delete m.wasm_graphs);
+  const plain = await modelCopy((m) => {
+    delete m.wasm_graphs;
+    delete (m.small_graphs as Record<string, unknown> | undefined)?.wasm_graphs;
+  });
   const a = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
   const b = await SopsegModel.load(plain, { backend: "wasm", threads: 1 });
   try {
-    const batch = checkBatch(a.manifest, 3);
+    for (const set of graphSets(a.manifest)) await compareSet(set.inputSize);
+  } finally {
+    await a.close();
+    await b.close();
+    await Deno.remove(plain, { recursive: true });
+  }
+
+  async function compareSet(inputSize: number) {
+    const batch = checkBatch(a.manifest, 3, inputSize);
     const classes = Int32Array.of(0, 1, 9);
     const pa = await a.predict({ ...batch, classes });
     const pb = await b.predict({ ...batch, classes });
@@ -56,14 +73,11 @@ Deno.test("the WASM graphs give the .onnx graphs' masks (logits within 1e-4)", a
       if (x > 0 !== y > 0 && Math.abs(y) > 1e-3) flips++;
       if (y > 0) positive++;
     }
-    assert.ok(positive > 100, `the check batch should give some mask (${positive} pixels)`);
-    assert.ok(worst <= 1e-4, `logits differ by up to ${worst}`);
-    assert.equal(flips, 0, "mask pixels differ");
-    for (let i = 0; i < 3; i++) assert.ok(Math.abs(pa.iou[i]! - pb.iou[i]!) <= 1e-5);
-  } finally {
-    await a.close();
-    await b.close();
-    await Deno.remove(plain, { recursive: true });
+    const at = `at input size ${inputSize}`;
+    assert.ok(positive > 100, `the check batch should give some mask ${at} (${positive} pixels)`);
+    assert.ok(worst <= 1e-4, `logits differ by up to ${worst} ${at}`);
+    assert.equal(flips, 0, `mask pixels differ ${at}`);
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(pa.iou[i]! - pb.iou[i]!) <= 1e-5, at);
   }
 });
 

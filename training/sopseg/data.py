@@ -27,6 +27,7 @@ from .geometry import (
     obox_from_polygons,
     opm_tokens,
     pixel_to_model,
+    ram_side,
     fixed_crop,
     ram_crop,
 )
@@ -374,6 +375,19 @@ class SamplerConfig:
     mixture_rel_prob: float = 0.6  # `mixture_obox`'s probability of a relative error
     degrade: bool = False  # `degrade` the tile window (sensor / processing augmentation)
     input_size: int = INPUT_SIZE  # the model's crop side in pixels
+    # A second, smaller crop side (0: none) that the runtime uses for objects whose RAM crop
+    # is at most that many source pixels (it never shrinks their crop). A training batch is
+    # made at that size with probability `small_prob`, from those objects only.
+    small_input_size: int = 0
+    small_prob: float = 0.0
+
+
+def class_probabilities(counts: np.ndarray, uniform_weight: float) -> np.ndarray:
+    """Class sampling probabilities: `uniform_weight` uniform over the classes with members,
+    the rest in proportion to the square root of their member counts."""
+    has = (counts > 0).astype(np.float64)
+    sq = np.sqrt(counts) / np.sqrt(counts).sum()
+    return uniform_weight * has / has.sum() + (1.0 - uniform_weight) * sq
 
 
 class InstanceSampler:
@@ -384,21 +398,31 @@ class InstanceSampler:
         self.cfg = cfg
         self.rng = np.random.default_rng(seed)
         self.classes = sorted(data.by_class)
-        n = np.array([len(data.by_class[c]) for c in self.classes], dtype=np.float64)
-        sq = np.sqrt(n) / np.sqrt(n).sum()
-        u = np.full(len(n), 1.0 / len(n))
-        w = cfg.class_uniform_weight
-        self.class_p = w * u + (1.0 - w) * sq
+        self.members = [data.by_class[c] for c in self.classes]
+        n = np.array([len(m) for m in self.members], dtype=np.float64)
+        self.class_p = class_probabilities(n, cfg.class_uniform_weight)
+        self.small_members: list[list[int]] = []
+        if cfg.small_input_size:
+            # the objects the runtime sends to the small graphs: RAM crop side (of the GT
+            # box) at most the small input size
+            lim = float(cfg.small_input_size)
 
-    def random_indices(self, batch: int) -> list[int]:
-        cls = self.rng.choice(len(self.classes), size=batch, p=self.class_p)
-        out = []
-        for c in cls:
-            members = self.data.by_class[self.classes[c]]
-            out.append(members[int(self.rng.integers(len(members)))])
-        return out
+            def small(k: int) -> bool:
+                hb = hbox_of_points(data.instances[k].obox.corners())
+                return ram_side(max(hb[2], hb[3])) <= lim
 
-    def make_sample(self, k: int) -> dict[str, torch.Tensor]:
+            self.small_members = [[k for k in m if small(k)] for m in self.members]
+            n_small = np.array([len(m) for m in self.small_members], dtype=np.float64)
+            self.small_class_p = class_probabilities(n_small, cfg.class_uniform_weight)
+
+    def random_indices(self, batch: int, small: bool = False) -> list[int]:
+        """Class-balanced instance indices; `small`: only objects for the small input."""
+        members = self.small_members if small else self.members
+        p = self.small_class_p if small else self.class_p
+        cls = self.rng.choice(len(self.classes), size=batch, p=p)
+        return [members[c][int(self.rng.integers(len(members[c])))] for c in cls]
+
+    def make_sample(self, k: int, input_size: int = 0) -> dict[str, torch.Tensor]:
         inst = self.data.instances[k]
         tile = self.data.tile(inst.image_index)
         h, w = tile.shape[:2]
@@ -418,7 +442,7 @@ class InstanceSampler:
             crop = fixed_crop(hbox_of_points(corners), cfg.fixed_context, ax, ay)
         else:
             crop = ram_crop(hbox_of_points(corners), ax, ay)
-        n = cfg.input_size
+        n = input_size or cfg.input_size
         corners_m = pixel_to_model(corners, crop, n)
         contrast, brightness = 1.0, 0.0
         flip_x = flip_y = False
@@ -471,10 +495,15 @@ class InstanceSampler:
     ) -> dict[str, torch.Tensor]:
         """A batch dict: image, coords, labels, targets `t1` [B,2,S,S] (mask, edge),
         `t2` (1/2) and `t4` (1/4) by area downsampling. With `targets=False` the batch keeps
-        the `mask` instead, for `add_targets` to run later (e.g. on the GPU)."""
+        the `mask` instead, for `add_targets` to run later (e.g. on the GPU). S is
+        `cfg.input_size`, or `cfg.small_input_size` for a random batch drawn for the small
+        input (probability `cfg.small_prob`)."""
+        n = self.cfg.input_size
         if indices is None:
-            indices = self.random_indices(batch)
-        samples = [self.make_sample(k) for k in indices]
+            small = bool(self.small_members) and self.rng.random() < self.cfg.small_prob
+            n = self.cfg.small_input_size if small else n
+            indices = self.random_indices(batch, small)
+        samples = [self.make_sample(k, n) for k in indices]
         out = {key: torch.stack([s[key] for s in samples]) for key in samples[0]}
         return add_targets(out) if targets else out
 

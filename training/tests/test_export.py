@@ -68,3 +68,39 @@ def test_export_at_another_input_size_declares_it(tmp_path) -> None:
     big = build_sopseg_lite(input_size=256)
     big.load_state_dict(model.state_dict())
     assert big.input_size == 256
+
+
+def test_export_with_small_graphs_names_them_and_they_match_a_model_built_at_that_size(
+    tmp_path,
+) -> None:
+    """`small_input_size` writes a second graph pair at that size in `small_graphs`; its
+    decoder equals the same weights built at that size (set_input_size is a rebuild)."""
+    torch.manual_seed(0)
+    model = build_sopseg_lite(input_size=224)
+    export_mod.export(
+        model, str(tmp_path), {"random_init": True}, verbose=False, small_input_size=160
+    )
+    with open(os.path.join(tmp_path, "manifest.json")) as f:
+        manifest = json.load(f)
+    small = manifest["small_graphs"]
+    assert small["input_size"] == 160 and small["max_crop_side"] == 160
+    assert small["encoder"]["file"] == "encoder_160.onnx"
+    assert small["decoder"]["inputs"]["image"] == [-1, 3, 160, 160]
+    assert small["encoder"]["outputs"]["image_embeddings"] == [-1, 128, 10, 10]
+    assert manifest["decoder"]["inputs"]["image"] == [-1, 3, 224, 224]
+    assert set(manifest["files_sha256"]) == {
+        "encoder.onnx", "decoder.onnx", "encoder_160.onnx", "decoder_160.onnx"
+    }
+    g_ins, g_outs = export_mod.graph_io_shapes(onnx.load(os.path.join(tmp_path, "decoder_160.onnx")))
+    assert g_ins == small["decoder"]["inputs"] and g_outs == small["decoder"]["outputs"]
+
+    built = build_sopseg_lite(input_size=160).eval()
+    built.load_state_dict(model.state_dict())
+    switched = build_sopseg_lite(input_size=224).eval()
+    switched.load_state_dict(model.state_dict())
+    switched.set_input_size(160)
+    x = export_mod.example_inputs(built, 2)
+    with torch.no_grad():
+        a = built(x["image"], x["point_coords"], x["point_labels"], x.get("class_onehot"))
+        b = switched(x["image"], x["point_coords"], x["point_labels"], x.get("class_onehot"))
+    assert torch.equal(a["p1"], b["p1"]) and torch.equal(a["iou"], b["iou"])

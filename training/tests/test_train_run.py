@@ -126,3 +126,37 @@ def test_a_time_schedule_is_not_cut_by_total_samples(subset: str, tmp_path) -> N
     args += ["--time-schedule", "--max-minutes", "5", "--max-steps", "3", "--ckpt", ckpt]
     train.main(args + ["--runs", str(tmp_path / "runs")])
     assert torch.load(ckpt, map_location="cpu")["step"] == 3
+
+
+def test_small_input_batches_come_from_the_objects_the_small_graphs_get(subset: str) -> None:
+    """With a small input size, a share of the batches is made at it, only from objects whose
+    RAM crop is at most that side (the runtime's routing); the rest at the main size."""
+    from sopseg.geometry import hbox_of_points, ram_side
+
+    data = CocoInstances(subset, preload=False)
+    cfg = SamplerConfig(train=True, input_size=224, small_input_size=96, small_prob=0.5)
+    sampler = InstanceSampler(data, cfg, seed=3)
+    sides = {224: 0, 96: 0}
+    for _ in range(12):
+        b = sampler.batch(batch=3, targets=False)
+        n = int(b["image"].shape[-1])
+        sides[n] += 1
+        assert b["mask"].shape[-1] == n
+        if n == 96:
+            for k in b["index"].tolist():
+                hb = hbox_of_points(data.instances[k].obox.corners())
+                assert ram_side(max(hb[2], hb[3])) <= 96
+    assert sides[224] > 0 and sides[96] > 0
+    # without a small size, nothing changes: every batch at the main size
+    plain = InstanceSampler(data, SamplerConfig(train=True, input_size=224), seed=3)
+    assert plain.batch(batch=2, targets=False)["image"].shape[-1] == 224
+
+
+def test_a_run_with_a_small_input_size_records_it(subset: str, tmp_path) -> None:
+    ckpt = str(tmp_path / "ck.pt")
+    args = ["--train-root", subset, "--no-val", "--batch", "2", "--max-steps", "4"]
+    args += ["--input-size", "224", "--small-input-size", "160", "--small-prob", "0.5"]
+    train.main(args + ["--ckpt", ckpt, "--runs", str(tmp_path / "runs")])
+    ck = torch.load(ckpt, map_location="cpu")
+    assert ck["input_size"] == 224
+    assert ck["run"]["small_input_size"] == 160 and ck["run"]["small_prob"] == 0.5

@@ -31,6 +31,18 @@ class Sopseg(nn.Module):
         self.refiner = refiner
         self.input_size = input_size
 
+    def set_input_size(self, input_size: int) -> None:
+        """Run at another crop side (a multiple of 16): no weight depends on it, only the
+        prompt frame and the embedding grid do."""
+        if input_size % 16:
+            raise ValueError(f"input_size must be a multiple of 16, got {input_size}")
+        grid = input_size // 16
+        self.input_size = input_size
+        pe = self.prompt_encoder
+        pe.input_image_size = (input_size, input_size)
+        pe.image_embedding_size = (grid, grid)
+        pe.mask_input_size = (4 * grid, 4 * grid)
+
     def decode(
         self,
         image: torch.Tensor,
