@@ -159,9 +159,9 @@ async function openPair(
 }
 
 /**
- * The session pairs of a model's graph sets on one backend, by input size. The main pair
- * is opened by {@linkcode SopsegModel.load}; the small one on its first batch, so that a
- * run that never needs it (one large object, `smallGraphs: false`) does not pay for it.
+ * The session pairs of a model's graph sets on one backend, by input size, each opened on
+ * its first batch unless given: a run that needs one set only (a one-box run, a batch of
+ * small objects) does not pay for creating the other's sessions.
  */
 class Pairs {
   readonly #manifest: ModelManifest;
@@ -169,11 +169,11 @@ class Pairs {
   readonly #threads: number;
   readonly #open = new Map<number, Promise<Pair>>();
 
-  constructor(manifest: ModelManifest, backend: BackendName, threads: number, main: Pair) {
+  constructor(manifest: ModelManifest, backend: BackendName, threads: number, main?: Pair) {
     this.#manifest = manifest;
     this.#backend = backend;
     this.#threads = threads;
-    this.#open.set(manifest.inputSize, Promise.resolve(main));
+    if (main) this.#open.set(manifest.inputSize, Promise.resolve(main));
   }
 
   /** Open every set's pair now (the WebGPU self-check compares them all). */
@@ -206,6 +206,23 @@ class Pairs {
       if (pair) await releasePair(pair);
     }
     this.#open.clear();
+  }
+}
+
+/** Fails as a load would when a graph file the backend reads is missing or unreadable. */
+async function checkGraphFiles(manifest: ModelManifest, wasm: boolean): Promise<void> {
+  for (const set of graphSets(manifest)) {
+    const files = graphFiles(set, wasm);
+    for (const file of [files.encoder, files.decoder]) {
+      try {
+        const info = await Deno.stat(`${manifest.dir}/${file}`);
+        if (!info.isFile) throw new Error("not a file");
+      } catch (e) {
+        throw new TypeError(
+          `Cannot load model ${manifest.dir}: cannot read ${file}: ${(e as Error).message}`,
+        );
+      }
+    }
   }
 }
 
@@ -313,6 +330,7 @@ export class SopsegModel {
   /** How many batches the model works on at once (its sessions); feed it that many. */
   readonly concurrency: number;
   #pair: Pairs | SessionPool;
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     manifest: ModelManifest,
@@ -358,7 +376,7 @@ export class SopsegModel {
       const per = Math.floor(threads / sessions);
       return { pool: await SessionPool.open(manifest.dir, sessions, per, small), per };
     };
-    const pairs = async (backend: BackendName, main: Promise<Pair> | Pair) =>
+    const pairs = async (backend: BackendName, main?: Promise<Pair> | Pair) =>
       new Pairs(manifest, backend, threads, await main);
     // auto with several sessions: start the workers while WebGPU is probed (the
     // probe waits on the driver, the workers compile WASM); closed if WebGPU wins.
@@ -376,10 +394,12 @@ export class SopsegModel {
     }
     const onWasm = async (reason: string) => {
       if (sessions === 1) {
-        const pair = await pairs(
-          "wasm",
-          earlyPair ?? openPair(manifest, manifest, "wasm", threads),
-        );
+        // A model with small graphs opens each set's sessions on its first batch (a run may
+        // need one set only); its files are checked now, so a missing one fails the load.
+        let main = earlyPair;
+        if (main === undefined && manifest.smallGraphs) await checkGraphFiles(manifest, true);
+        else main ??= openPair(manifest, manifest, "wasm", threads);
+        const pair = await pairs("wasm", main);
         return new SopsegModel(manifest, pair, "wasm", reason, null);
       }
       const { pool, per } = await (early ?? openPool());
@@ -488,7 +508,13 @@ export class SopsegModel {
       return await this.#pair.predict(batch, options.transfer ?? false);
     }
     const n = batch.inputSize ?? this.manifest.inputSize;
-    const r = await runPair(await this.#pair.get(n), batch, this.manifest);
+    // One call at a time on these sessions: a set's sessions may be created on a call's
+    // first batch, and onnxruntime-web's WASM instance must not create a session while
+    // another call runs (a pool worker receives its next batch before the last is done).
+    const pairs = this.#pair;
+    const run = this.#queue.then(async () => runPair(await pairs.get(n), batch, this.manifest));
+    this.#queue = run.catch(() => undefined);
+    const r = await run;
     return {
       maskLogits: r.decoder.mask_logits!.data,
       iou: r.decoder.iou_predictions!.data,
