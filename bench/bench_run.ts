@@ -4,9 +4,9 @@
  * prints one JSON line on stdout.
  *
  *     deno run -A bench/bench_run.ts --backend wasm --threads 2 --batch 8 \
- *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs off]
+ *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on]
  *
- * `--small-graphs off`: every crop on the model's main graphs (a model with small graphs).
+ * `--small-graphs on`: the crops that fit run on the model's small graphs.
  *
  * `--backend native` runs the same encoder/decoder graphs on onnxruntime-node
  * (the native CPU build) over batches of the same shape: the hardware
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     detections: { type: "string" },
     model: { type: "string", default: DEFAULT_MODEL_DIR },
     instances: { type: "string", default: "256" },
-    "small-graphs": { type: "string", default: "on" },
+    "small-graphs": { type: "string", default: "off" },
   },
 });
 const threads = Number(values.threads);
@@ -104,7 +104,7 @@ const model = await SopsegModel.load(values.model!, {
   backend: values.backend as "wasm" | "webgpu",
   threads,
   sessions: Number(values.sessions),
-  smallGraphs: values["small-graphs"] !== "off",
+  smallGraphs: values["small-graphs"] === "on",
 });
 const out = await Deno.makeTempDir({ prefix: "sopseg-bench-" });
 const timings = newTimings();

@@ -247,13 +247,15 @@ def export(
     training: dict | None,
     verbose: bool = True,
     small_input_size: int = 0,
+    small_max_crop_side: float = 0.0,
 ) -> dict:
     """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest.
 
     `small_input_size` (0: none): also write the same weights at that smaller crop side as
     encoder_<N>.onnx and decoder_<N>.onnx, named in the manifest's `small_graphs`: the
-    runtime runs them for the objects whose crop is at most N source pixels (the crop is
-    then not shrunk), which costs less than the main graphs (docs/CONTRACT.md)."""
+    runtime runs them for the objects whose crop is at most `small_max_crop_side` source
+    pixels (default N: the crop is then never shrunk), which costs less than the main
+    graphs (docs/CONTRACT.md)."""
     os.makedirs(out_dir, exist_ok=True)
     # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
     model = copy.deepcopy(model).eval()
@@ -269,10 +271,11 @@ def export(
         small = copy.deepcopy(model)
         small.set_input_size(small_input_size)
         specs = graph_specs(small, f"_{small_input_size}")
+        side = small_max_crop_side or small_input_size
         paths += export_graphs(small, out_dir, specs)
         manifest["small_graphs"] = {
             "input_size": small_input_size,
-            "max_crop_side": small_input_size,
+            "max_crop_side": int(side) if float(side).is_integer() else float(side),
             **specs,
         }
     manifest["files_sha256"] = {os.path.basename(p): sha256_file(p) for p in paths}
@@ -321,6 +324,13 @@ def main(argv: list[str] | None = None) -> None:
         help="also export the graphs at this smaller crop side for small objects (0: none;\n"
         "the checkpoint's `small_input_size` when it was trained with one)",
     )
+    p.add_argument(
+        "--small-max-crop-side",
+        type=float,
+        default=0,
+        help="crops up to this side (source pixels) run on the small graphs (0: the small\n"
+        "input size, so that no crop is shrunk)",
+    )
     args = p.parse_args(argv)
     torch.manual_seed(args.seed)
     ck = None if args.random else torch.load(args.checkpoint, map_location="cpu")
@@ -355,7 +365,13 @@ def main(argv: list[str] | None = None) -> None:
     small = args.small_input_size
     if not small and ck is not None and ck.get("run"):
         small = int(ck["run"].get("small_input_size") or 0)
-    m = export(model, args.out, training, small_input_size=small)
+    m = export(
+        model,
+        args.out,
+        training,
+        small_input_size=small,
+        small_max_crop_side=args.small_max_crop_side,
+    )
     print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
 
 

@@ -41,7 +41,7 @@ Options:
   --box-only               ablation: box prompt only, no oriented points
   --no-class-prompt        ablation: the model is not given the instances' classes (a model
                            with a class prompt then sees every class as unknown)
-  --no-small-graphs        every crop on the model's main graphs, none on its small graphs
+  --small-graphs           run the crops that fit on the model's small, faster graphs
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images
@@ -70,7 +70,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       backend,
       threads: a.threads ?? undefined,
       sessions: a.sessions ?? a.threads ?? navigator.hardwareConcurrency,
-      smallGraphs: !a.noSmallGraphs,
+      smallGraphs: a.smallGraphs,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     segment = modelSegmentFn(model, {

@@ -4,7 +4,7 @@
  * ```
  * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
  *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
- *   [--no-ram] [--box-only] [--no-class-prompt] [--no-small-graphs] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--no-ram] [--box-only] [--no-class-prompt] [--small-graphs] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
  *   [--max-images N] [--dilation-ratio 0.005]
  *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
  * ```
@@ -41,8 +41,8 @@ export interface EvalArgs {
   boxOnly: boolean;
   /** Ablation: no class prompt (every instance's class unknown to the model). */
   noClassPrompt: boolean;
-  /** Every crop on the model's main graphs, none on its small graphs (`small_graphs`). */
-  noSmallGraphs: boolean;
+  /** Crops that fit on the model's small graphs (`small_graphs`) run there. */
+  smallGraphs: boolean;
   /** Seeded prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
   /** Evaluate only the first N images; `null` = all. */
@@ -182,7 +182,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "no-ram": { type: "boolean" },
         "box-only": { type: "boolean" },
         "no-class-prompt": { type: "boolean" },
-        "no-small-graphs": { type: "boolean" },
+        "small-graphs": { type: "boolean" },
         "prompt-noise": { type: "string" },
         "max-images": { type: "string" },
         "dilation-ratio": { type: "string" },
@@ -219,11 +219,11 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   }
   if (
     baseline !== null &&
-    (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["no-small-graphs"] ||
+    (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] ||
       v.model !== undefined)
   ) {
     throw new TypeError(
-      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --no-small-graphs and --model need the model, not --baseline",
+      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --small-graphs and --model need the model, not --baseline",
     );
   }
   let maxImages: number | null = null;
@@ -251,7 +251,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     noRam: v["no-ram"] ?? false,
     boxOnly: v["box-only"] ?? false,
     noClassPrompt: v["no-class-prompt"] ?? false,
-    noSmallGraphs: v["no-small-graphs"] ?? false,
+    smallGraphs: v["small-graphs"] ?? false,
     promptNoise: v["prompt-noise"] === undefined ? null : parsePromptNoise(v["prompt-noise"]),
     maxImages,
     dilationRatio,

@@ -55,13 +55,13 @@ export class SessionPool {
 
   /**
    * Start `size` workers, each loading the model in `dir` on WASM with
-   * `threadsPerSession` threads (and its small graphs, unless `smallGraphs` is false). Rejects (and stops every worker) if one fails.
+   * `threadsPerSession` threads (and its small graphs with `smallGraphs`). Rejects (and stops every worker) if one fails.
    */
   static async open(
     dir: string,
     size: number,
     threadsPerSession: number,
-    smallGraphs = true,
+    smallGraphs = false,
   ): Promise<SessionPool> {
     const members: Member[] = [];
     const loads: Promise<void>[] = [];

@@ -107,8 +107,9 @@ function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, num
 /**
  * Segment every box on one raster. Yields results in input order, batch by
  * batch. Each crop runs on the graph set its side calls for
- * ({@linkcode SopsegModel.inputSizeFor}; {@linkcode batchPlan}). `input.classes` (optional, parallel to `boxes`): each box's class name as its
- * detector wrote it, for the model's class prompt (`options.classPrompt`).
+ * ({@linkcode SopsegModel.inputSizeFor}; {@linkcode batchPlan}). `input.classes`
+ * (optional, parallel to `boxes`): each box's class name as its detector wrote it, for
+ * the model's class prompt (`options.classPrompt`).
  *
  * @example
  * ```ts ignore

@@ -139,7 +139,11 @@ function goldenTests(set: GraphSet): void {
           `${f} is not the graph the golden fixtures were made with: rerun training/make_golden.py`,
         );
       }
-      const model = await SopsegModel.load(modelDir, { backend: "wasm", threads: 1 });
+      const model = await SopsegModel.load(modelDir, {
+        backend: "wasm",
+        threads: 1,
+        smallGraphs: !main,
+      });
       try {
         for (const g of golden.instances) {
           const src = await openRaster(`${imagesRoot}/${g.image}`);

@@ -51,8 +51,8 @@ Deno.test("the WASM graphs give the .onnx graphs' masks (logits within 1e-4)", a
     delete m.wasm_graphs;
     delete (m.small_graphs as Record<string, unknown> | undefined)?.wasm_graphs;
   });
-  const a = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
-  const b = await SopsegModel.load(plain, { backend: "wasm", threads: 1 });
+  const a = await SopsegModel.load(LITE, { backend: "wasm", threads: 1, smallGraphs: true });
+  const b = await SopsegModel.load(plain, { backend: "wasm", threads: 1, smallGraphs: true });
   try {
     for (const set of graphSets(a.manifest)) await compareSet(set.inputSize);
   } finally {
@@ -90,6 +90,23 @@ Deno.test("a manifest naming a missing WASM graph fails, naming the file", async
       () => SopsegModel.load(dir, { backend: "wasm", threads: 1 }),
       /Cannot load model .*: cannot read gone\.wasm\.ort/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a missing small WASM graph fails the load when small graphs are on, not off", async () => {
+  const dir = await modelCopy((m) => {
+    const small = m.small_graphs as { wasm_graphs: Record<string, unknown> };
+    small.wasm_graphs.encoder = "gone_small.wasm.ort";
+  });
+  try {
+    await assert.rejects(
+      () => SopsegModel.load(dir, { backend: "wasm", threads: 1, smallGraphs: true }),
+      /Cannot load model .*: cannot read gone_small\.wasm\.ort/,
+    );
+    const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+    await model.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

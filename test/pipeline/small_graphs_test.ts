@@ -1,0 +1,146 @@
+/**
+ * The shipped model's small graphs (`small_graphs` in its manifest; opt-in, `smallGraphs:
+ * true`): crops up to their `max_crop_side` run on them, the rest on the main graphs, and
+ * results still come out in input order, on real DOTA boxes read in place from
+ * ../shared/data.
+ */
+import assert from "node:assert/strict";
+import { parseDota } from "../../src/formats/dota.ts";
+import type { MaskWindow } from "../../src/masks/mask_window.ts";
+import { openRaster } from "../../src/raster/open_raster.ts";
+import { checkBatch, SopsegModel } from "../../src/model/sopseg_model.ts";
+import { segmentBoxes, type SegmentedBox } from "../../src/pipeline/segment_image.ts";
+import { dataTest, SHARED_DATA } from "../_data.ts";
+
+const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+const IMAGE = `${SHARED_DATA}/dota-samples/images/P0706.png`;
+const LABELS = `${SHARED_DATA}/dota-samples/labelTxt/P0706.txt`;
+
+/** IoU of two masks in the image frame. */
+function maskIou(a: MaskWindow, b: MaskWindow): number {
+  const x0 = Math.min(a.x0, b.x0), y0 = Math.min(a.y0, b.y0);
+  const x1 = Math.max(a.x0 + a.width, b.x0 + b.width);
+  const y1 = Math.max(a.y0 + a.height, b.y0 + b.height);
+  const at = (m: MaskWindow, x: number, y: number) =>
+    x >= m.x0 && y >= m.y0 && x < m.x0 + m.width && y < m.y0 + m.height &&
+    m.data[(y - m.y0) * m.width + (x - m.x0)] === 1;
+  let inter = 0, union = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const p = at(a, x, y), q = at(b, x, y);
+      if (p && q) inter++;
+      if (p || q) union++;
+    }
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+async function segment(model: SopsegModel, batchSize: number): Promise<SegmentedBox[]> {
+  const all = parseDota(await Deno.readTextFile(LABELS), { source: LABELS }).detections;
+  // 80 boxes, 4 of them large (planes; crops over 160 px) among small vehicles
+  const detections = all.slice(150, 230);
+  const source = await openRaster(IMAGE);
+  try {
+    const out: SegmentedBox[] = [];
+    const input = {
+      source,
+      boxes: detections.map((d) => d.box),
+      classes: detections.map((d) => d.className),
+    };
+    for await (const r of segmentBoxes(model, input, { batchSize, vectorize: false })) {
+      out.push(r);
+    }
+    return out;
+  } finally {
+    await source.close();
+  }
+}
+
+dataTest({
+  name: "small graphs: small crops run on them, in input order, close to the main graphs' masks",
+  needs: [IMAGE, LABELS],
+  async fn() {
+    const both = await SopsegModel.load(LITE, { backend: "wasm", threads: 1, smallGraphs: true });
+    const main = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
+    try {
+      const small = both.manifest.smallGraphs;
+      assert.ok(small, "the shipped model has small graphs");
+      assert.equal(main.manifest.smallGraphs, null, "without smallGraphs: true, none");
+      const a = await segment(both, 8);
+      const b = await segment(main, 8);
+      assert.deepEqual(a.map((r) => r.index), [...a.keys()], "results in input order");
+      assert.equal(a.length, b.length);
+      const onSmall = a.filter((r) => both.inputSizeFor(r.crop.size) === small.inputSize);
+      assert.ok(onSmall.length > 0 && onSmall.length < a.length, "the image has both kinds");
+      let sumSmall = 0;
+      for (const r of a) {
+        const iou = maskIou(r.mask, b[r.index]!.mask);
+        if (r.crop.size <= small.maxCropSide) {
+          sumSmall += iou;
+        } else {
+          // the same main graphs on the same crop: the same mask (other batch neighbours)
+          assert.ok(iou >= 0.999, `box ${r.index} (crop ${r.crop.size} px): IoU ${iou}`);
+        }
+      }
+      // the small graphs are the same weights at a smaller input: close, not identical
+      const mean = sumSmall / onSmall.length;
+      assert.ok(mean >= 0.85, `small graphs vs main graphs: mean mask IoU ${mean.toFixed(3)}`);
+    } finally {
+      await both.close();
+      await main.close();
+    }
+  },
+});
+
+dataTest({
+  name: "small graphs: two worker sessions, two runs at once, give the one session's masks",
+  needs: [IMAGE, LABELS],
+  async fn() {
+    const one = await SopsegModel.load(LITE, { backend: "wasm", threads: 1, smallGraphs: true });
+    const two = await SopsegModel.load(LITE, {
+      backend: "wasm",
+      threads: 2,
+      sessions: 2,
+      smallGraphs: true,
+    });
+    try {
+      const a = await segment(one, 4);
+      // two runs at once, as eval and segment run images: each worker gets batches of both
+      // graph sets while its last batch runs (and creates a set's sessions on its first)
+      const [b, c] = await Promise.all([segment(two, 4), segment(two, 4)]);
+      for (const out of [b, c]) {
+        assert.deepEqual(out.map((r) => r.index), [...out.keys()], "results in input order");
+        for (const r of a) {
+          const iou = maskIou(r.mask, out[r.index]!.mask);
+          assert.ok(iou >= 0.999, `box ${r.index}: IoU ${iou} between one and two sessions`);
+        }
+      }
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  },
+});
+
+Deno.test("small graphs: calls at both sizes at once give what they give one at a time", async () => {
+  // A pool worker receives its next batch before the last is done; the first batch of a
+  // graph set creates its sessions, which must not overlap another call's run.
+  const opts = { backend: "wasm", threads: 1, smallGraphs: true } as const;
+  const fresh = await SopsegModel.load(LITE, opts);
+  const ref = await SopsegModel.load(LITE, opts);
+  try {
+    const small = fresh.manifest.smallGraphs;
+    assert.ok(small, "the shipped model has small graphs");
+    const sizes = [small.inputSize, fresh.manifest.inputSize, small.inputSize];
+    const batches = sizes.map((n, i) => checkBatch(fresh.manifest, i + 1, n));
+    const together = await Promise.all(batches.map((b) => fresh.predict(b)));
+    for (const [i, b] of batches.entries()) {
+      const alone = await ref.predict(b);
+      assert.deepEqual(together[i]!.iou, alone.iou, `call ${i} (input ${sizes[i]})`);
+      assert.deepEqual(together[i]!.maskLogits, alone.maskLogits, `call ${i} (input ${sizes[i]})`);
+    }
+  } finally {
+    await fresh.close();
+    await ref.close();
+  }
+});
