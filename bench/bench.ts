@@ -59,6 +59,11 @@ const p1888 = {
   images: `${dota.images}/P1888.png`,
   detections: `${dota.detections}/P1888.txt`,
 };
+// The shipped model's manifest, read once: which rows to run, and the table's model note.
+const shipped = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then(
+  JSON.parse,
+  () => null,
+);
 const large = {
   images: `${root}bench/data/images/large.tif`,
   detections: `${root}bench/data/labelTxt/large.txt`,
@@ -129,10 +134,7 @@ const pooled = `wasm, ${cores} sessions x 1 thread, batch 8`;
 await measure(pooled, dotaSet.name, dotaSet.data, "wasm", cores, 8, cores);
 // A model with small graphs: the same settings with the crops that fit on them (opt-in:
 // `--small-graphs on`), side by side with the rows above (what they save).
-const hasSmall = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then(
-  (t) => JSON.parse(t).small_graphs !== undefined,
-  () => false,
-);
+const hasSmall = shipped !== null && shipped.small_graphs !== undefined;
 const smallOn = ["--small-graphs", "on"];
 if (hasSmall) {
   const label = `wasm, ${cores} threads, batch 8, small graphs on`;
@@ -329,16 +331,13 @@ const load = (() => {
     return "?";
   }
 })();
-const modelNote = await Deno.readTextFile(`${root}models/sopseg-lite/manifest.json`).then(
-  (text) => {
-    const m = JSON.parse(text);
-    const t = m.training ?? {};
-    return t.random_init || !t.samples_seen
-      ? "untrained random-init export: speed only"
-      : `trained: ${t.samples_seen} samples, step ${t.step}`;
-  },
-  () => "no manifest",
-);
+const modelNote = (() => {
+  if (shipped === null) return "no manifest";
+  const t = shipped.training ?? {};
+  return t.random_init || !t.samples_seen
+    ? "untrained random-init export: speed only"
+    : `trained: ${t.samples_seen} samples, step ${t.step}`;
+})();
 const when = new Date().toISOString().slice(0, 16).replace("T", " ");
 const block = [
   `### ${when} UTC, ${cores} cores, ${cpu}`,

@@ -178,10 +178,8 @@ class Pairs {
   }
 
   /** Open every set's pair now (the WebGPU self-check compares them all). */
-  async all(sets: readonly GraphSet[]): Promise<Map<number, Pair>> {
-    const out = new Map<number, Pair>();
-    for (const set of sets) out.set(set.inputSize, await this.get(set.inputSize));
-    return out;
+  async openAll(sets: readonly GraphSet[]): Promise<void> {
+    for (const set of sets) await this.get(set.inputSize);
   }
 
   get(inputSize: number): Promise<Pair> {
@@ -445,7 +443,7 @@ export class SopsegModel {
     try {
       gpu = await pairs("webgpu", openPair(manifest, manifest, "webgpu", threads));
       // every graph set is checked: the small graphs are other graphs, not just other shapes
-      await gpu.all(graphSets(manifest));
+      await gpu.openAll(graphSets(manifest));
     } catch (e) {
       await gpu?.release();
       const reason = `auto: WebGPU session failed (${(e as Error).message}), using wasm`;
