@@ -134,6 +134,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="share of batches made at --small-input-size (from those objects only)",
     )
     p.add_argument(
+        "--small-max-crop-side",
+        type=int,
+        default=0,
+        help="the small batches' objects: RAM crop side at most this many pixels (0: the\n"
+        "--small-input-size; the runtime routes crops up to `small_graphs.max_crop_side`)",
+    )
+    p.add_argument(
         "--attn-blocks",
         type=int,
         default=0,
@@ -244,6 +251,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "input_size": args.input_size,
         "small_input_size": args.small_input_size,
         "small_prob": args.small_prob if args.small_input_size else 0.0,
+        "small_max_crop_side": args.small_max_crop_side or args.small_input_size,
         "init_from": args.init_from or None,
         "init_from_sha256": getattr(args, "init_from_sha256", None),
     }
@@ -432,6 +440,7 @@ def main(argv: list[str] | None = None) -> None:
         input_size=args.input_size,
         small_input_size=args.small_input_size,
         small_prob=args.small_prob if args.small_input_size else 0.0,
+        small_max_crop_side=args.small_max_crop_side,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None

@@ -56,13 +56,34 @@ async function segment(model: SopsegModel, batchSize: number): Promise<Segmented
   }
 }
 
+type LoadOptions = Parameters<typeof SopsegModel.load>[1];
+
+/** Loads the shipped model twice (options `a`, `b`), runs `fn` on both, closes both. */
+async function withModels(
+  [a, b]: [LoadOptions, LoadOptions],
+  fn: (models: [SopsegModel, SopsegModel]) => Promise<void>,
+): Promise<void> {
+  const first = await SopsegModel.load(LITE, a);
+  try {
+    const second = await SopsegModel.load(LITE, b);
+    try {
+      await fn([first, second]);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await first.close();
+  }
+}
+
 dataTest({
   name: "small graphs: small crops run on them, in input order, close to the main graphs' masks",
   needs: [IMAGE, LABELS],
-  async fn() {
-    const both = await SopsegModel.load(LITE, { backend: "wasm", threads: 1, smallGraphs: true });
-    const main = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
-    try {
+  fn: () =>
+    withModels([
+      { backend: "wasm", threads: 1, smallGraphs: true },
+      { backend: "wasm", threads: 1 },
+    ], async ([both, main]) => {
       const small = both.manifest.smallGraphs;
       assert.ok(small, "the shipped model has small graphs");
       assert.equal(main.manifest.smallGraphs, null, "without smallGraphs: true, none");
@@ -85,25 +106,17 @@ dataTest({
       // the small graphs are the same weights at a smaller input: close, not identical
       const mean = sumSmall / onSmall.length;
       assert.ok(mean >= 0.85, `small graphs vs main graphs: mean mask IoU ${mean.toFixed(3)}`);
-    } finally {
-      await both.close();
-      await main.close();
-    }
-  },
+    }),
 });
 
 dataTest({
   name: "small graphs: two worker sessions, two runs at once, give the one session's masks",
   needs: [IMAGE, LABELS],
-  async fn() {
-    const one = await SopsegModel.load(LITE, { backend: "wasm", threads: 1, smallGraphs: true });
-    const two = await SopsegModel.load(LITE, {
-      backend: "wasm",
-      threads: 2,
-      sessions: 2,
-      smallGraphs: true,
-    });
-    try {
+  fn: () =>
+    withModels([
+      { backend: "wasm", threads: 1, smallGraphs: true },
+      { backend: "wasm", threads: 2, sessions: 2, smallGraphs: true },
+    ], async ([one, two]) => {
       const a = await segment(one, 4);
       // two runs at once, as eval and segment run images: each worker gets batches of both
       // graph sets while its last batch runs (and creates a set's sessions on its first)
@@ -115,20 +128,14 @@ dataTest({
           assert.ok(iou >= 0.999, `box ${r.index}: IoU ${iou} between one and two sessions`);
         }
       }
-    } finally {
-      await one.close();
-      await two.close();
-    }
-  },
+    }),
 });
 
 Deno.test("small graphs: calls at both sizes at once give what they give one at a time", async () => {
   // A pool worker receives its next batch before the last is done; the first batch of a
   // graph set creates its sessions, which must not overlap another call's run.
   const opts = { backend: "wasm", threads: 1, smallGraphs: true } as const;
-  const fresh = await SopsegModel.load(LITE, opts);
-  const ref = await SopsegModel.load(LITE, opts);
-  try {
+  await withModels([opts, opts], async ([fresh, ref]) => {
     const small = fresh.manifest.smallGraphs;
     assert.ok(small, "the shipped model has small graphs");
     const sizes = [small.inputSize, fresh.manifest.inputSize, small.inputSize];
@@ -139,8 +146,5 @@ Deno.test("small graphs: calls at both sizes at once give what they give one at 
       assert.deepEqual(together[i]!.iou, alone.iou, `call ${i} (input ${sizes[i]})`);
       assert.deepEqual(together[i]!.maskLogits, alone.maskLogits, `call ${i} (input ${sizes[i]})`);
     }
-  } finally {
-    await fresh.close();
-    await ref.close();
-  }
+  });
 });

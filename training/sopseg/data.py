@@ -380,6 +380,9 @@ class SamplerConfig:
     # made at that size with probability `small_prob`, from those objects only.
     small_input_size: int = 0
     small_prob: float = 0.0
+    # The largest RAM crop side (source pixels) of the objects drawn for the small batches
+    # (0: small_input_size): the runtime's routing threshold (`small_graphs.max_crop_side`).
+    small_max_crop_side: int = 0
 
 
 def class_probabilities(counts: np.ndarray, uniform_weight: float) -> np.ndarray:
@@ -404,8 +407,8 @@ class InstanceSampler:
         self.small_members: list[list[int]] = []
         if cfg.small_input_size:
             # the objects the runtime sends to the small graphs: RAM crop side (of the GT
-            # box) at most the small input size
-            lim = float(cfg.small_input_size)
+            # box) at most the routing threshold (by default the small input size)
+            lim = float(cfg.small_max_crop_side or cfg.small_input_size)
 
             def small(k: int) -> bool:
                 hb = hbox_of_points(data.instances[k].obox.corners())

@@ -147,6 +147,16 @@ def test_small_input_batches_come_from_the_objects_the_small_graphs_get(subset: 
                 hb = hbox_of_points(data.instances[k].obox.corners())
                 assert ram_side(max(hb[2], hb[3])) <= 96
     assert sides[224] > 0 and sides[96] > 0
+    # a routing threshold under the small size: only the objects with crops that small
+    lim = 64
+    narrow = SamplerConfig(
+        train=True, input_size=224, small_input_size=96, small_prob=1.0, small_max_crop_side=lim
+    )
+    s64 = InstanceSampler(data, narrow, seed=3)
+    assert 0 < sum(map(len, s64.small_members)) < sum(map(len, sampler.small_members))
+    for k in s64.random_indices(24, small=True):
+        hb = hbox_of_points(data.instances[k].obox.corners())
+        assert ram_side(max(hb[2], hb[3])) <= lim
     # without a small size, nothing changes: every batch at the main size
     plain = InstanceSampler(data, SamplerConfig(train=True, input_size=224), seed=3)
     assert plain.batch(batch=2, targets=False)["image"].shape[-1] == 224
@@ -156,7 +166,9 @@ def test_a_run_with_a_small_input_size_records_it(subset: str, tmp_path) -> None
     ckpt = str(tmp_path / "ck.pt")
     args = ["--train-root", subset, "--no-val", "--batch", "2", "--max-steps", "4"]
     args += ["--input-size", "224", "--small-input-size", "160", "--small-prob", "0.5"]
+    args += ["--small-max-crop-side", "96"]
     train.main(args + ["--ckpt", ckpt, "--runs", str(tmp_path / "runs")])
     ck = torch.load(ckpt, map_location="cpu")
     assert ck["input_size"] == 224
     assert ck["run"]["small_input_size"] == 160 and ck["run"]["small_prob"] == 0.5
+    assert ck["run"]["small_max_crop_side"] == 96
