@@ -126,21 +126,25 @@ async function measure(
 const dotaSet = values.quick
   ? { name: "P1888 (64 boxes)", data: p1888 }
   : { name: "DOTA samples (600 boxes)", data: dota };
-await measure("wasm, 1 thread, batch 8", dotaSet.name, dotaSet.data, "wasm", 1, 8);
-await measure(`wasm, ${cores} threads, batch 1`, dotaSet.name, dotaSet.data, "wasm", cores, 1);
-await measure(`wasm, ${cores} threads, batch 8`, dotaSet.name, dotaSet.data, "wasm", cores, 8);
-await measure(`wasm, ${cores} threads, batch 32`, dotaSet.name, dotaSet.data, "wasm", cores, 32);
-const pooled = `wasm, ${cores} sessions x 1 thread, batch 8`;
-await measure(pooled, dotaSet.name, dotaSet.data, "wasm", cores, 8, cores);
-// A model with small graphs: the same settings with the crops that fit on them (opt-in:
-// `--small-graphs on`), side by side with the rows above (what they save).
+// A model with small graphs: these rows run every crop on the main graphs (`--small-graphs
+// off`, what the native reference runs too), and the rows after them the same settings with
+// the crops that fit on the small graphs, side by side (what they save).
 const hasSmall = shipped !== null && shipped.small_graphs !== undefined;
+const smallByDefault = hasSmall && shipped.small_graphs.default === true;
+const off = hasSmall ? ", small graphs off" : "";
+const smallOff = hasSmall ? ["--small-graphs", "off"] : [];
 const smallOn = ["--small-graphs", "on"];
+const wasmRow = (label: string, threads: number, batch: number, sessions = 1, extra = smallOff) =>
+  measure(label, dotaSet.name, dotaSet.data, "wasm", threads, batch, sessions, extra);
+await wasmRow(`wasm, 1 thread, batch 8${off}`, 1, 8);
+await wasmRow(`wasm, ${cores} threads, batch 1${off}`, cores, 1);
+await wasmRow(`wasm, ${cores} threads, batch 8${off}`, cores, 8);
+await wasmRow(`wasm, ${cores} threads, batch 32${off}`, cores, 32);
+const pooled = `wasm, ${cores} sessions x 1 thread, batch 8`;
+await wasmRow(pooled + off, cores, 8, cores);
 if (hasSmall) {
-  const label = `wasm, ${cores} threads, batch 8, small graphs on`;
-  await measure(label, dotaSet.name, dotaSet.data, "wasm", cores, 8, 1, smallOn);
-  const pooledSmall = `${pooled}, small graphs on`;
-  await measure(pooledSmall, dotaSet.name, dotaSet.data, "wasm", cores, 8, cores, smallOn);
+  await wasmRow(`wasm, ${cores} threads, batch 8, small graphs on`, cores, 8, 1, smallOn);
+  await wasmRow(`${pooled}, small graphs on`, cores, 8, cores, smallOn);
 }
 const gpu = await probeWebGpu();
 if (gpu.available && (!gpu.software || values["webgpu-software"])) {
@@ -165,12 +169,14 @@ if (!values["no-large"] && !values["serve-only"]) {
     if (!make.success) throw new Error(new TextDecoder().decode(make.stderr));
   }
   await measure(
-    `wasm, ${cores} threads, batch 8`,
+    `wasm, ${cores} threads, batch 8${off}`,
     "20000x20000 GeoTIFF (1000 boxes)",
     large,
     "wasm",
     cores,
     8,
+    1,
+    smallOff,
   );
 }
 
@@ -211,14 +217,21 @@ async function timeProcess(label: string, data: { images: string; detections: st
     `bench:   median ${median.toFixed(2)} s, ${(instances / median).toFixed(1)} inst/s`,
   );
 }
-await timeProcess("whole process: `deno task segment` on " + dotaSet.name, dotaSet.data);
+// `deno task segment` as users run it: the model's own choice of graphs
+const segmentDefault = hasSmall
+  ? ` (small graphs ${smallByDefault ? "on" : "off"}: the model's default)`
+  : "";
+await timeProcess(
+  "whole process: `deno task segment` on " + dotaSet.name + segmentDefault,
+  dotaSet.data,
+);
 const oneBox = await Deno.makeTempDir({ prefix: "sopseg-bench-one-" });
 await Deno.writeTextFile(
   `${oneBox}/P1888.txt`,
   (await Deno.readTextFile(p1888.detections)).split("\n").filter((l) => /^\d/.test(l)).slice(0, 1)
     .join("\n") + "\n",
 );
-await timeProcess("cold start: `deno task segment` on one box of P1888.png", {
+await timeProcess("cold start: `deno task segment` on one box of P1888.png" + segmentDefault, {
   images: p1888.images,
   detections: `${oneBox}/P1888.txt`,
 });

@@ -4,9 +4,10 @@
  * prints one JSON line on stdout.
  *
  *     deno run -A bench/bench_run.ts --backend wasm --threads 2 --batch 8 \
- *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on]
+ *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on|off]
  *
- * `--small-graphs on`: the crops that fit run on the model's small graphs.
+ * `--small-graphs on`: the crops that fit run on the model's small graphs (default: the
+ * model's `small_graphs.default`).
  *
  * `--backend native` runs the same encoder/decoder graphs on onnxruntime-node
  * (the native CPU build) over batches of the same shape: the hardware
@@ -15,6 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { onOffFlag } from "../src/cli/common.ts";
 import { SopsegModel } from "../src/model/sopseg_model.ts";
 import { segmentRun } from "../src/pipeline/segment_run.ts";
 import { newTimings } from "../src/pipeline/timings.ts";
@@ -38,7 +40,7 @@ const { values } = parseArgs({
     detections: { type: "string" },
     model: { type: "string", default: DEFAULT_MODEL_DIR },
     instances: { type: "string", default: "256" },
-    "small-graphs": { type: "string", default: "off" },
+    "small-graphs": { type: "string" },
   },
 });
 const threads = Number(values.threads);
@@ -104,7 +106,7 @@ const model = await SopsegModel.load(values.model!, {
   backend: values.backend as "wasm" | "webgpu",
   threads,
   sessions: Number(values.sessions),
-  smallGraphs: values["small-graphs"] === "on",
+  smallGraphs: onOffFlag("small-graphs", values["small-graphs"]),
 });
 const out = await Deno.makeTempDir({ prefix: "sopseg-bench-" });
 const timings = newTimings();

@@ -248,6 +248,7 @@ def export(
     verbose: bool = True,
     small_input_size: int = 0,
     small_max_crop_side: float = 0.0,
+    small_default: bool = False,
 ) -> dict:
     """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest.
 
@@ -255,7 +256,8 @@ def export(
     encoder_<N>.onnx and decoder_<N>.onnx, named in the manifest's `small_graphs`: the
     runtime runs them for the objects whose crop is at most `small_max_crop_side` source
     pixels (default N: the crop is then never shrunk), which costs less than the main
-    graphs (docs/CONTRACT.md)."""
+    graphs (docs/CONTRACT.md); `small_default`: the runtime uses them unless told not to
+    (`small_graphs.default`; otherwise they are opt-in)."""
     os.makedirs(out_dir, exist_ok=True)
     # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
     model = copy.deepcopy(model).eval()
@@ -278,6 +280,8 @@ def export(
             "max_crop_side": int(side) if float(side).is_integer() else float(side),
             **specs,
         }
+        if small_default:
+            manifest["small_graphs"]["default"] = True
     manifest["files_sha256"] = {os.path.basename(p): sha256_file(p) for p in paths}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
@@ -331,6 +335,12 @@ def main(argv: list[str] | None = None) -> None:
         help="crops up to this side (source pixels) run on the small graphs (0: the small\n"
         "input size, so that no crop is shrunk)",
     )
+    p.add_argument(
+        "--small-default",
+        action="store_true",
+        help="the runtime runs the small graphs unless told not to (`small_graphs.default`);\n"
+        "without it they are opt-in",
+    )
     args = p.parse_args(argv)
     torch.manual_seed(args.seed)
     ck = None if args.random else torch.load(args.checkpoint, map_location="cpu")
@@ -371,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
         training,
         small_input_size=small,
         small_max_crop_side=args.small_max_crop_side,
+        small_default=args.small_default,
     )
     print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
 

@@ -65,6 +65,11 @@ export function choiceFlag<T extends string>(
   throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
 }
 
+/** Parse an `on|off` flag: `undefined` when not given (the caller's default applies). */
+export function onOffFlag(name: string, value: string | undefined): boolean | undefined {
+  return value === undefined ? undefined : choiceFlag(name, value, ["on", "off"], "off") === "on";
+}
+
 /** Parse `--backend` (default `auto`) or throw a usage error that lists the valid names. */
 export function backendFlag(value: string | undefined): BackendChoice {
   try {

@@ -4,7 +4,7 @@
  * ```
  * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
  *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
- *   [--no-ram] [--box-only] [--no-class-prompt] [--small-graphs] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--no-ram] [--box-only] [--no-class-prompt] [--small-graphs on|off] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
  *   [--max-images N] [--dilation-ratio 0.005]
  *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
  * ```
@@ -41,8 +41,11 @@ export interface EvalArgs {
   boxOnly: boolean;
   /** Ablation: no class prompt (every instance's class unknown to the model). */
   noClassPrompt: boolean;
-  /** Crops that fit on the model's small graphs (`small_graphs`) run there. */
-  smallGraphs: boolean;
+  /**
+   * Crops that fit on the model's small graphs (`small_graphs`) run there; `undefined`: as
+   * the model's manifest says (`small_graphs.default`).
+   */
+  smallGraphs: boolean | undefined;
   /** Seeded prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
   /** Evaluate only the first N images; `null` = all. */
@@ -182,7 +185,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "no-ram": { type: "boolean" },
         "box-only": { type: "boolean" },
         "no-class-prompt": { type: "boolean" },
-        "small-graphs": { type: "boolean" },
+        "small-graphs": { type: "string" },
         "prompt-noise": { type: "string" },
         "max-images": { type: "string" },
         "dilation-ratio": { type: "string" },
@@ -219,7 +222,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   }
   if (
     baseline !== null &&
-    (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] ||
+    (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] !== undefined ||
       v.model !== undefined)
   ) {
     throw new TypeError(
@@ -251,7 +254,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     noRam: v["no-ram"] ?? false,
     boxOnly: v["box-only"] ?? false,
     noClassPrompt: v["no-class-prompt"] ?? false,
-    smallGraphs: v["small-graphs"] ?? false,
+    smallGraphs: parseSmallGraphs(v["small-graphs"]),
     promptNoise: v["prompt-noise"] === undefined ? null : parsePromptNoise(v["prompt-noise"]),
     maxImages,
     dilationRatio,
@@ -264,4 +267,9 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     batch: positiveInt("batch", v.batch) ?? 8,
     maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
   };
+}
+
+function parseSmallGraphs(v: string | undefined): boolean | undefined {
+  if (v === undefined || v === "on" || v === "off") return v === undefined ? v : v === "on";
+  throw new TypeError(`Cannot parse eval arguments: --small-graphs must be on or off, got "${v}"`);
 }

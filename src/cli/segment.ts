@@ -16,6 +16,7 @@ import {
   formatDuration,
   intFlag,
   numberFlag,
+  onOffFlag,
   parseFlags,
   UsageError,
 } from "./common.ts";
@@ -54,8 +55,8 @@ Options:
   --class-prompt on|off   give the model each detection's class (default on; off: every
                           class unknown to it, e.g. when a detector's names mean other things)
   --small-graphs on|off   run small crops (at most 96 px for the shipped model) on the
-                          model's smaller, faster graphs: about 1 IoU point less on small
-                          vehicles (default off)
+                          model's smaller, faster graphs (default: the model's choice,
+                          small_graphs.default in its manifest)
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
@@ -136,8 +137,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   );
   const classPrompt = choiceFlag("class-prompt", values["class-prompt"], ["on", "off"], "on") ===
     "on";
-  const smallGraphs =
-    choiceFlag("small-graphs", values["small-graphs"], ["on", "off"], "off") === "on";
+  const smallGraphs = onOffFlag("small-graphs", values["small-graphs"]);
   const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const sessions = intFlag("sessions", values.sessions, threads);

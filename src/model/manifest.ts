@@ -59,6 +59,11 @@ export interface GraphSet {
 export interface SmallGraphSet extends GraphSet {
   /** Crops up to this side, in source pixels, run on these graphs. */
   readonly maxCropSide: number;
+  /**
+   * Whether a load that does not say (`smallGraphs` unset) uses them (`small_graphs.default`;
+   * false when absent): the model's owner measured them close enough to the main graphs.
+   */
+  readonly byDefault: boolean;
 }
 
 /** A parsed, validated `manifest.json`; its own graph set is the main one. */
@@ -335,7 +340,11 @@ function smallGraphsOf(path: string, raw: unknown, main: GraphSet): SmallGraphSe
   if (mainNames.includes(set.encoder.file) || mainNames.includes(set.decoder.file)) {
     fail(path, `field "small_graphs" must name other graph files than the main ones`);
   }
-  return { ...set, maxCropSide };
+  const byDefault = rec.default ?? false;
+  if (typeof byDefault !== "boolean") {
+    fail(path, `field "small_graphs.default" must be true or false`);
+  }
+  return { ...set, maxCropSide, byDefault };
 }
 
 /**

@@ -69,9 +69,9 @@ export interface ModelLoadOptions {
   hashFiles?: boolean;
   /**
    * Use the model's small graphs (`small_graphs` in its manifest) for the crops they are
-   * for ({@linkcode SopsegModel.inputSizeFor}): faster, less accurate on small objects (the
-   * shipped model's: about 1 IoU point on small vehicles, model card). Default: false (every
-   * crop on the main graphs).
+   * for ({@linkcode SopsegModel.inputSizeFor}): faster, a little less accurate on small
+   * objects (the shipped model's: model card). Default: the manifest's `small_graphs.default`
+   * (false when absent: every crop on the main graphs).
    */
   smallGraphs?: boolean;
 }
@@ -367,7 +367,7 @@ export class SopsegModel {
     const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
     const log = options.onLog ?? (() => {});
     const loaded = await loadManifest(dir);
-    const small = options.smallGraphs ?? false;
+    const small = options.smallGraphs ?? loaded.smallGraphs?.byDefault ?? false;
     // without its small graphs the model is its main set alone (and its run record says so)
     const manifest = small ? loaded : { ...loaded, smallGraphs: null };
     if (options.hashFiles ?? true) modelFilesSha256(manifest).catch(() => undefined);

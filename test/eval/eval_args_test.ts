@@ -81,3 +81,19 @@ Deno.test("parsePromptNoise() takes presets with a seed and rejects unknown name
   assert.throws(() => parsePromptNoise("stormy"), /unknown preset .*heavy/);
   assert.throws(() => parsePromptNoise("heavy,shift=0.2"), /only seed=N/);
 });
+
+Deno.test("parseEvalArgs() --small-graphs on|off, unset: the model's default", () => {
+  const base = ["--gt", "a", "--images", "i"];
+  assert.equal(parseEvalArgs(base).smallGraphs, undefined);
+  assert.equal(parseEvalArgs([...base, "--small-graphs", "on"]).smallGraphs, true);
+  assert.equal(parseEvalArgs([...base, "--small-graphs", "off"]).smallGraphs, false);
+  assert.throws(
+    () => parseEvalArgs([...base, "--small-graphs", "yes"]),
+    /--small-graphs must be on or off, got "yes"/,
+  );
+  assert.throws(() => parseEvalArgs([...base, "--small-graphs"]), TypeError);
+  assert.throws(
+    () => parseEvalArgs(["--gt", "a", "--baseline", "obb-fill", "--small-graphs", "off"]),
+    /need the model, not --baseline/,
+  );
+});

@@ -67,7 +67,11 @@ Deno.test("parseManifest() reads small graphs; graphSets() lists the main set fi
   assert.equal(m.smallGraphs?.maxCropSide, 160);
   assert.equal(m.smallGraphs?.decoder.file, "decoder_160.onnx");
   assert.equal(m.smallGraphs?.wasmGraphs, null);
+  assert.equal(m.smallGraphs?.byDefault, false, "opt-in unless the manifest says default");
   assert.deepEqual(graphSets(m).map((s) => s.inputSize), [256, 160]);
+  const on = withSmallGraphs(160);
+  on.small_graphs.default = true;
+  assert.equal(parseManifest(on, "dir").smallGraphs?.byDefault, true);
 });
 
 Deno.test("parseManifest() names the bad small_graphs field", () => {
@@ -87,6 +91,7 @@ Deno.test("parseManifest() names the bad small_graphs field", () => {
       /small_graphs.encoder input "image" must be \[-1, 3, 160, 160\]/,
     ],
     [(m) => (m.small_graphs.decoder.file = "decoder.onnx"), /must name other graph files/],
+    [(m) => (m.small_graphs.default = "yes"), /"small_graphs.default" must be true or false/],
     [
       (
         m,

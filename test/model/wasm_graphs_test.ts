@@ -105,9 +105,39 @@ Deno.test("a missing small WASM graph fails the load when small graphs are on, n
       () => SopsegModel.load(dir, { backend: "wasm", threads: 1, smallGraphs: true }),
       /Cannot load model .*: cannot read gone_small\.wasm\.ort/,
     );
-    const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+    const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1, smallGraphs: false });
     await model.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a load that does not say follows the manifest's small_graphs.default", async () => {
+  for (const byDefault of [true, false]) {
+    const dir = await modelCopy((m) => {
+      (m.small_graphs as Record<string, unknown>).default = byDefault;
+    });
+    try {
+      const plain = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+      const off = await SopsegModel.load(dir, { backend: "wasm", threads: 1, smallGraphs: false });
+      const on = await SopsegModel.load(dir, { backend: "wasm", threads: 1, smallGraphs: true });
+      try {
+        const small = on.manifest.smallGraphs;
+        assert.ok(small, "the shipped model has small graphs");
+        assert.equal(
+          plain.manifest.smallGraphs?.inputSize ?? null,
+          byDefault ? small.inputSize : null,
+        );
+        assert.equal(
+          plain.inputSizeFor(small.maxCropSide),
+          byDefault ? small.inputSize : plain.manifest.inputSize,
+        );
+        assert.equal(off.manifest.smallGraphs, null, "smallGraphs: false overrides the default");
+      } finally {
+        for (const m of [plain, off, on]) await m.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   }
 });

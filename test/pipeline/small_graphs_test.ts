@@ -82,11 +82,11 @@ dataTest({
   fn: () =>
     withModels([
       { backend: "wasm", threads: 1, smallGraphs: true },
-      { backend: "wasm", threads: 1 },
+      { backend: "wasm", threads: 1, smallGraphs: false },
     ], async ([both, main]) => {
       const small = both.manifest.smallGraphs;
       assert.ok(small, "the shipped model has small graphs");
-      assert.equal(main.manifest.smallGraphs, null, "without smallGraphs: true, none");
+      assert.equal(main.manifest.smallGraphs, null, "with smallGraphs: false, none");
       const a = await segment(both, 8);
       const b = await segment(main, 8);
       assert.deepEqual(a.map((r) => r.index), [...a.keys()], "results in input order");

@@ -124,7 +124,10 @@ dataTest(
 
         assert.equal(await s.stop(), 0);
         for (const line of s.stdoutLines) assertSchema("ServerMessage", JSON.parse(line));
-        assert.match(await s.stderrText(), /ready: model sopseg-lite on wasm/);
+        assert.match(
+          await s.stderrText(),
+          /ready: model sopseg-lite( \(small graphs at \d+ for crops up to \d+ px\))? on wasm/,
+        );
       });
     } finally {
       await Deno.remove(out, { recursive: true });

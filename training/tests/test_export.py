@@ -70,6 +70,23 @@ def test_export_at_another_input_size_declares_it(tmp_path) -> None:
     assert big.input_size == 256
 
 
+def test_export_small_default_marks_the_small_graphs_as_the_runtime_default(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = build_sopseg_lite(input_size=128)
+    export_mod.export(
+        model,
+        str(tmp_path),
+        {"random_init": True},
+        verbose=False,
+        small_input_size=96,
+        small_max_crop_side=64,
+        small_default=True,
+    )
+    with open(os.path.join(tmp_path, "manifest.json")) as f:
+        small = json.load(f)["small_graphs"]
+    assert small["default"] is True and small["max_crop_side"] == 64
+
+
 def test_export_with_small_graphs_names_them_and_they_match_a_model_built_at_that_size(
     tmp_path,
 ) -> None:
@@ -84,6 +101,7 @@ def test_export_with_small_graphs_names_them_and_they_match_a_model_built_at_tha
         manifest = json.load(f)
     small = manifest["small_graphs"]
     assert small["input_size"] == 160 and small["max_crop_side"] == 160
+    assert "default" not in small  # opt-in unless the export says so
     assert small["encoder"]["file"] == "encoder_160.onnx"
     assert small["decoder"]["inputs"]["image"] == [-1, 3, 160, 160]
     assert small["encoder"]["outputs"]["image_embeddings"] == [-1, 128, 10, 10]
