@@ -6,6 +6,7 @@
 #     python3 training/compare_evals.py models/sopseg-lite/eval/val15_cap150 old new s6 <TAG>
 # prints the tables. A model with a class prompt is also evaluated without it (every class
 # unknown to the model: `--no-class-prompt`), clean and under heavy noise, as tag <TAG>nc.
+# Every run uses the graphs the model's manifest picks by default (`small_graphs.default`).
 #
 #     bash training/ship_evals.sh TAG [--full]
 set -euo pipefail
@@ -29,6 +30,15 @@ if grep -q '"class_prompt"' models/sopseg-lite/manifest.json; then
     deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" --max-per-class 150 \
       --no-class-prompt "${flags[@]}" --out-json "$E/val15_cap150/${tag}nc_${noise}.json" > /dev/null
   done
+fi
+# A model with small graphs: the clean subset with the other setting than its default too
+# (<TAG>main: every crop on the main graphs; <TAG>small: the small graphs on), to compare.
+small=$(python3 -c "import json; g = json.load(open('models/sopseg-lite/manifest.json')).get('small_graphs'); print('' if g is None else ('off main' if g.get('default') else 'on small'))")
+if [ -n "$small" ]; then
+  read -r setting suffix <<< "$small"
+  echo "ship_evals: ${tag}${suffix} clean (--small-graphs $setting)" >&2
+  deno task -q eval --gt "$V/annotations_all.json.gz" --images "$V/images" --max-per-class 150 \
+    --small-graphs "$setting" --out-json "$E/val15_cap150/${tag}${suffix}_clean.json" > /dev/null
 fi
 if [ "${2:-}" = --full ]; then
   echo "ship_evals: $tag full val, clean" >&2
