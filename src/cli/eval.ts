@@ -47,6 +47,8 @@ Options:
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images
   --max-per-class N        only the first N instances of each class (image order)
+  --refine-passes N        N more passes, each prompted with the box of the last pass's mask
+                           (the given box where that mask is empty)
   --out-json F, --out-md F, --out-coco F   write the report / COCO results
 `;
 
@@ -80,6 +82,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       promptMode: a.boxOnly ? "box" : "opm",
       classPrompt: !a.noClassPrompt,
       crop: a.noRam ? FIXED_CONTEXT : "ram",
+      refinePasses: a.refinePasses,
     });
   }
   let last = 0;
@@ -105,6 +108,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         // the input size of the small graphs the crops that fit ran on, or null: none
         small_graphs: model?.manifest.smallGraphs?.inputSize ?? null,
         max_per_class: a.maxPerClass,
+        refine_passes: a.refinePasses,
       },
       onProgress: (p) => {
         const now = performance.now();

@@ -68,6 +68,8 @@ export interface EvalArgs {
   batch: number;
   /** `--max-per-class`: class-capped subset. */
   maxPerClass: number | null;
+  /** `--refine-passes`: passes after the first, prompted with the last mask's box. */
+  refinePasses: number;
 }
 
 /**
@@ -197,6 +199,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         sessions: { type: "string" },
         batch: { type: "string" },
         "max-per-class": { type: "string" },
+        "refine-passes": { type: "string" },
       },
     });
   } catch (e) {
@@ -223,10 +226,11 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   if (
     baseline !== null &&
     (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] !== undefined ||
+      v["refine-passes"] !== undefined ||
       v.model !== undefined)
   ) {
     throw new TypeError(
-      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --small-graphs and --model need the model, not --baseline",
+      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --small-graphs, --refine-passes and --model need the model, not --baseline",
     );
   }
   let maxImages: number | null = null;
@@ -266,6 +270,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     sessions: positiveInt("sessions", v.sessions),
     batch: positiveInt("batch", v.batch) ?? 8,
     maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
+    refinePasses: positiveInt("refine-passes", v["refine-passes"]) ?? 0,
   };
 }
 

@@ -9,6 +9,7 @@ import type { EvalPrompt, SegmentFn } from "../eval/run_eval.ts";
 import type { CocoImage } from "../eval/coco_gt.ts";
 import type { MaskWindow } from "../masks/mask_window.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
+import { maskBox } from "../masks/mask_box.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 
@@ -17,6 +18,11 @@ export interface ModelSegmentFnOptions
   extends Pick<SegmentOptions, "batchSize" | "promptMode" | "classPrompt" | "crop"> {
   /** Folder that holds the images, joined with each image's `fileName`. */
   imagesDir: string;
+  /**
+   * Passes after the first, each prompted with the box of the last pass's mask
+   * ({@linkcode maskBox}; the given box where that mask is empty). Default: 0.
+   */
+  refinePasses?: number;
 }
 
 /**
@@ -34,21 +40,26 @@ export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOption
   return async (image: CocoImage, prompts: EvalPrompt[], signal?: AbortSignal) => {
     const source = await openRaster(`${dir}/${image.fileName}`);
     try {
-      const masks: MaskWindow[] = [];
-      for await (
-        const r of segmentBoxes(model, {
-          source,
-          boxes: prompts.map((p) => p.box),
-          classes: prompts.map((p) => p.className),
-        }, {
-          batchSize: options.batchSize,
-          promptMode: options.promptMode,
-          classPrompt: options.classPrompt,
-          crop: options.crop,
-          vectorize: false,
-          signal,
-        })
-      ) masks.push(r.mask);
+      let boxes = prompts.map((p) => p.box);
+      let masks: MaskWindow[] = [];
+      for (let pass = 0; pass <= (options.refinePasses ?? 0); pass++) {
+        if (pass > 0) boxes = masks.map((m, i) => maskBox(m) ?? boxes[i]!);
+        masks = [];
+        for await (
+          const r of segmentBoxes(model, {
+            source,
+            boxes,
+            classes: prompts.map((p) => p.className),
+          }, {
+            batchSize: options.batchSize,
+            promptMode: options.promptMode,
+            classPrompt: options.classPrompt,
+            crop: options.crop,
+            vectorize: false,
+            signal,
+          })
+        ) masks.push(r.mask);
+      }
       return masks;
     } finally {
       await source.close();

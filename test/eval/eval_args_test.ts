@@ -97,3 +97,14 @@ Deno.test("parseEvalArgs() --small-graphs on|off, unset: the model's default", (
     /need the model, not --baseline/,
   );
 });
+
+Deno.test("parseEvalArgs() --refine-passes: an integer >= 1, 0 when unset, model runs only", () => {
+  const base = ["--gt", "a", "--images", "i"];
+  assert.equal(parseEvalArgs(base).refinePasses, 0);
+  assert.equal(parseEvalArgs([...base, "--refine-passes", "2"]).refinePasses, 2);
+  assert.throws(() => parseEvalArgs([...base, "--refine-passes", "0"]), /integer >= 1/);
+  assert.throws(
+    () => parseEvalArgs(["--gt", "a", "--baseline", "obb-fill", "--refine-passes", "1"]),
+    /need the model, not --baseline/,
+  );
+});
