@@ -275,6 +275,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
 }
 
 function parseSmallGraphs(v: string | undefined): boolean | undefined {
-  if (v === undefined || v === "on" || v === "off") return v === undefined ? v : v === "on";
+  if (v === undefined) return undefined;
+  if (v === "on" || v === "off") return v === "on";
   throw new TypeError(`Cannot parse eval arguments: --small-graphs must be on or off, got "${v}"`);
 }
