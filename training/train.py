@@ -179,6 +179,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="after warmup, run the cosine over --max-minutes of wall time, not --total-samples",
     )
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="keep an exponential moving average of the weights with this decay per step\n"
+        "(e.g. 0.999; 0: none), saved as the checkpoint's `ema`; `ema.py` makes it the model",
+    )
     p.add_argument("--weights-out", default="", help="also write the final weights as .npz here")
     p.add_argument("--no-preload", action="store_true", help="decode tiles lazily (tests)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no cap)")
@@ -309,6 +316,17 @@ def load_grown(model: torch.nn.Module, old: dict[str, torch.Tensor]) -> list[str
     return changed
 
 
+def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * weights, for every floating-point tensor of the
+    state dict (BatchNorm statistics included); integer tensors (step counters) are copied."""
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if torch.is_floating_point(v):
+                ema[k].mul_(decay).add_(v.detach(), alpha=1.0 - decay)
+            else:
+                ema[k].copy_(v)
+
+
 def run_validation(model, val, indices, step, seen, args, log) -> dict:
     t0 = time.time()
     rows = evaluate(model, val, indices)
@@ -394,6 +412,13 @@ def main(argv: list[str] | None = None) -> None:
         rng_state = ck.get("sampler_rng")
         log(f"resumed from {args.ckpt}: step {step}, samples {seen}, wall {wall / 60:.1f} min")
 
+    ema = None
+    if args.ema > 0:
+        # a resume continues its average; a new run starts it at the initial weights
+        src = start_ck.get("ema") if resuming else None
+        ema = {k: v.detach().clone() for k, v in (src or model.state_dict()).items()}
+        log(f"weight average: decay {args.ema} per step ({'resumed' if src else 'new'})")
+
     t0 = time.time()
     train = CocoInstances(
         args.train_root,
@@ -409,6 +434,8 @@ def main(argv: list[str] | None = None) -> None:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     model.to(device)
+    if ema is not None:
+        ema = {k: v.to(device) for k, v in ema.items()}
     val, val_idx = None, []
     if not args.no_val:
         val = CocoInstances(
@@ -457,7 +484,8 @@ def main(argv: list[str] | None = None) -> None:
         sampler.rng.bit_generator.state = rng_state
 
     def state() -> dict:
-        return {
+        extra = {} if ema is None else {"ema": {k: v.cpu().clone() for k, v in ema.items()}}
+        return extra | {
             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict(),
             "scheduler": schedule_record(args),
@@ -517,6 +545,8 @@ def main(argv: list[str] | None = None) -> None:
             log(f"step {step}: non-finite loss/gradient, update skipped ({skipped} so far)")
         else:
             opt.step()
+            if ema is not None:
+                ema_update(ema, model, args.ema)
         step += 1
         seen += args.batch
         for k, v in logs.items():

@@ -172,3 +172,29 @@ def test_a_run_with_a_small_input_size_records_it(subset: str, tmp_path) -> None
     assert ck["input_size"] == 224
     assert ck["run"]["small_input_size"] == 160 and ck["run"]["small_prob"] == 0.5
     assert ck["run"]["small_max_crop_side"] == 96
+
+
+def test_a_run_with_ema_keeps_the_average_and_ema_py_makes_it_the_model(
+    subset: str, tmp_path
+) -> None:
+    import ema as ema_tool
+
+    start = str(tmp_path / "start.pt")
+    base = ["--train-root", subset, "--no-val", "--batch", "2", "--input-size", "224"]
+    train.main(base + ["--max-steps", "1", "--ckpt", start, "--runs", str(tmp_path / "r0")])
+    ckpt = str(tmp_path / "ck.pt")
+    args = base + ["--max-steps", "3", "--ema", "0.5", "--init-from", start, "--lr", "1e-2"]
+    train.main(args + ["--ckpt", ckpt, "--runs", str(tmp_path / "r1")])
+    s0 = torch.load(start, map_location="cpu")["model"]
+    ck = torch.load(ckpt, map_location="cpu")
+    assert set(ck["ema"]) == set(ck["model"])
+    # decay 0.5 over 3 steps: the average is 1/8 the start and 7/8 the (moving) weights, so it
+    # differs from both the start and the last weights on the trained tensors
+    k = "mask_decoder.iou_token.weight"
+    assert not torch.equal(ck["ema"][k], s0[k]) and not torch.equal(ck["ema"][k], ck["model"][k])
+    out = ema_tool.take_ema(ck)
+    assert "ema" not in out and out["run"]["weights"] == "ema"
+    for name, v in ck["ema"].items():
+        assert torch.equal(out["model"][name], v)
+    with pytest.raises(ValueError, match="no weight average"):
+        ema_tool.take_ema(torch.load(start, map_location="cpu"))
