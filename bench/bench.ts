@@ -7,7 +7,9 @@
  *     deno task bench [--quick] [--no-large] [--webgpu-software] [--serve-only] [--no-serve]
  *
  * WASM rows run either one session whose threads share each operator, or
- * several single-threaded sessions (workers) on alternate batches. Two more
+ * several single-threaded sessions (workers) on alternate batches. Each row is
+ * timed from the model loaded with every graph set's sessions open
+ * (bench/bench_run.ts) to the last file written. Two more
  * rows time `deno task segment` as whole processes, start-up included: on the
  * DOTA samples, and on one box (cold start: process start to first mask
  * written), the median of three runs each.
@@ -359,7 +361,18 @@ const block = [
     Deno.args.length ? " " + Deno.args.join(" ") : ""
   }\`; model models/sopseg-lite (${modelNote}); load average at the end ${load}.`,
   "",
-  ...(rows.length ? [header, sep, ...lines, "", ratio, ""] : []),
+  ...(rows.length
+    ? [
+      header,
+      sep,
+      ...lines,
+      "",
+      "Rows timed from the model loaded, every graph set's sessions open, to the last file written; start-up is in the whole-process rows.",
+      "",
+      ratio,
+      "",
+    ]
+    : []),
   ...processTable,
   ...serveTable,
 ].join("\n");

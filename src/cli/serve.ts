@@ -83,6 +83,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       roots.read.join(", ") || "(nothing)"
     }; write ${roots.write.join(", ") || "(nothing)"}`,
   );
+  // Every graph set's sessions open now, while the client starts up, not on its first
+  // request (a model with small graphs opens none at load); requests queue behind it.
+  const opening = model.openGraphSets().catch((e) =>
+    log(`cannot open the model's sessions yet: ${(e as Error).message}`)
+  );
   const { methods, close } = sopsegMethods({ model, roots, batchSize, maxLineBytes });
   const enc = new TextEncoder();
   try {
@@ -94,6 +99,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     log(`exiting with code ${code}`);
     return code;
   } finally {
+    await opening;
     await close();
     await model.close();
   }

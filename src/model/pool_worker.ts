@@ -3,7 +3,8 @@
  * model with its own onnxruntime-web instance and answers `predict` messages.
  *
  * Messages in: `{ kind: "load", dir, threads, smallGraphs }`, `{ kind: "predict", id, batch }`,
- * `{ kind: "close" }`. Out: `{ kind: "loaded" }`, `{ kind: "result", id, ... }`,
+ * `{ kind: "open", id }` (every graph set's sessions now), `{ kind: "close" }`. Out:
+ * `{ kind: "loaded" }`, `{ kind: "result", id, ... }`, `{ kind: "opened", id }`,
  * `{ kind: "error", id?, message }`, `{ kind: "closed" }`.
  *
  * @module
@@ -14,6 +15,7 @@ import { type PromptBatch, SopsegModel } from "./sopseg_model.ts";
 export type PoolRequest =
   | { kind: "load"; dir: string; threads: number; smallGraphs: boolean }
   | { kind: "predict"; id: number; batch: PromptBatch }
+  | { kind: "open"; id: number }
   | { kind: "close" };
 
 /** A message from the worker. */
@@ -26,6 +28,7 @@ export type PoolReply =
     iou: Float32Array;
     timing: { encoder: number; decoder: number };
   }
+  | { kind: "opened"; id: number }
   | { kind: "error"; id?: number; message: string }
   | { kind: "closed" };
 
@@ -63,6 +66,13 @@ scope.onmessage = async (e: MessageEvent<PoolRequest>) => {
         { kind: "result", id: m.id, maskLogits: out.maskLogits, iou: out.iou, timing: out.timing },
         [...buffers],
       );
+    } catch (err) {
+      reply({ kind: "error", id: m.id, message: (err as Error).message });
+    }
+  } else if (m.kind === "open") {
+    try {
+      await model!.openGraphSets();
+      reply({ kind: "opened", id: m.id });
     } catch (err) {
       reply({ kind: "error", id: m.id, message: (err as Error).message });
     }

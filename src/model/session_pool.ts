@@ -25,7 +25,8 @@ import type { PoolReply, PoolRequest } from "./pool_worker.ts";
 const WebWorker = globalThis.Worker;
 
 interface Pending {
-  resolve: (p: BatchPrediction) => void;
+  /** A prediction, or nothing for an `open` request. */
+  resolve(p: BatchPrediction | undefined): void;
   reject: (e: Error) => void;
 }
 
@@ -116,7 +117,8 @@ export class SessionPool {
     const id = this.#nextId++;
     member.busy++;
     return new Promise<BatchPrediction>((resolve, reject) => {
-      member.pending.set(id, { resolve, reject });
+      const fail = () => reject(new Error("a model worker answered a batch with nothing"));
+      member.pending.set(id, { resolve: (p) => p ? resolve(p) : fail(), reject });
       const msg: PoolRequest = { kind: "predict", id, batch };
       // A shared buffer cannot be transferred (nor needs to be).
       const buffers = [batch.images.buffer, batch.coords.buffer, batch.labels.buffer]
@@ -124,6 +126,20 @@ export class SessionPool {
         .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
       member.worker.postMessage(msg, transfer ? [...new Set(buffers)] : []);
     }).finally(() => member.busy--);
+  }
+
+  /** Open every graph set's sessions in every worker now (see `SopsegModel.openGraphSets`). */
+  async openGraphSets(): Promise<void> {
+    if (this.#closed) throw new Error("the session pool is closed");
+    await Promise.all(this.#members.map((member) => {
+      if (member.failure) return Promise.reject(member.failure);
+      const id = this.#nextId++;
+      return new Promise<void>((resolve, reject) => {
+        member.pending.set(id, { resolve: () => resolve(), reject });
+        const msg: PoolRequest = { kind: "open", id };
+        member.worker.postMessage(msg);
+      });
+    }));
   }
 
   /**
@@ -158,10 +174,11 @@ function handle(member: Member, m: PoolReply): void {
     member.closed?.();
     return;
   }
-  if (m.kind !== "result" && m.kind !== "error") return;
+  if (m.kind !== "result" && m.kind !== "error" && m.kind !== "opened") return;
   const p = m.id === undefined ? undefined : member.pending.get(m.id);
   if (!p || m.id === undefined) return;
   member.pending.delete(m.id);
   if (m.kind === "error") p.reject(new TypeError(m.message));
+  else if (m.kind === "opened") p.resolve(undefined);
   else p.resolve({ maskLogits: m.maskLogits, iou: m.iou, timing: m.timing });
 }

@@ -551,6 +551,30 @@ export class SopsegModel {
     return small && cropSide <= small.maxCropSide ? small.inputSize : this.manifest.inputSize;
   }
 
+  /**
+   * Open the sessions of every graph set this model runs now, in every session (worker),
+   * instead of on each set's first batch. A load opens none for a model with small graphs
+   * (a one-box run needs one set only); a long-lived caller (a server) or a benchmark that
+   * times the model calls alone opens them here. Runs nothing through them.
+   *
+   * @example
+   * ```ts
+   * import { SopsegModel } from "./sopseg_model.ts";
+   * const dir = new URL("../../models/sopseg-lite", import.meta.url).pathname;
+   * const model = await SopsegModel.load(dir, { backend: "wasm", threads: 1 });
+   * await model.openGraphSets();
+   * await model.close();
+   * ```
+   */
+  async openGraphSets(): Promise<void> {
+    if (this.#pair instanceof SessionPool) return await this.#pair.openGraphSets();
+    const pairs = this.#pair;
+    // on the call queue: onnxruntime-web must not create a session while a call runs
+    const open = this.#queue.then(() => pairs.openAll(graphSets(this.manifest)));
+    this.#queue = open.catch(() => undefined);
+    await open;
+  }
+
   /** Release the sessions. */
   async close(): Promise<void> {
     await (this.#pair instanceof SessionPool ? this.#pair.close() : this.#pair.release());

@@ -141,3 +141,42 @@ Deno.test("a load that does not say follows the manifest's small_graphs.default"
     }
   }
 });
+
+Deno.test("openGraphSets opens every set's sessions now, in each session of a pool", async () => {
+  const ref = await SopsegModel.load(LITE, { backend: "wasm", threads: 1, smallGraphs: true });
+  try {
+    const small = ref.manifest.smallGraphs;
+    assert.ok(small, "the shipped model has small graphs");
+    const batch = () => checkBatch(ref.manifest, 2, small.inputSize);
+    const expected = await ref.predict(batch());
+    const smallFiles = [small.wasmGraphs!.encoder, small.wasmGraphs!.decoder];
+    for (const sessions of [1, 2]) {
+      const opts = { backend: "wasm" as const, threads: sessions, sessions, smallGraphs: true };
+      // Opened, then the small graphs' files removed: the small crops still run (on the
+      // sessions opened before), in every session of a pool.
+      const dir = await modelCopy(() => {});
+      const model = await SopsegModel.load(dir, opts);
+      try {
+        await model.openGraphSets();
+        for (const f of smallFiles) await Deno.remove(`${dir}/${f}`);
+        const outs = await Promise.all([model.predict(batch()), model.predict(batch())]);
+        for (const out of outs) assert.deepEqual(out.maskLogits, expected.maskLogits);
+      } finally {
+        await model.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+      // Removed before: opening them fails, naming the file.
+      const dir2 = await modelCopy(() => {});
+      const model2 = await SopsegModel.load(dir2, opts);
+      try {
+        for (const f of smallFiles) await Deno.remove(`${dir2}/${f}`);
+        await assert.rejects(() => model2.openGraphSets(), /cannot read encoder_\d+\.wasm\.ort/);
+      } finally {
+        await model2.close();
+        await Deno.remove(dir2, { recursive: true });
+      }
+    }
+  } finally {
+    await ref.close();
+  }
+});
