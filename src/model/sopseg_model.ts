@@ -170,11 +170,18 @@ class Pairs {
   readonly #threads: number;
   readonly #open = new Map<number, Promise<Pair>>();
 
-  constructor(manifest: ModelManifest, backend: BackendName, threads: number, main?: Pair) {
+  /** `first`: a pair already opened, of the set of input size `firstSize` (default: the main). */
+  constructor(
+    manifest: ModelManifest,
+    backend: BackendName,
+    threads: number,
+    first?: Pair,
+    firstSize = manifest.inputSize,
+  ) {
     this.#manifest = manifest;
     this.#backend = backend;
     this.#threads = threads;
-    if (main) this.#open.set(manifest.inputSize, Promise.resolve(main));
+    if (first) this.#open.set(firstSize, Promise.resolve(first));
   }
 
   /** Open every set's pair now (the WebGPU self-check compares them all). */
@@ -375,8 +382,8 @@ export class SopsegModel {
       const per = Math.floor(threads / sessions);
       return { pool: await SessionPool.open(manifest.dir, sessions, per, small), per };
     };
-    const pairs = async (backend: BackendName, main?: Promise<Pair> | Pair) =>
-      new Pairs(manifest, backend, threads, await main);
+    const pairs = async (backend: BackendName, first?: Promise<Pair> | Pair, firstSize?: number) =>
+      new Pairs(manifest, backend, threads, await first, firstSize);
     // auto with several sessions: start the workers while WebGPU is probed (the
     // probe waits on the driver, the workers compile WASM); closed if WebGPU wins.
     let early: Promise<{ pool: SessionPool; per: number }> | undefined;
@@ -384,21 +391,27 @@ export class SopsegModel {
       early = openPool();
       early.catch(() => undefined); // awaited (or closed) below
     }
-    // auto with one session: open the WASM pair while WebGPU is probed; it is needed
-    // either way (the fallback, or the WebGPU self-check's reference).
+    // auto with one session: open a WASM pair while WebGPU is probed; it is needed either
+    // way (the fallback, or the WebGPU self-check's reference). The main set's, except for a
+    // run of one batch with small graphs on: the small set's, which most boxes' crops run on
+    // (a one-box run opens only the set its crop needs; a large crop opens the main set then).
     let earlyPair: Promise<Pair> | undefined;
+    let earlySet: GraphSet = manifest;
     if (choice === "auto" && sessions === 1) {
-      earlyPair = openPair(manifest, manifest, "wasm", threads);
+      const oneBatch = options.batches !== undefined && options.batches <= 1;
+      if (oneBatch && manifest.smallGraphs) earlySet = manifest.smallGraphs;
+      earlyPair = openPair(manifest, earlySet, "wasm", threads);
       earlyPair.catch(() => undefined); // awaited below
     }
     const onWasm = async (reason: string) => {
       if (sessions === 1) {
         // A model with small graphs opens each set's sessions on its first batch (a run may
-        // need one set only); its files are checked now, so a missing one fails the load.
-        let main = earlyPair;
-        if (main === undefined && manifest.smallGraphs) await checkGraphFiles(manifest, true);
-        else main ??= openPair(manifest, manifest, "wasm", threads);
-        const pair = await pairs("wasm", main);
+        // need one set only; the early pair is one of them); its files are checked now, so a
+        // missing one fails the load.
+        let first = earlyPair;
+        if (manifest.smallGraphs) await checkGraphFiles(manifest, true);
+        else first ??= openPair(manifest, manifest, "wasm", threads);
+        const pair = await pairs("wasm", first, earlySet.inputSize);
         return new SopsegModel(manifest, pair, "wasm", reason, null);
       }
       const { pool, per } = await (early ?? openPool());
@@ -438,7 +451,11 @@ export class SopsegModel {
     }
     // The self-check needs a WASM session in this process; a WASM fallback keeps it.
     if (early) await early.then(({ pool }) => pool.close(), () => undefined);
-    const wasm = await pairs("wasm", earlyPair ?? openPair(manifest, manifest, "wasm", threads));
+    const wasm = await pairs(
+      "wasm",
+      earlyPair ?? openPair(manifest, manifest, "wasm", threads),
+      earlySet.inputSize,
+    );
     let gpu: Pairs | undefined;
     try {
       gpu = await pairs("webgpu", openPair(manifest, manifest, "webgpu", threads));

@@ -180,3 +180,26 @@ Deno.test("openGraphSets opens every set's sessions now, in each session of a po
     await ref.close();
   }
 });
+
+Deno.test("a one-batch auto load with small graphs on opens the small set's sessions first", async () => {
+  const dir = await modelCopy(() => {});
+  // auto, one batch of work: WASM without a WebGPU probe, and the set most crops run on opened
+  const model = await SopsegModel.load(dir, { batches: 1, threads: 1, smallGraphs: true });
+  try {
+    assert.equal(model.backend, "wasm");
+    const small = model.manifest.smallGraphs!;
+    const mainFiles = [model.manifest.wasmGraphs!.encoder, model.manifest.wasmGraphs!.decoder];
+    const smallFiles = [small.wasmGraphs!.encoder, small.wasmGraphs!.decoder];
+    for (const f of smallFiles) await Deno.remove(`${dir}/${f}`);
+    const out = await model.predict(checkBatch(model.manifest, 1, small.inputSize));
+    assert.equal(out.maskLogits.length, small.inputSize ** 2, "the small set was open");
+    // the main set opens on its first batch (a large crop), from its files
+    const main = await model.predict(checkBatch(model.manifest, 1));
+    assert.equal(main.maskLogits.length, model.manifest.inputSize ** 2);
+    for (const f of mainFiles) await Deno.remove(`${dir}/${f}`);
+    await model.predict(checkBatch(model.manifest, 1)); // open already: no file read
+  } finally {
+    await model.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
