@@ -249,6 +249,8 @@ def export(
     small_input_size: int = 0,
     small_max_crop_side: float = 0.0,
     small_default: bool = False,
+    small_model: Sopseg | None = None,
+    small_training: dict | None = None,
 ) -> dict:
     """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest.
 
@@ -257,7 +259,9 @@ def export(
     runtime runs them for the objects whose crop is at most `small_max_crop_side` source
     pixels (default N: the crop is then never shrunk), which costs less than the main
     graphs (docs/CONTRACT.md); `small_default`: the runtime uses them unless told not to
-    (`small_graphs.default`; otherwise they are opt-in)."""
+    (`small_graphs.default`; otherwise they are opt-in). `small_model`: the small graphs
+    take these weights instead (a fine-tune of the same lineage on the small crops only, the
+    one part of the runtime that ever sees them), recorded as `small_graphs.training`."""
     os.makedirs(out_dir, exist_ok=True)
     # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
     model = copy.deepcopy(model).eval()
@@ -270,7 +274,12 @@ def export(
             raise ValueError(
                 f"the small input size {small_input_size} must be under {model.input_size}"
             )
-        small = copy.deepcopy(model)
+        if small_model is None:
+            small = copy.deepcopy(model)
+        else:
+            small = copy.deepcopy(small_model).eval()
+            make_webgpu_safe(small)
+            small.refiner.freeze_for_export(mask_only=True)
         small.set_input_size(small_input_size)
         specs = graph_specs(small, f"_{small_input_size}")
         side = small_max_crop_side or small_input_size
@@ -282,6 +291,8 @@ def export(
         }
         if small_default:
             manifest["small_graphs"]["default"] = True
+        if small_training is not None:
+            manifest["small_graphs"]["training"] = small_training
     manifest["files_sha256"] = {os.path.basename(p): sha256_file(p) for p in paths}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
@@ -307,6 +318,29 @@ def check_trace_batch(model: Sopseg, batch: int = 3, tol: float = 1e-4) -> None:
     for name, a, b in zip(DECODER_OUTPUTS, got, ref):
         if a.shape != b.shape or float((a - b).abs().max()) > tol:
             raise ValueError(f"Cannot verify trace at batch {batch}: {name} differs")
+
+
+def training_record(ck: dict, path: str) -> dict:
+    """The manifest's record of the checkpoint (or bundle part) `ck` read from `path`."""
+    rec = {
+        "random_init": False,
+        "encoder_depth": state_arch(ck["model"]),
+        "step": ck["step"],
+        "samples_seen": ck["samples_seen"],
+        "wall_time_s": round(float(ck["wall_time"]), 1),
+        "schedule": ck.get("scheduler"),
+        "checkpoint": os.path.relpath(path, ROOT),
+        "checkpoint_sha256": sha256_file(path),
+        "data": "iSAID 512x512 tiles (../shared/data/isaid512/train)",
+    }
+    if ck.get("run"):
+        rec["run"] = ck["run"]
+        if "isaid512/train" not in ck["run"]["train_root"]:
+            rec["data"] = (
+                f"iSAID 512x512 train tiles, the subset in {ck['run']['train_root']} "
+                "(training/make_subset.py)"
+            )
+    return rec
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -354,27 +388,16 @@ def main(argv: list[str] | None = None) -> None:
             torch.nn.init.normal_(model.mask_decoder.class_embed.weight, std=0.5)
     else:
         model = build_from_state(ck["model"], size)
-        training = {
-            "random_init": False,
-            "encoder_depth": state_arch(ck["model"]),
-            "step": ck["step"],
-            "samples_seen": ck["samples_seen"],
-            "wall_time_s": round(float(ck["wall_time"]), 1),
-            "schedule": ck.get("scheduler"),
-            "checkpoint": os.path.relpath(args.checkpoint, ROOT),
-            "checkpoint_sha256": sha256_file(args.checkpoint),
-            "data": "iSAID 512x512 tiles (../shared/data/isaid512/train)",
-        }
-        if ck.get("run"):
-            training["run"] = ck["run"]
-            if "isaid512/train" not in ck["run"]["train_root"]:
-                training["data"] = (
-                    f"iSAID 512x512 train tiles, the subset in {ck['run']['train_root']} "
-                    "(training/make_subset.py)"
-                )
+        training = training_record(ck, args.checkpoint)
     small = args.small_input_size
     if not small and ck is not None and ck.get("run"):
         small = int(ck["run"].get("small_input_size") or 0)
+    small_model = small_training = None
+    part = None if ck is None else ck.get("small")
+    if part is not None:
+        # a bundle (training/bundle.py): the small graphs' own fine-tune
+        small_model = build_from_state(part["model"], small or size)
+        small_training = training_record(part, args.checkpoint) | {"part": "small"}
     m = export(
         model,
         args.out,
@@ -382,6 +405,8 @@ def main(argv: list[str] | None = None) -> None:
         small_input_size=small,
         small_max_crop_side=args.small_max_crop_side,
         small_default=args.small_default,
+        small_model=small_model,
+        small_training=small_training,
     )
     print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
 

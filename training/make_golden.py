@@ -4,7 +4,8 @@
     /usr/bin/python3 training/make_golden.py --random        # the --random export (seed 0)
 
 A model with small graphs (`small_graphs` in its manifest, input size N) gets a second file
-for them, golden_<N>.json, on the same instances at N.
+for them, golden_<N>.json, on the same instances at N (with the bundle's small weights when the
+checkpoint is a bundle, training/bundle.py).
 
 For 24 real val instances (3 per class, seeded, plus a crop past the tile border, the
 smallest and the largest object) it records, with NO image pixels:
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         manifest = json.load(f)
     torch.manual_seed(0)
     n = int(manifest["input_size"])
+    small_model = None
     if args.random:
         if manifest.get("training", {}).get("random_init") is not True:
             raise SystemExit(f"Cannot make golden: {args.model_dir} is not a --random export")
@@ -154,7 +156,11 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(
                 "Cannot make golden: the model directory was not exported from this checkpoint"
             )
-        model = build_from_state(torch.load(args.checkpoint, map_location="cpu")["model"], n)
+        ck = torch.load(args.checkpoint, map_location="cpu")
+        model = build_from_state(ck["model"], n)
+        if ck.get("small") is not None:
+            # a bundle (training/bundle.py): the small graphs carry their own weights
+            small_model = build_from_state(ck["small"]["model"], n).eval()
     model.eval()
 
     data = CocoInstances(args.val_root, preload=False)
@@ -165,9 +171,10 @@ def main(argv: list[str] | None = None) -> None:
         stem, ext = os.path.splitext(args.out)
         sets.append((int(small["input_size"]), small, f"{stem}_{small['input_size']}{ext}"))
     for size, graphs, out in sets:
-        model.set_input_size(size)
+        m = small_model if small_model is not None and graphs is small else model
+        m.set_input_size(size)
         files = (graphs["encoder"]["file"], graphs["decoder"]["file"])
-        write_golden(model, data, picks, args, manifest, size, files, out)
+        write_golden(m, data, picks, args, manifest, size, files, out)
 
 
 def write_golden(

@@ -141,6 +141,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--small-input-size; the runtime routes crops up to `small_graphs.max_crop_side`)",
     )
     p.add_argument(
+        "--main-min-crop-side",
+        type=int,
+        default=0,
+        help="the main (--input-size) batches' objects: RAM crop side over this many pixels\n"
+        "(0: all); for main graphs that the runtime sends only the crops over\n"
+        "`small_graphs.max_crop_side` (the small graphs take the rest)",
+    )
+    p.add_argument(
         "--attn-blocks",
         type=int,
         default=0,
@@ -259,6 +267,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "small_input_size": args.small_input_size,
         "small_prob": args.small_prob if args.small_input_size else 0.0,
         "small_max_crop_side": args.small_max_crop_side or args.small_input_size,
+        "main_min_crop_side": args.main_min_crop_side,
         "init_from": args.init_from or None,
         "init_from_sha256": getattr(args, "init_from_sha256", None),
     }
@@ -468,6 +477,7 @@ def main(argv: list[str] | None = None) -> None:
         small_input_size=args.small_input_size,
         small_prob=args.small_prob if args.small_input_size else 0.0,
         small_max_crop_side=args.small_max_crop_side,
+        main_min_crop_side=args.main_min_crop_side,
     )
     sampler = InstanceSampler(train, cfg, seed=args.seed + step)
     stream = None

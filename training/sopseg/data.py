@@ -383,6 +383,10 @@ class SamplerConfig:
     # The largest RAM crop side (source pixels) of the objects drawn for the small batches
     # (0: small_input_size): the runtime's routing threshold (`small_graphs.max_crop_side`).
     small_max_crop_side: int = 0
+    # The main (input_size) batches' objects: RAM crop side over this many source pixels
+    # (0: all). With small graphs the runtime sends the main graphs only the crops over
+    # `small_graphs.max_crop_side`; a margin under it keeps the crops a noisy box moves across.
+    main_min_crop_side: int = 0
 
 
 def class_probabilities(counts: np.ndarray, uniform_weight: float) -> np.ndarray:
@@ -405,18 +409,25 @@ class InstanceSampler:
         n = np.array([len(m) for m in self.members], dtype=np.float64)
         self.class_p = class_probabilities(n, cfg.class_uniform_weight)
         self.small_members: list[list[int]] = []
+
+        def crop_side(k: int) -> float:
+            hb = hbox_of_points(data.instances[k].obox.corners())
+            return ram_side(max(hb[2], hb[3]))
+
         if cfg.small_input_size:
             # the objects the runtime sends to the small graphs: RAM crop side (of the GT
             # box) at most the routing threshold (by default the small input size)
             lim = float(cfg.small_max_crop_side or cfg.small_input_size)
-
-            def small(k: int) -> bool:
-                hb = hbox_of_points(data.instances[k].obox.corners())
-                return ram_side(max(hb[2], hb[3])) <= lim
-
-            self.small_members = [[k for k in m if small(k)] for m in self.members]
+            self.small_members = [[k for k in m if crop_side(k) <= lim] for m in self.members]
             n_small = np.array([len(m) for m in self.small_members], dtype=np.float64)
             self.small_class_p = class_probabilities(n_small, cfg.class_uniform_weight)
+        if cfg.main_min_crop_side:
+            lo = float(cfg.main_min_crop_side)
+            self.members = [[k for k in m if crop_side(k) > lo] for m in self.members]
+            n = np.array([len(m) for m in self.members], dtype=np.float64)
+            if not n.any():
+                raise ValueError(f"no object has a RAM crop over {lo:g} px")
+            self.class_p = class_probabilities(n, cfg.class_uniform_weight)
 
     def random_indices(self, batch: int, small: bool = False) -> list[int]:
         """Class-balanced instance indices; `small`: only objects for the small input."""

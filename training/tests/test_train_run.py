@@ -162,6 +162,27 @@ def test_small_input_batches_come_from_the_objects_the_small_graphs_get(subset: 
     assert plain.batch(batch=2, targets=False)["image"].shape[-1] == 224
 
 
+def test_main_batches_can_leave_out_the_crops_the_small_graphs_take(subset: str) -> None:
+    """`main_min_crop_side`: the main-size batches draw only objects whose RAM crop is over
+    that side (main graphs the runtime sends only the larger crops); the small ones keep theirs."""
+    from sopseg.geometry import hbox_of_points, ram_side
+
+    def side(k: int) -> float:
+        hb = hbox_of_points(data.instances[k].obox.corners())
+        return ram_side(max(hb[2], hb[3]))
+
+    data = CocoInstances(subset, preload=False)
+    cfg = SamplerConfig(train=True, input_size=224, small_input_size=96, main_min_crop_side=64)
+    sampler = InstanceSampler(data, cfg, seed=3)
+    plain = InstanceSampler(data, SamplerConfig(train=True, input_size=224), seed=3)
+    assert 0 < sum(map(len, sampler.members)) < sum(map(len, plain.members))
+    assert all(side(k) > 64 for k in sampler.random_indices(48))
+    assert any(side(k) <= 64 for k in plain.random_indices(48))
+    assert all(side(k) <= 96 for k in sampler.random_indices(24, small=True))
+    with pytest.raises(ValueError, match="no object has a RAM crop over"):
+        InstanceSampler(data, SamplerConfig(train=True, main_min_crop_side=100000), seed=0)
+
+
 def test_a_run_with_a_small_input_size_records_it(subset: str, tmp_path) -> None:
     ckpt = str(tmp_path / "ck.pt")
     args = ["--train-root", subset, "--no-val", "--batch", "2", "--max-steps", "4"]
@@ -198,3 +219,54 @@ def test_a_run_with_ema_keeps_the_average_and_ema_py_makes_it_the_model(
         assert torch.equal(out["model"][name], v)
     with pytest.raises(ValueError, match="no weight average"):
         ema_tool.take_ema(torch.load(start, map_location="cpu"))
+
+
+def test_a_bundle_gives_the_small_graphs_their_own_fine_tune(subset: str, tmp_path) -> None:
+    """bundle.py puts a small-crops-only run's weights under `small`; export.py writes the
+    small graphs from them (recorded in `small_graphs.training`) and the main ones from
+    `model`; --extract gives the part back as a checkpoint train.py can start from."""
+    import bundle as bundle_tool
+    import export as export_mod
+
+    base = ["--train-root", subset, "--no-val", "--batch", "2", "--input-size", "224"]
+    base += ["--small-input-size", "160", "--small-max-crop-side", "96", "--lr", "1e-2"]
+    main_ck, small_ck = str(tmp_path / "main.pt"), str(tmp_path / "small.pt")
+    train.main(base + ["--max-steps", "1", "--ckpt", main_ck, "--runs", str(tmp_path / "r0")])
+    args = base + ["--max-steps", "2", "--small-prob", "1.0", "--init-from", main_ck]
+    train.main(args + ["--ckpt", small_ck, "--runs", str(tmp_path / "r1")])
+    m, s = torch.load(main_ck, map_location="cpu"), torch.load(small_ck, map_location="cpu")
+    b = bundle_tool.bundle(m, s, "abc")
+    assert b["step"] == m["step"] and b["small"]["step"] == s["step"] == 2
+    assert b["small"]["run"]["small_prob"] == 1.0 and b["small"]["source_sha256"] == "abc"
+    with pytest.raises(ValueError, match="itself a bundle"):
+        bundle_tool.bundle(m, b, "x")
+    ex = bundle_tool.extract(b, "small")
+    assert all(torch.equal(ex["model"][k], v) for k, v in s["model"].items())
+    with pytest.raises(ValueError, match="not a bundle"):
+        bundle_tool.extract(m, "small")
+
+    path = str(tmp_path / "bundle.pt")
+    train.save_checkpoint(path, b)
+    out = str(tmp_path / "model")
+    export_mod.main(["--checkpoint", path, "--out", out, "--small-max-crop-side", "96"])
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    rec = manifest["small_graphs"]["training"]
+    assert rec["part"] == "small" and rec["step"] == 2 and rec["checkpoint_sha256"]
+    assert manifest["training"]["step"] == 1
+
+    # the same graphs as each checkpoint's own export
+    def onnx_sha(ck: str, name: str, file: str) -> str:
+        d = str(tmp_path / name)
+        export_mod.main(["--checkpoint", ck, "--out", d, "--small-max-crop-side", "96"])
+        return export_mod.sha256_file(os.path.join(d, file))
+
+    files = manifest["files_sha256"]
+    assert files["decoder.onnx"] == onnx_sha(main_ck, "m", "decoder.onnx")
+    assert files["encoder_160.onnx"] == onnx_sha(small_ck, "s", "encoder_160.onnx")
+    assert files["decoder_160.onnx"] == export_mod.sha256_file(
+        str(tmp_path / "s" / "decoder_160.onnx")
+    )
+    assert files["decoder_160.onnx"] != export_mod.sha256_file(
+        str(tmp_path / "m" / "decoder_160.onnx")
+    )
