@@ -52,7 +52,8 @@ export interface GraphSet {
 }
 
 /**
- * The same weights exported at a smaller input size (`small_graphs` in the manifest), for
+ * The model exported at a smaller input size (`small_graphs` in the manifest), from the main
+ * graphs' weights or their own fine-tune of the same lineage (`small_graphs.training`), for
  * the objects whose crop is at most `maxCropSide` pixels: their crop is not shrunk, and
  * the smaller graphs cost less (docs/CONTRACT.md).
  */
