@@ -23,7 +23,9 @@ smallest and the largest object) it records, with NO image pixels:
   (uncompressed counts, column-major), its area, and its IoU against the GT polygons.
 
 Expected agreement (PyTorch float32 vs the runtime):
-- crop tensor values: |diff| <= 1e-4 (grid_sample float32 vs JS float64 math);
+- crop tensor values: |diff| <= 2e-4 (grid_sample float32 vs JS float64 math: a sample position
+  in a 512-px tile is off by up to ~3e-5 px in float32, times a normalised gradient of up to ~4.4
+  per px; 1.06e-4 was seen at input size 288);
 - sums: relative 1e-5;
 - image_embeddings / shallow_features samples: |diff| <= 1e-3 (ONNX Runtime vs PyTorch);
 - mask/edge logits: |diff| <= 1e-2 + 1e-3 * |value| (float32 through ~60 layers);
@@ -241,7 +243,7 @@ def write_golden(
         "logits_grid": f"rows/cols 0,4,...,{n - 4} of the {n}x{n} model frame, row-major "
         f"[{n // 4}][{n // 4}]",
         "tolerance": {
-            "crop_value_abs": 1e-4,
+            "crop_value_abs": 2e-4,
             "sum_rel": 1e-5,
             "features_abs": 1e-3,
             "logits_abs": 1e-2,
