@@ -45,6 +45,10 @@ const { values } = parseArgs({
 });
 const threads = Number(values.threads);
 const batch = Number(values.batch);
+if (Number(values.sessions) > threads) {
+  // --threads is the total: each of the sessions gets threads / sessions of them
+  throw new RangeError(`--sessions ${values.sessions} needs --threads ${values.sessions} or more`);
+}
 
 if (values.backend === "native") {
   // Model calls only, on the native CPU build, same graphs and batch shapes.

@@ -373,6 +373,11 @@ export class SopsegModel {
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
     const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
     const log = options.onLog ?? (() => {});
+    if ((options.sessions ?? 1) > sessions) {
+      log(
+        `${options.sessions} sessions asked for with ${threads} thread(s): ${sessions} (a session needs a thread)`,
+      );
+    }
     const loaded = await loadManifest(dir);
     const small = options.smallGraphs ?? loaded.smallGraphs?.byDefault ?? false;
     // without its small graphs the model is its main set alone (and its run record says so)
@@ -490,9 +495,39 @@ export class SopsegModel {
       log(reason);
       return new SopsegModel(manifest, wasm, "wasm", reason, parity);
     }
+    // Agreeing is not enough: on some GPUs onnxruntime-web's WebGPU backend is slower than
+    // WASM on the CPU (BENCHMARKS.md, 2026-12-04: an H200 at 2.6x WASM's time), so both are
+    // timed on the same batches and the faster one runs.
+    let speed: { wasm: number; webgpu: number };
+    try {
+      speed = {
+        wasm: await setsSecondsPerInstance(wasm, manifest),
+        webgpu: await setsSecondsPerInstance(gpu, manifest),
+      };
+    } catch (e) {
+      await gpu.release();
+      const reason = `auto: WebGPU speed check failed to run (${(e as Error).message}), using wasm`;
+      log(reason);
+      return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+    }
+    const ms = (s: number) => `${(s * 1e3).toFixed(1)} ms`;
+    const timed = `${ms(speed.webgpu)} per instance against WASM's ${ms(speed.wasm)}, ` +
+      `batches of ${SPEED_CHECK_BATCH} through every graph set`;
+    if (speed.webgpu >= speed.wasm) {
+      await gpu.release();
+      const reason =
+        `auto: WebGPU (${probe.description}) agrees with WASM (${detail}) but is slower here (${timed}), using wasm`;
+      log(reason);
+      if (sessions > 1) {
+        await wasm.release();
+        early = undefined;
+        return await onWasm(reason);
+      }
+      return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+    }
     await wasm.release();
     const reason =
-      `auto: WebGPU (${probe.description}) passed the self-check against WASM (${detail})`;
+      `auto: WebGPU (${probe.description}) passed the self-check against WASM (${detail}) and is faster (${timed})`;
     log(reason);
     return new SopsegModel(manifest, gpu, "webgpu", reason, parity);
   }
@@ -620,6 +655,28 @@ async function runPair(pair: Pair, batch: PromptBatch, manifest: ModelManifest) 
     decoder: dec,
     timing: { encoder: (t1 - t0) / 1e3, decoder: (t2 - t1) / 1e3 },
   };
+}
+
+/** Batch size of `auto`'s speed check (small: a software adapter takes seconds per instance). */
+const SPEED_CHECK_BATCH = 2;
+
+/**
+ * `auto`'s speed check: seconds per instance of a fixed batch through every graph set (summed
+ * over the sets), each set's best of two runs, after the self-check has run each set once.
+ */
+async function setsSecondsPerInstance(pairs: Pairs, manifest: ModelManifest): Promise<number> {
+  let total = 0;
+  for (const set of graphSets(manifest)) {
+    const batch = checkBatch(manifest, SPEED_CHECK_BATCH, set.inputSize);
+    const pair = await pairs.get(set.inputSize);
+    let best = Infinity;
+    for (let i = 0; i < 2; i++) {
+      const { timing } = await runPair(pair, batch, manifest);
+      best = Math.min(best, timing.encoder + timing.decoder);
+    }
+    total += best / SPEED_CHECK_BATCH;
+  }
+  return total;
 }
 
 /** The self-check: a fixed batch through every graph set on both backends. */

@@ -39,6 +39,21 @@ if (gpu.available) {
   out.probe = { backend: probe.backend, reason: probe.backendReason, parity: probe.parity, notes };
   await probe.close();
   const lite = `${root}models/sopseg-lite`;
+  // The shipped model passes the self-check; then auto times both backends and runs the faster.
+  const raceNotes: string[] = [];
+  const race = await SopsegModel.load(lite, {
+    backend: "auto",
+    threads: 1,
+    allowSoftwareWebGpu: true,
+    onLog: (m) => raceNotes.push(m),
+  });
+  out.race = {
+    backend: race.backend,
+    reason: race.backendReason,
+    parityOk: race.parity?.ok ?? null,
+    notes: raceNotes,
+  };
+  await race.close();
   const wasm = await SopsegModel.load(lite, { backend: "wasm", threads: 1 });
   const webgpu = await SopsegModel.load(lite, { backend: "webgpu" });
   const batch = checkBatch(wasm.manifest, 2);

@@ -39,6 +39,27 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "SopsegModel.load() auto times WebGPU against WASM and runs the faster",
+  ignore: !available,
+  fn() {
+    // The shipped model agrees on both backends, so the choice is the speed check's. It gives
+    // both times; on a software adapter (llvmpipe: seconds per instance) WASM must win.
+    const r = result.race;
+    assert.equal(r.parityOk, true);
+    assert.deepEqual(r.notes, [r.reason]);
+    const m = /\(([\d.]+) ms per instance against WASM's ([\d.]+) ms, batches of 2/.exec(r.reason);
+    assert.ok(m, r.reason);
+    const [webgpu, wasm] = [Number(m[1]), Number(m[2])];
+    assert.ok(webgpu > 0 && wasm > 0, r.reason);
+    assert.equal(r.backend, webgpu < wasm ? "webgpu" : "wasm");
+    if (result.gpu.software) {
+      assert.equal(r.backend, "wasm");
+      assert.match(r.reason, /agrees with WASM .* but is slower here .* using wasm$/);
+    }
+  },
+});
+
 Deno.test("SopsegModel.load() auto skips a software WebGPU adapter unless allowed", () => {
   assert.equal(result.plainAuto.backend, "wasm");
   if (result.gpu.available && result.gpu.software) {
