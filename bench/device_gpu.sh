@@ -54,4 +54,7 @@ timeout 60 $R cli.ts segment --images "$D/images" --detections "$D/labelTxt" \
 echo "== native onnxruntime (Python), same graphs"
 timeout 60 python3 bench/native_ort.py models/sopseg-lite --batch 8 --instances 600 --threads 16
 timeout 40 python3 bench/native_ort.py models/sopseg-lite --batch 8 --instances 600 --threads 2
+echo "== WebGPU host time per API call, cold and warm runs, batches 8, 32, 128 (bench/webgpu_placement.ts)"
+timeout 120 $R bench/webgpu_placement.ts --onnx models/sopseg-lite/encoder_176.onnx \
+  --onnx models/sopseg-lite/decoder_176.onnx --api 8,32,128 --runs 3 2>&1 | tail -40
 echo "== done"
