@@ -47,6 +47,24 @@ def test_subset_keeps_what_the_reader_needs(subset: str) -> None:
     assert any(a["category_id"] == 10 for a in coco["annotations"])
 
 
+def test_subset_for_the_main_graphs_holds_more_large_objects(tmp_path) -> None:
+    # --min-side counts only the larger objects when tiles are ranked: at the same budget the
+    # subset holds more of them than the default one, and still writes every instance of a tile.
+    needs_data()
+    def large(out: str) -> tuple[int, int]:
+        with gzip.open(os.path.join(out, "annotations.json.gz"), "rt") as f:
+            anns = json.load(f)["annotations"]
+        return sum(make_subset.long_side(a) > 64 for a in anns), len(anns)
+    default, main = str(tmp_path / "default"), str(tmp_path / "main")
+    make_subset.main(["--out", default, "--budget", "600000"])
+    make_subset.main(
+        ["--out", main, "--budget", "600000", "--min-side", "64", "--rarity-power", "0.5"]
+    )
+    (big_default, _), (big_main, n_main) = large(default), large(main)
+    assert big_main > big_default
+    assert n_main > big_main  # the small objects of the chosen tiles are kept
+
+
 def test_subset_of_the_union_has_all_15_classes(tmp_path) -> None:
     needs_data()
     if not os.path.exists(os.path.join(TRAIN, "annotations_extra.json.gz")):
