@@ -64,6 +64,7 @@ const runs = Number(values.runs);
 
 const out = console.log;
 const ort = await import("onnxruntime-web/webgpu");
+type SessionOptions = Parameters<typeof ort.InferenceSession.create>[1];
 ort.env.wasm.numThreads = 1;
 
 const manifest = await loadManifest(values.model!);
@@ -273,19 +274,27 @@ function traceWebGpuApi(): void {
   }
 }
 
-/** `freeDimensionOverrides` pinning the batch dimension `B`, with `--fix-batch N`. */
-function batchOverride(): { freeDimensionOverrides?: Record<string, number> } {
-  return values["fix-batch"] ? { freeDimensionOverrides: { B: Number(values["fix-batch"]) } } : {};
+/**
+ * A WebGPU session of the graph, all optimisations on, the batch dimension `B` pinned with
+ * `--fix-batch N` (`freeDimensionOverrides`), and `options` (log level, profiling) on top.
+ */
+function webgpuSession(bytes: Uint8Array, options: SessionOptions) {
+  const pinned = values["fix-batch"]
+    ? { freeDimensionOverrides: { B: Number(values["fix-batch"]) } }
+    : {};
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: ["webgpu"],
+    graphOptimizationLevel: "all",
+    ...pinned,
+    ...options,
+  });
 }
 
 /** Child: one graph's session(s); everything ORT prints goes to this process's stdout/stderr. */
 async function child(t: Target): Promise<void> {
   const bytes = await Deno.readFile(t.file);
   ort.env.logLevel = "verbose";
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["webgpu"],
-    graphOptimizationLevel: "all",
-    ...batchOverride(),
+  const session = await webgpuSession(bytes, {
     logSeverityLevel: 0,
     logVerbosityLevel: 0,
   });
@@ -294,10 +303,7 @@ async function child(t: Target): Promise<void> {
   if (values.kernels) return await kernelChild(t, bytes);
   if (!values.profile) return;
   ort.env.logLevel = "error";
-  const s = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["webgpu"],
-    graphOptimizationLevel: "all",
-    ...batchOverride(),
+  const s = await webgpuSession(bytes, {
     logSeverityLevel: 3,
     enableProfiling: true,
   });
@@ -319,10 +325,7 @@ async function child(t: Target): Promise<void> {
 async function apiChild(t: Target, bytes: Uint8Array): Promise<void> {
   ort.env.logLevel = "error";
   traceWebGpuApi();
-  const s = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["webgpu"],
-    graphOptimizationLevel: "all",
-    ...batchOverride(),
+  const s = await webgpuSession(bytes, {
     logSeverityLevel: 3,
   });
   const reset = () => {
@@ -375,10 +378,7 @@ async function apiChild(t: Target, bytes: Uint8Array): Promise<void> {
  */
 async function kernelChild(t: Target, bytes: Uint8Array): Promise<void> {
   ort.env.logLevel = "info";
-  const s = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["webgpu"],
-    graphOptimizationLevel: "all",
-    ...batchOverride(),
+  const s = await webgpuSession(bytes, {
     logSeverityLevel: 1,
     enableProfiling: true,
   });
