@@ -498,6 +498,15 @@ export class SopsegModel {
     // Agreeing is not enough: on some GPUs onnxruntime-web's WebGPU backend is slower than
     // WASM on the CPU (BENCHMARKS.md, 2026-12-04: an H200 at 2.6x WASM's time), so both are
     // timed on the same batches and the faster one runs.
+    // WASM after a passed self-check: the sessions asked for (the pool, when several).
+    const wasmAfterCheck = async (reason: string) => {
+      await gpu.release();
+      log(reason);
+      if (sessions === 1) return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+      await wasm.release();
+      early = undefined;
+      return await onWasm(reason);
+    };
     let speed: { wasm: number; webgpu: number };
     try {
       speed = {
@@ -505,25 +514,17 @@ export class SopsegModel {
         webgpu: await setsSecondsPerInstance(gpu, manifest),
       };
     } catch (e) {
-      await gpu.release();
-      const reason = `auto: WebGPU speed check failed to run (${(e as Error).message}), using wasm`;
-      log(reason);
-      return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+      return await wasmAfterCheck(
+        `auto: WebGPU speed check failed to run (${(e as Error).message}), using wasm`,
+      );
     }
     const ms = (s: number) => `${(s * 1e3).toFixed(1)} ms`;
     const timed = `${ms(speed.webgpu)} per instance against WASM's ${ms(speed.wasm)}, ` +
       `batches of ${SPEED_CHECK_BATCH} through every graph set`;
     if (speed.webgpu >= speed.wasm) {
-      await gpu.release();
-      const reason =
-        `auto: WebGPU (${probe.description}) agrees with WASM (${detail}) but is slower here (${timed}), using wasm`;
-      log(reason);
-      if (sessions > 1) {
-        await wasm.release();
-        early = undefined;
-        return await onWasm(reason);
-      }
-      return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+      return await wasmAfterCheck(
+        `auto: WebGPU (${probe.description}) agrees with WASM (${detail}) but is slower here (${timed}), using wasm`,
+      );
     }
     await wasm.release();
     const reason =
