@@ -408,7 +408,7 @@ export class SopsegModel {
       earlyPair = openPair(manifest, earlySet, "wasm", threads);
       earlyPair.catch(() => undefined); // awaited below
     }
-    const onWasm = async (reason: string) => {
+    const onWasm = async (reason: string, parity: ParityResult | null = null) => {
       if (sessions === 1) {
         // A model with small graphs opens each set's sessions on its first batch (a run may
         // need one set only; the early pair is one of them); its files are checked now, so a
@@ -417,11 +417,11 @@ export class SopsegModel {
         if (manifest.smallGraphs) await checkGraphFiles(manifest, true);
         else first ??= openPair(manifest, manifest, "wasm", threads);
         const pair = await pairs("wasm", first, earlySet.inputSize);
-        return new SopsegModel(manifest, pair, "wasm", reason, null);
+        return new SopsegModel(manifest, pair, "wasm", reason, parity);
       }
       const { pool, per } = await (early ?? openPool());
       const layout = `${sessions} sessions x ${per} thread${per > 1 ? "s" : ""}`;
-      return new SopsegModel(manifest, pool, "wasm", `${reason} (${layout})`, null);
+      return new SopsegModel(manifest, pool, "wasm", `${reason} (${layout})`, parity);
     };
     if (choice === "wasm") return await onWasm("asked for wasm");
     if (choice === "auto" && options.batches !== undefined && options.batches <= 1) {
@@ -462,25 +462,35 @@ export class SopsegModel {
       earlySet.inputSize,
     );
     let gpu: Pairs | undefined;
+    // WASM once the WebGPU pair is open (or failed to open): the sessions asked for (the
+    // pool, when several), the self-check's result when it ran.
+    const wasmAfterProbe = async (reason: string, parity: ParityResult | null) => {
+      await gpu?.release();
+      log(reason);
+      if (sessions === 1) return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+      await wasm.release();
+      early = undefined;
+      return await onWasm(reason, parity);
+    };
     try {
       gpu = await pairs("webgpu", openPair(manifest, manifest, "webgpu", threads));
       // every graph set is checked: the small graphs are other graphs, not just other shapes
       await gpu.openAll(graphSets(manifest));
     } catch (e) {
-      await gpu?.release();
-      const reason = `auto: WebGPU session failed (${(e as Error).message}), using wasm`;
-      log(reason);
-      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+      return await wasmAfterProbe(
+        `auto: WebGPU session failed (${(e as Error).message}), using wasm`,
+        null,
+      );
     }
     const tolerance = options.parityTolerance ?? PARITY_TOLERANCE;
     let parity: ParityResult;
     try {
       parity = await setsParity(wasm, gpu, manifest, tolerance);
     } catch (e) {
-      await gpu.release();
-      const reason = `auto: WebGPU self-check failed to run (${(e as Error).message}), using wasm`;
-      log(reason);
-      return new SopsegModel(manifest, wasm, "wasm", reason, null);
+      return await wasmAfterProbe(
+        `auto: WebGPU self-check failed to run (${(e as Error).message}), using wasm`,
+        null,
+      );
     }
     const worst = parity.worst;
     const detail = worst
@@ -489,24 +499,14 @@ export class SopsegModel {
       }, tolerance ${tolerance}`
       : "no outputs";
     if (!parity.ok) {
-      await gpu.release();
-      const reason =
-        `auto: WebGPU (${probe.description}) disagrees with WASM on the self-check (${detail}), using wasm`;
-      log(reason);
-      return new SopsegModel(manifest, wasm, "wasm", reason, parity);
+      return await wasmAfterProbe(
+        `auto: WebGPU (${probe.description}) disagrees with WASM on the self-check (${detail}), using wasm`,
+        parity,
+      );
     }
     // Agreeing is not enough: on some GPUs onnxruntime-web's WebGPU backend is slower than
     // WASM on the CPU (BENCHMARKS.md, 2026-12-04: an H200 at 2.6x WASM's time), so both are
     // timed on the same batches and the faster one runs.
-    // WASM after a passed self-check: the sessions asked for (the pool, when several).
-    const wasmAfterCheck = async (reason: string) => {
-      await gpu.release();
-      log(reason);
-      if (sessions === 1) return new SopsegModel(manifest, wasm, "wasm", reason, parity);
-      await wasm.release();
-      early = undefined;
-      return await onWasm(reason);
-    };
     let speed: { wasm: number; webgpu: number };
     try {
       speed = {
@@ -514,16 +514,18 @@ export class SopsegModel {
         webgpu: await setsSecondsPerInstance(gpu, manifest),
       };
     } catch (e) {
-      return await wasmAfterCheck(
+      return await wasmAfterProbe(
         `auto: WebGPU speed check failed to run (${(e as Error).message}), using wasm`,
+        parity,
       );
     }
     const ms = (s: number) => `${(s * 1e3).toFixed(1)} ms`;
     const timed = `${ms(speed.webgpu)} per instance against WASM's ${ms(speed.wasm)}, ` +
       `batches of ${SPEED_CHECK_BATCH} through every graph set`;
     if (speed.webgpu >= speed.wasm) {
-      return await wasmAfterCheck(
+      return await wasmAfterProbe(
         `auto: WebGPU (${probe.description}) agrees with WASM (${detail}) but is slower here (${timed}), using wasm`,
+        parity,
       );
     }
     await wasm.release();

@@ -38,6 +38,21 @@ if (gpu.available) {
   });
   out.probe = { backend: probe.backend, reason: probe.backendReason, parity: probe.parity, notes };
   await probe.close();
+  // The same fallback with two sessions asked for: the WASM model it falls back to is the
+  // pool of two single-threaded sessions, not one pair.
+  const pooled = await SopsegModel.load(`${root}test/testdata/attention_probe`, {
+    backend: "auto",
+    threads: 2,
+    sessions: 2,
+    allowSoftwareWebGpu: true,
+  });
+  out.pooled = {
+    backend: pooled.backend,
+    reason: pooled.backendReason,
+    concurrency: pooled.concurrency,
+    parityOk: pooled.parity?.ok ?? null,
+  };
+  await pooled.close();
   const lite = `${root}models/sopseg-lite`;
   // The shipped model passes the self-check; then auto times both backends and runs the faster.
   const raceNotes: string[] = [];

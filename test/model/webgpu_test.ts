@@ -32,6 +32,18 @@ Deno.test({
 });
 
 Deno.test({
+  name: "SopsegModel.load() auto keeps the asked-for session pool when it falls back to WASM",
+  ignore: !available,
+  fn() {
+    const p = result.pooled;
+    assert.equal(p.backend, "wasm");
+    assert.equal(p.parityOk, false);
+    assert.equal(p.concurrency, 2);
+    assert.match(p.reason, /disagrees with WASM.*using wasm \(2 sessions x 1 thread\)$/);
+  },
+});
+
+Deno.test({
   name: "SopsegModel WebGPU and WASM agree on the shipped model",
   ignore: !available,
   fn() {
