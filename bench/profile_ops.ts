@@ -3,8 +3,11 @@
  * to the native onnxruntime CPU build (onnxruntime-node), same graphs, same
  * batch, same thread count, in one run.
  *
- *     deno run -A bench/profile_ops.ts [--model DIR] [--threads 2] [--batch 8] [--runs 5]
- *       [--out-json FILE]
+ *     deno run -A bench/profile_ops.ts [--model DIR] [--set main|small] [--threads 2]
+ *       [--batch 8] [--runs 5] [--out-json FILE]
+ *
+ * `--set small`: the model's small graphs (`small_graphs`, the crops up to its routing
+ * threshold: most vehicles), at their own input size.
  *
  * Both runtimes' own profilers (session option `enableProfiling`) time every
  * kernel; the first run of each session (warm-up) is dropped. Prints, per graph,
@@ -17,11 +20,12 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_DIR } from "../src/model/default_model.ts";
 import { checkBatch, promptFeeds } from "../src/model/sopseg_model.ts";
-import { loadManifest } from "../src/model/manifest.ts";
+import { type GraphSet, loadManifest } from "../src/model/manifest.ts";
 
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: DEFAULT_MODEL_DIR },
+    set: { type: "string", default: "main" },
     threads: { type: "string", default: "2" },
     batch: { type: "string", default: "8" },
     runs: { type: "string", default: "5" },
@@ -34,6 +38,13 @@ const threads = Number(values.threads);
 const batch = Number(values.batch);
 const runs = Number(values.runs);
 const manifest = await loadManifest(values.model!);
+if (values.set !== "main" && values.set !== "small") {
+  throw new TypeError(`--set must be main or small, not ${values.set}`);
+}
+if (values.set === "small" && !manifest.smallGraphs) {
+  throw new TypeError(`${manifest.dir} has no small graphs (manifest small_graphs)`);
+}
+const set: GraphSet = values.set === "small" ? manifest.smallGraphs! : manifest;
 const GRAPHS = ["encoder", "decoder"] as const;
 type Graph = typeof GRAPHS[number];
 
@@ -75,8 +86,8 @@ async function profileGraphs(
   profileOptions: (graph: Graph) => Record<string, unknown>,
 ): Promise<Record<Graph, number>> {
   const profiled = Object.keys(profileOptions("encoder")).length > 0;
-  const b = checkBatch(manifest, batch);
-  const n = manifest.inputSize;
+  const n = set.inputSize;
+  const b = checkBatch(manifest, batch, n);
   const t = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
   const image = t(b.images, [batch, 3, n, n]);
   const wall = { encoder: 0, decoder: 0 };
@@ -114,7 +125,7 @@ async function profileGraphs(
   return wall;
 }
 
-const graphBytes = async (g: Graph) => await Deno.readFile(`${manifest.dir}/${manifest[g].file}`);
+const graphBytes = async (g: Graph) => await Deno.readFile(`${manifest.dir}/${set[g].file}`);
 
 if (values["wasm-child"]) {
   const ort = await import("onnxruntime-web");
@@ -184,6 +195,8 @@ const child = await new Deno.Command(Deno.execPath(), {
     "--wasm-child",
     "--model",
     values.model!,
+    "--set",
+    values.set,
     "--threads",
     String(threads),
     "--batch",
@@ -210,7 +223,7 @@ const nativeOptions = {
   graphOptimizationLevel: "all",
 };
 const nodeRt = ortNode as unknown as Runtime;
-const nativeFile = (g: Graph) => `${manifest.dir}/${manifest[g].file}`;
+const nativeFile = (g: Graph) => `${manifest.dir}/${set[g].file}`;
 const nativePlain = await profileGraphs(nodeRt, nativeFile, nativeOptions, () => ({}));
 const nativeWall = await profileGraphs(
   nodeRt,
@@ -232,9 +245,17 @@ if (wasmProfiles.length !== 2) {
 
 const fmt = (x: number | undefined) => x === undefined ? "-" : x.toFixed(2);
 const ratio = (a?: number, b?: number) => a !== undefined && b ? (a / b).toFixed(2) : "-";
-const report: Record<string, unknown> = { threads, batch, runs, model: manifest.dir };
+const report: Record<string, unknown> = {
+  threads,
+  batch,
+  runs,
+  model: manifest.dir,
+  set: values.set,
+  inputSize: set.inputSize,
+};
 const lines: string[] = [
-  `Per-operator profile: ${manifest.dir}, batch ${batch}, ${threads} threads, ${runs} timed runs` +
+  `Per-operator profile: ${manifest.dir}, ${values.set} graphs (input ${set.inputSize}),` +
+  ` batch ${batch}, ${threads} threads, ${runs} timed runs` +
   ` (kernel times from each runtime's profiler, ms per batch).`,
   "",
 ];
