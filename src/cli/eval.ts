@@ -102,11 +102,17 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       settings: {
         model: model ? model.manifest.name : null,
         backend: model ? model.backend : null,
-        ram: a.noRam ? `fixed ${FIXED_CONTEXT} px` : "ram",
+        ram: a.noRam
+          ? `fixed ${FIXED_CONTEXT} px`
+          : model?.manifest.ram.context
+          ? `ram, context ${model.manifest.ram.context}`
+          : "ram",
         prompt: a.boxOnly ? "box" : "opm",
         class_prompt: model?.manifest.classPrompt ? !a.noClassPrompt : null,
         // the input size of the small graphs the crops that fit ran on, or null: none
         small_graphs: model?.manifest.smallGraphs?.inputSize ?? null,
+        // the crops up to this side (source pixels) ran on the small graphs
+        small_max_crop_side: model?.manifest.smallGraphs?.maxCropSide ?? null,
         max_per_class: a.maxPerClass,
         refine_passes: a.refinePasses,
       },

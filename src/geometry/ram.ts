@@ -27,6 +27,11 @@ export interface RamSideOptions {
   sMax?: number;
   /** Smallest crop side. @default {8} */
   sMin?: number;
+  /**
+   * Smallest crop side as a multiple of the object size: `S >= context * d`. 1 (METHOD.md)
+   * lets a large object's crop hug its box. @default {1}
+   */
+  context?: number;
 }
 
 /** Options for {@linkcode ramCrop}. */
@@ -40,8 +45,8 @@ export interface RamCropOptions extends RamSideOptions {
 /**
  * The crop side `S` for an object of size `d`:
  * `S = k0 * d` for `d < m`, else `S = k * d + (k0 - k) * m` with
- * `k = (sMax - k0 * m) / (sMax - m)`; then `S = max(S, d)` (objects past
- * `sMax` are not cut) and `S = max(S, sMin)`.
+ * `k = (sMax - k0 * m) / (sMax - m)`; then `S = max(S, context * d)` (objects past
+ * `sMax` are not cut; `context` 1 unless given) and `S = max(S, sMin)`.
  *
  * @example Usage
  * ```ts
@@ -53,6 +58,9 @@ export interface RamCropOptions extends RamSideOptions {
  * assert.equal(ramSide(1024), 1024);
  * assert.equal(ramSide(2000), 2000);
  * assert.equal(ramSide(1), 8);
+ * // a 200 px object: about 27 px of context by the law, 60 px with context 1.3
+ * assert.equal(Math.round(ramSide(200)), 227);
+ * assert.equal(ramSide(200, { context: 1.3 }), 260);
  * ```
  *
  * @param d Object size in pixels (finite, >= 0).
@@ -60,10 +68,15 @@ export interface RamCropOptions extends RamSideOptions {
  * @returns The crop side in pixels.
  */
 export function ramSide(d: number, options: RamSideOptions = {}): number {
-  const { m = 32, k0 = 2, sMax = 1024, sMin = 8 } = options;
+  const { m = 32, k0 = 2, sMax = 1024, sMin = 8, context = 1 } = options;
   if (!(Number.isFinite(d) && d >= 0)) {
     throw new RangeError(
       `Cannot compute the RAM crop side: object size ${d} is not finite and >= 0`,
+    );
+  }
+  if (!(context >= 1 && Number.isFinite(context))) {
+    throw new RangeError(
+      `Cannot compute the RAM crop side: context ${context} is not a finite number >= 1`,
     );
   }
   if (!(m > 0 && k0 > 0 && sMax > m && Number.isFinite(sMax) && sMin >= 0)) {
@@ -79,7 +92,7 @@ export function ramSide(d: number, options: RamSideOptions = {}): number {
     const k = (sMax - k0 * m) / (sMax - m);
     s = k * d + (k0 - k) * m;
   }
-  return Math.max(s, d, sMin);
+  return Math.max(s, context * d, sMin);
 }
 
 /**

@@ -31,6 +31,8 @@ export interface RamSpec {
   readonly k0: number;
   readonly sMax: number;
   readonly sMin: number;
+  /** `ram.context`, the smallest crop side over object size (1 when absent). */
+  readonly context?: number;
 }
 
 /**
@@ -404,7 +406,13 @@ export function parseManifest(raw: unknown, dir: string): ModelManifest {
     k0: num(path, ramRaw, "k0", "ram.k0"),
     sMax: num(path, ramRaw, "s_max", "ram.s_max"),
     sMin: num(path, ramRaw, "s_min", "ram.s_min"),
+    ...(ramRaw.context === undefined
+      ? {}
+      : { context: num(path, ramRaw, "context", "ram.context") }),
   };
+  if (ram.context !== undefined && !(ram.context >= 1)) {
+    fail(path, `field "ram.context" must be >= 1`);
+  }
   const smallGraphs = smallGraphsOf(path, obj.small_graphs, main);
   const classes = classList(path, obj.classes);
   const classPrompt = classPromptOf(path, obj.class_prompt, main.decoder, classes);

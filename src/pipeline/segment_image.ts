@@ -89,6 +89,7 @@ export function cropFor(box: OrientedBox, rule: "ram" | number, ram?: {
   k0: number;
   sMax: number;
   sMin: number;
+  context?: number;
 }): Crop {
   const h = enclosingHBox(box);
   if (rule === "ram") return ramCrop(h, ram ?? {});

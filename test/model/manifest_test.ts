@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { graphSets, parseManifest } from "../../src/model/manifest.ts";
+import { cropFor } from "../../src/pipeline/segment_image.ts";
 
 const probe = JSON.parse(
   await Deno.readTextFile(new URL("../testdata/attention_probe/manifest.json", import.meta.url)),
@@ -12,6 +13,17 @@ Deno.test("parseManifest() accepts the contract's manifest", () => {
   assert.equal(m.encoder.file, "encoder.onnx");
 });
 
+Deno.test("parseManifest() reads the optional ram.context and the crops follow it", () => {
+  const raw = structuredClone(probe);
+  raw.ram.context = 1.3;
+  const m = parseManifest(raw, "dir");
+  assert.equal(m.ram.context, 1.3);
+  // a 200 x 100 box: 260 px with context 1.3, 227 px by METHOD.md's law alone
+  const box = { cx: 300, cy: 300, width: 200, height: 100, angle: 0 };
+  assert.equal(cropFor(box, "ram", m.ram).size, 260);
+  assert.equal(Math.round(cropFor(box, "ram", parseManifest(probe, "dir").ram).size), 227);
+});
+
 Deno.test("parseManifest() names the bad field and the file", () => {
   // deno-lint-ignore no-explicit-any
   const cases: [(m: any) => void, RegExp][] = [
@@ -22,6 +34,7 @@ Deno.test("parseManifest() names the bad field and the file", () => {
     [(m) => delete m.decoder.inputs.point_labels, /"decoder.inputs" lacks tensor "point_labels"/],
     [(m) => (m.encoder.file = "../x.onnx"), /"encoder.file" must be a file name inside/],
     [(m) => (m.ram.m = "32"), /"ram.m" must be a finite number/],
+    [(m) => (m.ram.context = 0.9), /"ram.context" must be >= 1/],
     [(m) => (m.classes = "ship"), /"classes" must be an array/],
     [(m) => (m.classes = [{ aliases: [] }]), /"classes\[0\].name" must be a non-empty string/],
     [(m) => (m.classes = [{ name: "ship", aliases: "boat" }]), /"classes\[0\].aliases"/],
