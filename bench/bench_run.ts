@@ -4,10 +4,10 @@
  * prints one JSON line on stdout.
  *
  *     deno run -A bench/bench_run.ts --backend wasm --threads 2 --batch 8 \
- *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on|off]
+ *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on|off|N]
  *
  * `--small-graphs on`: the crops that fit run on the model's small graphs (default: the
- * model's `small_graphs.default`).
+ * model's `small_graphs.default`); N: on, for the crops up to N px.
  *
  * `--backend native` runs the same encoder/decoder graphs on onnxruntime-node
  * (the native CPU build) over batches of the same shape: the hardware
@@ -16,7 +16,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { onOffFlag } from "../src/cli/common.ts";
+import { smallGraphsFlag } from "../src/cli/common.ts";
 import { SopsegModel } from "../src/model/sopseg_model.ts";
 import { segmentRun } from "../src/pipeline/segment_run.ts";
 import { newTimings } from "../src/pipeline/timings.ts";
@@ -110,7 +110,7 @@ const model = await SopsegModel.load(values.model!, {
   backend: values.backend as "wasm" | "webgpu",
   threads,
   sessions: Number(values.sessions),
-  smallGraphs: onOffFlag("small-graphs", values["small-graphs"]),
+  smallGraphs: smallGraphsFlag("small-graphs", values["small-graphs"]),
 });
 // The timed run starts with every graph set's sessions open, as it did when a load opened
 // them all: a model with small graphs opens each set on its first batch (a one-box run needs

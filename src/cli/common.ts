@@ -70,6 +70,33 @@ export function onOffFlag(name: string, value: string | undefined): boolean | un
   return value === undefined ? undefined : choiceFlag(name, value, ["on", "off"], "off") === "on";
 }
 
+/**
+ * Parse `--small-graphs on|off|N`: `undefined` when not given (the model's choice), a
+ * boolean for on/off, or N > 0: on, for the crops up to N source pixels (the manifest's
+ * `small_graphs.max_crop_side` otherwise).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { smallGraphsFlag } from "./common.ts";
+ * assert.equal(smallGraphsFlag("small-graphs", "off"), false);
+ * assert.equal(smallGraphsFlag("small-graphs", "64"), 64);
+ * assert.throws(() => smallGraphsFlag("small-graphs", "0"), /on, off or a crop side/);
+ * ```
+ */
+export function smallGraphsFlag(
+  name: string,
+  value: string | undefined,
+): boolean | number | undefined {
+  if (value === undefined) return undefined;
+  if (value === "on" || value === "off") return value === "on";
+  const n = Number(value);
+  if (value.trim() !== "" && Number.isFinite(n) && n > 0) return n;
+  throw new UsageError(
+    `--${name} must be on, off or a crop side in pixels (> 0), got "${value}"`,
+  );
+}
+
 /** Parse `--backend` (default `auto`) or throw a usage error that lists the valid names. */
 export function backendFlag(value: string | undefined): BackendChoice {
   try {

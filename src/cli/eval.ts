@@ -41,8 +41,9 @@ Options:
   --box-only               ablation: box prompt only, no oriented points
   --no-class-prompt        ablation: the model is not given the instances' classes (a model
                            with a class prompt then sees every class as unknown)
-  --small-graphs on|off    run the crops that fit on the model's small, faster graphs
-                           (default: the model's choice, small_graphs.default in its manifest)
+  --small-graphs on|off|N  run the crops that fit on the model's small, faster graphs
+                           (default: the model's choice, small_graphs.default in its manifest);
+                           N: on, for the crops up to N px (64: more accurate, slower)
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --max-images N           only the first N images

@@ -4,7 +4,7 @@
  * ```
  * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
  *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
- *   [--no-ram] [--box-only] [--no-class-prompt] [--small-graphs on|off] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--no-ram] [--box-only] [--no-class-prompt] [--small-graphs on|off|N] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
  *   [--max-images N] [--dilation-ratio 0.005]
  *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
  * ```
@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { BASELINE_KINDS, type BaselineKind } from "../eval/baselines.ts";
 import { parseClassGroups } from "../eval/class_map.ts";
+import { smallGraphsFlag } from "./common.ts";
 import {
   DEFAULT_PROMPT_NOISE,
   PROMPT_NOISE_PRESETS,
@@ -43,9 +44,10 @@ export interface EvalArgs {
   noClassPrompt: boolean;
   /**
    * Crops that fit on the model's small graphs (`small_graphs`) run there; `undefined`: as
-   * the model's manifest says (`small_graphs.default`).
+   * the model's manifest says (`small_graphs.default`); a number: on, for the crops up to
+   * that many pixels.
    */
-  smallGraphs: boolean | undefined;
+  smallGraphs: boolean | number | undefined;
   /** Seeded prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
   /** Evaluate only the first N images; `null` = all. */
@@ -274,8 +276,10 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   };
 }
 
-function parseSmallGraphs(v: string | undefined): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (v === "on" || v === "off") return v === "on";
-  throw new TypeError(`Cannot parse eval arguments: --small-graphs must be on or off, got "${v}"`);
+function parseSmallGraphs(v: string | undefined): boolean | number | undefined {
+  try {
+    return smallGraphsFlag("small-graphs", v);
+  } catch (e) {
+    throw new TypeError(`Cannot parse eval arguments: ${(e as Error).message}`);
+  }
 }

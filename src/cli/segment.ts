@@ -16,8 +16,8 @@ import {
   formatDuration,
   intFlag,
   numberFlag,
-  onOffFlag,
   parseFlags,
+  smallGraphsFlag,
   UsageError,
 } from "./common.ts";
 
@@ -54,9 +54,10 @@ Options:
   --prompt P              opm (default: 3 oriented points + box), box, points
   --class-prompt on|off   give the model each detection's class (default on; off: every
                           class unknown to it, e.g. when a detector's names mean other things)
-  --small-graphs on|off   run small crops (at most 96 px for the shipped model) on the
+  --small-graphs on|off|N run small crops (at most 96 px for the shipped model) on the
                           model's smaller, faster graphs (default: the model's choice,
-                          small_graphs.default in its manifest)
+                          small_graphs.default in its manifest); N: on, for the crops up to
+                          N px (64: more accurate on ships, vehicles and planes, slower)
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
@@ -137,7 +138,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   );
   const classPrompt = choiceFlag("class-prompt", values["class-prompt"], ["on", "off"], "on") ===
     "on";
-  const smallGraphs = onOffFlag("small-graphs", values["small-graphs"]);
+  const smallGraphs = smallGraphsFlag("small-graphs", values["small-graphs"]);
   const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const sessions = intFlag("sessions", values.sessions, threads);

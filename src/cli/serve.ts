@@ -12,7 +12,7 @@ import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_reader.ts";
 import { PathRoots } from "../protocol/path_roots.ts";
 import { serveJsonRpc } from "../protocol/server.ts";
 import { sopsegMethods } from "../protocol/sopseg_methods.ts";
-import { backendFlag, type CliIo, intFlag, onOffFlag, parseFlags } from "./common.ts";
+import { backendFlag, type CliIo, intFlag, parseFlags, smallGraphsFlag } from "./common.ts";
 
 /** Usage text of the subcommand. */
 export const SERVE_USAGE = `Usage: sopseg serve [--read DIR]... [--write DIR]... [options]
@@ -27,8 +27,9 @@ Options:
   --backend B             auto (default), wasm, webgpu
   --threads N             WASM threads (default: all cores)
   --batch N               crops per model call (default: 8)
-  --small-graphs on|off   run small crops on the model's smaller, faster graphs (default: the
-                          model's choice, small_graphs.default in its manifest)
+  --small-graphs on|off|N run small crops on the model's smaller, faster graphs (default: the
+                          model's choice, small_graphs.default in its manifest); N: on, for
+                          the crops up to N px
   --max-line-bytes N      longest request line (default: ${DEFAULT_MAX_LINE_BYTES})
 `;
 
@@ -71,7 +72,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
     backend,
     threads,
-    smallGraphs: onOffFlag("small-graphs", values["small-graphs"]),
+    smallGraphs: smallGraphsFlag("small-graphs", values["small-graphs"]),
     onLog: log,
   });
   const small = model.manifest.smallGraphs;

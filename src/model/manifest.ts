@@ -63,6 +63,11 @@ export interface SmallGraphSet extends GraphSet {
   /** Crops up to this side, in source pixels, run on these graphs. */
   readonly maxCropSide: number;
   /**
+   * The manifest's `max_crop_side` when a load set `maxCropSide` to another value
+   * (`SopsegModel.load`'s `smallGraphs` as a number); absent otherwise.
+   */
+  readonly manifestMaxCropSide?: number;
+  /**
    * Whether a load that does not say (`smallGraphs` unset) uses them (`small_graphs.default`;
    * false when absent): the model's owner measured them close enough to the main graphs.
    */

@@ -71,9 +71,11 @@ export interface ModelLoadOptions {
    * Use the model's small graphs (`small_graphs` in its manifest) for the crops they are
    * for ({@linkcode SopsegModel.inputSizeFor}): faster, a little less accurate on small
    * objects (the shipped model's: model card). Default: the manifest's `small_graphs.default`
-   * (false when absent: every crop on the main graphs).
+   * (false when absent: every crop on the main graphs). A number: on, for the crops up to
+   * that many source pixels instead of the manifest's `small_graphs.max_crop_side` (a lower
+   * one sends more crops to the main graphs: slower, and for the shipped model more accurate).
    */
-  smallGraphs?: boolean;
+  smallGraphs?: boolean | number;
 }
 
 /** A batch of prepared instances, tensors laid out as the graphs take them. */
@@ -379,9 +381,24 @@ export class SopsegModel {
       );
     }
     const loaded = await loadManifest(dir);
-    const small = options.smallGraphs ?? loaded.smallGraphs?.byDefault ?? false;
+    const asked = options.smallGraphs;
+    if (typeof asked === "number" && !(asked > 0 && Number.isFinite(asked))) {
+      throw new RangeError(`Cannot load ${dir}: small graphs' crop side ${asked} is not > 0`);
+    }
+    const small = asked === undefined ? loaded.smallGraphs?.byDefault ?? false : asked !== false;
     // without its small graphs the model is its main set alone (and its run record says so)
-    const manifest = small ? loaded : { ...loaded, smallGraphs: null };
+    let manifest: ModelManifest = small ? loaded : { ...loaded, smallGraphs: null };
+    if (typeof asked === "number" && manifest.smallGraphs) {
+      const { maxCropSide } = manifest.smallGraphs;
+      manifest = {
+        ...manifest,
+        smallGraphs: {
+          ...manifest.smallGraphs,
+          maxCropSide: asked,
+          manifestMaxCropSide: maxCropSide,
+        },
+      };
+    }
     if (options.hashFiles ?? true) modelFilesSha256(manifest).catch(() => undefined);
     const openPool = async () => {
       const per = Math.floor(threads / sessions);

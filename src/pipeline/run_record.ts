@@ -60,7 +60,15 @@ export interface RunRecord {
   format: "sopseg-run";
   format_version: 1;
   /** The model: manifest name and the SHA-256 of each of its files. */
-  model: { name: string; files_sha256: Record<string, string> };
+  model: {
+    name: string;
+    files_sha256: Record<string, string>;
+    /**
+     * The small graphs' routing threshold when the run set it (`--small-graphs N`); absent:
+     * the one in the manifest that `files_sha256` pins.
+     */
+    small_max_crop_side?: number;
+  };
   /** The backend the run used (WASM and WebGPU agree within a parity tolerance, not bit for bit). */
   backend: string;
   /** Options that change results. */
@@ -94,7 +102,11 @@ export class RunRecordError extends Error {
  * ```
  */
 export async function modelIdentity(manifest: ModelManifest): Promise<RunRecord["model"]> {
-  return { name: manifest.name, files_sha256: { ...(await modelFilesSha256(manifest)) } };
+  const files_sha256 = { ...(await modelFilesSha256(manifest)) };
+  const small = manifest.smallGraphs;
+  return small?.manifestMaxCropSide === undefined
+    ? { name: manifest.name, files_sha256 }
+    : { name: manifest.name, files_sha256, small_max_crop_side: small.maxCropSide };
 }
 
 /**
@@ -175,6 +187,11 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
   for (const f of files) {
     const x = a.model.files_sha256[f], y = b.model.files_sha256[f];
     if (x !== y) out.push(`model file ${f}: sha256 ${x?.slice(0, 12)} vs ${y?.slice(0, 12)}`);
+  }
+  const [ta, tb] = [a.model.small_max_crop_side, b.model.small_max_crop_side];
+  if (ta !== tb) {
+    const side = (t?: number) => t === undefined ? "the manifest's" : `${t} px`;
+    out.push(`small graphs' crop side: ${side(ta)} vs ${side(tb)}`);
   }
   const keys = new Set([...Object.keys(a.options), ...Object.keys(b.options)]);
   for (const k of keys) {

@@ -82,15 +82,18 @@ Deno.test("parsePromptNoise() takes presets with a seed and rejects unknown name
   assert.throws(() => parsePromptNoise("heavy,shift=0.2"), /only seed=N/);
 });
 
-Deno.test("parseEvalArgs() --small-graphs on|off, unset: the model's default", () => {
+Deno.test("parseEvalArgs() --small-graphs on|off|N, unset: the model's default", () => {
   const base = ["--gt", "a", "--images", "i"];
   assert.equal(parseEvalArgs(base).smallGraphs, undefined);
   assert.equal(parseEvalArgs([...base, "--small-graphs", "on"]).smallGraphs, true);
   assert.equal(parseEvalArgs([...base, "--small-graphs", "off"]).smallGraphs, false);
-  assert.throws(
-    () => parseEvalArgs([...base, "--small-graphs", "yes"]),
-    /--small-graphs must be on or off, got "yes"/,
-  );
+  assert.equal(parseEvalArgs([...base, "--small-graphs", "64"]).smallGraphs, 64);
+  for (const bad of ["yes", "0", "64px"]) {
+    assert.throws(
+      () => parseEvalArgs([...base, "--small-graphs", bad]),
+      new RegExp(`--small-graphs must be on, off or a crop side in pixels \\(> 0\\), got "${bad}"`),
+    );
+  }
   assert.throws(() => parseEvalArgs([...base, "--small-graphs"]), TypeError);
   assert.throws(
     () => parseEvalArgs(["--gt", "a", "--baseline", "obb-fill", "--small-graphs", "off"]),

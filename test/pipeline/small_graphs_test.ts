@@ -11,6 +11,7 @@ import { openRaster } from "../../src/raster/open_raster.ts";
 import { checkBatch, SopsegModel } from "../../src/model/sopseg_model.ts";
 import { segmentBoxes, type SegmentedBox } from "../../src/pipeline/segment_image.ts";
 import { dataTest, SHARED_DATA } from "../_data.ts";
+import { modelIdentity, recordDifferences, type RunRecord } from "../../src/pipeline/run_record.ts";
 
 const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
 const IMAGE = `${SHARED_DATA}/dota-samples/images/P0706.png`;
@@ -147,4 +148,54 @@ Deno.test("small graphs: calls at both sizes at once give what they give one at 
       assert.deepEqual(together[i]!.maskLogits, alone.maskLogits, `call ${i} (input ${sizes[i]})`);
     }
   });
+});
+
+dataTest({
+  name:
+    "small graphs: a crop side given at load (--small-graphs N) routes by it, run records say so",
+  needs: [IMAGE, LABELS],
+  fn: () =>
+    withModels([
+      { backend: "wasm", threads: 1, smallGraphs: 64 },
+      { backend: "wasm", threads: 1, smallGraphs: false },
+    ], async ([at64, main]) => {
+      const small = at64.manifest.smallGraphs;
+      assert.ok(small, "the shipped model has small graphs");
+      assert.equal(small.maxCropSide, 64);
+      assert.equal(small.manifestMaxCropSide, 96);
+      const a = await segment(at64, 8);
+      const b = await segment(main, 8);
+      const between = a.filter((r) => r.crop.size > 64 && r.crop.size <= 96);
+      assert.ok(between.length > 0, "the image has crops between 64 and 96 px");
+      assert.ok(a.some((r) => r.crop.size <= 64), "and crops up to 64 px");
+      for (const r of a) {
+        const onSmall: boolean = at64.inputSizeFor(r.crop.size) === small.inputSize;
+        assert.equal(onSmall, r.crop.size <= 64, `box ${r.index} (crop ${r.crop.size} px)`);
+        // over 64 px: the main graphs, as in a model without small graphs
+        if (!onSmall) {
+          const iou = maskIou(r.mask, b[r.index]!.mask);
+          assert.ok(iou >= 0.999, `box ${r.index} (crop ${r.crop.size} px): IoU ${iou}`);
+        }
+      }
+      // a run record keeps the threshold, so a resume with another one is refused
+      const id64 = await modelIdentity(at64.manifest);
+      assert.equal(id64.small_max_crop_side, 64);
+      const record = (model: RunRecord["model"]): RunRecord => ({
+        format: "sopseg-run",
+        format_version: 1,
+        model,
+        backend: "wasm",
+        options: {} as RunRecord["options"],
+        shard: null,
+        plan: [],
+        state: "running",
+        failed: [],
+      });
+      const asShipped = { ...id64 };
+      delete asShipped.small_max_crop_side;
+      assert.deepEqual(recordDifferences(record(id64), record(asShipped)), [
+        "small graphs' crop side: 64 px vs the manifest's",
+      ]);
+      assert.deepEqual(recordDifferences(record(id64), record(id64)), []);
+    }),
 });
