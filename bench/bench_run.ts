@@ -136,6 +136,7 @@ try {
     threads,
     sessions: model.concurrency,
     smallGraphs: model.manifest.smallGraphs?.inputSize ?? null,
+    smallMaxCropSide: model.manifest.smallGraphs?.maxCropSide ?? null,
     batch,
     instances: summary.instances,
     seconds: summary.seconds,
