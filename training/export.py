@@ -131,6 +131,11 @@ def manifest_for(model: Sopseg, training: dict | None) -> dict:
         "ram": {"m": int(RAM_M), "k0": int(RAM_K0), "s_max": int(RAM_SMAX), "s_min": int(RAM_SMIN)},
         **graph_specs(model),
     }
+    context = float(((training or {}).get("run") or {}).get("ram_context") or 1.0)
+    if context != 1.0:
+        # the crops the main weights were trained on (a small part's crops, up to the routing
+        # threshold, are under the size where the context changes anything)
+        m["ram"]["context"] = context
     if k > 0:
         m["class_prompt"] = {
             "input": CLASS_INPUT,

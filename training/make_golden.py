@@ -186,11 +186,12 @@ def write_golden(
     rng = np.random.default_rng(args.seed + 1)
     records = []
     sub = np.arange(0, n, 4)
+    context = float(manifest.get("ram", {}).get("context", 1.0))  # the runtime's crops
     for k, why in picks:
         inst = data.instances[k]
         tile = data.tile(inst.image_index)
         h, w = tile.shape[:2]
-        crop, coords, labels = prompt_for(inst.obox, input_size=n)
+        crop, coords, labels = prompt_for(inst.obox, input_size=n, context=context)
         image = sample_crop(normalised_tensor(tile), crop, n)
         ct = torch.from_numpy(coords.astype(np.float32))[None]
         lt = torch.from_numpy(labels.astype(np.float32))[None]

@@ -177,6 +177,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--fixed-context", type=float, default=0.0, help="ablation: fixed crop side instead of RAM"
     )
+    p.add_argument(
+        "--ram-context",
+        type=float,
+        default=1.0,
+        help="RAM crop side at least this many times the object (1: METHOD.md's law; 1.3 gives\n"
+        "large objects room for a shifted box); exported as the manifest's `ram.context`",
+    )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument(
         "--workers", type=int, default=0, help="batch-making worker processes (0: in the loop)"
@@ -263,6 +270,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "class_drop": args.class_drop,
         "class_lr_mult": args.class_lr_mult,
         "fixed_context": args.fixed_context,
+        "ram_context": args.ram_context,
         "input_size": args.input_size,
         "small_input_size": args.small_input_size,
         "small_prob": args.small_prob if args.small_input_size else 0.0,
@@ -338,7 +346,7 @@ def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: floa
 
 def run_validation(model, val, indices, step, seen, args, log) -> dict:
     t0 = time.time()
-    rows = evaluate(model, val, indices)
+    rows = evaluate(model, val, indices, context=args.ram_context)
     s = summarise(rows, val.categories)
     s.update({"step": step, "samples_seen": seen, "seconds": time.time() - t0})
     per = ", ".join(f"{k} {v['iou']:.1f}/{v['biou']:.1f}" for k, v in s["per_class"].items())
@@ -468,6 +476,7 @@ def main(argv: list[str] | None = None) -> None:
         noise_angle=args.noise_angle,
         box_only_prob=args.box_only_prob,
         fixed_context=args.fixed_context,
+        ram_context=args.ram_context,
         class_uniform_weight=args.class_uniform_weight,
         noise_mixture=args.noise_mixture,
         mixture_tail=args.mixture_tail,

@@ -350,11 +350,15 @@ def class_onehot(
 
 
 def prompt_for(
-    box: OrientedBox, ax: float = 0.5, ay: float = 0.5, input_size: int = INPUT_SIZE
+    box: OrientedBox,
+    ax: float = 0.5,
+    ay: float = 0.5,
+    input_size: int = INPUT_SIZE,
+    context: float = 1.0,
 ) -> tuple[Crop, np.ndarray, np.ndarray]:
     """RAM crop and model-frame OPM tokens (coords [5, 2], labels [5]) for an oriented box."""
     corners = box.corners()
-    crop = ram_crop(hbox_of_points(corners), ax, ay)
+    crop = ram_crop(hbox_of_points(corners), ax, ay, context)
     coords, labels = opm_tokens(pixel_to_model(corners, crop, input_size))
     return crop, coords, labels
 
@@ -369,6 +373,7 @@ class SamplerConfig:
     box_only_prob: float = 0.10
     points_only_prob: float = 0.05
     fixed_context: float = 0.0  # ablation: square crop of this side (>= the box) instead of RAM
+    ram_context: float = 1.0  # RAM crop side at least this x the object (manifest `ram.context`)
     class_uniform_weight: float = 0.5  # mix of uniform and sqrt-frequency class sampling
     noise_mixture: bool = False  # `mixture_obox` instead of `jitter_obox` (noise_prob unused)
     mixture_tail: float = 1.0  # `mixture_obox`'s tail multiplier
@@ -412,7 +417,7 @@ class InstanceSampler:
 
         def crop_side(k: int) -> float:
             hb = hbox_of_points(data.instances[k].obox.corners())
-            return ram_side(max(hb[2], hb[3]))
+            return ram_side(max(hb[2], hb[3]), cfg.ram_context)
 
         if cfg.small_input_size:
             # the objects the runtime sends to the small graphs: RAM crop side (of the GT
@@ -455,7 +460,7 @@ class InstanceSampler:
         if cfg.fixed_context > 0:
             crop = fixed_crop(hbox_of_points(corners), cfg.fixed_context, ax, ay)
         else:
-            crop = ram_crop(hbox_of_points(corners), ax, ay)
+            crop = ram_crop(hbox_of_points(corners), ax, ay, cfg.ram_context)
         n = input_size or cfg.input_size
         corners_m = pixel_to_model(corners, crop, n)
         contrast, brightness = 1.0, 0.0

@@ -128,12 +128,14 @@ def evaluate(
     prompt_mode: str = "opm",
     log: Callable[[str], None] | None = None,
     boxes: dict[int, OrientedBox] | None = None,
+    context: float = 1.0,
 ) -> list[dict]:
     """Run the model on oriented-box prompts (centred RAM crops), paste back, score.
 
     The prompt is the GT oriented box unless `boxes` gives another one for an instance
     (e.g. a jittered, detector-like box). `prompt_mode`: "opm" (3 points + box), "box"
-    (horizontal box only) or "points" (the 3 points only).
+    (horizontal box only) or "points" (the 3 points only). `context`: the RAM crop's
+    (`ram_side`).
     """
     model.eval()
     dev = next(model.parameters()).device
@@ -145,7 +147,7 @@ def evaluate(
         for k in chunk:
             inst = data.instances[k]
             box = boxes.get(k, inst.obox) if boxes is not None else inst.obox
-            crop, c, lab = prompt_for(box, input_size=n)
+            crop, c, lab = prompt_for(box, input_size=n, context=context)
             if prompt_mode == "box":
                 c[0:3], lab[0:3] = 0.0, -1.0
             elif prompt_mode == "points":

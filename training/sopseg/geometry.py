@@ -67,14 +67,16 @@ def hbox_of_points(pts: np.ndarray) -> tuple[float, float, float, float]:
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
-def ram_side(d: float) -> float:
-    """RAM crop side S for object size d (METHOD section 2), with S >= d and S >= 8."""
+def ram_side(d: float, context: float = 1.0) -> float:
+    """RAM crop side S for object size d (METHOD section 2), with S >= context * d and S >= 8
+    (`context` > 1: more context for large objects than the law gives; the manifest's
+    `ram.context`, docs/CONTRACT.md)."""
     if d < RAM_M:
         s = RAM_K0 * d
     else:
         k = (RAM_SMAX - RAM_K0 * RAM_M) / (RAM_SMAX - RAM_M)
         s = k * d + (RAM_K0 - k) * RAM_M
-    return max(s, d, RAM_SMIN)
+    return max(s, context * d, RAM_SMIN)
 
 
 def square_crop(hbox: tuple[float, float, float, float], s: float, ax: float, ay: float) -> Crop:
@@ -84,9 +86,11 @@ def square_crop(hbox: tuple[float, float, float, float], s: float, ax: float, ay
     return Crop(x - ax * (s - w), y - ay * (s - h), s)
 
 
-def ram_crop(hbox: tuple[float, float, float, float], ax: float = 0.5, ay: float = 0.5) -> Crop:
-    """RAM crop for a horizontal box (x, y, w, h): side `ram_side(max(w, h))`."""
-    return square_crop(hbox, ram_side(max(hbox[2], hbox[3])), ax, ay)
+def ram_crop(
+    hbox: tuple[float, float, float, float], ax: float = 0.5, ay: float = 0.5, context: float = 1.0
+) -> Crop:
+    """RAM crop for a horizontal box (x, y, w, h): side `ram_side(max(w, h), context)`."""
+    return square_crop(hbox, ram_side(max(hbox[2], hbox[3]), context), ax, ay)
 
 
 def fixed_crop(

@@ -122,3 +122,15 @@ def test_export_with_small_graphs_names_them_and_they_match_a_model_built_at_tha
         a = built(x["image"], x["point_coords"], x["point_labels"], x.get("class_onehot"))
         b = switched(x["image"], x["point_coords"], x["point_labels"], x.get("class_onehot"))
     assert torch.equal(a["p1"], b["p1"]) and torch.equal(a["iou"], b["iou"])
+
+
+def test_export_writes_the_training_ram_context_into_the_manifest(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = build_sopseg_lite(input_size=128)
+    for context, out in ((1.3, "a"), (1.0, "b")):
+        training = {"random_init": True, "run": {"ram_context": context}}
+        export_mod.export(model, str(tmp_path / out), training, verbose=False)
+        with open(tmp_path / out / "manifest.json") as f:
+            ram = json.load(f)["ram"]
+        assert ram.get("context") == (1.3 if context != 1.0 else None)
+        assert ram["m"] == 32 and ram["k0"] == 2

@@ -241,3 +241,12 @@ def test_mixture_rel_prob_sets_the_share_of_relative_errors() -> None:
     assert 0.55 < share_rotated(0.6) < 0.65
     assert 0.72 < share_rotated(0.75) < 0.78
     assert share_rotated(0.0) == 0.0
+
+
+def test_ram_side_context_gives_large_objects_room() -> None:
+    # the law gives a 200-px object about 27 px of context; context 1.3 gives it 60
+    assert ram_side(200.0) == pytest.approx(200.0 * 960 / 992 + (2 - 960 / 992) * 32, rel=1e-9)
+    assert ram_side(200.0, 1.3) == pytest.approx(260.0)
+    # small objects already have more than 1.3 x their size: unchanged
+    assert ram_side(20.0, 1.3) == ram_side(20.0) == 40.0
+    assert ram_crop((0.0, 0.0, 200.0, 100.0), context=1.3).size == pytest.approx(260.0)

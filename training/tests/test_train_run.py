@@ -106,8 +106,9 @@ def test_a_worker_run_writes_records_and_weights(subset: str, tmp_path) -> None:
     args = ["--train-root", subset, "--no-val", "--workers", "1", "--batch", "2"]
     args += ["--max-steps", "2", "--time-schedule", "--max-minutes", "5", "--ckpt", ckpt]
     args += ["--runs", str(tmp_path / "runs"), "--weights-out", weights, "--noise-prob", "1"]
-    train.main(args)
+    train.main(args + ["--ram-context", "1.3"])
     ck = torch.load(ckpt, map_location="cpu")
+    assert ck["run"]["ram_context"] == 1.3
     assert ck["step"] == 2 and ck["samples_seen"] == 4
     assert ck["scheduler"]["kind"] == "warmup-cosine-by-time" and ck["scheduler"]["minutes"] == 5
     assert ck["run"]["noise"]["prob"] == 1.0 and ck["run"]["device"] == "cpu"
@@ -288,3 +289,21 @@ def test_a_bundle_gives_the_small_graphs_their_own_fine_tune(subset: str, tmp_pa
     assert files["decoder_160.onnx"] != export_mod.sha256_file(
         str(tmp_path / "m" / "decoder_160.onnx")
     )
+
+
+def test_ram_context_gives_a_large_object_a_larger_crop(subset: str) -> None:
+    """`ram_context`: the crop side is at least that many times the object, so the box prompt
+    of a large object spans less of the model frame (by the ratio of the two crop sides)."""
+    from sopseg.geometry import hbox_of_points, ram_side
+
+    data = CocoInstances(subset, preload=False)
+    hbs = [hbox_of_points(i.obox.corners()) for i in data.instances]
+    k = max(range(len(hbs)), key=lambda i: max(hbs[i][2], hbs[i][3]))
+    d = max(hbs[k][2], hbs[k][3])
+    assert ram_side(d, 1.3) > ram_side(d)  # large enough for the context to matter
+    spans = []
+    for context in (1.0, 1.3):
+        cfg = SamplerConfig(train=False, input_size=128, ram_context=context)
+        c = InstanceSampler(data, cfg, seed=0).make_sample(k)["coords"]
+        spans.append(float(c[4, 0] - c[3, 0]))  # the box prompt's two corners, x
+    assert spans[1] / spans[0] == pytest.approx(ram_side(d) / ram_side(d, 1.3), rel=1e-4)
