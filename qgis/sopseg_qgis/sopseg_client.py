@@ -88,8 +88,10 @@ def serve_command(
     model: Optional[str] = None,
     backend: Optional[str] = None,
     threads: Optional[int] = None,
+    small_graphs: Optional[str] = None,
 ) -> list[str]:
-    """The argv of `deno task serve` with its flags (run it with cwd = the sopseg folder)."""
+    """The argv of `deno task serve` with its flags (run it with cwd = the sopseg folder).
+    `small_graphs`: "on", "off" or a crop side in pixels (`--small-graphs`)."""
     args = [deno, "task", "--quiet", "serve"]
     for path in read:
         args += ["--read", str(path)]
@@ -101,6 +103,8 @@ def serve_command(
         args += ["--backend", backend]
     if threads:
         args += ["--threads", str(int(threads))]
+    if small_graphs:
+        args += ["--small-graphs", str(small_graphs)]
     return args
 
 
@@ -122,6 +126,7 @@ class SopsegServer:
         model: Optional[str] = None,
         backend: Optional[str] = None,
         threads: Optional[int] = None,
+        small_graphs: Optional[str] = None,
         env: Optional[Mapping[str, str]] = None,
         log: Optional[Callable[[str], None]] = None,
     ) -> None:
@@ -130,7 +135,7 @@ class SopsegServer:
         `sopseg_dir`: the folder holding sopseg's deno.json. `deno`: path of the executable
         (default: found by `find_deno`). `read`/`write`: folders the server may read/write
         (the images' folders; `out` targets). `model`, `backend` ("auto", "wasm", "webgpu"),
-        `threads`: the server's flags. `env`: the process environment (default: ours).
+        `threads`, `small_graphs` ("on", "off" or a crop side): the server's flags. `env`: the process environment (default: ours).
         `log`: called with each line the server writes to stderr (default: kept for errors only).
         """
         self.sopseg_dir = Path(sopseg_dir)
@@ -145,6 +150,7 @@ class SopsegServer:
             model=str(Path(model).resolve()) if model else None,
             backend=backend,
             threads=threads,
+            small_graphs=small_graphs,
         )
         self.env = dict(os.environ if env is None else env)
         self.initialize_result: Optional[dict[str, Any]] = None

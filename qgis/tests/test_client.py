@@ -69,6 +69,7 @@ def test_serve_command_passes_the_flags() -> None:
         "deno", "task", "--quiet", "serve", "--read", "/a", "--read", "/b",
         "--write", "/o", "--backend", "wasm", "--threads", "2",
     ]  # fmt: skip
+    assert serve_command("deno", small_graphs="64")[-2:] == ["--small-graphs", "64"]
 
 
 def test_find_deno_names_a_missing_configured_path() -> None:
