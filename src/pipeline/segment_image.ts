@@ -12,7 +12,7 @@
  */
 import type { OrientedBox } from "../geometry/oriented_box.ts";
 import { enclosingHBox } from "../geometry/oriented_box.ts";
-import { type Crop, ramCrop } from "../geometry/ram.ts";
+import { type Crop, ramCrop, type RamSideOptions } from "../geometry/ram.ts";
 import { type PromptMode, promptTokens } from "../geometry/prompt.ts";
 import { maskBounds, type MaskWindow } from "../masks/mask_window.ts";
 import { pasteBack } from "../masks/paste_back.ts";
@@ -84,13 +84,7 @@ export function batchSizeOf(options: Pick<SegmentOptions, "batchSize">): number 
 }
 
 /** Crop of a box under the chosen rule. */
-export function cropFor(box: OrientedBox, rule: "ram" | number, ram?: {
-  m: number;
-  k0: number;
-  sMax: number;
-  sMin: number;
-  context?: number;
-}): Crop {
+export function cropFor(box: OrientedBox, rule: "ram" | number, ram?: RamSideOptions): Crop {
   const h = enclosingHBox(box);
   if (rule === "ram") return ramCrop(h, ram ?? {});
   const w = h.x1 - h.x0, hh = h.y1 - h.y0;
