@@ -6,6 +6,8 @@
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
+import type { AngleConvention } from "../geometry/oriented_box.ts";
+import { AngleConventionError } from "../formats/mmrotate_json.ts";
 import { RUN_DETECTION_FORMATS, type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
 import { parseShard, type Shard } from "../pipeline/shard.ts";
@@ -34,8 +36,13 @@ Options:
   --images FILE|DIR       GeoTIFF, PNG or JPEG file, or a folder of them
   --detections FILE|DIR|- detection file, folder of files named after the images, or - (stdin, one image)
   --format F              auto (default), dota, yolo-obb, geojson, task1 (a folder of
-                          Task1_<class>.txt result files, as mmrotate writes them)
-  --classes a,b,...       YOLO-OBB class names by id
+                          Task1_<class>.txt result files, as mmrotate writes them),
+                          mmrotate-json (mmrotate's <prefix>.bbox.json: one file, records
+                          matched to images by image_id = file stem)
+  --angle-convention A    angle of mmrotate-json's [cx, cy, w, h, angle] boxes: the
+                          detector's angle_version, le90 (mmrotate 1.x default), le135 or
+                          oc (radians), or radians / degrees; required for such files
+  --classes a,b,...       class names by id (YOLO-OBB, mmrotate-json category_id)
   --min-score S           leave out detections scored below S (unscored ones are kept)
   --out DIR|-             output folder, or - for newline-delimited GeoJSON on stdout
   --crs C                 coordinates of a georeferenced raster: wgs84 (longitude/latitude,
@@ -88,6 +95,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       detections: { type: "string" },
       format: { type: "string" },
       classes: { type: "string" },
+      "angle-convention": { type: "string" },
       "min-score": { type: "string" },
       out: { type: "string" },
       crs: { type: "string" },
@@ -118,6 +126,14 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     if (!values[required]) throw new UsageError(`--${required} is required`);
   }
   const format = choiceFlag("format", values.format, RUN_DETECTION_FORMATS, "auto");
+  const angleConvention = values["angle-convention"] === undefined
+    ? undefined
+    : choiceFlag<AngleConvention>(
+      "angle-convention",
+      values["angle-convention"],
+      ["le90", "le135", "oc", "radians", "degrees"],
+      "le90",
+    );
   const crs = values.crs === undefined
     ? undefined
     : choiceFlag<"raster" | "wgs84">("crs", values.crs, ["raster", "wgs84"], "wgs84");
@@ -223,7 +239,12 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       case "issue":
         failed++;
         clearLine();
-        io.stderr(`${e.issue.source}:${e.issue.line}: ${e.issue.message} (skipped)\n`);
+        // records of JSON formats have no line; their message names the record
+        io.stderr(
+          `${e.issue.source}${
+            e.issue.line ? `:${e.issue.line}` : ""
+          }: ${e.issue.message} (skipped)\n`,
+        );
         break;
       case "warning":
         clearLine();
@@ -274,6 +295,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         ? { kind: "text", text: await io.readStdin(), source: "<stdin>" }
         : { kind: "path", path: values.detections! },
       format,
+      angleConvention,
       classNames: values.classes?.split(","),
       minScore,
       crs,
@@ -290,6 +312,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       simplify,
       keepPromptComponents: !values["all-components"],
       onEvent,
+    }).catch((e) => {
+      // the file needs an option the command line did not give: a usage error (exit 2)
+      throw e instanceof AngleConventionError ? new UsageError(e.message) : e;
     });
     clearLine();
     io.stderr(

@@ -24,7 +24,10 @@ export interface Detection {
    * (GeoJSON, where {@linkcode Detection.feature} locates the record).
    */
   line: number;
-  /** 0-based index of the feature in a GeoJSON `features` array; absent for text formats. */
+  /**
+   * 0-based index of the record in a JSON array (a GeoJSON `features` array,
+   * mmrotate's results); absent for text formats.
+   */
   feature?: number;
   /**
    * The four corners as the file gave them, in the pixel frame and the file's
@@ -40,7 +43,7 @@ export interface ParseIssue {
   source: string;
   /** 1-based line of the record; `0` when the format has no lines (see `feature`). */
   line: number;
-  /** 0-based index of the feature in a GeoJSON `features` array; absent for text formats. */
+  /** 0-based index of the record in a JSON array (GeoJSON `features`, mmrotate's results). */
   feature?: number;
   /** What went wrong, as "Cannot <do what>: <why>". */
   message: string;

@@ -1,5 +1,6 @@
 /**
- * Detection readers (DOTA labelTxt and Task1, Ultralytics YOLO-OBB, GeoJSON)
+ * Detection readers (DOTA labelTxt and Task1, Ultralytics YOLO-OBB, GeoJSON,
+ * mmrotate's JSON results)
  * that turn detector output into {@linkcode Detection}s in the pixel frame,
  * and result writers (GeoJSON, COCO) that turn {@linkcode InstanceResult}s
  * into text; {@linkcode writeFileAtomic} puts text on disk.
@@ -14,6 +15,7 @@ export * from "./detection.ts";
 export * from "./dota.ts";
 export * from "./yolo_obb.ts";
 export * from "./geojson_detections.ts";
+export * from "./mmrotate_json.ts";
 export * from "./detection_files.ts";
 export * from "./geo_transform.ts";
 export * from "./instance_result.ts";

@@ -41,7 +41,9 @@ export async function countDetections(
       return 0; // the run reports it when it gets to the image
     }
     const source = input.kind === "text" ? input.source : input.path;
-    const asked = options.format === "task1" || options.format === undefined
+    // results files of many images were split into lists when the run was planned
+    const asked = options.format === "task1" || options.format === "mmrotate-json" ||
+        options.format === undefined
       ? "auto"
       : options.format;
     const format = asked === "auto" ? sniffDetectionFormat(source, text) : asked;

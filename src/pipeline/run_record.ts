@@ -25,8 +25,10 @@ export const RUN_RECORD_FILE = "sopseg-run.json";
 export interface RunRecordOptions {
   /** Detection format asked for (`auto` sniffs per file). */
   format: string;
-  /** YOLO-OBB class names, or null. */
+  /** Class names by id (YOLO-OBB, mmrotate JSON), or null. */
   class_names: string[] | null;
+  /** The angle convention of mmrotate's JSON results; absent when none was given. */
+  angle_convention?: string;
   /** `--min-score`, or null. */
   min_score: number | null;
   /** The coordinates asked for, resolved: `wgs84` or `raster`. */
@@ -223,6 +225,8 @@ export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
   return {
     format: options.format ?? "auto",
     class_names: options.classNames ? [...options.classNames] : null,
+    // only when given, so that the records of runs made before it existed still match
+    ...(options.angleConvention ? { angle_convention: options.angleConvention } : {}),
     min_score: options.minScore ?? null,
     crs: options.crs ?? (vectorFormat === "fgb" ? "raster" : "wgs84"),
     vector_format: vectorFormat,

@@ -13,6 +13,8 @@
  */
 import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
 import { parseDotaTask1 } from "../formats/dota.ts";
+import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
+import type { AngleConvention } from "../geometry/oriented_box.ts";
 import type { Georef, RasterSource } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
@@ -40,10 +42,17 @@ import { baseName, pathExists } from "./paths.ts";
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
 
-/** Every `format` a run accepts: the per-file formats, and `task1` (DOTA Task1 results). */
-export const RUN_DETECTION_FORMATS: readonly (DetectionFormat | "task1" | "auto")[] = [
+/** The formats of result files that hold many images' detections (read by image id). */
+export type ResultsFormat = "task1" | "mmrotate-json";
+
+/**
+ * Every `format` a run accepts: the per-file formats, `task1` (DOTA Task1
+ * results) and `mmrotate-json` (mmrotate's `<prefix>.bbox.json`).
+ */
+export const RUN_DETECTION_FORMATS: readonly (DetectionFormat | ResultsFormat | "auto")[] = [
   ...DETECTION_FORMATS,
   "task1",
+  "mmrotate-json",
 ];
 
 /** Where detections come from. */
@@ -63,10 +72,16 @@ export interface SegmentRunOptions extends
   /** A detection file, a folder of them (matched to images by stem), or text (stdin). */
   detections: DetectionsInput;
   /**
-   * Detection format; `auto` sniffs each file, and takes a folder (or file) of
-   * `Task1_<class>.txt` files as DOTA Task1 results. Default: `"auto"`.
+   * Detection format; `auto` sniffs each file, takes a folder (or file) of
+   * `Task1_<class>.txt` files as DOTA Task1 results and a `.json` file holding
+   * an array as mmrotate's JSON results. Default: `"auto"`.
    */
-  format?: DetectionFormat | "task1" | "auto";
+  format?: DetectionFormat | ResultsFormat | "auto";
+  /**
+   * How the angle of mmrotate's `[cx, cy, w, h, angle]` boxes is measured (the
+   * detector's `angle_version`); required for such results.
+   */
+  angleConvention?: AngleConvention;
   /** Leave out detections scored below this; those without a score are kept. Default: none. */
   minScore?: number;
   /**
@@ -79,7 +94,7 @@ export interface SegmentRunOptions extends
   crs?: "raster" | "wgs84";
   /** The per-image vector file: `<stem>.geojson` or `<stem>.fgb` (FlatGeobuf). Default: `"geojson"`. */
   vectorFormat?: "geojson" | "fgb";
-  /** YOLO-OBB class names by id. */
+  /** Class names by id, for YOLO-OBB and mmrotate's JSON results. */
   classNames?: readonly string[];
   /** Output folder, or `null` to stream features through `onFeature` only. */
   out: string | null;
@@ -283,22 +298,71 @@ async function planTask1(
     for (const issue of parsed.issues) onIssue(issue);
     for (const [id, list] of parsed.byImage) byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
   }
+  const source = files.length === 1 ? files[0]! : `${files.length} Task1 files`;
+  return planByImageId(images, byImage, source, "the Task1 results", warn);
+}
+
+/**
+ * The mmrotate JSON results file `det` stands for: `format` says so, or `auto`
+ * finds a `.json` file (not `.geojson`) whose text is an array. `null` otherwise.
+ */
+async function mmrotateFile(
+  path: string,
+  format: SegmentRunOptions["format"],
+): Promise<{ path: string; text: string } | null> {
+  if (format !== undefined && format !== "auto" && format !== "mmrotate-json") return null;
+  if (await isDirectory(path)) {
+    if (format !== "mmrotate-json") return null;
+    throw new TypeError(
+      `Cannot read mmrotate results: ${path} is a folder; give the results file (<prefix>.bbox.json)`,
+    );
+  }
+  if (format !== "mmrotate-json" && !/\.json$/i.test(path)) return null;
+  const text = await Deno.readTextFile(path);
+  return format === "mmrotate-json" || looksLikeMmrotateJson(text) ? { path, text } : null;
+}
+
+/** mmrotate's JSON results (one file, many images) -> detections per image, by stem. */
+function planMmrotate(
+  images: string[],
+  file: { path: string; text: string },
+  options: SegmentRunOptions,
+  warn: (m: string) => void,
+  onIssue: (issue: ParseIssue) => void,
+) {
+  const parsed = parseMmrotateJson(file.text, {
+    source: file.path,
+    angleConvention: options.angleConvention,
+    classNames: options.classNames,
+  });
+  for (const issue of parsed.issues) onIssue(issue);
+  return planByImageId(images, parsed.byImage, file.path, "the mmrotate results", warn);
+}
+
+/** Detections keyed by image id -> one job per image, matched by file stem. */
+function planByImageId(
+  images: string[],
+  byImage: Map<string, Detection[]>,
+  source: string,
+  what: string,
+  warn: (m: string) => void,
+) {
   const stems = new Set(images.map(fileStem));
   const orphans = [...byImage.keys()].filter((id) => !stems.has(id)).sort();
   if (orphans.length) {
     warn(
-      `no image for ${orphans.length} image id(s) of the Task1 results: ${
-        orphans.slice(0, 5).join(", ")
-      }${orphans.length > 5 ? ", ..." : ""}`,
+      `no image for ${orphans.length} image id(s) of ${what}: ${orphans.slice(0, 5).join(", ")}${
+        orphans.length > 5 ? ", ..." : ""
+      }`,
     );
   }
-  // An image no line names has no detections: it gets empty outputs.
+  // An image no record names has no detections: it gets empty outputs.
   return images.map((image) => ({
     image,
     detections: {
       kind: "list",
       detections: byImage.get(fileStem(image)) ?? [],
-      source: files.length === 1 ? files[0]! : `${files.length} Task1 files`,
+      source,
     } as DetectionsInput,
   }));
 }
@@ -322,6 +386,12 @@ async function planRun(
   if (det.kind === "path") {
     const task1 = await task1Files(det.path, options.format);
     if (task1 !== null) return await planTask1(images, task1, warn, onIssue);
+    const mmrotate = await mmrotateFile(det.path, options.format);
+    if (mmrotate !== null) return planMmrotate(images, mmrotate, options, warn, onIssue);
+  } else if (det.kind === "text" && options.format === "mmrotate-json") {
+    throw new TypeError(
+      `Cannot read mmrotate results from ${det.source}: they are read from a file (--detections <prefix>.bbox.json)`,
+    );
   }
   if (det.kind === "text" || det.kind === "list") {
     if (images.length !== 1) {
@@ -611,7 +681,9 @@ async function segmentOneImage(
       ? { detections: det.detections, issues: [] }
       : parseDetections(det.kind === "text" ? det.text : await Deno.readTextFile(det.path), {
         source: det.kind === "text" ? det.source : det.path,
-        format: options.format === "task1" ? "auto" : options.format,
+        format: options.format === "task1" || options.format === "mmrotate-json"
+          ? "auto"
+          : options.format,
         imageWidth: source.width,
         imageHeight: source.height,
         georef: source.georef,
