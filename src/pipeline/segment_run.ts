@@ -339,6 +339,9 @@ function planMmrotate(
   return planByImageId(images, parsed.byImage, file.path, "the mmrotate results", warn);
 }
 
+/** The image id of a patch cut by the DOTA split tools (DOTA_devkit, mmrotate). */
+const PATCH_ID = /^.+__\d+(\.\d+)?__\d+___\d+$/;
+
 /** Detections keyed by image id -> one job per image, matched by file stem. */
 function planByImageId(
   images: string[],
@@ -350,10 +353,17 @@ function planByImageId(
   const stems = new Set(images.map(fileStem));
   const orphans = [...byImage.keys()].filter((id) => !stems.has(id)).sort();
   if (orphans.length) {
+    // DOTA split tools name patches <image>__<rate>__<x>___<y>, in the patch's own pixels
+    const patches = orphans.filter((id) => PATCH_ID.test(id)).length;
     warn(
       `no image for ${orphans.length} image id(s) of ${what}: ${orphans.slice(0, 5).join(", ")}${
         orphans.length > 5 ? ", ..." : ""
-      }`,
+      }` +
+        (patches
+          ? `; ${patches} of them look like patches of split images (<image>__<rate>__<x>___<y>), ` +
+            `whose boxes are in the patch's pixels: segment the patch images, or have the ` +
+            `detector merge its results per image (mmrotate: merge_patches=True, Task1 files)`
+          : ""),
     );
   }
   // An image no record names has no detections: it gets empty outputs.

@@ -108,6 +108,7 @@ dataTest({
         { image_id: "P1888", bbox: [686, 361, 20, 11, 1.5], score: 0.9, category_id: 0 },
         { image_id: "P1888", bbox: [686, 361, 20, 11], score: 0.9, category_id: 0 },
         { image_id: "P9999", bbox: [10, 10, 8, 4, 0], score: 0.9, category_id: 0 },
+        { image_id: "P1888__1024__0___0", bbox: [10, 10, 8, 4, 0], score: 0.9, category_id: 0 },
       ];
       const file = `${dir}/results.bbox.json`;
       await Deno.writeTextFile(file, JSON.stringify(records));
@@ -121,7 +122,7 @@ dataTest({
       assert.match(r.stderr, /results\.bbox\.json: Cannot read mmrotate record 1 \(image P1888\)/);
       assert.match(
         r.stderr,
-        /warning: no image for 1 image id\(s\) of the mmrotate results: P9999/,
+        /warning: no image for 2 image id\(s\) of the mmrotate results: P1888__1024__0___0, P9999; 1 of them look like patches of split images/,
       );
       assert.match(r.stderr, /done: 1 masks on 1 image\(s\)/);
       const fc = JSON.parse(await Deno.readTextFile(`${dir}/out/P1888.geojson`));
