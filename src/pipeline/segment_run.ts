@@ -317,9 +317,18 @@ async function mmrotateFile(
       `Cannot read mmrotate results: ${path} is a folder; give the results file (<prefix>.bbox.json)`,
     );
   }
-  if (format !== "mmrotate-json" && !/\.json$/i.test(path)) return null;
-  const text = await Deno.readTextFile(path);
-  return format === "mmrotate-json" || looksLikeMmrotateJson(text) ? { path, text } : null;
+  const asked = format === "mmrotate-json";
+  if (!asked && !/\.json$/i.test(path)) return null;
+  let text;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) throw e;
+    // sniffing: the per-image reading reports an unreadable file as it does for every format
+    if (!asked) return null;
+    throw new TypeError(`Cannot read mmrotate results ${path}: ${(e as Error).message}`);
+  }
+  return asked || looksLikeMmrotateJson(text) ? { path, text } : null;
 }
 
 /** mmrotate's JSON results (one file, many images) -> detections per image, by stem. */
