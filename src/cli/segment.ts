@@ -6,7 +6,7 @@
 import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
-import type { AngleConvention } from "../geometry/oriented_box.ts";
+import { ANGLE_CONVENTIONS } from "../geometry/oriented_box.ts";
 import { AngleConventionError } from "../formats/mmrotate_json.ts";
 import { RUN_DETECTION_FORMATS, type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
@@ -128,12 +128,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const format = choiceFlag("format", values.format, RUN_DETECTION_FORMATS, "auto");
   const angleConvention = values["angle-convention"] === undefined
     ? undefined
-    : choiceFlag<AngleConvention>(
-      "angle-convention",
-      values["angle-convention"],
-      ["le90", "le135", "oc", "radians", "degrees"],
-      "le90",
-    );
+    : choiceFlag("angle-convention", values["angle-convention"], ANGLE_CONVENTIONS, "le90");
   const crs = values.crs === undefined
     ? undefined
     : choiceFlag<"raster" | "wgs84">("crs", values.crs, ["raster", "wgs84"], "wgs84");

@@ -69,7 +69,10 @@ export interface HBox {
  * tolerance of 1e-6 rad at both ends), so that an angle in degrees handed over
  * as radians fails loudly instead of producing a wrong box.
  */
-export type AngleConvention = "radians" | "degrees" | "oc" | "le90" | "le135";
+export type AngleConvention = typeof ANGLE_CONVENTIONS[number];
+
+/** Every {@linkcode AngleConvention}, for option parsers and messages. */
+export const ANGLE_CONVENTIONS = ["radians", "degrees", "oc", "le90", "le135"] as const;
 
 /** Options for {@linkcode orientedBoxFromCenter}. */
 export interface OrientedBoxFromCenterOptions {
@@ -150,7 +153,7 @@ export function orientedBoxFromCenter(
     default:
       throw new TypeError(
         `Cannot build an oriented box: unknown angle convention "${String(convention)}", ` +
-          `expected one of radians, degrees, oc, le90, le135`,
+          `expected one of ${ANGLE_CONVENTIONS.join(", ")}`,
       );
   }
   return { cx, cy, width, height, angle: normalizeHalfTurn(radians) };

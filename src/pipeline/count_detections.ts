@@ -6,7 +6,7 @@
  */
 import { selectDetections } from "../formats/detection.ts";
 import { parseGeoJsonDetections } from "../formats/geojson_detections.ts";
-import { parseDetections, sniffDetectionFormat } from "./detections_input.ts";
+import { parseDetections, perFileFormat, sniffDetectionFormat } from "./detections_input.ts";
 import type { DetectionsInput, SegmentRunOptions } from "./segment_run.ts";
 
 /**
@@ -41,11 +41,7 @@ export async function countDetections(
       return 0; // the run reports it when it gets to the image
     }
     const source = input.kind === "text" ? input.source : input.path;
-    // results files of many images were split into lists when the run was planned
-    const asked = options.format === "task1" || options.format === "mmrotate-json" ||
-        options.format === undefined
-      ? "auto"
-      : options.format;
+    const asked = perFileFormat(options.format);
     const format = asked === "auto" ? sniffDetectionFormat(source, text) : asked;
     try {
       // GeoJSON positions count the same in any frame: read them as pixels (no raster needed).

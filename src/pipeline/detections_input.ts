@@ -12,6 +12,19 @@ import type { Georef } from "../raster/source.ts";
 /** Detection file formats. */
 export type DetectionFormat = "dota" | "yolo-obb" | "geojson";
 
+/** The formats of result files that hold many images' detections (read by image id). */
+export type ResultsFormat = "task1" | "mmrotate-json";
+
+/**
+ * The format one image's detection file is read in: a results format (whose
+ * files a run splits by image when it plans) leaves each file to `auto`.
+ */
+export function perFileFormat(
+  format: DetectionFormat | ResultsFormat | "auto" | undefined,
+): DetectionFormat | "auto" {
+  return format === undefined || format === "task1" || format === "mmrotate-json" ? "auto" : format;
+}
+
 /** Every accepted `--format` value. */
 export const DETECTION_FORMATS: readonly (DetectionFormat | "auto")[] = [
   "auto",

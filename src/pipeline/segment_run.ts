@@ -31,7 +31,13 @@ import type { Rle } from "../masks/rle.ts";
 import type { MaskWindow } from "../masks/mask_window.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
-import { DETECTION_FORMATS, type DetectionFormat, parseDetections } from "./detections_input.ts";
+import {
+  DETECTION_FORMATS,
+  type DetectionFormat,
+  parseDetections,
+  perFileFormat,
+  type ResultsFormat,
+} from "./detections_input.ts";
 import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { countDetections } from "./count_detections.ts";
@@ -41,9 +47,6 @@ import { baseName, pathExists } from "./paths.ts";
 
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
-
-/** The formats of result files that hold many images' detections (read by image id). */
-export type ResultsFormat = "task1" | "mmrotate-json";
 
 /**
  * Every `format` a run accepts: the per-file formats, `task1` (DOTA Task1
@@ -700,9 +703,7 @@ async function segmentOneImage(
       ? { detections: det.detections, issues: [] }
       : parseDetections(det.kind === "text" ? det.text : await Deno.readTextFile(det.path), {
         source: det.kind === "text" ? det.source : det.path,
-        format: options.format === "task1" || options.format === "mmrotate-json"
-          ? "auto"
-          : options.format,
+        format: perFileFormat(options.format),
         imageWidth: source.width,
         imageHeight: source.height,
         georef: source.georef,
