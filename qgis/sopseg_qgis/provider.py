@@ -5,6 +5,7 @@ from __future__ import annotations
 from qgis.core import QgsProcessingProvider
 
 from .segment_algorithm import SegmentDetectionsAlgorithm
+from .segment_file_algorithm import SegmentDetectionFileAlgorithm
 from .settings import DENO_SETTING, DIR_SETTING
 
 
@@ -55,3 +56,4 @@ class SopsegProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
         self.addAlgorithm(SegmentDetectionsAlgorithm())
+        self.addAlgorithm(SegmentDetectionFileAlgorithm())

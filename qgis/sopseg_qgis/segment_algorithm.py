@@ -133,19 +133,199 @@ def feature_geometry(geometry: Optional[dict[str, Any]], to_map: Any) -> QgsGeom
     return QgsGeometry.fromMultiPolygonXY([_rings(part, to_map) for part in parts])
 
 
-class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
-    """Segment oriented detections with sopseg."""
+class SopsegAlgorithm(QgsProcessingAlgorithm):
+    """What the sopseg algorithms share: the model's parameters, the server call, the output."""
 
-    RASTER = "RASTER"
-    DETECTIONS = "DETECTIONS"
-    CLASS_FIELD = "CLASS_FIELD"
-    SCORE_FIELD = "SCORE_FIELD"
     BACKEND = "BACKEND"
     PROMPT = "PROMPT"
     SIMPLIFY = "SIMPLIFY"
     THREADS = "THREADS"
     SMALL_GRAPHS = "SMALL_GRAPHS"
     OUTPUT = "OUTPUT"
+
+    def add_model_parameters(self) -> None:
+        """Backend, prompt, simplification, threads, small graphs, and the output sink."""
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.BACKEND,
+                "Backend",
+                options=BACKENDS,
+                defaultValue="auto",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.PROMPT,
+                "Prompt (opm: 3 oriented points + box)",
+                options=PROMPTS,
+                defaultValue="opm",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.SIMPLIFY,
+                "Simplify tolerance (pixels)",
+                type=QgsProcessingParameterNumber.Double,
+                minValue=0,
+                defaultValue=0,
+            )
+        )
+        threads = QgsProcessingParameterNumber(
+            self.THREADS, "WASM threads (0: all cores)", minValue=0, defaultValue=0
+        )
+        threads.setFlags(threads.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(threads)
+        small = QgsProcessingParameterEnum(
+            self.SMALL_GRAPHS,
+            "Small crops on the fast graphs (default: up to 96 px; 64: more accurate, slower; "
+            "off: every crop at full size)",
+            options=SMALL_GRAPHS,
+            defaultValue="default",
+            usesStaticStrings=True,
+        )
+        small.setFlags(small.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(small)
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon
+            )
+        )
+
+    def model_settings(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> dict[str, Any]:
+        """The model parameters' values, as `segment_with_server` takes them."""
+        return {
+            "backend": self.parameterAsEnumString(parameters, self.BACKEND, context),
+            "prompt": self.parameterAsEnumString(parameters, self.PROMPT, context),
+            "simplify": self.parameterAsDouble(parameters, self.SIMPLIFY, context),
+            "threads": self.parameterAsInt(parameters, self.THREADS, context),
+            "small_graphs": self.parameterAsEnumString(parameters, self.SMALL_GRAPHS, context),
+        }
+
+    def output_sink(
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        raster: QgsRasterLayer,
+    ) -> tuple[QgsFeatureSink, str]:
+        """The output layer, in the raster's CRS."""
+        sink, dest_id = self.parameterAsSink(
+            parameters,
+            self.OUTPUT,
+            context,
+            output_fields(),
+            QgsWkbTypes.MultiPolygon,
+            raster.crs(),
+        )
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        return sink, dest_id
+
+    def segment_with_server(
+        self,
+        image: str,
+        detections: dict[str, Any],
+        read: list[str],
+        settings_: dict[str, Any],
+        feedback: QgsProcessingFeedback,
+        what: str,
+    ) -> Optional[dict[str, Any]]:
+        """One `segment` request to a server started for this run (reading the folders
+        `read`); None when cancelled. `what` says what is sent, for the log."""
+        small_graphs = settings_["small_graphs"]
+        try:
+            server = SopsegServer(
+                settings.sopseg_dir(),
+                deno=settings.deno_path(),
+                read=read,
+                backend=settings_["backend"],
+                threads=settings_["threads"] or None,
+                small_graphs=None if small_graphs in ("", "default") else small_graphs,
+                log=lambda line: feedback.pushDebugInfo(f"sopseg: {line}"),
+            )
+        except FileNotFoundError as e:
+            raise QgsProcessingException(str(e)) from e
+        try:
+            info = server.start()
+            feedback.pushInfo(
+                f"sopseg server {info.get('server', {}).get('version', '?')}, backend "
+                f"{info.get('backend')}; {what}"
+            )
+            options: dict[str, Any] = {"prompt": settings_["prompt"]}
+            if settings_["simplify"] > 0:
+                options["simplify"] = settings_["simplify"]
+            return server.segment(
+                image,
+                detections,
+                options,
+                progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
+                cancelled=feedback.isCanceled,
+            )
+        except SopsegCancelled:
+            feedback.pushWarning("Cancelled: no masks written")
+            return None
+        except SopsegError as e:
+            raise QgsProcessingException(f"sopseg: {e}") from e
+        finally:
+            server.close()
+
+    def write_features(
+        self,
+        collection: dict[str, Any],
+        fids: Optional[list[int]],
+        gt: GeoTransform,
+        sink: QgsFeatureSink,
+        feedback: QgsProcessingFeedback,
+    ) -> None:
+        """The collection's features into the sink, in the raster's CRS. `fids`: the
+        detection layer's feature id of each detection (None: detections from a file)."""
+        fields = output_fields()
+        in_pixels = collection.get("sopseg:coordinates") == "pixel"
+
+        def to_map(x: float, y: float) -> tuple[float, float]:
+            return pixel_to_map(gt, [(x, y)])[0] if in_pixels else (x, y)
+
+        features = collection.get("features") or []
+        if fids is not None and len(features) != len(fids):
+            raise QgsProcessingException(
+                f"sopseg answered {len(features)} features for {len(fids)} detections"
+            )
+        for feature_json in features:
+            props = feature_json.get("properties") or {}
+            index = int(props.get("detection_index", -1))
+            if not 0 <= index < (len(features) if fids is None else len(fids)):
+                raise QgsProcessingException(f"sopseg answered detection_index {index}")
+            feature = QgsFeature(fields)
+            feature.setGeometry(feature_geometry(feature_json.get("geometry"), to_map))
+            feature.setAttributes(
+                [
+                    None if fids is None else fids[index],
+                    props.get("source_image"),
+                    index,
+                    props.get("class"),
+                    props.get("score"),
+                    props.get("predicted_iou"),
+                    props.get("area_px"),
+                    json.dumps(props.get("obb")),
+                    json.dumps(props.get("obb_pixel")),
+                    props.get("in_training_classes"),
+                ]
+            )
+            if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
+                raise QgsProcessingException(f"Cannot write mask {index} to the output layer")
+        feedback.setProgress(100)
+
+
+class SegmentDetectionsAlgorithm(SopsegAlgorithm):
+    """Segment oriented detections with sopseg."""
+
+    RASTER = "RASTER"
+    DETECTIONS = "DETECTIONS"
+    CLASS_FIELD = "CLASS_FIELD"
+    SCORE_FIELD = "SCORE_FIELD"
 
     def name(self) -> str:
         return "segment_detections"
@@ -196,53 +376,7 @@ class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
                 optional=True,
             )
         )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.BACKEND,
-                "Backend",
-                options=BACKENDS,
-                defaultValue="auto",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterEnum(
-                self.PROMPT,
-                "Prompt (opm: 3 oriented points + box)",
-                options=PROMPTS,
-                defaultValue="opm",
-                usesStaticStrings=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.SIMPLIFY,
-                "Simplify tolerance (pixels)",
-                type=QgsProcessingParameterNumber.Double,
-                minValue=0,
-                defaultValue=0,
-            )
-        )
-        threads = QgsProcessingParameterNumber(
-            self.THREADS, "WASM threads (0: all cores)", minValue=0, defaultValue=0
-        )
-        threads.setFlags(threads.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(threads)
-        small = QgsProcessingParameterEnum(
-            self.SMALL_GRAPHS,
-            "Small crops on the fast graphs (default: up to 96 px; 64: more accurate, slower; "
-            "off: every crop at full size)",
-            options=SMALL_GRAPHS,
-            defaultValue="default",
-            usesStaticStrings=True,
-        )
-        small.setFlags(small.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(small)
-        self.addParameter(
-            QgsProcessingParameterFeatureSink(
-                self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon
-            )
-        )
+        self.add_model_parameters()
 
     def processAlgorithm(  # noqa: N802 (QGIS's name)
         self,
@@ -258,36 +392,28 @@ class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.DETECTIONS))
         class_field = self.parameterAsString(parameters, self.CLASS_FIELD, context)
         score_field = self.parameterAsString(parameters, self.SCORE_FIELD, context)
-        backend = self.parameterAsEnumString(parameters, self.BACKEND, context)
-        prompt = self.parameterAsEnumString(parameters, self.PROMPT, context)
-        simplify = self.parameterAsDouble(parameters, self.SIMPLIFY, context)
-        threads = self.parameterAsInt(parameters, self.THREADS, context)
-        small_graphs = self.parameterAsEnumString(parameters, self.SMALL_GRAPHS, context)
+        model = self.model_settings(parameters, context)
 
         image = raster_file(raster)
         gt = raster_geotransform(raster, image)
         fids, boxes = self._boxes(source, raster, gt, class_field, score_field, context, feedback)
 
-        sink, dest_id = self.parameterAsSink(
-            parameters,
-            self.OUTPUT,
-            context,
-            output_fields(),
-            QgsWkbTypes.MultiPolygon,
-            raster.crs(),
-        )
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        sink, dest_id = self.output_sink(parameters, context, raster)
         if not boxes:
             feedback.pushWarning("No detections to segment")
             return {self.OUTPUT: dest_id}
 
-        collection = self._segment(
-            image, boxes, backend, prompt, simplify, threads, small_graphs, feedback
+        collection = self.segment_with_server(
+            image,
+            {"boxes": boxes},
+            [str(Path(image).parent)],
+            model,
+            feedback,
+            f"{len(boxes)} detections",
         )
         if collection is None:
             return {self.OUTPUT: dest_id}
-        self._write(collection, fids, gt, sink, output_fields(), feedback)
+        self.write_features(collection, fids, gt, sink, feedback)
         return {self.OUTPUT: dest_id}
 
     def _boxes(
@@ -351,96 +477,3 @@ class SegmentDetectionsAlgorithm(QgsProcessingAlgorithm):
             fids.append(int(feature.id()))
             boxes.append(box)
         return fids, boxes
-
-    def _segment(
-        self,
-        image: str,
-        boxes: list[dict[str, Any]],
-        backend: str,
-        prompt: str,
-        simplify: float,
-        threads: int,
-        small_graphs: str,
-        feedback: QgsProcessingFeedback,
-    ) -> Optional[dict[str, Any]]:
-        """One `segment` request to a server started for this run; None when cancelled."""
-        try:
-            server = SopsegServer(
-                settings.sopseg_dir(),
-                deno=settings.deno_path(),
-                read=[str(Path(image).parent)],
-                backend=backend,
-                threads=threads or None,
-                small_graphs=None if small_graphs in ("", "default") else small_graphs,
-                log=lambda line: feedback.pushDebugInfo(f"sopseg: {line}"),
-            )
-        except FileNotFoundError as e:
-            raise QgsProcessingException(str(e)) from e
-        try:
-            info = server.start()
-            feedback.pushInfo(
-                f"sopseg server {info.get('server', {}).get('version', '?')}, backend "
-                f"{info.get('backend')}; {len(boxes)} detections"
-            )
-            options: dict[str, Any] = {"prompt": prompt}
-            if simplify > 0:
-                options["simplify"] = simplify
-            return server.segment(
-                image,
-                {"boxes": boxes},
-                options,
-                progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
-                cancelled=feedback.isCanceled,
-            )
-        except SopsegCancelled:
-            feedback.pushWarning("Cancelled: no masks written")
-            return None
-        except SopsegError as e:
-            raise QgsProcessingException(f"sopseg: {e}") from e
-        finally:
-            server.close()
-
-    def _write(
-        self,
-        collection: dict[str, Any],
-        fids: list[int],
-        gt: GeoTransform,
-        sink: QgsFeatureSink,
-        fields: QgsFields,
-        feedback: QgsProcessingFeedback,
-    ) -> None:
-        """The collection's features into the sink, in the raster's CRS."""
-        in_pixels = collection.get("sopseg:coordinates") == "pixel"
-
-        def to_map(x: float, y: float) -> tuple[float, float]:
-            return pixel_to_map(gt, [(x, y)])[0] if in_pixels else (x, y)
-
-        features = collection.get("features") or []
-        if len(features) != len(fids):
-            raise QgsProcessingException(
-                f"sopseg answered {len(features)} features for {len(fids)} detections"
-            )
-        for feature_json in features:
-            props = feature_json.get("properties") or {}
-            index = int(props.get("detection_index", -1))
-            if not 0 <= index < len(fids):
-                raise QgsProcessingException(f"sopseg answered detection_index {index}")
-            feature = QgsFeature(fields)
-            feature.setGeometry(feature_geometry(feature_json.get("geometry"), to_map))
-            feature.setAttributes(
-                [
-                    fids[index],
-                    props.get("source_image"),
-                    index,
-                    props.get("class"),
-                    props.get("score"),
-                    props.get("predicted_iou"),
-                    props.get("area_px"),
-                    json.dumps(props.get("obb")),
-                    json.dumps(props.get("obb_pixel")),
-                    props.get("in_training_classes"),
-                ]
-            )
-            if not sink.addFeature(feature, QgsFeatureSink.FastInsert):
-                raise QgsProcessingException(f"Cannot write mask {index} to the output layer")
-        feedback.setProgress(100)

@@ -279,3 +279,72 @@ def test_qgis_process_with_the_zip_on_a_rotated_raster_and_wgs84_boxes(
     out = tmp_path / "out.gpkg"
     run_algorithm(exe, env, tif, gpkg, out)
     check_output(out, tif, ROTATED, pixel_masks, 32633)
+
+
+def test_qgis_process_segments_a_detector_output_file(
+    tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
+) -> None:
+    """`sopseg:segment_detection_file` on mmrotate JSON results (two images' records, class
+    ids, the raster under another id): the masks of the box-layer algorithm, in the raster's
+    CRS; a file of [cx, cy, w, h, angle] boxes without the angle convention is refused."""
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    boxes = dota_boxes()
+    names = sorted({b["class"] for b in boxes})
+    records = [
+        {
+            "image_id": "P1888",
+            "bbox": [v for p in b["corners"] for v in p],
+            "score": 0.5 + i / 256,
+            "category_id": names.index(b["class"]),
+        }
+        for i, b in enumerate(boxes)
+    ]
+    other = {"image_id": "P0706", "bbox": [10, 10, 30, 10, 30, 20, 10, 20], "category_id": 0}
+    records.append(dict(other, score=1.0))
+    results = tmp_path / "results.bbox.json"
+    results.write_text(json.dumps(records))
+    env = qgis_env(qgis_home)
+    run(["deno", "task", "qgis:install", "--profiles-dir", str(profiles(qgis_home))], cwd=ROOT)
+    out = tmp_path / "out.gpkg"
+    common = [
+        f"RASTER={tif}",
+        f"BACKEND={QGIS_FLAGS['backend']}",
+        f"THREADS={QGIS_FLAGS['threads']}",
+        f"SMALL_GRAPHS={QGIS_FLAGS['small_graphs']}",
+    ]
+    args = [
+        f"DETECTIONS_FILE={results}",
+        f"CLASSES={','.join(names)}",
+        "IMAGE_ID=P1888",
+        f"OUTPUT={out}",
+    ]
+    run([exe, "run", "sopseg:segment_detection_file", "--", *common, *args], env=env, timeout=300)
+    check_output(out, tif, NORTH_UP, pixel_masks, 32633)
+
+    rboxes = tmp_path / "rboxes.bbox.json"
+    rbox = {"image_id": "raster", "bbox": [50, 50, 20, 10, 0.1], "score": 0.9, "category_id": 0}
+    rboxes.write_text(json.dumps([rbox]))
+    algorithm = [exe, "run", "sopseg:segment_detection_file", "--", *common]
+    refused = subprocess.run(
+        [*algorithm, f"DETECTIONS_FILE={rboxes}", f"OUTPUT={tmp_path / 'refused.gpkg'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert refused.returncode != 0
+    assert "detections.angle_convention is required" in refused.stdout + refused.stderr
+    le90 = tmp_path / "le90.gpkg"
+    run(
+        [*algorithm, f"DETECTIONS_FILE={rboxes}", "ANGLE_CONVENTION=le90", f"OUTPUT={le90}"],
+        env=env,
+        timeout=300,
+    )
+    from osgeo import ogr
+
+    dataset = ogr.Open(str(le90))  # kept: its layer dies with it
+    obb = [json.loads(f.GetField("obb_pixel")) for f in dataset.GetLayer(0)]
+    assert len(obb) == 1
+    assert [round(v, 6) for v in obb[0][:4]] == [50, 50, 20, 10]
+    assert math.isclose(obb[0][4], math.degrees(0.1), abs_tol=1e-3)  # written to 4 decimals

@@ -8,7 +8,8 @@ import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { featureToNdjsonLine } from "../formats/geojson_writer.ts";
 import { ANGLE_CONVENTIONS } from "../geometry/oriented_box.ts";
 import { AngleConventionError } from "../formats/mmrotate_json.ts";
-import { RUN_DETECTION_FORMATS, type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
+import { type RunEvent, segmentRun } from "../pipeline/segment_run.ts";
+import { RESULTS_DETECTION_FORMATS } from "../pipeline/detections_input.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
 import { parseShard, type Shard } from "../pipeline/shard.ts";
 import {
@@ -125,7 +126,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   for (const required of ["images", "detections", "out"] as const) {
     if (!values[required]) throw new UsageError(`--${required} is required`);
   }
-  const format = choiceFlag("format", values.format, RUN_DETECTION_FORMATS, "auto");
+  const format = choiceFlag("format", values.format, RESULTS_DETECTION_FORMATS, "auto");
   const angleConvention = values["angle-convention"] === undefined
     ? undefined
     : choiceFlag("angle-convention", values["angle-convention"], ANGLE_CONVENTIONS, "le90");
@@ -180,6 +181,11 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     throw new UsageError("--vector-format fgb needs an output folder, not --out -");
   }
   const fromStdin = values.detections === "-";
+  if (fromStdin && format === "task1") {
+    throw new UsageError(
+      "--format task1 reads files (--detections Task1_<class>.txt or their folder): the class is in the file name, which stdin does not have",
+    );
+  }
   const quiet = values.quiet ?? false;
 
   // Opened once the run has counted its work: by default no more sessions than batches,

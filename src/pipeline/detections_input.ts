@@ -34,6 +34,17 @@ export const DETECTION_FORMATS: readonly (DetectionFormat | "auto")[] = [
 ];
 
 /**
+ * Every format of a detections path: the per-file formats and the results
+ * formats (`task1`: DOTA Task1 results; `mmrotate-json`: mmrotate's
+ * `<prefix>.bbox.json`), which hold many images' detections.
+ */
+export const RESULTS_DETECTION_FORMATS: readonly (DetectionFormat | ResultsFormat | "auto")[] = [
+  ...DETECTION_FORMATS,
+  "task1",
+  "mmrotate-json",
+];
+
+/**
  * Guess the format of a detection file from its name and first data line:
  * `.geojson`/`.json` or a leading `{` is GeoJSON; a `.txt` whose first data
  * line is `<int> x1 .. y4 [conf]` with values in [-1, 2] is YOLO-OBB; else DOTA.

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import type { Detection } from "../formats/detection.ts";
+import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
+import { fileStem } from "../formats/detection_files.ts";
+import {
+  AngleConventionError,
+  looksLikeMmrotateJson,
+  parseMmrotateJson,
+} from "../formats/mmrotate_json.ts";
+import type { AngleConvention } from "../geometry/oriented_box.ts";
 import {
   type InstanceFeatureCollection,
   instancesToFeatureCollection,
@@ -15,28 +22,46 @@ import type { InstanceResult } from "../formats/instance_result.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import type { OpenRasterOptions, RasterSource } from "../raster/source.ts";
-import { type DetectionFormat, parseDetections } from "./detections_input.ts";
+import {
+  type DetectionFormat,
+  parseDetections,
+  perFileFormat,
+  type ResultsFormat,
+} from "./detections_input.ts";
 import { InputError } from "./input_error.ts";
 import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { baseName } from "./paths.ts";
+import { readResults, type ResultsByImage } from "./results_input.ts";
+
+/** How detections given as text or a file are read. */
+export interface DetectionsReading {
+  /**
+   * The format; `auto` (default) sniffs. The results formats (`task1`: a
+   * `Task1_<class>.txt` file or a folder of them; `mmrotate-json`) hold many
+   * images' detections: the image's share is read (`imageId`). `task1` is read
+   * from a path only.
+   */
+  format?: DetectionFormat | ResultsFormat | "auto";
+  /** Class names by id (YOLO-OBB class, mmrotate `category_id`). */
+  classNames?: readonly string[];
+  /** The image's id in results files. Default: the image file's stem. */
+  imageId?: string;
+  /** How mmrotate's `[cx, cy, w, h, angle]` angles are measured (required for them). */
+  angleConvention?: AngleConvention;
+  /** Leave out detections scored below this (unscored ones are kept). */
+  minScore?: number;
+}
 
 /** Where the detections of one image come from. */
 export type DetectionsSpec =
   | { kind: "list"; detections: readonly Detection[] }
-  | {
+  | ({
     kind: "text";
     text: string;
     /** Name used in messages, e.g. `<request>`. */
     source: string;
-    format?: DetectionFormat | "auto";
-    classNames?: readonly string[];
-  }
-  | {
-    kind: "path";
-    path: string;
-    format?: DetectionFormat | "auto";
-    classNames?: readonly string[];
-  };
+  } & DetectionsReading)
+  | ({ kind: "path"; path: string } & DetectionsReading);
 
 /** Options of {@linkcode segmentDetections}. */
 export type SegmentDetectionsOptions =
@@ -90,65 +115,170 @@ export async function openImage(
   }
 }
 
+/**
+ * The error for malformed records: the first one named (its file when it is not `name`, e.g.
+ * one Task1 file of a folder; its line or feature unless `located` says its message does).
+ */
+function malformed(
+  spec: Exclude<DetectionsSpec, { kind: "list" }>,
+  name: string,
+  issues: ParseIssue[],
+  located = false,
+): InputError {
+  const [first, ...rest] = issues;
+  const file = first!.source !== name ? `${first!.source}: ` : "";
+  const where = located
+    ? ""
+    : first!.feature !== undefined
+    ? `feature ${first!.feature}: `
+    : `line ${first!.line}: `;
+  const more = rest.length ? ` (and ${rest.length} more malformed record(s))` : "";
+  return new InputError(
+    "detections-malformed",
+    `Cannot read ${spec.kind === "path" ? `detections ${name}` : name}: ${file}${where}${
+      first!.message
+    }${more}`,
+    { path: spec.kind === "path" ? spec.path : undefined, issues },
+  );
+}
+
+function unreadable(path: string, e: unknown): InputError {
+  const denied = e instanceof Deno.errors.NotCapable ||
+    (e as Error).cause instanceof Deno.errors.NotCapable;
+  const why = denied
+    ? "not allowed to read it"
+    : e instanceof Deno.errors.NotFound || /no such file or folder/.test((e as Error).message)
+    ? "no such file"
+    : (e as Error).message;
+  return new InputError(
+    denied ? "path-not-allowed" : "detections-unreadable",
+    `Cannot read detections ${path}: ${why}`,
+    { path, cause: e },
+  );
+}
+
+/**
+ * The results `spec` stands for (a file or folder of many images' detections),
+ * or `null` for one image's detection file or text.
+ */
+async function resultsOf(
+  spec: Exclude<DetectionsSpec, { kind: "list" }>,
+): Promise<ResultsByImage | null> {
+  const { format, angleConvention, classNames } = spec;
+  const path = spec.kind === "path" ? spec.path : undefined;
+  try {
+    if (spec.kind === "path") {
+      return await readResults(spec.path, { format, angleConvention, classNames });
+    }
+    if (format === "task1") {
+      throw new TypeError(
+        `Cannot read ${spec.source}: DOTA Task1 results are read from a path (a Task1_<class>.txt file or a folder of them)`,
+      );
+    }
+    const asked = format === "mmrotate-json";
+    if (!asked && !((format ?? "auto") === "auto" && looksLikeMmrotateJson(spec.text))) {
+      return null;
+    }
+    const parsed = parseMmrotateJson(spec.text, {
+      source: spec.source,
+      angleConvention,
+      classNames,
+    });
+    return {
+      ...parsed,
+      source: spec.source,
+      what: "the mmrotate results",
+      format: "mmrotate-json",
+    };
+  } catch (e) {
+    if (e instanceof AngleConventionError) throw e; // the request's fault: the caller says how
+    if (
+      path !== undefined && (e instanceof Deno.errors.NotCapable ||
+        e instanceof Deno.errors.NotFound || /no such file or folder/.test((e as Error).message))
+    ) throw unreadable(path, e);
+    if (!(e instanceof TypeError)) throw e;
+    // not JSON, not an array, a folder without Task1 files, Task1 given as text
+    const message = e.message;
+    throw new InputError("detections-malformed", message, {
+      path,
+      issues: [{ source: path ?? (spec as { source: string }).source, line: 0, message }],
+      cause: e,
+    });
+  }
+}
+
+/** The detections of the image `imageId` in `results`. */
+function imageShare(results: ResultsByImage, imageId: string): Detection[] {
+  const share = results.byImage.get(imageId);
+  if (share !== undefined) return share;
+  // DOTA split tools name patches <image>__<rate>__<x>___<y>, in the patch's own pixels
+  const patches = [...results.byImage.keys()].filter((id) => id.startsWith(`${imageId}__`));
+  if (patches.length) {
+    throw new InputError(
+      "detections-malformed",
+      `Cannot read ${results.source}: no detections of image ${imageId}, but ${patches.length} ` +
+        `patch id(s) of it (${patches.slice(0, 3).join(", ")}${
+          patches.length > 3 ? ", ..." : ""
+        })` +
+        `: those boxes are in the patches' pixels; have the detector merge its results per image ` +
+        `(mmrotate: merge_patches=True, Task1 files), or segment the patch images`,
+      { issues: [] },
+    );
+  }
+  // No record names the image: the detector found nothing there.
+  return [];
+}
+
 async function readDetections(
   spec: DetectionsSpec,
   source: RasterSource,
 ): Promise<readonly Detection[]> {
   if (spec.kind === "list") return spec.detections;
-  let text: string;
-  let name: string;
-  if (spec.kind === "text") {
-    text = spec.text;
-    name = spec.source;
-  } else {
-    name = spec.path;
-    try {
-      text = await Deno.readTextFile(spec.path);
-    } catch (e) {
-      const denied = e instanceof Deno.errors.NotCapable;
-      const why = denied
-        ? "not allowed to read it"
-        : e instanceof Deno.errors.NotFound
-        ? "no such file"
-        : (e as Error).message;
-      throw new InputError(
-        denied ? "path-not-allowed" : "detections-unreadable",
-        `Cannot read detections ${spec.path}: ${why}`,
-        { path: spec.path, cause: e },
-      );
+  const name = spec.kind === "text" ? spec.source : spec.path;
+  let detections: readonly Detection[];
+  const results = await resultsOf(spec);
+  if (results !== null) {
+    if (results.issues.length) {
+      // Task1 issues carry their file and line; mmrotate's name their record.
+      const task1 = results.format === "task1";
+      throw malformed(spec, name, results.issues, !task1);
     }
+    detections = imageShare(results, spec.imageId ?? fileStem(source.path));
+  } else {
+    let text: string;
+    if (spec.kind === "text") {
+      text = spec.text;
+    } else {
+      try {
+        text = await Deno.readTextFile(spec.path);
+      } catch (e) {
+        throw unreadable(spec.path, e);
+      }
+    }
+    let parsed;
+    try {
+      parsed = parseDetections(text, {
+        source: name,
+        format: perFileFormat(spec.format),
+        imageWidth: source.width,
+        imageHeight: source.height,
+        georef: source.georef,
+        classNames: spec.classNames,
+      });
+    } catch (e) {
+      const message = (e as Error).message;
+      throw new InputError("detections-malformed", message, {
+        path: spec.kind === "path" ? spec.path : undefined,
+        issues: [{ source: name, line: 0, message }],
+        cause: e,
+      });
+    }
+    if (parsed.issues.length) throw malformed(spec, name, parsed.issues);
+    detections = parsed.detections;
   }
-  let parsed;
-  try {
-    parsed = parseDetections(text, {
-      source: name,
-      format: spec.format,
-      imageWidth: source.width,
-      imageHeight: source.height,
-      georef: source.georef,
-      classNames: spec.classNames,
-    });
-  } catch (e) {
-    const message = (e as Error).message;
-    throw new InputError("detections-malformed", message, {
-      path: spec.kind === "path" ? spec.path : undefined,
-      issues: [{ source: name, line: 0, message }],
-      cause: e,
-    });
-  }
-  const [first, ...rest] = parsed.issues;
-  if (first !== undefined) {
-    const where = first.feature !== undefined ? `feature ${first.feature}` : `line ${first.line}`;
-    const more = rest.length ? ` (and ${rest.length} more malformed record(s))` : "";
-    throw new InputError(
-      "detections-malformed",
-      `Cannot read ${
-        spec.kind === "path" ? `detections ${name}` : name
-      }: ${where}: ${first.message}${more}`,
-      { path: spec.kind === "path" ? spec.path : undefined, issues: parsed.issues },
-    );
-  }
-  return parsed.detections;
+  return spec.minScore === undefined
+    ? detections
+    : selectDetections(detections, { minScore: spec.minScore });
 }
 
 /**

@@ -12,8 +12,6 @@
  * @module
  */
 import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
-import { parseDotaTask1 } from "../formats/dota.ts";
-import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
 import type { AngleConvention } from "../geometry/oriented_box.ts";
 import type { Georef, RasterSource } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
@@ -32,7 +30,6 @@ import type { MaskWindow } from "../masks/mask_window.ts";
 import { openRaster } from "../raster/open_raster.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 import {
-  DETECTION_FORMATS,
   type DetectionFormat,
   parseDetections,
   perFileFormat,
@@ -44,19 +41,11 @@ import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
 import { beginRunRecord, newRunRecord, type RunRecordImage, writeRunRecord } from "./run_record.ts";
 import { baseName, pathExists } from "./paths.ts";
+import { isDirectory, listFiles, orphanIdsMessage, readResults } from "./results_input.ts";
+import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
 
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
-
-/**
- * Every `format` a run accepts: the per-file formats, `task1` (DOTA Task1
- * results) and `mmrotate-json` (mmrotate's `<prefix>.bbox.json`).
- */
-export const RUN_DETECTION_FORMATS: readonly (DetectionFormat | ResultsFormat | "auto")[] = [
-  ...DETECTION_FORMATS,
-  "task1",
-  "mmrotate-json",
-];
 
 /** Where detections come from. */
 export type DetectionsInput =
@@ -175,42 +164,6 @@ interface PartFile {
   }[];
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new TypeError(`Cannot read ${path}: no such file or folder`);
-    }
-    throw e;
-  }
-}
-
-/**
- * The files of `dir` whose names pass `keep`, sorted. Symlinks count when
- * they point at a file (dataset splits are often folders of links); a
- * dangling link is left out.
- */
-async function listFiles(dir: string, keep: (name: string) => boolean): Promise<string[]> {
-  const out: string[] = [];
-  const base = dir.replace(/\/+$/, "");
-  for await (const e of Deno.readDir(dir)) {
-    if (!keep(e.name)) continue;
-    const path = `${base}/${e.name}`;
-    if (e.isFile || (e.isSymlink && await isLinkToFile(path))) out.push(path);
-  }
-  return out.sort();
-}
-
-async function isLinkToFile(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /**
  * The images of an earlier run's coco.json as part files, by file name;
  * `null` when there is none. The written `obb` corners are kept and written
@@ -270,90 +223,6 @@ function outputFrame(options: SegmentRunOptions, georef: Georef | null): "auto" 
   return georef === null && options.crs === undefined ? "pixel" : "wgs84";
 }
 
-/** The Task1 result files `det` stands for, or `null` when it is not Task1 input. */
-async function task1Files(
-  path: string,
-  format: SegmentRunOptions["format"],
-): Promise<string[] | null> {
-  if (format !== undefined && format !== "auto" && format !== "task1") return null;
-  if (!(await isDirectory(path))) {
-    return format === "task1" || TASK1_NAME.test(baseName(path)) ? [path] : null;
-  }
-  const files = await listFiles(path, (n) => TASK1_NAME.test(n));
-  if (format === "task1" && files.length === 0) {
-    throw new TypeError(`Cannot read DOTA Task1 results: no Task1_<class>.txt files in ${path}`);
-  }
-  return files.length ? files : null;
-}
-
-const TASK1_NAME = /^Task1_.+\.txt$/i;
-
-/** Task1 results (one file per class, many images) -> detections per image, by stem. */
-async function planTask1(
-  images: string[],
-  files: string[],
-  warn: (m: string) => void,
-  onIssue: (issue: ParseIssue) => void,
-) {
-  const byImage = new Map<string, Detection[]>();
-  for (const file of files) {
-    const parsed = parseDotaTask1(await Deno.readTextFile(file), { source: file });
-    for (const issue of parsed.issues) onIssue(issue);
-    for (const [id, list] of parsed.byImage) byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
-  }
-  const source = files.length === 1 ? files[0]! : `${files.length} Task1 files`;
-  return planByImageId(images, byImage, source, "the Task1 results", warn);
-}
-
-/**
- * The mmrotate JSON results file `det` stands for: `format` says so, or `auto`
- * finds a `.json` file (not `.geojson`) whose text is an array. `null` otherwise.
- */
-async function mmrotateFile(
-  path: string,
-  format: SegmentRunOptions["format"],
-): Promise<{ path: string; text: string } | null> {
-  if (format !== undefined && format !== "auto" && format !== "mmrotate-json") return null;
-  if (await isDirectory(path)) {
-    if (format !== "mmrotate-json") return null;
-    throw new TypeError(
-      `Cannot read mmrotate results: ${path} is a folder; give the results file (<prefix>.bbox.json)`,
-    );
-  }
-  const asked = format === "mmrotate-json";
-  if (!asked && !/\.json$/i.test(path)) return null;
-  let text;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotCapable) throw e;
-    // sniffing: the per-image reading reports an unreadable file as it does for every format
-    if (!asked) return null;
-    throw new TypeError(`Cannot read mmrotate results ${path}: ${(e as Error).message}`);
-  }
-  return asked || looksLikeMmrotateJson(text) ? { path, text } : null;
-}
-
-/** mmrotate's JSON results (one file, many images) -> detections per image, by stem. */
-function planMmrotate(
-  images: string[],
-  file: { path: string; text: string },
-  options: SegmentRunOptions,
-  warn: (m: string) => void,
-  onIssue: (issue: ParseIssue) => void,
-) {
-  const parsed = parseMmrotateJson(file.text, {
-    source: file.path,
-    angleConvention: options.angleConvention,
-    classNames: options.classNames,
-  });
-  for (const issue of parsed.issues) onIssue(issue);
-  return planByImageId(images, parsed.byImage, file.path, "the mmrotate results", warn);
-}
-
-/** The image id of a patch cut by the DOTA split tools (DOTA_devkit, mmrotate). */
-const PATCH_ID = /^.+__\d+(\.\d+)?__\d+___\d+$/;
-
 /** Detections keyed by image id -> one job per image, matched by file stem. */
 function planByImageId(
   images: string[],
@@ -364,20 +233,7 @@ function planByImageId(
 ) {
   const stems = new Set(images.map(fileStem));
   const orphans = [...byImage.keys()].filter((id) => !stems.has(id)).sort();
-  if (orphans.length) {
-    // DOTA split tools name patches <image>__<rate>__<x>___<y>, in the patch's own pixels
-    const patches = orphans.filter((id) => PATCH_ID.test(id)).length;
-    warn(
-      `no image for ${orphans.length} image id(s) of ${what}: ${orphans.slice(0, 5).join(", ")}${
-        orphans.length > 5 ? ", ..." : ""
-      }` +
-        (patches
-          ? `; ${patches} of them look like patches of split images (<image>__<rate>__<x>___<y>), ` +
-            `whose boxes are in the patch's pixels: segment the patch images, or have the ` +
-            `detector merge its results per image (mmrotate: merge_patches=True, Task1 files)`
-          : ""),
-    );
-  }
+  if (orphans.length) warn(orphanIdsMessage(orphans, what));
   // An image no record names has no detections: it gets empty outputs.
   return images.map((image) => ({
     image,
@@ -406,13 +262,26 @@ async function planRun(
   }
   const det = options.detections;
   if (det.kind === "path") {
-    const task1 = await task1Files(det.path, options.format);
-    if (task1 !== null) return await planTask1(images, task1, warn, onIssue);
-    const mmrotate = await mmrotateFile(det.path, options.format);
-    if (mmrotate !== null) return planMmrotate(images, mmrotate, options, warn, onIssue);
-  } else if (det.kind === "text" && options.format === "mmrotate-json") {
+    const results = await readResults(det.path, options);
+    if (results !== null) {
+      for (const issue of results.issues) onIssue(issue);
+      return planByImageId(images, results.byImage, results.source, results.what, warn);
+    }
+  } else if (
+    det.kind === "text" && (options.format === "mmrotate-json" ||
+      ((options.format ?? "auto") === "auto" && looksLikeMmrotateJson(det.text)))
+  ) {
+    // mmrotate results piped in: many images' records, split by image id as from a file
+    const parsed = parseMmrotateJson(det.text, {
+      source: det.source,
+      angleConvention: options.angleConvention,
+      classNames: options.classNames,
+    });
+    for (const issue of parsed.issues) onIssue(issue);
+    return planByImageId(images, parsed.byImage, det.source, "the mmrotate results", warn);
+  } else if (det.kind === "text" && options.format === "task1") {
     throw new TypeError(
-      `Cannot read mmrotate results from ${det.source}: they are read from a file (--detections <prefix>.bbox.json)`,
+      `Cannot read DOTA Task1 results from ${det.source}: their class is in the file name; give the files (--detections Task1_<class>.txt or their folder)`,
     );
   }
   if (det.kind === "text" || det.kind === "list") {

@@ -6,9 +6,19 @@
  * @module
  */
 import type { Detection } from "../formats/detection.ts";
-import { orientedBoxFromCorners, type Point } from "../geometry/oriented_box.ts";
+import {
+  ANGLE_CONVENTIONS,
+  type AngleConvention,
+  orientedBoxFromCorners,
+  type Point,
+} from "../geometry/oriented_box.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
-import { DETECTION_FORMATS, type DetectionFormat } from "../pipeline/detections_input.ts";
+import {
+  type DetectionFormat,
+  RESULTS_DETECTION_FORMATS,
+  type ResultsFormat,
+} from "../pipeline/detections_input.ts";
+import type { DetectionsReading } from "../pipeline/segment_detections.ts";
 import { InputError } from "../pipeline/input_error.ts";
 import { RpcError } from "./errors.ts";
 
@@ -44,18 +54,8 @@ export interface SegmentRequestOptions {
 /** Where a request's detections come from. */
 export type SegmentRequestDetections =
   | { kind: "boxes"; detections: Detection[] }
-  | {
-    kind: "text";
-    text: string;
-    format: DetectionFormat | "auto";
-    classes: string[] | undefined;
-  }
-  | {
-    kind: "path";
-    path: string;
-    format: DetectionFormat | "auto";
-    classes: string[] | undefined;
-  };
+  | ({ kind: "text"; text: string } & DetectionsReading)
+  | ({ kind: "path"; path: string } & DetectionsReading);
 
 /** Checked params of `segment`. */
 export interface SegmentRequest {
@@ -96,14 +96,25 @@ function finite(v: unknown, field: string): number {
   return v;
 }
 
-function format(v: unknown, field: string): DetectionFormat | "auto" {
+function format(v: unknown, field: string): DetectionFormat | ResultsFormat | "auto" {
   if (v === undefined) return "auto";
-  if (typeof v === "string" && (DETECTION_FORMATS as readonly string[]).includes(v)) {
-    return v as DetectionFormat | "auto";
+  if (typeof v === "string" && (RESULTS_DETECTION_FORMATS as readonly string[]).includes(v)) {
+    return v as DetectionFormat | ResultsFormat | "auto";
   }
   throw RpcError.invalidParams(
     field,
-    `must be one of ${DETECTION_FORMATS.join(", ")}, got ${JSON.stringify(v)}`,
+    `must be one of ${RESULTS_DETECTION_FORMATS.join(", ")}, got ${JSON.stringify(v)}`,
+  );
+}
+
+function angleConvention(v: unknown, field: string): AngleConvention | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "string" && (ANGLE_CONVENTIONS as readonly string[]).includes(v)) {
+    return v as AngleConvention;
+  }
+  throw RpcError.invalidParams(
+    field,
+    `must be one of ${ANGLE_CONVENTIONS.join(", ")}, got ${JSON.stringify(v)}`,
   );
 }
 
@@ -163,17 +174,32 @@ function detections(v: unknown): SegmentRequestDetections {
     if (!Array.isArray(v.boxes)) throw RpcError.invalidParams(`${field}.boxes`, "must be an array");
     return { kind: "boxes", detections: v.boxes.map(box) };
   }
-  onlyKeys(v, field, ["text", "path", "format", "classes"]);
-  const fmt = format(v.format, `${field}.format`);
-  const cls = classes(v.classes, `${field}.classes`);
+  onlyKeys(v, field, ["text", "path", ...READING_KEYS]);
+  const reading: DetectionsReading = {
+    format: format(v.format, `${field}.format`),
+    classNames: classes(v.classes, `${field}.classes`),
+  };
+  if (v.image_id !== undefined) reading.imageId = str(v.image_id, `${field}.image_id`);
+  const convention = angleConvention(v.angle_convention, `${field}.angle_convention`);
+  if (convention !== undefined) reading.angleConvention = convention;
+  if (v.min_score !== undefined) reading.minScore = finite(v.min_score, `${field}.min_score`);
   if ("text" in v) {
     if (typeof v.text !== "string") {
       throw RpcError.invalidParams(`${field}.text`, "must be a string");
     }
-    return { kind: "text", text: v.text, format: fmt, classes: cls };
+    if (reading.format === "task1") {
+      throw RpcError.invalidParams(
+        `${field}.format`,
+        "task1 is read from a path (a Task1_<class>.txt file or a folder of them), not from text",
+      );
+    }
+    return { kind: "text", text: v.text, ...reading };
   }
-  return { kind: "path", path: str(v.path, `${field}.path`), format: fmt, classes: cls };
+  return { kind: "path", path: str(v.path, `${field}.path`), ...reading };
 }
+
+/** The keys of the `text` and `path` forms of `detections` besides `text` / `path`. */
+const READING_KEYS = ["format", "classes", "image_id", "angle_convention", "min_score"];
 
 function positiveInt(v: unknown, field: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {

@@ -9,7 +9,8 @@ import { dirname } from "node:path";
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { featureCollectionToText } from "../formats/geojson_writer.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
-import { DETECTION_FORMATS } from "../pipeline/detections_input.ts";
+import { RESULTS_DETECTION_FORMATS } from "../pipeline/detections_input.ts";
+import { AngleConventionError } from "../formats/mmrotate_json.ts";
 import { InputError } from "../pipeline/input_error.ts";
 import {
   type DetectionsSpec,
@@ -90,7 +91,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
         methods: ["initialize", "segment", "shutdown", "exit", "$/cancelRequest"],
         notifications: ["$/progress"],
         detectionInputs: ["boxes", "text", "path"],
-        detectionFormats: DETECTION_FORMATS,
+        detectionFormats: RESULTS_DETECTION_FORMATS,
         imageFormats: ["tiff", "png", "jpeg"],
         promptModes: PROMPT_MODES,
         options: [...SEGMENT_OPTION_KEYS],
@@ -118,14 +119,8 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
     const spec: DetectionsSpec = d.kind === "boxes"
       ? { kind: "list", detections: d.detections }
       : d.kind === "text"
-      ? {
-        kind: "text",
-        text: d.text,
-        source: "detections.text",
-        format: d.format,
-        classNames: d.classes,
-      }
-      : { kind: "path", path: detectionsPath!, format: d.format, classNames: d.classes };
+      ? { ...d, source: "detections.text" }
+      : { ...d, path: detectionsPath! };
     const batchSize = req.options.batch ?? ctx.batchSize ?? 8;
     const fc = await segmentDetections(model, { source, detections: spec }, {
       batchSize,
@@ -137,7 +132,13 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       onProgress: (done, total) => {
         if (total > batchSize) call.progress(done, total);
       },
-    }).catch((e) => withFlag(e, "--read"));
+    }).catch((e) => {
+      if (e instanceof AngleConventionError) {
+        const why = e.message.replace("--angle-convention ", "");
+        throw RpcError.invalidParams("detections.angle_convention", `is required: ${why}`);
+      }
+      return withFlag(e, "--read");
+    });
     if (out === null) return fc;
     call.signal.throwIfAborted();
     try {

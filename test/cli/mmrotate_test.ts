@@ -133,3 +133,63 @@ dataTest({
     }
   },
 });
+
+dataTest({
+  name: "segment reads mmrotate JSON results piped in, for a folder of images, as their files",
+  needs: [DOTA],
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // both DOTA samples' labelTxt boxes as one results array (corners: no convention needed)
+      const records = [];
+      const names: string[] = [];
+      for (const stem of ["P0706", "P1888"]) {
+        const label = `${DOTA}/labelTxt/${stem}.txt`;
+        const { detections } = parseDota(await Deno.readTextFile(label), { source: label });
+        for (const d of detections) {
+          if (!names.includes(d.className)) names.push(d.className);
+          records.push({
+            image_id: stem,
+            bbox: d.corners!.flatMap((p) => [p.x, p.y]),
+            score: 0.9,
+            category_id: names.indexOf(d.className),
+          });
+        }
+      }
+      const args = (detections: string, out: string) => [
+        "--images",
+        `${DOTA}/images`,
+        "--detections",
+        detections,
+        "--out",
+        out,
+        "--backend",
+        "wasm",
+      ];
+      const ref = await runTask("segment", args(`${DOTA}/labelTxt`, `${dir}/ref`));
+      assert.equal(ref.code, 0, ref.stderr);
+      const piped = await runTask(
+        "segment",
+        [...args("-", `${dir}/piped`), "--classes", names.join(",")],
+        JSON.stringify(records),
+      );
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.match(piped.stderr, /done: 600 masks on 2 image\(s\)/);
+      const masks = async (out: string) =>
+        (JSON.parse(await Deno.readTextFile(`${out}/coco.json`)) as Coco).annotations
+          .map((a) => a.segmentation.counts);
+      assert.deepEqual(await masks(`${dir}/piped`), await masks(`${dir}/ref`));
+
+      // Task1 lines carry no class: piped in, they are refused with what to give instead
+      const task1 = await runTask(
+        "segment",
+        [...args("-", `${dir}/task1`), "--format", "task1"],
+        "P1888 0.9 10 10 30 10 30 20 10 20\n",
+      );
+      assert.equal(task1.code, 2, task1.stderr);
+      assert.match(task1.stderr, /--format task1 reads files .*: the class is in the file name/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,221 @@
+"""`sopseg:segment_detection_file`: a detector's output file and a raster in, masks out.
+
+The file is read by the sopseg server as `deno task segment` reads it: DOTA labelTxt, YOLO-OBB
+`.txt`, GeoJSON, DOTA Task1 results (`Task1_<class>.txt`; every class's file of its folder by
+default) or mmrotate's JSON results (`<prefix>.bbox.json`). Pixel-frame boxes need no layer:
+a detector run on the raster's file wrote them in that file's pixels. Results files hold many
+images' detections; the raster's share is read by its image id (the file's stem by default).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
+)
+
+from .segment_algorithm import SopsegAlgorithm, raster_file, raster_geotransform
+
+FORMATS = ["auto", "dota", "yolo-obb", "geojson", "task1", "mmrotate-json"]
+# optional: only mmrotate's [cx, cy, w, h, angle] boxes need one
+ANGLE_CONVENTIONS = ["le90", "le135", "oc", "radians", "degrees"]
+TASK1_NAME = re.compile(r"^Task1_.+\.txt$", re.IGNORECASE)
+
+
+def detections_request(
+    path: str,
+    fmt: str,
+    classes: str,
+    image_id: str,
+    angle_convention: str,
+    min_score: Optional[float],
+    all_task1: bool,
+) -> dict[str, Any]:
+    """The `detections` object of a `segment` request for a detection file.
+
+    A `Task1_<class>.txt` file stands for its folder (every class) when `all_task1` is set.
+    `classes`: comma-separated names by class id (YOLO-OBB, mmrotate `category_id`).
+
+    >>> detections_request("/r/Task1_ship.txt", "auto", "", "", "", None, True)
+    {'path': '/r', 'format': 'task1'}
+    >>> sorted(detections_request("/r/a.json", "auto", "plane, ship", "P1", "le90", 0.3, True))
+    ['angle_convention', 'classes', 'image_id', 'min_score', 'path']
+    """
+    request: dict[str, Any] = {"path": path}
+    is_task1 = fmt == "task1" or (fmt == "auto" and TASK1_NAME.match(Path(path).name))
+    if is_task1 and all_task1 and Path(path).name and TASK1_NAME.match(Path(path).name):
+        request["path"] = str(Path(path).parent)
+    if is_task1:
+        request["format"] = "task1"
+    elif fmt != "auto":
+        request["format"] = fmt
+    names = [c.strip() for c in classes.split(",") if c.strip()]
+    if names:
+        request["classes"] = names
+    if image_id.strip():
+        request["image_id"] = image_id.strip()
+    if angle_convention:
+        request["angle_convention"] = angle_convention
+    if min_score is not None:
+        request["min_score"] = min_score
+    return request
+
+
+class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
+    """Segment the detections of a detector's output file with sopseg."""
+
+    RASTER = "RASTER"
+    DETECTIONS_FILE = "DETECTIONS_FILE"
+    FORMAT = "FORMAT"
+    CLASSES = "CLASSES"
+    IMAGE_ID = "IMAGE_ID"
+    ANGLE_CONVENTION = "ANGLE_CONVENTION"
+    MIN_SCORE = "MIN_SCORE"
+    ALL_TASK1 = "ALL_TASK1"
+
+    def name(self) -> str:
+        return "segment_detection_file"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS's name)
+        return "Segment a detector's output file"
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
+        return (
+            "One instance mask per oriented box of a detector's output file, on the raster the "
+            "detector ran on (its boxes are in that file's pixels). RASTER: the image (GeoTIFF, "
+            "PNG, JPEG). DETECTIONS_FILE: DOTA labelTxt, YOLO-OBB .txt (normalised), GeoJSON, "
+            "DOTA Task1 results (Task1_<class>.txt: with ALL_TASK1, every class's file in its "
+            "folder) or mmrotate's JSON results (<prefix>.bbox.json). FORMAT: auto recognises "
+            "them by name and content. CLASSES: class names by id, comma-separated (YOLO-OBB "
+            "class ids, mmrotate category_id), in the detector's order. IMAGE_ID: the raster's "
+            "id in Task1 / mmrotate results (default: the raster file's name without "
+            "extension). ANGLE_CONVENTION: the detector's angle_version for mmrotate's [cx, cy, "
+            "w, h, angle] boxes (le90 is mmrotate 1.x's default); the file does not say it, so "
+            "sopseg stops rather than guess. MIN_SCORE: leave out weaker detections.\n\n"
+            "The output is in the raster's CRS with the attributes of sopseg's GeoJSON: class, "
+            "score, predicted_iou, area_px, the prompt box (obb, obb_pixel), detection_index "
+            "(detection_fid is empty: there is no detection layer).\n\n"
+            "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
+            "Settings > Options > Processing > Providers > sopseg if they are not found."
+        )
+
+    def createInstance(self) -> "SegmentDetectionFileAlgorithm":  # noqa: N802 (QGIS's name)
+        return SegmentDetectionFileAlgorithm()
+
+    def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterRasterLayer(self.RASTER, "Raster"))
+        self.addParameter(
+            QgsProcessingParameterFile(
+                self.DETECTIONS_FILE,
+                "Detector output file",
+                behavior=QgsProcessingParameterFile.File,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.FORMAT,
+                "Format",
+                options=FORMATS,
+                defaultValue="auto",
+                usesStaticStrings=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.CLASSES,
+                "Class names by id, comma-separated (YOLO-OBB, mmrotate JSON)",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.ANGLE_CONVENTION,
+                "Angle convention of mmrotate JSON boxes (the detector's angle_version)",
+                options=ANGLE_CONVENTIONS,
+                usesStaticStrings=True,
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.MIN_SCORE,
+                "Minimum score",
+                type=QgsProcessingParameterNumber.Double,
+                optional=True,
+            )
+        )
+        image_id = QgsProcessingParameterString(
+            self.IMAGE_ID,
+            "Image id in Task1 / mmrotate results (default: the raster file's stem)",
+            optional=True,
+        )
+        image_id.setFlags(image_id.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(image_id)
+        all_task1 = QgsProcessingParameterBoolean(
+            self.ALL_TASK1,
+            "Task1: read every Task1_<class>.txt file of the chosen file's folder",
+            defaultValue=True,
+        )
+        all_task1.setFlags(all_task1.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(all_task1)
+        self.add_model_parameters()
+
+    def processAlgorithm(  # noqa: N802 (QGIS's name)
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+    ) -> dict[str, Any]:
+        raster = self.parameterAsRasterLayer(parameters, self.RASTER, context)
+        if raster is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.RASTER))
+        path = self.parameterAsFile(parameters, self.DETECTIONS_FILE, context)
+        if not path or not Path(path).is_file():
+            raise QgsProcessingException(f"Cannot read detections: {path!r} is not a file")
+        path = str(Path(path).resolve())
+        min_score = (
+            self.parameterAsDouble(parameters, self.MIN_SCORE, context)
+            if parameters.get(self.MIN_SCORE) not in (None, "")
+            else None
+        )
+        detections = detections_request(
+            path,
+            self.parameterAsEnumString(parameters, self.FORMAT, context) or "auto",
+            self.parameterAsString(parameters, self.CLASSES, context) or "",
+            self.parameterAsString(parameters, self.IMAGE_ID, context) or "",
+            self.parameterAsEnumString(parameters, self.ANGLE_CONVENTION, context) or "",
+            min_score,
+            self.parameterAsBoolean(parameters, self.ALL_TASK1, context),
+        )
+        model = self.model_settings(parameters, context)
+
+        image = raster_file(raster)
+        gt = raster_geotransform(raster, image)
+        sink, dest_id = self.output_sink(parameters, context, raster)
+        read = sorted({str(Path(image).parent), str(Path(path).parent)})
+        collection = self.segment_with_server(
+            image, detections, read, model, feedback, f"detections from {detections['path']}"
+        )
+        if collection is None:
+            return {self.OUTPUT: dest_id}
+        if not collection.get("features"):
+            image_id = detections.get("image_id", Path(image).stem)
+            feedback.pushWarning(
+                f"No detections for this raster in {detections['path']} (in Task1 or mmrotate "
+                f"results its id is taken to be {image_id!r}: if the detector named it "
+                "otherwise, give that name as the image id, an advanced parameter)"
+            )
+        self.write_features(collection, None, gt, sink, feedback)
+        return {self.OUTPUT: dest_id}

@@ -1,0 +1,222 @@
+/**
+ * Detector result files that hold many images' detections, keyed by image id:
+ * DOTA Task1 (`Task1_<class>.txt`, one file per class, or a folder of them)
+ * and mmrotate's JSON (`<prefix>.bbox.json`). A run splits them by image stem
+ * when it plans; the JSON-RPC server takes one image's share.
+ *
+ * @module
+ */
+import type { Detection, ParseIssue } from "../formats/detection.ts";
+import { parseDotaTask1 } from "../formats/dota.ts";
+import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
+import type { AngleConvention } from "../geometry/oriented_box.ts";
+import type { DetectionFormat, ResultsFormat } from "./detections_input.ts";
+import { baseName } from "./paths.ts";
+
+/** A results file's (or folder's) detections by image id. */
+export interface ResultsByImage {
+  /** Detections per image id, in first-seen order. */
+  byImage: Map<string, Detection[]>;
+  /** Records that could not be read, in file order. */
+  issues: ParseIssue[];
+  /** The file, or `N Task1 files`, for messages. */
+  source: string;
+  /** `the Task1 results` / `the mmrotate results`, for messages. */
+  what: string;
+  /** The format the results were read in. */
+  format: ResultsFormat;
+}
+
+/** Options of {@linkcode readResults}. */
+export interface ReadResultsOptions {
+  /** The format asked for; `auto` (or none) finds results by name and content. */
+  format?: DetectionFormat | ResultsFormat | "auto";
+  /** How mmrotate's 5-number boxes' angles are measured (required for them). */
+  angleConvention?: AngleConvention;
+  /** Class names by mmrotate `category_id`. */
+  classNames?: readonly string[];
+}
+
+/**
+ * Whether `path` is a folder; a missing path is a TypeError naming it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isDirectory } from "./results_input.ts";
+ *
+ * assert.equal(await isDirectory(Deno.cwd()), true);
+ * await assert.rejects(isDirectory("/surely/not/here"), /no such file or folder/);
+ * ```
+ */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new TypeError(`Cannot read ${path}: no such file or folder`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * The files of `dir` whose names pass `keep`, sorted. Symlinks count when
+ * they point at a file (dataset splits are often folders of links); a
+ * dangling link is left out.
+ *
+ * @example
+ * ```ts ignore
+ * const images = await listFiles("images", (n) => n.endsWith(".png"));
+ * ```
+ */
+export async function listFiles(dir: string, keep: (name: string) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  const base = dir.replace(/\/+$/, "");
+  for await (const e of Deno.readDir(dir)) {
+    if (!keep(e.name)) continue;
+    const path = `${base}/${e.name}`;
+    if (e.isFile || (e.isSymlink && await isLinkToFile(path))) out.push(path);
+  }
+  return out.sort();
+}
+
+async function isLinkToFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+const TASK1_NAME = /^Task1_.+\.txt$/i;
+
+/** The Task1 result files `path` stands for, or `null` when it is not Task1 input. */
+async function task1Files(
+  path: string,
+  format: ReadResultsOptions["format"],
+): Promise<string[] | null> {
+  if (format !== undefined && format !== "auto" && format !== "task1") return null;
+  if (!(await isDirectory(path))) {
+    return format === "task1" || TASK1_NAME.test(baseName(path)) ? [path] : null;
+  }
+  const files = await listFiles(path, (n) => TASK1_NAME.test(n));
+  if (format === "task1" && files.length === 0) {
+    throw new TypeError(`Cannot read DOTA Task1 results: no Task1_<class>.txt files in ${path}`);
+  }
+  return files.length ? files : null;
+}
+
+/**
+ * The mmrotate JSON results file `path` stands for: `format` says so, or `auto`
+ * finds a `.json` file (not `.geojson`) whose text is an array. `null` otherwise.
+ */
+async function mmrotateFile(
+  path: string,
+  format: ReadResultsOptions["format"],
+): Promise<{ path: string; text: string } | null> {
+  if (format !== undefined && format !== "auto" && format !== "mmrotate-json") return null;
+  if (await isDirectory(path)) {
+    if (format !== "mmrotate-json") return null;
+    throw new TypeError(
+      `Cannot read mmrotate results: ${path} is a folder; give the results file (<prefix>.bbox.json)`,
+    );
+  }
+  const asked = format === "mmrotate-json";
+  if (!asked && !/\.json$/i.test(path)) return null;
+  let text;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) throw e;
+    // sniffing: the per-image reading reports an unreadable file as it does for every format
+    if (!asked) return null;
+    throw new TypeError(`Cannot read mmrotate results ${path}: ${(e as Error).message}`);
+  }
+  return asked || looksLikeMmrotateJson(text) ? { path, text } : null;
+}
+
+/**
+ * Reads `path` as detector results keyed by image id when it is such input
+ * (`format` says so, or `auto` finds a folder of `Task1_<class>.txt` files, a
+ * file of that name, or a `.json` file holding an array); `null` when it is a
+ * per-image detection file, to be read as one. Unreadable records are
+ * returned as issues; a file that cannot be read at all, or mmrotate boxes
+ * without an angle convention, throw (an `AngleConventionError` for the latter).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readResults } from "./results_input.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/Task1_ship.txt`, "P0706 0.9 10 10 30 10 30 20 10 20\n");
+ * const r = (await readResults(dir))!;
+ * assert.equal(r.format, "task1");
+ * assert.equal(r.byImage.get("P0706")![0]!.className, "ship");
+ * assert.equal(await readResults(`${dir}/Task1_ship.txt`, { format: "dota" }), null);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readResults(
+  path: string,
+  options: ReadResultsOptions = {},
+): Promise<ResultsByImage | null> {
+  const { format } = options;
+  const task1 = await task1Files(path, format);
+  if (task1 !== null) {
+    const byImage = new Map<string, Detection[]>();
+    const issues: ParseIssue[] = [];
+    for (const file of task1) {
+      const parsed = parseDotaTask1(await Deno.readTextFile(file), { source: file });
+      issues.push(...parsed.issues);
+      for (const [id, list] of parsed.byImage) {
+        byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
+      }
+    }
+    const source = task1.length === 1 ? task1[0]! : `${task1.length} Task1 files`;
+    return { byImage, issues, source, what: "the Task1 results", format: "task1" };
+  }
+  const file = await mmrotateFile(path, format);
+  if (file === null) return null;
+  const parsed = parseMmrotateJson(file.text, {
+    source: file.path,
+    angleConvention: options.angleConvention,
+    classNames: options.classNames,
+  });
+  return {
+    byImage: parsed.byImage,
+    issues: parsed.issues,
+    source: file.path,
+    what: "the mmrotate results",
+    format: "mmrotate-json",
+  };
+}
+
+/** The image id of a patch cut by the DOTA split tools (DOTA_devkit, mmrotate). */
+const PATCH_ID = /^.+__\d+(\.\d+)?__\d+___\d+$/;
+
+/**
+ * What to say about image ids of results that no image has: their number, the
+ * first few, and a hint when they look like the patches of split images.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { orphanIdsMessage } from "./results_input.ts";
+ *
+ * assert.match(orphanIdsMessage(["P0003__1024__0___0"], "the Task1 results"), /split images/);
+ * ```
+ */
+export function orphanIdsMessage(orphans: readonly string[], what: string): string {
+  const patches = orphans.filter((id) => PATCH_ID.test(id)).length;
+  return `no image for ${orphans.length} image id(s) of ${what}: ${orphans.slice(0, 5).join(", ")}${
+    orphans.length > 5 ? ", ..." : ""
+  }` +
+    (patches
+      ? `; ${patches} of them look like patches of split images (<image>__<rate>__<x>___<y>), ` +
+        `whose boxes are in the patch's pixels: segment the patch images, or have the ` +
+        `detector merge its results per image (mmrotate: merge_patches=True, Task1 files)`
+      : "");
+}
