@@ -133,15 +133,34 @@ def feature_geometry(geometry: Optional[dict[str, Any]], to_map: Any) -> QgsGeom
     return QgsGeometry.fromMultiPolygonXY([_rings(part, to_map) for part in parts])
 
 
-class SopsegAlgorithm(QgsProcessingAlgorithm):
-    """What the sopseg algorithms share: the model's parameters, the server call, the output."""
+NEEDS_DENO = (
+    "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
+    "Settings > Options > Processing > Providers > sopseg if they are not found."
+)
 
+
+class SopsegAlgorithm(QgsProcessingAlgorithm):
+    """What the sopseg algorithms share: the raster, the model's parameters, the server call
+    and the output."""
+
+    RASTER = "RASTER"
     BACKEND = "BACKEND"
     PROMPT = "PROMPT"
     SIMPLIFY = "SIMPLIFY"
     THREADS = "THREADS"
     SMALL_GRAPHS = "SMALL_GRAPHS"
     OUTPUT = "OUTPUT"
+
+    def add_raster_parameter(self) -> None:
+        self.addParameter(QgsProcessingParameterRasterLayer(self.RASTER, "Raster"))
+
+    def raster_layer(
+        self, parameters: dict[str, Any], context: QgsProcessingContext
+    ) -> QgsRasterLayer:
+        raster = self.parameterAsRasterLayer(parameters, self.RASTER, context)
+        if raster is None:
+            raise QgsProcessingException(self.invalidRasterError(parameters, self.RASTER))
+        return raster
 
     def add_model_parameters(self) -> None:
         """Backend, prompt, simplification, threads, small graphs, and the output sink."""
@@ -322,7 +341,6 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
 class SegmentDetectionsAlgorithm(SopsegAlgorithm):
     """Segment oriented detections with sopseg."""
 
-    RASTER = "RASTER"
     DETECTIONS = "DETECTIONS"
     CLASS_FIELD = "CLASS_FIELD"
     SCORE_FIELD = "SCORE_FIELD"
@@ -344,16 +362,14 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
             "alone). "
             "The output is in the raster's CRS with the attributes of sopseg's GeoJSON: "
             "class, score, predicted_iou, area_px, the prompt box (obb, obb_pixel), "
-            "detection_index and the detection's feature id (detection_fid).\n\n"
-            "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
-            "Settings > Options > Processing > Providers > sopseg if they are not found."
+            "detection_index and the detection's feature id (detection_fid).\n\n" + NEEDS_DENO
         )
 
     def createInstance(self) -> "SegmentDetectionsAlgorithm":  # noqa: N802 (QGIS's name)
         return SegmentDetectionsAlgorithm()
 
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.RASTER, "Raster"))
+        self.add_raster_parameter()
         self.addParameter(
             QgsProcessingParameterFeatureSource(
                 self.DETECTIONS, "Oriented detections", [QgsProcessing.TypeVectorPolygon]
@@ -384,9 +400,7 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
         context: QgsProcessingContext,
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
-        raster = self.parameterAsRasterLayer(parameters, self.RASTER, context)
-        if raster is None:
-            raise QgsProcessingException(self.invalidRasterError(parameters, self.RASTER))
+        raster = self.raster_layer(parameters, context)
         source = self.parameterAsSource(parameters, self.DETECTIONS, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.DETECTIONS))

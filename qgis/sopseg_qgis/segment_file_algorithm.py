@@ -22,11 +22,10 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
-    QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
 
-from .segment_algorithm import SopsegAlgorithm, raster_file, raster_geotransform
+from .segment_algorithm import NEEDS_DENO, SopsegAlgorithm, raster_file, raster_geotransform
 
 FORMATS = ["auto", "dota", "yolo-obb", "geojson", "task1", "mmrotate-json"]
 # optional: only mmrotate's [cx, cy, w, h, angle] boxes need one
@@ -76,7 +75,6 @@ def detections_request(
 class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
     """Segment the detections of a detector's output file with sopseg."""
 
-    RASTER = "RASTER"
     DETECTIONS_FILE = "DETECTIONS_FILE"
     FORMAT = "FORMAT"
     CLASSES = "CLASSES"
@@ -106,16 +104,14 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
             "sopseg stops rather than guess. MIN_SCORE: leave out weaker detections.\n\n"
             "The output is in the raster's CRS with the attributes of sopseg's GeoJSON: class, "
             "score, predicted_iou, area_px, the prompt box (obb, obb_pixel), detection_index "
-            "(detection_fid is empty: there is no detection layer).\n\n"
-            "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
-            "Settings > Options > Processing > Providers > sopseg if they are not found."
+            "(detection_fid is empty: there is no detection layer).\n\n" + NEEDS_DENO
         )
 
     def createInstance(self) -> "SegmentDetectionFileAlgorithm":  # noqa: N802 (QGIS's name)
         return SegmentDetectionFileAlgorithm()
 
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.RASTER, "Raster"))
+        self.add_raster_parameter()
         self.addParameter(
             QgsProcessingParameterFile(
                 self.DETECTIONS_FILE,
@@ -178,9 +174,7 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
         context: QgsProcessingContext,
         feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
-        raster = self.parameterAsRasterLayer(parameters, self.RASTER, context)
-        if raster is None:
-            raise QgsProcessingException(self.invalidRasterError(parameters, self.RASTER))
+        raster = self.raster_layer(parameters, context)
         path = self.parameterAsFile(parameters, self.DETECTIONS_FILE, context)
         if not path or not Path(path).is_file():
             raise QgsProcessingException(f"Cannot read detections: {path!r} is not a file")
