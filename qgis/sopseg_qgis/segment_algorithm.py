@@ -32,6 +32,7 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
     QgsProviderRegistry,
     QgsRasterLayer,
     QgsWkbTypes,
@@ -133,6 +134,50 @@ def feature_geometry(geometry: Optional[dict[str, Any]], to_map: Any) -> QgsGeom
     return QgsGeometry.fromMultiPolygonXY([_rings(part, to_map) for part in parts])
 
 
+def parse_bands(text: str, band_count: int) -> Optional[list[int]]:
+    """`"5,3,2"` -> `[5, 3, 2]` (1 or 3 band numbers of a raster with `band_count` bands);
+    None for an empty text. ValueError naming what is wrong.
+
+    >>> parse_bands(" 5, 3,2 ", 8)
+    [5, 3, 2]
+    >>> parse_bands("", 8) is None
+    True
+    """
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        return None
+    try:
+        bands = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"{text!r} is not band numbers like 5,3,2") from None
+    if len(bands) not in (1, 3):
+        raise ValueError(f"give 1 or 3 band numbers (red, green, blue), got {len(bands)}")
+    for b in bands:
+        if not 1 <= b <= band_count:
+            raise ValueError(f"band {b} is not one of the raster's bands 1-{band_count}")
+    return bands
+
+
+def displayed_bands(layer: QgsRasterLayer) -> Optional[list[int]]:
+    """The bands the layer's renderer shows as red, green, blue (or its one grey band) when
+    they are not the server's default (the first three, or band 1 of a one-band raster);
+    None otherwise. A user looking at a false-colour or reordered view segments what they see."""
+    renderer = layer.renderer()
+    if renderer is None:
+        return None
+    kind = renderer.type()
+    if kind == "multibandcolor":
+        bands = [renderer.redBand(), renderer.greenBand(), renderer.blueBand()]
+        if any(b < 1 for b in bands):
+            return None  # a channel left empty: keep the server's default
+    elif kind == "singlebandgray":
+        bands = [renderer.grayBand()]
+    else:
+        return None
+    default = [1] if layer.bandCount() == 1 else [1, 2, 3]
+    return None if bands == default else bands
+
+
 NEEDS_DENO = (
     "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
     "Settings > Options > Processing > Providers > sopseg if they are not found."
@@ -144,6 +189,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
     and the output."""
 
     RASTER = "RASTER"
+    BANDS = "BANDS"
     BACKEND = "BACKEND"
     PROMPT = "PROMPT"
     SIMPLIFY = "SIMPLIFY"
@@ -163,7 +209,15 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         return raster
 
     def add_model_parameters(self) -> None:
-        """Backend, prompt, simplification, threads, small graphs, and the output sink."""
+        """Bands, backend, prompt, simplification, threads, small graphs, and the output sink."""
+        bands = QgsProcessingParameterString(
+            self.BANDS,
+            "Bands read as red, green, blue (e.g. 5,3,2; one band: grey; default: the bands "
+            "the layer shows)",
+            optional=True,
+        )
+        bands.setFlags(bands.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(bands)
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.BACKEND,
@@ -213,10 +267,26 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         )
 
     def model_settings(
-        self, parameters: dict[str, Any], context: QgsProcessingContext
+        self,
+        parameters: dict[str, Any],
+        context: QgsProcessingContext,
+        raster: QgsRasterLayer,
+        feedback: QgsProcessingFeedback,
     ) -> dict[str, Any]:
         """The model parameters' values, as `segment_with_server` takes them."""
+        text = self.parameterAsString(parameters, self.BANDS, context) or ""
+        try:
+            bands = parse_bands(text, raster.bandCount())
+        except ValueError as e:
+            raise QgsProcessingException(f"BANDS: {e}") from e
+        if bands is None:
+            bands = displayed_bands(raster)
+            if bands is not None:
+                feedback.pushInfo(
+                    f"Bands {','.join(map(str, bands))} as the layer shows them (BANDS to change)"
+                )
         return {
+            "bands": bands,
             "backend": self.parameterAsEnumString(parameters, self.BACKEND, context),
             "prompt": self.parameterAsEnumString(parameters, self.PROMPT, context),
             "simplify": self.parameterAsDouble(parameters, self.SIMPLIFY, context),
@@ -274,6 +344,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 f"{info.get('backend')}; {what}"
             )
             options: dict[str, Any] = {"prompt": settings_["prompt"]}
+            if settings_["bands"] is not None:
+                options["bands"] = settings_["bands"]
             if settings_["simplify"] > 0:
                 options["simplify"] = settings_["simplify"]
             return server.segment(
@@ -406,7 +478,7 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.DETECTIONS))
         class_field = self.parameterAsString(parameters, self.CLASS_FIELD, context)
         score_field = self.parameterAsString(parameters, self.SCORE_FIELD, context)
-        model = self.model_settings(parameters, context)
+        model = self.model_settings(parameters, context, raster, feedback)
 
         image = raster_file(raster)
         gt = raster_geotransform(raster, image)

@@ -193,7 +193,7 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
             min_score,
             self.parameterAsBoolean(parameters, self.ALL_TASK1, context),
         )
-        model = self.model_settings(parameters, context)
+        model = self.model_settings(parameters, context, raster, feedback)
 
         image = raster_file(raster)
         gt = raster_geotransform(raster, image)

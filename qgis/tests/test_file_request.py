@@ -1,7 +1,10 @@
-"""The `detections` object `sopseg:segment_detection_file` sends for a detector's output file."""
+"""What the algorithms send: the `detections` object of `sopseg:segment_detection_file` for a
+detector's output file, and the `bands` option from the BANDS text."""
 
 from __future__ import annotations
 
+import pytest
+from sopseg_qgis.segment_algorithm import parse_bands
 from sopseg_qgis.segment_file_algorithm import detections_request
 
 
@@ -37,3 +40,17 @@ def test_every_given_field_is_sent_and_nothing_else() -> None:
         "angle_convention": "le135",
         "min_score": 0.0,
     }
+
+
+def test_bands_are_one_or_three_of_the_rasters_band_numbers() -> None:
+    assert parse_bands("5,3,2", 8) == [5, 3, 2]
+    assert parse_bands(" 4 ", 4) == [4]
+    assert parse_bands(" , ", 4) is None
+    for text, why in [
+        ("5,3", "give 1 or 3 band numbers"),
+        ("5,3,x", "is not band numbers"),
+        ("9,3,2", "band 9 is not one of the raster's bands 1-8"),
+        ("0", "band 0 is not one of"),
+    ]:
+        with pytest.raises(ValueError, match=why):
+            parse_bands(text, 8)

@@ -67,13 +67,14 @@ def run(argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[st
     return done
 
 
-def make_geotiff(folder: Path, gt: GeoTransform) -> Path:
-    """P1888.png as an RGB GeoTIFF in EPSG:32633 with geotransform `gt` (via a VRT)."""
+def make_geotiff(folder: Path, gt: GeoTransform, sources: Sequence[int] = (1, 2, 3)) -> Path:
+    """P1888.png as a GeoTIFF in EPSG:32633 with geotransform `gt` (via a VRT), its band k
+    the PNG's band `sources[k - 1]` (default: RGB)."""
     bands = "".join(
-        f'<VRTRasterBand dataType="Byte" band="{b}"><SimpleSource>'
+        f'<VRTRasterBand dataType="Byte" band="{k}"><SimpleSource>'
         f'<SourceFilename relativeToVRT="0">{DOTA_IMAGE}</SourceFilename>'
         f"<SourceBand>{b}</SourceBand></SimpleSource></VRTRasterBand>"
-        for b in (1, 2, 3)
+        for k, b in enumerate(sources, 1)
     )
     vrt = folder / "raster.vrt"
     vrt.write_text(
@@ -285,10 +286,12 @@ def test_qgis_process_segments_a_detector_output_file(
     tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
 ) -> None:
     """`sopseg:segment_detection_file` on mmrotate JSON results (two images' records, class
-    ids, the raster under another id): the masks of the box-layer algorithm, in the raster's
-    CRS; a file of [cx, cy, w, h, angle] boxes without the angle convention is refused."""
+    ids, the raster under another id) and a 4-band raster whose red, green, blue are bands
+    3, 2, 1 (BANDS=3,2,1): the masks of the box-layer algorithm on the RGB raster, in the
+    raster's CRS; a file of [cx, cy, w, h, angle] boxes without the angle convention is
+    refused."""
     exe = qgis_process()
-    tif = make_geotiff(tmp_path, NORTH_UP)
+    tif = make_geotiff(tmp_path, NORTH_UP, sources=(3, 2, 1, 1))
     boxes = dota_boxes()
     names = sorted({b["class"] for b in boxes})
     records = [
@@ -317,6 +320,7 @@ def test_qgis_process_segments_a_detector_output_file(
         f"DETECTIONS_FILE={results}",
         f"CLASSES={','.join(names)}",
         "IMAGE_ID=P1888",
+        "BANDS=3,2,1",
         f"OUTPUT={out}",
     ]
     run([exe, "run", "sopseg:segment_detection_file", "--", *common, *args], env=env, timeout=300)
