@@ -240,6 +240,8 @@ export class GeoTiffRasterSource implements RasterSource {
   #alphaBand: number | null = null;
   #readSamples: number[] = [];
   #palette: Uint8Array | null = null;
+  /** 8-bit JPEG-compressed YCbCr: blocks are converted to RGB once decoded. */
+  #ycbcr = false;
   #converter: RgbConverter | null = null;
   #blockWidth: number;
   #blockHeight = 1;
@@ -297,12 +299,18 @@ export class GeoTiffRasterSource implements RasterSource {
         );
       }
     }
-    if (photometric === 6 || photometric === 5 || photometric === 8) {
+    const compression = numbers(await loadTag(image, "Compression"))?.[0] ?? 1;
+    // JPEG-compressed YCbCr (GDAL's COMPRESS=JPEG PHOTOMETRIC=YCBCR, the usual orthophoto
+    // GeoTIFF): geotiff.js decodes the JPEG to full-resolution Y, Cb, Cr, converted here
+    this.#ycbcr = photometric === 6 && compression === 7 && this.bandCount === 3 &&
+      [0, 1, 2].every((s) => bitDepth(s) === 8 && format(s) === 1);
+    if (photometric === 5 || photometric === 8 || (photometric === 6 && !this.#ycbcr)) {
       // geotiff.js returns the stored YCbCr/CMYK/Lab values; only its readRGB converts them
       const names: Record<number, string> = { 5: "CMYK", 6: "YCbCr", 8: "CIELab" };
       throw new TypeError(
-        `Cannot open ${path}: ${names[photometric]} photometric interpretation is not supported; ` +
-          "convert it to RGB, e.g. gdal_translate -co PHOTOMETRIC=RGB",
+        `Cannot open ${path}: ${names[photometric]} photometric interpretation is not supported` +
+          (photometric === 6 ? " other than 8-bit JPEG-compressed YCbCr" : "") +
+          "; convert it to RGB, e.g. gdal_translate -co PHOTOMETRIC=RGB",
       );
     }
 
@@ -328,7 +336,7 @@ export class GeoTiffRasterSource implements RasterSource {
     ) {
       this.#alphaBand = alpha;
     }
-    this.#readSamples = [
+    this.#readSamples = this.#ycbcr ? [0, 1, 2] : [
       ...new Set([...this.#bands, ...(this.#alphaBand === null ? [] : [this.#alphaBand])]),
     ];
 
@@ -353,7 +361,6 @@ export class GeoTiffRasterSource implements RasterSource {
     this.georef = georef;
 
     // fast path when every sample has one type in host (little-endian) byte order
-    const compression = numbers(await loadTag(image, "Compression"))?.[0] ?? 1;
     const ctor = arrayType(format(0), bitDepth(0));
     const uniform = Array.from({ length: this.bandCount }, (_, s) => s)
       .every((s) => format(s) === format(0) && bitDepth(s) === bitDepth(0));
@@ -515,6 +522,7 @@ export class GeoTiffRasterSource implements RasterSource {
       const arrays = this.#fast === null
         ? await readBlock(this.#image, win, this.#readSamples, this.path)
         : await this.#decodeBlock(win, this.#fast.decoder, this.#fast.ctor);
+      if (this.#ycbcr) ycbcrToRgb(arrays);
       return { width: x1 - x0, arrays };
     });
   }
@@ -635,6 +643,21 @@ export class GeoTiffRasterSource implements RasterSource {
     const ranges = new Map<number, [number, number]>();
     for (const [s, sampler] of samplers) ranges.set(s, sampler.range(low, high) ?? [0, 0]);
     return ranges;
+  }
+}
+
+/**
+ * Y, Cb, Cr (samples 0, 1, 2 of `arrays`, 8-bit) to R, G, B in place: the JFIF
+ * conversion that JPEG decoders and geotiff.js's `readRGB` apply, rounded and clamped.
+ */
+function ycbcrToRgb(arrays: Map<number, PixelArray>): void {
+  const y = arrays.get(0)!, cb = arrays.get(1)!, cr = arrays.get(2)!;
+  const clamp = (v: number) => v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+  for (let i = 0; i < y.length; i++) {
+    const l = y[i]!, b = cb[i]! - 128, r = cr[i]! - 128;
+    y[i] = clamp(l + 1.402 * r);
+    cb[i] = clamp(l - 0.34414 * b - 0.71414 * r);
+    cr[i] = clamp(l + 1.772 * b);
   }
 }
 

@@ -137,6 +137,9 @@ cp u16x4_tiled_nodata.tif u16x4_ovr.tif
 q gdaladdo -r nearest u16x4_ovr.tif 2 4
 # decoded by geotiff.js's readRasters (not the typed-array fast path): JPEG, big-endian
 q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=JPEG -co JPEG_QUALITY=95 rgb8.raw rgb8_tiled_jpeg.tif
+# the usual orthophoto GeoTIFF: JPEG in YCbCr with 2x2 chroma subsampling, tiled and striped
+q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co JPEG_QUALITY=95 rgb8.raw rgb8_tiled_jpeg_ycbcr.tif
+q gdal_translate -of GTiff -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co JPEG_QUALITY=95 rgb8.raw rgb8_striped_jpeg_ycbcr.tif
 q gdal_translate -of GTiff -co ENDIANNESS=BIG -co COMPRESS=LZW -a_nodata 0 u16x4.raw u16x4_bigendian_nodata.tif
 q gdal_translate -of GTiff -co COMPRESS=DEFLATE -a_srs EPSG:4326 -a_ullr 10 50 10.52 49.7 i16.raw i16_striped.tif
 q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=DEFLATE -co PREDICTOR=3 -a_nodata -9999 $utm f32.raw f32_tiled_nodata.tif
