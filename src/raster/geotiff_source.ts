@@ -55,6 +55,19 @@ type Block = { width: number; arrays: Map<number, PixelArray> };
 
 const STRIP_GROUP_BYTES = 4 << 20;
 /** Compressions whose decoders need only the default parameters (none, LZW, deflate, packbits, zstd). */
+/**
+ * TIFF compressions geotiff.js cannot decode here, by tag value: WEBP needs a browser
+ * canvas; the others have no decoder in it.
+ */
+const UNSUPPORTED_COMPRESSIONS: Record<number, string> = {
+  2: "CCITT",
+  3: "CCITT fax 3",
+  4: "CCITT fax 4",
+  34712: "JPEG 2000",
+  50001: "WEBP",
+  50002: "JPEG XL",
+};
+
 const PLAIN_DECODERS = new Set([1, 5, 8, 32946, 32773, 50000]);
 
 type Decoder = Parameters<GeoTIFFImage["getTileOrStrip"]>[3];
@@ -300,6 +313,13 @@ export class GeoTiffRasterSource implements RasterSource {
       }
     }
     const compression = numbers(await loadTag(image, "Compression"))?.[0] ?? 1;
+    const unsupported = UNSUPPORTED_COMPRESSIONS[compression];
+    if (unsupported !== undefined) {
+      throw new TypeError(
+        `Cannot open ${path}: ${unsupported} compression is not supported; ` +
+          "rewrite it with another, e.g. gdal_translate -co COMPRESS=DEFLATE (or JPEG)",
+      );
+    }
     // JPEG-compressed YCbCr (GDAL's COMPRESS=JPEG PHOTOMETRIC=YCBCR, the usual orthophoto
     // GeoTIFF): geotiff.js decodes the JPEG to full-resolution Y, Cb, Cr, converted here
     this.#ycbcr = photometric === 6 && compression === 7 && this.bandCount === 3 &&

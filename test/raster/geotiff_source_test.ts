@@ -255,6 +255,13 @@ Deno.test("openGeoTiff() replicates a single band and honours the nodata option"
   }
 });
 
+Deno.test("openGeoTiff() refuses a compression it cannot decode, naming it and the file", async () => {
+  await assert.rejects(
+    openGeoTiff(await fixture("rgb8_tiled_webp.tif")),
+    /^TypeError: Cannot open .*rgb8_tiled_webp\.tif: WEBP compression is not supported; rewrite it/,
+  );
+});
+
 Deno.test("openGeoTiff() rejects bad band selections naming the file", async () => {
   const path = await fixture("rgb8_tiled_lzw.tif");
   await assert.rejects(openGeoTiff(path, { bands: [1, 4, 2] }), (e: Error) => {

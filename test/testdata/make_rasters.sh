@@ -140,6 +140,8 @@ q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=JPEG -co JPEG_QUALITY=95 r
 # the usual orthophoto GeoTIFF: JPEG in YCbCr with 2x2 chroma subsampling, tiled and striped
 q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co JPEG_QUALITY=95 rgb8.raw rgb8_tiled_jpeg_ycbcr.tif
 q gdal_translate -of GTiff -co COMPRESS=JPEG -co PHOTOMETRIC=YCBCR -co JPEG_QUALITY=95 rgb8.raw rgb8_striped_jpeg_ycbcr.tif
+# WEBP (geotiff.js decodes it only through a browser canvas): refused by name
+q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=WEBP rgb8.raw rgb8_tiled_webp.tif
 q gdal_translate -of GTiff -co ENDIANNESS=BIG -co COMPRESS=LZW -a_nodata 0 u16x4.raw u16x4_bigendian_nodata.tif
 q gdal_translate -of GTiff -co COMPRESS=DEFLATE -a_srs EPSG:4326 -a_ullr 10 50 10.52 49.7 i16.raw i16_striped.tif
 q gdal_translate -of GTiff -co TILED=YES -co COMPRESS=DEFLATE -co PREDICTOR=3 -a_nodata -9999 $utm f32.raw f32_tiled_nodata.tif
