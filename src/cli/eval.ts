@@ -6,7 +6,12 @@
  * @module
  */
 import { readCocoGt } from "../eval/coco_gt.ts";
-import { evaluate, type SegmentFn } from "../eval/run_eval.ts";
+import { type EvalDetections, evaluate, type SegmentFn } from "../eval/run_eval.ts";
+import { openEvalDetections } from "../eval/detections_source.ts";
+import { normalizeClassName } from "../eval/class_map.ts";
+import { loadManifest } from "../model/manifest.ts";
+import { TrainingClasses } from "../model/model_classes.ts";
+import { AngleConventionError } from "../formats/mmrotate_json.ts";
 import { formatJsonReport, formatMarkdownReport, formatTextReport } from "../eval/report.ts";
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { SopsegModel } from "../model/sopseg_model.ts";
@@ -51,6 +56,18 @@ Options:
   --refine-passes N        N more passes, each prompted with the box of the last pass's mask
                            (the given box where that mask is empty)
   --out-json F, --out-md F, --out-coco F   write the report / COCO results
+
+A detector's boxes instead of the GT's (how masks come out with that detector):
+  --detections PATH        a folder of per-image files named after the GT images (DOTA, YOLO-OBB,
+                           GeoJSON in pixels), or Task1 / mmrotate JSON results; each detection
+                           is matched to the GT instance of its class it overlaps most (rotated
+                           IoU), from the highest score; the scores are over the matched
+                           instances, and the report counts GT, detections, matched per class
+  --match-iou X            rotated IoU a match needs (default 0.5, DOTA's)
+  --detection-format F     auto (default), dota, yolo-obb, geojson, task1, mmrotate-json
+  --detection-classes a,b  class names by id (YOLO-OBB class, mmrotate category_id)
+  --angle-convention C     le90, le135, oc, radians, degrees (mmrotate's [cx, cy, w, h, angle])
+  --min-score S            leave out detections scored below S
 `;
 
 /** Run the subcommand; returns the exit code. */
@@ -86,10 +103,34 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       refinePasses: a.refinePasses,
     });
   }
+  let issues = 0;
+  let detections: EvalDetections | undefined;
+  if (a.detections !== null) {
+    const classes = model?.trainingClasses ??
+      (await loadManifest(a.model ?? DEFAULT_MODEL_DIR).then((m) =>
+        m.classes ? new TrainingClasses(m.classes) : null
+      ));
+    try {
+      detections = await openEvalDetections(a.detections.path, {
+        ...a.detections,
+        classOf: (name) => classes?.canonical(name) ?? normalizeClassName(name),
+        onIssue: (issue) => {
+          issues++;
+          const where = issue.line > 0 ? `:${issue.line}` : "";
+          io.stderr(`${issue.source}${where}: ${issue.message}\n`);
+        },
+      });
+    } catch (e) {
+      await model?.close();
+      // the file needs an option the command line did not give: a usage error (exit 2)
+      throw e instanceof AngleConventionError ? new UsageError(e.message) : e;
+    }
+  }
   let last = 0;
   const started = performance.now();
   try {
     const { report, results } = await evaluate(gt, {
+      detections,
       segment,
       concurrency: model?.concurrency,
       baseline: a.baseline ?? undefined,
@@ -135,6 +176,10 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     if (a.outCoco) await writeFileAtomic(a.outCoco, JSON.stringify(results));
   } finally {
     await model?.close();
+  }
+  if (issues > 0) {
+    io.stderr(`sopseg eval: ${issues} detection record(s) could not be read and were left out\n`);
+    return 1;
   }
   return 0;
 }

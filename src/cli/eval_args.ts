@@ -16,6 +16,12 @@ import { parseArgs } from "node:util";
 import { BASELINE_KINDS, type BaselineKind } from "../eval/baselines.ts";
 import { parseClassGroups } from "../eval/class_map.ts";
 import { smallGraphsFlag } from "./common.ts";
+import { ANGLE_CONVENTIONS, type AngleConvention } from "../geometry/oriented_box.ts";
+import {
+  type DetectionFormat,
+  RESULTS_DETECTION_FORMATS,
+  type ResultsFormat,
+} from "../pipeline/detections_input.ts";
 import {
   DEFAULT_PROMPT_NOISE,
   PROMPT_NOISE_PRESETS,
@@ -72,6 +78,24 @@ export interface EvalArgs {
   maxPerClass: number | null;
   /** `--refine-passes`: passes after the first, prompted with the last mask's box. */
   refinePasses: number;
+  /** `--detections`: a detector's output to prompt with instead of the GT boxes, or `null`. */
+  detections: EvalDetectionsArgs | null;
+}
+
+/** How `--detections` is read and matched. */
+export interface EvalDetectionsArgs {
+  /** A folder of per-image files (by stem), or a results file or folder (Task1, mmrotate). */
+  path: string;
+  /** `--detection-format`. */
+  format: DetectionFormat | ResultsFormat | "auto";
+  /** `--detection-classes`: class names by id (YOLO-OBB, mmrotate `category_id`). */
+  classNames: string[] | undefined;
+  /** `--angle-convention` of mmrotate's boxes. */
+  angleConvention: AngleConvention | undefined;
+  /** `--min-score`. */
+  minScore: number | undefined;
+  /** `--match-iou`: rotated IoU a match needs. */
+  iouThreshold: number;
 }
 
 /**
@@ -202,6 +226,12 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         batch: { type: "string" },
         "max-per-class": { type: "string" },
         "refine-passes": { type: "string" },
+        detections: { type: "string" },
+        "detection-format": { type: "string" },
+        "detection-classes": { type: "string" },
+        "angle-convention": { type: "string" },
+        "min-score": { type: "string" },
+        "match-iou": { type: "string" },
       },
     });
   } catch (e) {
@@ -244,6 +274,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
       );
     }
   }
+  const detections = parseDetectionsArgs(v);
   const dilationRatio = v["dilation-ratio"] === undefined ? 0.005 : Number(v["dilation-ratio"]);
   if (!Number.isFinite(dilationRatio) || dilationRatio < 0) {
     throw new RangeError(
@@ -273,6 +304,60 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     batch: positiveInt("batch", v.batch) ?? 8,
     maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
     refinePasses: positiveInt("refine-passes", v["refine-passes"]) ?? 0,
+    detections,
+  };
+}
+
+function parseDetectionsArgs(v: Record<string, string | boolean | undefined>) {
+  const what = "Cannot parse eval arguments";
+  const path = v.detections as string | undefined;
+  const others = [
+    "detection-format",
+    "detection-classes",
+    "angle-convention",
+    "min-score",
+    "match-iou",
+  ]
+    .filter((k) => v[k] !== undefined);
+  if (path === undefined) {
+    if (others.length) throw new TypeError(`${what}: --${others[0]} needs --detections`);
+    return null;
+  }
+  for (const k of ["prompt-noise", "max-per-class", "refine-passes"]) {
+    if (v[k] !== undefined) {
+      throw new TypeError(
+        `${what}: --${k} does not go with --detections (the detector's boxes are the prompts, matched to every instance)`,
+      );
+    }
+  }
+  const number = (k: string, ok: (x: number) => boolean, range: string) => {
+    if (v[k] === undefined) return undefined;
+    const x = Number(v[k]);
+    if (!Number.isFinite(x) || !ok(x)) {
+      throw new RangeError(`${what}: --${k} ${v[k]} is not a number ${range}`);
+    }
+    return x;
+  };
+  const format = (v["detection-format"] as string | undefined) ?? "auto";
+  if (!(RESULTS_DETECTION_FORMATS as readonly string[]).includes(format)) {
+    throw new RangeError(
+      `${what}: --detection-format ${format} is not one of ${RESULTS_DETECTION_FORMATS.join(", ")}`,
+    );
+  }
+  const convention = v["angle-convention"] as string | undefined;
+  if (convention !== undefined && !(ANGLE_CONVENTIONS as readonly string[]).includes(convention)) {
+    throw new RangeError(
+      `${what}: --angle-convention ${convention} is not one of ${ANGLE_CONVENTIONS.join(", ")}`,
+    );
+  }
+  const classes = v["detection-classes"] as string | undefined;
+  return {
+    path,
+    format: format as DetectionFormat | ResultsFormat | "auto",
+    classNames: classes === undefined ? undefined : classes.split(","),
+    angleConvention: convention as AngleConvention | undefined,
+    minScore: number("min-score", () => true, ""),
+    iouThreshold: number("match-iou", (x) => x > 0 && x <= 1, "in (0, 1]") ?? 0.5,
   };
 }
 

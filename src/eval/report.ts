@@ -149,8 +149,50 @@ export function formatTextReport(report: EvalReport): string {
     rule,
     ...body.slice(-2),
     `skipped instances: ${report.skippedInstances}; ${report.seconds.toFixed(1)} s`,
+    ...detectionsText(report),
     ...sizeText(report),
   ].join("\n") + "\n";
+}
+
+/** Per class: GT instances, detections, matched, recall and precision, as table rows. */
+function detectionRows(report: EvalReport): string[][] {
+  const d = report.detections;
+  if (d === undefined) return [];
+  const pct = (a: number, b: number) => b === 0 ? "-" : (100 * a / b).toFixed(2);
+  return [...d.classes, {
+    className: "all",
+    gt: d.gt,
+    detections: d.detections,
+    matched: d.matched,
+  }]
+    .map((c) => [
+      c.className,
+      String(c.gt),
+      String(c.detections),
+      String(c.matched),
+      pct(c.matched, c.gt),
+      pct(c.matched, c.detections),
+    ]);
+}
+
+const DETECTION_HEAD = ["class", "GT", "detections", "matched", "recall", "precision"];
+
+/** The detections' matching as text lines (none without detections). */
+function detectionsText(report: EvalReport): string[] {
+  const d = report.detections;
+  if (d === undefined) return [];
+  const rows = [DETECTION_HEAD, ...detectionRows(report)];
+  const w = DETECTION_HEAD.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
+  const line = (r: string[]) =>
+    r.map((v, k) => k === 0 ? v.padEnd(w[k]!) : v.padStart(w[k]!)).join("  ");
+  return [
+    "",
+    `detections ${d.source} matched to the GT (same class, rotated IoU >= ${d.iouThreshold}); ` +
+    "the scores above are over the matched instances, each prompted with its detection:",
+    line(rows[0]!),
+    "-".repeat(w.reduce((a, b) => a + b + 2, -2)),
+    ...rows.slice(1).map(line),
+  ];
 }
 
 /**
@@ -201,6 +243,18 @@ export function formatMarkdownReport(report: EvalReport): string {
       `Skipped instances: ${report.skippedInstances}. Time: ${report.seconds.toFixed(1)} s.`,
     "",
   );
+  if (report.detections !== undefined) {
+    const d = report.detections;
+    out.push(
+      `Detections \`${d.source}\` matched to the GT (same class, rotated IoU >= ${d.iouThreshold}); ` +
+        "the scores above are over the matched instances, each prompted with its detection:",
+      "",
+      `| ${DETECTION_HEAD.join(" | ")} |`,
+      "|---|---:|---:|---:|---:|---:|",
+      ...detectionRows(report).map((r) => `| ${r.join(" | ")} |`),
+      "",
+    );
+  }
   if (report.bySize.length > 0) {
     const { classes, means } = sizeRows(report);
     out.push(

@@ -13,7 +13,9 @@ import type { MaskWindow } from "../masks/mask_window.ts";
 import { encodeRle, type Rle } from "../masks/rle.ts";
 import { EvalAccumulator, type EvalSummary } from "./accumulator.ts";
 import { BASELINE_KINDS, type BaselineKind, fillHBox, fillOrientedBox } from "./baselines.ts";
-import { selectClasses } from "./class_map.ts";
+import { normalizeClassName, selectClasses } from "./class_map.ts";
+import type { Detection } from "../formats/detection.ts";
+import { type MatchCounts, matchDetections } from "./match_detections.ts";
 import { type CocoGt, type CocoImage, type GtInstance, gtInstances } from "./coco_gt.ts";
 import { boundaryDilation, DEFAULT_DILATION_RATIO, maskScores } from "./metrics.ts";
 import { perturbBox, type PromptNoiseOptions } from "./prompt_noise.ts";
@@ -75,6 +77,13 @@ export interface EvaluateOptions {
    * Default: the GT prompt of every instance.
    */
   prompts?: ReadonlyMap<number, OrientedBox>;
+  /**
+   * A detector's boxes as the prompts: each image's detections are matched to its
+   * GT instances (class and rotated IoU, {@linkcode matchDetections}); an instance
+   * no detection matched is skipped (`skippedInstances`), and the counts go to
+   * `detections` of the report. Not with `prompts`.
+   */
+  detections?: EvalDetections;
   /** Seeded noise on the prompts. Default: none. */
   promptNoise?: PromptNoiseOptions;
   /** Evaluate only the first this many images (file order). Default: all. */
@@ -102,6 +111,35 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
 }
 
+/** A detector's output for {@linkcode EvaluateOptions.detections}. */
+export interface EvalDetections {
+  /** Where they come from (a path), for the report. */
+  source: string;
+  /** One image's detections (none: an empty list). */
+  forImage(image: CocoImage): Promise<readonly Detection[]> | readonly Detection[];
+  /** Rotated IoU a match needs. Default: 0.5. */
+  iouThreshold?: number;
+  /**
+   * The class a detector's or the GT's class name means (detectors spell classes
+   * otherwise than datasets). Default: the name normalised.
+   */
+  classOf?: (name: string) => string;
+}
+
+/** How a detector's boxes matched the GT (`detections` of the report). */
+export interface EvalDetectionsReport {
+  /** Where the detections came from. */
+  source: string;
+  /** Rotated IoU a match needed. */
+  iouThreshold: number;
+  /** Counts over all classes. */
+  gt: number;
+  detections: number;
+  matched: number;
+  /** Counts per class (the matching's class names), sorted by name. */
+  classes: ({ className: string } & MatchCounts)[];
+}
+
 /** What produced the masks. */
 export type EvalMode = "model" | BaselineKind;
 
@@ -121,6 +159,8 @@ export interface EvalReport {
   dilations: number[];
   /** The prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
+  /** The detector's boxes matched to the GT, when they were the prompts. */
+  detections?: EvalDetectionsReport;
   /** The caller's settings. */
   settings: Record<string, unknown>;
   /** The scores. */
@@ -167,11 +207,15 @@ export interface EvaluateResult {
  * (`options.prompts`), then the noise; `null` when prompts are given but
  * none for this instance.
  */
-function promptFor(inst: GtInstance, options: EvaluateOptions): EvalPrompt | null {
+function promptFor(
+  inst: GtInstance,
+  options: EvaluateOptions,
+  prompts: ReadonlyMap<number, OrientedBox> | undefined,
+): EvalPrompt | null {
   let box = inst.box;
   let changed = false;
-  if (options.prompts) {
-    const given = options.prompts.get(inst.annotationId);
+  if (prompts) {
+    const given = prompts.get(inst.annotationId);
     if (given === undefined) return null;
     box = given;
     changed = true;
@@ -261,18 +305,45 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   let skipped = 0;
   const perClass = new Map<string, number>();
 
+  const det = options.detections;
+  if (det !== undefined && options.prompts !== undefined) {
+    throw new TypeError("Cannot evaluate: give either prompts or detections, not both");
+  }
+  const matchCounts = new Map<string, MatchCounts>();
   // Prompts first, in image order (the seeded noise and --max-per-class follow that order).
-  const jobs = images.map((image) => {
-    const instances = [];
+  const jobs: { image: CocoImage; instances: GtInstance[]; prompts: EvalPrompt[] }[] = [];
+  for (const image of images) {
+    const instances: GtInstance[] = [];
     const prompts: EvalPrompt[] = [];
-    for (const inst of gtInstances(gt, image, { categoryIds })) {
+    let all: Iterable<GtInstance> = gtInstances(gt, image, { categoryIds });
+    let given = options.prompts;
+    if (det !== undefined) {
+      const list = [...all];
+      all = list;
+      const classOf = det.classOf ?? normalizeClassName;
+      // only the detections of the scored classes: the others have no instance to find
+      const scored = new Set<string>();
+      for (const c of gt.categories) if (categoryIds.has(c.id)) scored.add(classOf(c.name));
+      const dets = (await det.forImage(image)).filter((d) => scored.has(classOf(d.className)));
+      const m = matchDetections(list, dets, { iouThreshold: det.iouThreshold, classOf });
+      given = m.prompts;
+      for (const [name, c] of m.counts) {
+        const t = matchCounts.get(name) ?? { gt: 0, detections: 0, matched: 0 };
+        matchCounts.set(name, {
+          gt: t.gt + c.gt,
+          detections: t.detections + c.detections,
+          matched: t.matched + c.matched,
+        });
+      }
+    }
+    for (const inst of all) {
       if (options.maxPerClass !== undefined) {
         const name = selection.reportName.get(inst.className) ?? inst.className;
         const n = perClass.get(name) ?? 0;
         if (n >= options.maxPerClass) continue;
         perClass.set(name, n + 1);
       }
-      const prompt = promptFor(inst, options);
+      const prompt = promptFor(inst, options, given);
       if (prompt === null) {
         skipped++;
         continue;
@@ -280,8 +351,8 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       instances.push(inst);
       prompts.push(prompt);
     }
-    return { image, instances, prompts };
-  });
+    jobs.push({ image, instances, prompts });
+  }
   const masksFor = (job: typeof jobs[number]): Promise<MaskWindow[]> | MaskWindow[] => {
     const { image, prompts } = job;
     if (prompts.length === 0) return [];
@@ -352,11 +423,29 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       dilationRatio,
       dilations: [...dilations].sort((a, b) => a - b),
       promptNoise: options.promptNoise ? { ...options.promptNoise } : null,
+      ...(det === undefined ? {} : { detections: detectionsReport(det, matchCounts) }),
       settings: { ...(options.settings ?? {}) },
       summary,
       bySize: sizes.summary(summary.classes.map((c) => c.className)),
       seconds: (performance.now() - started) / 1000,
     },
     results,
+  };
+}
+
+function detectionsReport(
+  det: EvalDetections,
+  counts: ReadonlyMap<string, MatchCounts>,
+): EvalDetectionsReport {
+  const classes = [...counts].map(([className, c]) => ({ className, ...c }))
+    .sort((a, b) => a.className < b.className ? -1 : a.className > b.className ? 1 : 0);
+  const sum = (k: keyof MatchCounts) => classes.reduce((a, c) => a + c[k], 0);
+  return {
+    source: det.source,
+    iouThreshold: det.iouThreshold ?? 0.5,
+    gt: sum("gt"),
+    detections: sum("detections"),
+    matched: sum("matched"),
+    classes,
   };
 }

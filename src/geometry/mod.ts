@@ -26,3 +26,4 @@ export * from "./opm.ts";
 export * from "./ram.ts";
 export * from "./frames.ts";
 export * from "./prompt.ts";
+export * from "./box_iou.ts";

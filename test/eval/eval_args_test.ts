@@ -111,3 +111,34 @@ Deno.test("parseEvalArgs() --refine-passes: an integer >= 1, 0 when unset, model
     /need the model, not --baseline/,
   );
 });
+
+Deno.test("parseEvalArgs() reads --detections and its options, and refuses what does not fit", () => {
+  const base = ["--gt", "g.json", "--images", "imgs"];
+  const a = parseEvalArgs([
+    ...base,
+    ...["--detections", "results.bbox.json", "--detection-format", "mmrotate-json"],
+    ...["--detection-classes", "plane,ship", "--angle-convention", "le135"],
+    ...["--min-score", "0.3", "--match-iou", "0.7"],
+  ]);
+  assert.deepEqual(a.detections, {
+    path: "results.bbox.json",
+    format: "mmrotate-json",
+    classNames: ["plane", "ship"],
+    angleConvention: "le135",
+    minScore: 0.3,
+    iouThreshold: 0.7,
+  });
+  assert.equal(parseEvalArgs([...base, "--detections", "d"]).detections?.iouThreshold, 0.5);
+  assert.equal(parseEvalArgs(base).detections, null);
+  const refused: [string[], RegExp][] = [
+    [["--min-score", "0.3"], /--min-score needs --detections/],
+    [["--detections", "d", "--prompt-noise", "default"], /--prompt-noise does not go with/],
+    [["--detections", "d", "--max-per-class", "5"], /--max-per-class does not go with/],
+    [["--detections", "d", "--match-iou", "0"], /--match-iou 0 is not a number in \(0, 1\]/],
+    [["--detections", "d", "--detection-format", "csv"], /--detection-format csv is not one of/],
+    [["--detections", "d", "--angle-convention", "le45"], /--angle-convention le45 is not one/],
+  ];
+  for (const [extra, message] of refused) {
+    assert.throws(() => parseEvalArgs([...base, ...extra]), message, extra.join(" "));
+  }
+});

@@ -1,0 +1,106 @@
+/**
+ * A detector's output as {@linkcode EvalDetections} for `deno task eval
+ * --detections`: a folder of per-image files matched to the GT images by stem
+ * (DOTA labelTxt, YOLO-OBB, GeoJSON in pixels), or results of many images
+ * (DOTA Task1 files, mmrotate JSON) split by image id.
+ *
+ * @module
+ */
+import type { Detection, ParseIssue } from "../formats/detection.ts";
+import { fileStem } from "../formats/detection_files.ts";
+import { selectDetections } from "../formats/detection.ts";
+import type { AngleConvention } from "../geometry/oriented_box.ts";
+import {
+  type DetectionFormat,
+  parseDetections,
+  perFileFormat,
+  type ResultsFormat,
+} from "../pipeline/detections_input.ts";
+import { isDirectory, listFiles, readResults } from "../pipeline/results_input.ts";
+import type { CocoImage } from "./coco_gt.ts";
+import type { EvalDetections } from "./run_eval.ts";
+
+/** Options of {@linkcode openEvalDetections}. */
+export interface EvalDetectionsOptions {
+  /** The format; `auto` finds it (results by name and content, per-image files by sniffing). */
+  format?: DetectionFormat | ResultsFormat | "auto";
+  /** Class names by id (YOLO-OBB class, mmrotate `category_id`). */
+  classNames?: readonly string[];
+  /** How mmrotate's `[cx, cy, w, h, angle]` angles are measured. */
+  angleConvention?: AngleConvention;
+  /** Leave out detections scored below this (unscored ones are kept). */
+  minScore?: number;
+  /** Rotated IoU a match needs. Default: 0.5. */
+  iouThreshold?: number;
+  /** The class a name means (see {@linkcode EvalDetections.classOf}). */
+  classOf?: (name: string) => string;
+  /** Called with each record that cannot be read (it is left out; the evaluation goes on). */
+  onIssue?: (issue: ParseIssue) => void;
+}
+
+/**
+ * Opens `path` as a detector's output for the evaluation. Results files are read
+ * at once; per-image files when their image comes (an image with no file has no
+ * detections). A single per-image file is refused: it cannot say which image it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openEvalDetections } from "./detections_source.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "10 10 30 10 30 20 10 20 ship 0\n");
+ * const det = await openEvalDetections(dir);
+ * const image = { id: 1, fileName: "sub/a.png", width: 64, height: 64 };
+ * assert.equal((await det.forImage(image)).length, 1);
+ * assert.equal((await det.forImage({ ...image, fileName: "b.png" })).length, 0);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openEvalDetections(
+  path: string,
+  options: EvalDetectionsOptions = {},
+): Promise<EvalDetections> {
+  const keep = (list: readonly Detection[]) =>
+    options.minScore === undefined ? list : selectDetections(list, { minScore: options.minScore });
+  const report = (issues: readonly ParseIssue[]) => {
+    for (const issue of issues) options.onIssue?.(issue);
+  };
+  const common = { source: path, iouThreshold: options.iouThreshold, classOf: options.classOf };
+  const results = await readResults(path, options);
+  if (results !== null) {
+    report(results.issues);
+    return {
+      ...common,
+      forImage: (image) => keep(results.byImage.get(fileStem(image.fileName)) ?? []),
+    };
+  }
+  if (!(await isDirectory(path))) {
+    throw new TypeError(
+      `Cannot read detections ${path}: one file of one image's detections; give the folder of ` +
+        `the images' files (named after them) or a results file (Task1, mmrotate JSON)`,
+    );
+  }
+  const files = new Map<string, string>();
+  for (const file of await listFiles(path, (n) => /\.(txt|geojson|json)$/i.test(n))) {
+    files.set(fileStem(file), file);
+  }
+  const format = perFileFormat(options.format);
+  return {
+    ...common,
+    async forImage(image: CocoImage) {
+      const file = files.get(fileStem(image.fileName));
+      if (file === undefined) return [];
+      const parsed = parseDetections(await Deno.readTextFile(file), {
+        source: file,
+        format,
+        imageWidth: image.width,
+        imageHeight: image.height,
+        georef: null,
+        classNames: options.classNames,
+      });
+      report(parsed.issues);
+      return keep(parsed.detections);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// `deno task eval --detections` on real iSAID val tiles: the GT's own boxes written as a
+// detector's DOTA files (DOTA class spellings) score as the GT prompts do; boxes left out
+// and boxes of nothing are counted per class, and the masks are scored over the matches.
+import assert from "node:assert/strict";
+import { runTask } from "./_run_cli.ts";
+import { ISAID_VAL } from "./_isaid_subset.ts";
+import { dataTest } from "../_data.ts";
+import { gtInstances, readCocoGt } from "../../src/eval/coco_gt.ts";
+import { boxCorners } from "../../src/geometry/oriented_box.ts";
+import type { EvalReport } from "../../src/eval/run_eval.ts";
+
+const GT = `${ISAID_VAL}/annotations_all.json.gz`;
+const IMAGES = 12;
+
+async function evaluate(dir: string, name: string, extra: string[]): Promise<EvalReport> {
+  const out = `${dir}/${name}.json`;
+  const r = await runTask("eval", [
+    ...["--gt", GT, "--images", `${ISAID_VAL}/images`, "--max-images", String(IMAGES)],
+    ...["--backend", "wasm", "--out-json", out, ...extra],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(await Deno.readTextFile(out));
+}
+
+dataTest({
+  name: "eval --detections matches a detector's boxes to the GT and scores the matches",
+  needs: [GT],
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_evaldet_" });
+    try {
+      const gt = await readCocoGt(GT);
+      const exact = `${dir}/exact`, partial = `${dir}/partial`;
+      await Deno.mkdir(exact);
+      await Deno.mkdir(partial);
+      let total = 0, dropped = 0, added = 0;
+      for (const image of gt.images.slice(0, IMAGES)) {
+        const lines: string[] = [];
+        for (const inst of gtInstances(gt, image)) {
+          const corners = boxCorners(inst.box).flatMap((p) => [p.x, p.y]);
+          lines.push(`${corners.join(" ")} ${inst.className.replaceAll("_", "-")} 0`);
+        }
+        total += lines.length;
+        const stem = image.fileName.replace(/\.[^.]+$/, "");
+        await Deno.writeTextFile(`${exact}/${stem}.txt`, lines.join("\n") + "\n");
+        // every third box left out, and a box over nothing in the image's corner
+        const kept = lines.filter((_, i) => i % 3 !== 1);
+        dropped += lines.length - kept.length;
+        kept.push("1 1 9 1 9 5 1 5 ship 0");
+        added++;
+        await Deno.writeTextFile(`${partial}/${stem}.txt`, kept.join("\n") + "\n");
+      }
+      assert.ok(total > 100 && dropped > 30, `${total} boxes, ${dropped} dropped`);
+
+      const reference = await evaluate(dir, "reference", []);
+      const same = await evaluate(dir, "same", ["--detections", exact]);
+      assert.equal(same.skippedInstances, 0);
+      assert.deepEqual(
+        [same.detections!.gt, same.detections!.detections, same.detections!.matched],
+        [total, total, total],
+      );
+      assert.ok(Math.abs(same.summary.mIoU! - reference.summary.mIoU!) < 1e-9);
+      assert.equal(same.summary.all.instances, reference.summary.all.instances);
+
+      const part = await evaluate(dir, "partial", ["--detections", partial]);
+      const d = part.detections!;
+      assert.deepEqual([d.gt, d.detections, d.matched], [
+        total,
+        total - dropped + added,
+        total - dropped,
+      ]);
+      assert.equal(part.skippedInstances, dropped);
+      assert.equal(part.summary.all.instances, total - dropped);
+      const ships = d.classes.find((c) => c.className === "ship")!;
+      assert.equal(ships.detections - ships.matched, added);
+      // classes named as DOTA spells them and as iSAID does are one class
+      assert.ok(d.classes.every((c) => !c.className.includes("-")), JSON.stringify(d.classes));
+
+      // the floor of the same matches: the detections' boxes filled, no model
+      const floor = await evaluate(dir, "floor", [
+        "--baseline",
+        "obb-fill",
+        "--detections",
+        partial,
+      ]);
+      assert.equal(floor.summary.all.instances, total - dropped);
+      assert.ok(floor.summary.mIoU! < part.summary.mIoU!);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
