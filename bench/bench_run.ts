@@ -5,6 +5,7 @@
  *
  *     deno run -A bench/bench_run.ts --backend wasm --threads 2 --batch 8 \
  *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on|off|N]
+ *       [--tta off|main|all]
  *
  * `--small-graphs on`: the crops that fit run on the model's small graphs (default: the
  * model's `small_graphs.default`); N: on, for the crops up to N px.
@@ -16,7 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { smallGraphsFlag } from "../src/cli/common.ts";
+import { smallGraphsFlag, ttaFlag } from "../src/cli/common.ts";
 import { SopsegModel } from "../src/model/sopseg_model.ts";
 import { segmentRun } from "../src/pipeline/segment_run.ts";
 import { newTimings } from "../src/pipeline/timings.ts";
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     model: { type: "string", default: DEFAULT_MODEL_DIR },
     instances: { type: "string", default: "256" },
     "small-graphs": { type: "string" },
+    tta: { type: "string" },
   },
 });
 const threads = Number(values.threads);
@@ -111,6 +113,7 @@ const model = await SopsegModel.load(values.model!, {
   threads,
   sessions: Number(values.sessions),
   smallGraphs: smallGraphsFlag("small-graphs", values["small-graphs"]),
+  tta: ttaFlag(values.tta),
 });
 // The timed run starts with every graph set's sessions open, as it did when a load opened
 // them all: a model with small graphs opens each set on its first batch (a one-box run needs
@@ -137,6 +140,7 @@ try {
     sessions: model.concurrency,
     smallGraphs: model.manifest.smallGraphs?.inputSize ?? null,
     smallMaxCropSide: model.manifest.smallGraphs?.maxCropSide ?? null,
+    tta: model.tta,
     batch,
     instances: summary.instances,
     seconds: summary.seconds,

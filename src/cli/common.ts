@@ -4,6 +4,7 @@
  * @module
  */
 
+import { DEFAULT_FLIP_TTA, FLIP_TTA_MODES, type FlipTta } from "../model/flip_tta.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type BackendChoice, parseBackendChoice } from "../model/backends.ts";
 
@@ -95,6 +96,19 @@ export function smallGraphsFlag(
   throw new UsageError(
     `--${name} must be on, off or a crop side in pixels (> 0), got "${value}"`,
   );
+}
+
+/** The help line of `--tta`, the same for every command. */
+export const TTA_USAGE =
+  `  --tta off|main|all      also run crops mirrored and average the two masks: main: the crops
+                          on the main graphs (larger objects), all: every crop (twice the
+                          model calls); default: ${DEFAULT_FLIP_TTA}`;
+
+/** Parse `--tta` (`off`, `main`, `all`); `undefined` when absent (the default). */
+export function ttaFlag(value: string | undefined): FlipTta | undefined {
+  if (value === undefined) return undefined;
+  if ((FLIP_TTA_MODES as readonly string[]).includes(value)) return value as FlipTta;
+  throw new UsageError(`--tta must be one of ${FLIP_TTA_MODES.join(", ")}, got "${value}"`);
 }
 
 /** Parse `--backend` (default `auto`) or throw a usage error that lists the valid names. */

@@ -11,6 +11,7 @@ import { openEvalDetections } from "../eval/detections_source.ts";
 import { normalizeClassName } from "../eval/class_map.ts";
 import { loadManifest } from "../model/manifest.ts";
 import { TrainingClasses } from "../model/model_classes.ts";
+import { DEFAULT_FLIP_TTA } from "../model/flip_tta.ts";
 import { AngleConventionError } from "../formats/mmrotate_json.ts";
 import { formatJsonReport, formatMarkdownReport, formatTextReport } from "../eval/report.ts";
 import { writeFileAtomic } from "../formats/atomic_write.ts";
@@ -55,6 +56,8 @@ Options:
   --max-per-class N        only the first N instances of each class (image order)
   --refine-passes N        N more passes, each prompted with the box of the last pass's mask
                            (the given box where that mask is empty)
+  --tta off|main|all       also run crops mirrored, masks averaged (main: the crops on the
+                           main graphs; all: every crop); default: ${DEFAULT_FLIP_TTA}
   --out-json F, --out-md F, --out-coco F   write the report / COCO results
 
 A detector's boxes instead of the GT's (how masks come out with that detector):
@@ -92,6 +95,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       threads: a.threads ?? undefined,
       sessions: a.sessions ?? a.threads ?? navigator.hardwareConcurrency,
       smallGraphs: a.smallGraphs,
+      tta: a.tta,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     segment = modelSegmentFn(model, {
@@ -157,6 +161,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         small_max_crop_side: model?.manifest.smallGraphs?.maxCropSide ?? null,
         max_per_class: a.maxPerClass,
         refine_passes: a.refinePasses,
+        tta: model?.tta ?? null,
       },
       onProgress: (p) => {
         const now = performance.now();

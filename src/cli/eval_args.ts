@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { BASELINE_KINDS, type BaselineKind } from "../eval/baselines.ts";
 import { parseClassGroups } from "../eval/class_map.ts";
 import { smallGraphsFlag } from "./common.ts";
+import { FLIP_TTA_MODES, type FlipTta } from "../model/flip_tta.ts";
 import { ANGLE_CONVENTIONS, type AngleConvention } from "../geometry/oriented_box.ts";
 import {
   type DetectionFormat,
@@ -78,6 +79,8 @@ export interface EvalArgs {
   maxPerClass: number | null;
   /** `--refine-passes`: passes after the first, prompted with the last mask's box. */
   refinePasses: number;
+  /** `--tta`: crops also run mirrored; `undefined`: the default. */
+  tta: FlipTta | undefined;
   /** `--detections`: a detector's output to prompt with instead of the GT boxes, or `null`. */
   detections: EvalDetectionsArgs | null;
 }
@@ -226,6 +229,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         batch: { type: "string" },
         "max-per-class": { type: "string" },
         "refine-passes": { type: "string" },
+        tta: { type: "string" },
         detections: { type: "string" },
         "detection-format": { type: "string" },
         "detection-classes": { type: "string" },
@@ -258,11 +262,11 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   if (
     baseline !== null &&
     (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] !== undefined ||
-      v["refine-passes"] !== undefined ||
+      v["refine-passes"] !== undefined || v.tta !== undefined ||
       v.model !== undefined)
   ) {
     throw new TypeError(
-      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --small-graphs, --refine-passes and --model need the model, not --baseline",
+      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --small-graphs, --refine-passes, --tta and --model need the model, not --baseline",
     );
   }
   let maxImages: number | null = null;
@@ -304,6 +308,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     batch: positiveInt("batch", v.batch) ?? 8,
     maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
     refinePasses: positiveInt("refine-passes", v["refine-passes"]) ?? 0,
+    tta: parseTta(v.tta),
     detections,
   };
 }
@@ -359,6 +364,15 @@ function parseDetectionsArgs(v: Record<string, string | boolean | undefined>) {
     minScore: number("min-score", () => true, ""),
     iouThreshold: number("match-iou", (x) => x > 0 && x <= 1, "in (0, 1]") ?? 0.5,
   };
+}
+
+function parseTta(v: string | undefined): FlipTta | undefined {
+  if (v === undefined || (FLIP_TTA_MODES as readonly string[]).includes(v)) {
+    return v as FlipTta | undefined;
+  }
+  throw new RangeError(
+    `Cannot parse eval arguments: --tta must be one of ${FLIP_TTA_MODES.join(", ")}, got "${v}"`,
+  );
 }
 
 function parseSmallGraphs(v: string | undefined): boolean | number | undefined {

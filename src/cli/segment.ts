@@ -21,6 +21,8 @@ import {
   numberFlag,
   parseFlags,
   smallGraphsFlag,
+  TTA_USAGE,
+  ttaFlag,
   UsageError,
 } from "./common.ts";
 
@@ -66,6 +68,7 @@ Options:
                           model's smaller, faster graphs (default: the model's choice,
                           small_graphs.default in its manifest); N: on, for the crops up to
                           N px (64: more accurate on ships, vehicles and planes, slower)
+${TTA_USAGE}
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
@@ -109,6 +112,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       prompt: { type: "string" },
       "class-prompt": { type: "string" },
       "small-graphs": { type: "string" },
+      tta: { type: "string" },
       simplify: { type: "string" },
       "all-components": { type: "boolean" },
       bands: { type: "string" },
@@ -151,6 +155,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const classPrompt = choiceFlag("class-prompt", values["class-prompt"], ["on", "off"], "on") ===
     "on";
   const smallGraphs = smallGraphsFlag("small-graphs", values["small-graphs"]);
+  const tta = ttaFlag(values.tta);
   const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const sessions = intFlag("sessions", values.sessions, threads);
@@ -199,6 +204,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       sessions: values.sessions !== undefined ? sessions : Math.min(sessions, work.batches),
       batches: work.batches,
       smallGraphs,
+      tta,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
     });
     if (backend !== "auto") {

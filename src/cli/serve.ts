@@ -12,7 +12,15 @@ import { DEFAULT_MAX_LINE_BYTES } from "../protocol/line_reader.ts";
 import { PathRoots } from "../protocol/path_roots.ts";
 import { serveJsonRpc } from "../protocol/server.ts";
 import { sopsegMethods } from "../protocol/sopseg_methods.ts";
-import { backendFlag, type CliIo, intFlag, parseFlags, smallGraphsFlag } from "./common.ts";
+import {
+  backendFlag,
+  type CliIo,
+  intFlag,
+  parseFlags,
+  smallGraphsFlag,
+  TTA_USAGE,
+  ttaFlag,
+} from "./common.ts";
 
 /** Usage text of the subcommand. */
 export const SERVE_USAGE = `Usage: sopseg serve [--read DIR]... [--write DIR]... [options]
@@ -30,6 +38,7 @@ Options:
   --small-graphs on|off|N run small crops on the model's smaller, faster graphs (default: the
                           model's choice, small_graphs.default in its manifest); N: on, for
                           the crops up to N px
+${TTA_USAGE}
   --max-line-bytes N      longest request line (default: ${DEFAULT_MAX_LINE_BYTES})
 `;
 
@@ -52,6 +61,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
       threads: { type: "string" },
       batch: { type: "string" },
       "small-graphs": { type: "string" },
+      tta: { type: "string" },
       "max-line-bytes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -73,6 +83,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     backend,
     threads,
     smallGraphs: smallGraphsFlag("small-graphs", values["small-graphs"]),
+    tta: ttaFlag(values.tta),
     onLog: log,
   });
   const small = model.manifest.smallGraphs;

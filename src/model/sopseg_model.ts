@@ -29,6 +29,7 @@ import {
 } from "./parity.ts";
 import { mulberry32 } from "../random.ts";
 import { SessionPool } from "./session_pool.ts";
+import { averageMirrors, DEFAULT_FLIP_TTA, type FlipTta, withMirrors } from "./flip_tta.ts";
 
 /** Options of {@linkcode SopsegModel.load}. */
 export interface ModelLoadOptions {
@@ -76,6 +77,13 @@ export interface ModelLoadOptions {
    * one sends more crops to the main graphs: slower, and for the shipped model more accurate).
    */
   smallGraphs?: boolean | number;
+  /**
+   * Test-time augmentation ({@linkcode FlipTta}): the crops also run mirrored left to
+   * right, the two masks averaged (model/flip_tta.ts). `main`: the crops on the main
+   * graphs (the larger objects; on a scene of vehicles few crops, so little time);
+   * `all`: every crop (twice the model calls). Default: {@linkcode DEFAULT_FLIP_TTA}.
+   */
+  tta?: FlipTta;
 }
 
 /** A batch of prepared instances, tensors laid out as the graphs take them. */
@@ -337,6 +345,8 @@ export class SopsegModel {
   readonly trainingClasses: TrainingClasses | null;
   /** How many batches the model works on at once (its sessions); feed it that many. */
   readonly concurrency: number;
+  /** Which crops {@linkcode predict} also runs mirrored ({@linkcode ModelLoadOptions.tta}). */
+  tta: FlipTta = "off";
   #pair: Pairs | SessionPool;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -371,6 +381,12 @@ export class SopsegModel {
    * ```
    */
   static async load(dir: string, options: ModelLoadOptions = {}): Promise<SopsegModel> {
+    const model = await SopsegModel.#load(dir, options);
+    model.tta = options.tta ?? DEFAULT_FLIP_TTA;
+    return model;
+  }
+
+  static async #load(dir: string, options: ModelLoadOptions): Promise<SopsegModel> {
     const choice = options.backend ?? "auto";
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
     const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
@@ -574,6 +590,18 @@ export class SopsegModel {
   async predict(
     batch: PromptBatch,
     options: { transfer?: boolean } = {},
+  ): Promise<BatchPrediction> {
+    const n = batch.inputSize ?? this.manifest.inputSize;
+    if (this.tta === "all" || (this.tta === "main" && n === this.manifest.inputSize)) {
+      const out = await this.#predict(withMirrors(batch, n), { transfer: true });
+      return averageMirrors(out, batch.size, n);
+    }
+    return await this.#predict(batch, options);
+  }
+
+  async #predict(
+    batch: PromptBatch,
+    options: { transfer?: boolean },
   ): Promise<BatchPrediction> {
     if (this.#pair instanceof SessionPool) {
       return await this.#pair.predict(batch, options.transfer ?? false);

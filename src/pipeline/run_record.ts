@@ -16,6 +16,7 @@ import { modelFilesSha256, type ModelManifest } from "../model/manifest.ts";
 import type { Shard } from "./shard.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
 import { batchSizeOf } from "./segment_image.ts";
+import type { FlipTta } from "../model/flip_tta.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 
 /** The record's file name inside the output folder. */
@@ -70,6 +71,8 @@ export interface RunRecord {
      * the one in the manifest that `files_sha256` pins.
      */
     small_max_crop_side?: number;
+    /** The crops also run mirrored (`--tta`) when not `off`; absent: `off`. */
+    tta?: FlipTta;
   };
   /** The backend the run used (WASM and WebGPU agree within a parity tolerance, not bit for bit). */
   backend: string;
@@ -152,14 +155,16 @@ export async function writeRunRecord(dir: string, record: RunRecord): Promise<vo
  * the whole run, all shards), state `running`.
  */
 export async function newRunRecord(
-  model: Pick<SopsegModel, "manifest" | "backend">,
+  model: Pick<SopsegModel, "manifest" | "backend"> & { tta?: FlipTta },
   options: SegmentRunOptions,
   plan: RunRecordImage[],
 ): Promise<RunRecord> {
+  const tta = model.tta ?? "off";
   return {
     format: "sopseg-run",
     format_version: 1,
-    model: await modelIdentity(model.manifest),
+    // tta only when on, so that the records of runs made before it existed still match
+    model: { ...await modelIdentity(model.manifest), ...(tta === "off" ? {} : { tta }) },
     backend: model.backend,
     options: recordOptions(options),
     shard: options.shard ?? null,
@@ -194,6 +199,9 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
   if (ta !== tb) {
     const side = (t?: number) => t === undefined ? "the manifest's" : `${t} px`;
     out.push(`small graphs' crop side: ${side(ta)} vs ${side(tb)}`);
+  }
+  if ((a.model.tta ?? "off") !== (b.model.tta ?? "off")) {
+    out.push(`--tta: ${a.model.tta ?? "off"} vs ${b.model.tta ?? "off"}`);
   }
   const keys = new Set([...Object.keys(a.options), ...Object.keys(b.options)]);
   for (const k of keys) {

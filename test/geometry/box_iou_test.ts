@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
+import { mulberry32 } from "../../src/random.ts";
 import { orientedBoxIoU } from "../../src/geometry/box_iou.ts";
 import { boxCorners, type OrientedBox } from "../../src/geometry/oriented_box.ts";
-
-/** A seeded uniform generator (mulberry32). */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whether a point is inside an oriented box. */
 function inside(b: OrientedBox, x: number, y: number): boolean {
@@ -21,7 +12,7 @@ function inside(b: OrientedBox, x: number, y: number): boolean {
 }
 
 Deno.test("orientedBoxIoU() agrees with a fine grid count on random box pairs", () => {
-  const r = random(7);
+  const r = mulberry32(7);
   for (let k = 0; k < 40; k++) {
     const box = (): OrientedBox => ({
       cx: 20 + 10 * r(),
