@@ -55,6 +55,9 @@ PROMPTS = ["opm", "box", "points"]
 # crops up to 64 px there (the rest at 288: more accurate on ships, vehicles and planes, up to
 # half the speed), or every crop at 288
 SMALL_GRAPHS = ["default", "64", "off"]
+# `--tta`: crops also run mirrored and the two masks averaged: none, the main graphs' crops (the
+# larger objects: more accurate, a little slower), or every crop (twice the model calls)
+TTA = ["off", "main", "all"]
 
 
 def raster_file(layer: QgsRasterLayer) -> str:
@@ -195,6 +198,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
     SIMPLIFY = "SIMPLIFY"
     THREADS = "THREADS"
     SMALL_GRAPHS = "SMALL_GRAPHS"
+    TTA = "TTA"
     OUTPUT = "OUTPUT"
 
     def add_raster_parameter(self) -> None:
@@ -260,6 +264,16 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         )
         small.setFlags(small.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
         self.addParameter(small)
+        tta = QgsProcessingParameterEnum(
+            self.TTA,
+            "Mirrored second run, masks averaged (main: the larger objects, more accurate, a "
+            "little slower; all: every object, twice the time)",
+            options=TTA,
+            defaultValue="off",
+            usesStaticStrings=True,
+        )
+        tta.setFlags(tta.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(tta)
         self.addParameter(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon
@@ -292,6 +306,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             "simplify": self.parameterAsDouble(parameters, self.SIMPLIFY, context),
             "threads": self.parameterAsInt(parameters, self.THREADS, context),
             "small_graphs": self.parameterAsEnumString(parameters, self.SMALL_GRAPHS, context),
+            "tta": self.parameterAsEnumString(parameters, self.TTA, context) or "off",
         }
 
     def output_sink(
@@ -333,6 +348,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 backend=settings_["backend"],
                 threads=settings_["threads"] or None,
                 small_graphs=None if small_graphs in ("", "default") else small_graphs,
+                tta=None if settings_["tta"] == "off" else settings_["tta"],
                 log=lambda line: feedback.pushDebugInfo(f"sopseg: {line}"),
             )
         except FileNotFoundError as e:

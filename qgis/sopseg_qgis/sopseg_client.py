@@ -89,9 +89,11 @@ def serve_command(
     backend: Optional[str] = None,
     threads: Optional[int] = None,
     small_graphs: Optional[str] = None,
+    tta: Optional[str] = None,
 ) -> list[str]:
     """The argv of `deno task serve` with its flags (run it with cwd = the sopseg folder).
-    `small_graphs`: "on", "off" or a crop side in pixels (`--small-graphs`)."""
+    `small_graphs`: "on", "off" or a crop side in pixels (`--small-graphs`); `tta`: "off",
+    "main" or "all" (`--tta`: crops also run mirrored, masks averaged)."""
     args = [deno, "task", "--quiet", "serve"]
     for path in read:
         args += ["--read", str(path)]
@@ -105,6 +107,8 @@ def serve_command(
         args += ["--threads", str(int(threads))]
     if small_graphs:
         args += ["--small-graphs", str(small_graphs)]
+    if tta:
+        args += ["--tta", tta]
     return args
 
 
@@ -127,6 +131,7 @@ class SopsegServer:
         backend: Optional[str] = None,
         threads: Optional[int] = None,
         small_graphs: Optional[str] = None,
+        tta: Optional[str] = None,
         env: Optional[Mapping[str, str]] = None,
         log: Optional[Callable[[str], None]] = None,
     ) -> None:
@@ -135,7 +140,8 @@ class SopsegServer:
         `sopseg_dir`: the folder holding sopseg's deno.json. `deno`: path of the executable
         (default: found by `find_deno`). `read`/`write`: folders the server may read/write
         (the images' folders; `out` targets). `model`, `backend` ("auto", "wasm", "webgpu"),
-        `threads`, `small_graphs` ("on", "off" or a crop side): the server's flags. `env`: the process environment (default: ours).
+        `threads`, `small_graphs` ("on", "off" or a crop side), `tta` ("off", "main", "all"):
+        the server's flags. `env`: the process environment (default: ours).
         `log`: called with each line the server writes to stderr (default: kept for errors only).
         """
         self.sopseg_dir = Path(sopseg_dir)
@@ -151,6 +157,7 @@ class SopsegServer:
             backend=backend,
             threads=threads,
             small_graphs=small_graphs,
+            tta=tta,
         )
         self.env = dict(os.environ if env is None else env)
         self.initialize_result: Optional[dict[str, Any]] = None

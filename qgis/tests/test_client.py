@@ -70,6 +70,8 @@ def test_serve_command_passes_the_flags() -> None:
         "--write", "/o", "--backend", "wasm", "--threads", "2",
     ]  # fmt: skip
     assert serve_command("deno", small_graphs="64")[-2:] == ["--small-graphs", "64"]
+    assert serve_command("deno", tta="main")[-2:] == ["--tta", "main"]
+    assert "--tta" not in serve_command("deno")
 
 
 def test_find_deno_names_a_missing_configured_path() -> None:

@@ -42,7 +42,9 @@ PIXEL_TOLERANCE = 1e-3
 # test/model/long_path_threads_test.ts).
 # the small graphs only up to 64 px: the algorithm's advanced SMALL_GRAPHS option must reach the
 # server, or the masks of the crops between 64 and 96 px differ from the fixture's
-QGIS_FLAGS = {"backend": "wasm", "threads": 2, "small_graphs": "64"}
+# and the main graphs' crops mirrored too (TTA=main): the masks of those crops change unless the
+# option reaches the server
+QGIS_FLAGS = {"backend": "wasm", "threads": 2, "small_graphs": "64", "tta": "main"}
 
 
 def qgis_process() -> str:
@@ -137,6 +139,7 @@ def run_algorithm(exe: str, env: dict[str, str], tif: Path, gpkg: Path, out: Pat
         f"BACKEND={QGIS_FLAGS['backend']}",
         f"THREADS={QGIS_FLAGS['threads']}",
         f"SMALL_GRAPHS={QGIS_FLAGS['small_graphs']}",
+        f"TTA={QGIS_FLAGS['tta']}",
         f"OUTPUT={out}",
     ]
     done = run([exe, "run", "sopseg:segment_detections", "--", *args], env=env, timeout=300)
@@ -315,6 +318,7 @@ def test_qgis_process_segments_a_detector_output_file(
         f"BACKEND={QGIS_FLAGS['backend']}",
         f"THREADS={QGIS_FLAGS['threads']}",
         f"SMALL_GRAPHS={QGIS_FLAGS['small_graphs']}",
+        f"TTA={QGIS_FLAGS['tta']}",
     ]
     args = [
         f"DETECTIONS_FILE={results}",
