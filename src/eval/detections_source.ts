@@ -9,27 +9,17 @@
 import type { Detection, ParseIssue } from "../formats/detection.ts";
 import { fileStem } from "../formats/detection_files.ts";
 import { selectDetections } from "../formats/detection.ts";
-import type { AngleConvention } from "../geometry/oriented_box.ts";
-import {
-  type DetectionFormat,
-  parseDetections,
-  perFileFormat,
-  type ResultsFormat,
-} from "../pipeline/detections_input.ts";
+import { parseDetections, perFileFormat } from "../pipeline/detections_input.ts";
+import type { DetectionsReading } from "../pipeline/segment_detections.ts";
 import { isDirectory, listFiles, readResults } from "../pipeline/results_input.ts";
 import type { CocoImage } from "./coco_gt.ts";
 import type { EvalDetections } from "./run_eval.ts";
 
-/** Options of {@linkcode openEvalDetections}. */
-export interface EvalDetectionsOptions {
-  /** The format; `auto` finds it (results by name and content, per-image files by sniffing). */
-  format?: DetectionFormat | ResultsFormat | "auto";
-  /** Class names by id (YOLO-OBB class, mmrotate `category_id`). */
-  classNames?: readonly string[];
-  /** How mmrotate's `[cx, cy, w, h, angle]` angles are measured. */
-  angleConvention?: AngleConvention;
-  /** Leave out detections scored below this (unscored ones are kept). */
-  minScore?: number;
+/**
+ * Options of {@linkcode openEvalDetections}: how the files are read, as the server reads a
+ * request's detections (format, class names, angle convention, minimum score), and matched.
+ */
+export interface EvalDetectionsOptions extends Omit<DetectionsReading, "imageId"> {
   /** Rotated IoU a match needs. Default: 0.5. */
   iouThreshold?: number;
   /** The class a name means (see {@linkcode EvalDetections.classOf}). */
