@@ -192,7 +192,16 @@ function detectionsText(report: EvalReport): string[] {
     line(rows[0]!),
     "-".repeat(w.reduce((a, b) => a + b + 2, -2)),
     ...rows.slice(1).map(line),
+    ...(d.otherClasses.length ? [otherClassesLine(d)] : []),
   ];
+}
+
+/** The detections left out for their class, as one line. */
+function otherClassesLine(d: NonNullable<EvalReport["detections"]>): string {
+  const n = d.otherClasses.reduce((a, c) => a + c.detections, 0);
+  return `left out: ${n} detection(s) of classes not scored (${
+    d.otherClasses.map((c) => `${c.className} ${c.detections}`).join(", ")
+  })`;
 }
 
 /**
@@ -253,6 +262,7 @@ export function formatMarkdownReport(report: EvalReport): string {
       "|---|---:|---:|---:|---:|---:|",
       ...detectionRows(report).map((r) => `| ${r.join(" | ")} |`),
       "",
+      ...(d.otherClasses.length ? [`${otherClassesLine(d)}.`, ""] : []),
     );
   }
   if (report.bySize.length > 0) {

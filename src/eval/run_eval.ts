@@ -138,6 +138,11 @@ export interface EvalDetectionsReport {
   matched: number;
   /** Counts per class (the matching's class names), sorted by name. */
   classes: ({ className: string } & MatchCounts)[];
+  /**
+   * Detections of classes the evaluation does not score (none of the GT's selected
+   * classes), left out of the matching: their count per class, most first.
+   */
+  otherClasses: { className: string; detections: number }[];
 }
 
 /** What produced the masks. */
@@ -310,6 +315,8 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
     throw new TypeError("Cannot evaluate: give either prompts or detections, not both");
   }
   const matchCounts = new Map<string, MatchCounts>();
+  // detections of classes the evaluation does not score, by class: left out, counted
+  const otherClasses = new Map<string, number>();
   // Prompts first, in image order (the seeded noise and --max-per-class follow that order).
   const jobs: { image: CocoImage; instances: GtInstance[]; prompts: EvalPrompt[] }[] = [];
   for (const image of images) {
@@ -324,7 +331,12 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       // only the detections of the scored classes: the others have no instance to find
       const scored = new Set<string>();
       for (const c of gt.categories) if (categoryIds.has(c.id)) scored.add(classOf(c.name));
-      const dets = (await det.forImage(image)).filter((d) => scored.has(classOf(d.className)));
+      const dets = [];
+      for (const d of await det.forImage(image)) {
+        const name = classOf(d.className);
+        if (scored.has(name)) dets.push(d);
+        else otherClasses.set(name, (otherClasses.get(name) ?? 0) + 1);
+      }
       const m = matchDetections(list, dets, { iouThreshold: det.iouThreshold, classOf });
       given = m.prompts;
       for (const [name, c] of m.counts) {
@@ -423,7 +435,9 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       dilationRatio,
       dilations: [...dilations].sort((a, b) => a - b),
       promptNoise: options.promptNoise ? { ...options.promptNoise } : null,
-      ...(det === undefined ? {} : { detections: detectionsReport(det, matchCounts) }),
+      ...(det === undefined
+        ? {}
+        : { detections: detectionsReport(det, matchCounts, otherClasses) }),
       settings: { ...(options.settings ?? {}) },
       summary,
       bySize: sizes.summary(summary.classes.map((c) => c.className)),
@@ -436,6 +450,7 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
 function detectionsReport(
   det: EvalDetections,
   counts: ReadonlyMap<string, MatchCounts>,
+  others: ReadonlyMap<string, number>,
 ): EvalDetectionsReport {
   const classes = [...counts].map(([className, c]) => ({ className, ...c }))
     .sort((a, b) => a.className < b.className ? -1 : a.className > b.className ? 1 : 0);
@@ -447,5 +462,7 @@ function detectionsReport(
     detections: sum("detections"),
     matched: sum("matched"),
     classes,
+    otherClasses: [...others].map(([className, detections]) => ({ className, detections }))
+      .sort((a, b) => b.detections - a.detections || (a.className < b.className ? -1 : 1)),
   };
 }
