@@ -212,16 +212,21 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self.invalidRasterError(parameters, self.RASTER))
         return raster
 
+    def add_advanced_parameter(self, parameter: QgsProcessingParameterDefinition) -> None:
+        """Adds a parameter shown under Advanced Parameters."""
+        parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(parameter)
+
     def add_model_parameters(self) -> None:
         """Bands, backend, prompt, simplification, threads, small graphs, and the output sink."""
-        bands = QgsProcessingParameterString(
-            self.BANDS,
-            "Bands read as red, green, blue (e.g. 5,3,2; one band: grey; default: the bands "
-            "the layer shows)",
-            optional=True,
+        self.add_advanced_parameter(
+            QgsProcessingParameterString(
+                self.BANDS,
+                "Bands read as red, green, blue (e.g. 5,3,2; one band: grey; default: the bands "
+                "the layer shows)",
+                optional=True,
+            )
         )
-        bands.setFlags(bands.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(bands)
         self.addParameter(
             QgsProcessingParameterEnum(
                 self.BACKEND,
@@ -249,31 +254,31 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 defaultValue=0,
             )
         )
-        threads = QgsProcessingParameterNumber(
-            self.THREADS, "WASM threads (0: all cores)", minValue=0, defaultValue=0
+        self.add_advanced_parameter(
+            QgsProcessingParameterNumber(
+                self.THREADS, "WASM threads (0: all cores)", minValue=0, defaultValue=0
+            )
         )
-        threads.setFlags(threads.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(threads)
-        small = QgsProcessingParameterEnum(
-            self.SMALL_GRAPHS,
-            "Small crops on the fast graphs (default: up to 96 px; 64: more accurate, slower; "
-            "off: every crop at full size)",
-            options=SMALL_GRAPHS,
-            defaultValue="default",
-            usesStaticStrings=True,
+        self.add_advanced_parameter(
+            QgsProcessingParameterEnum(
+                self.SMALL_GRAPHS,
+                "Small crops on the fast graphs (default: up to 96 px; 64: more accurate, slower; "
+                "off: every crop at full size)",
+                options=SMALL_GRAPHS,
+                defaultValue="default",
+                usesStaticStrings=True,
+            )
         )
-        small.setFlags(small.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(small)
-        tta = QgsProcessingParameterEnum(
-            self.TTA,
-            "Mirrored second run, masks averaged (main: the larger objects, more accurate, a "
-            "little slower; all: every object, twice the time)",
-            options=TTA,
-            defaultValue="off",
-            usesStaticStrings=True,
+        self.add_advanced_parameter(
+            QgsProcessingParameterEnum(
+                self.TTA,
+                "Mirrored second run, masks averaged (main: the larger objects, more accurate, a "
+                "little slower; all: every object, twice the time)",
+                options=TTA,
+                defaultValue="off",
+                usesStaticStrings=True,
+            )
         )
-        tta.setFlags(tta.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(tta)
         self.addParameter(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon

@@ -18,7 +18,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
@@ -152,20 +151,20 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
                 optional=True,
             )
         )
-        image_id = QgsProcessingParameterString(
-            self.IMAGE_ID,
-            "Image id in Task1 / mmrotate results (default: the raster file's stem)",
-            optional=True,
+        self.add_advanced_parameter(
+            QgsProcessingParameterString(
+                self.IMAGE_ID,
+                "Image id in Task1 / mmrotate results (default: the raster file's stem)",
+                optional=True,
+            )
         )
-        image_id.setFlags(image_id.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(image_id)
-        all_task1 = QgsProcessingParameterBoolean(
-            self.ALL_TASK1,
-            "Task1: read every Task1_<class>.txt file of the chosen file's folder",
-            defaultValue=True,
+        self.add_advanced_parameter(
+            QgsProcessingParameterBoolean(
+                self.ALL_TASK1,
+                "Task1: read every Task1_<class>.txt file of the chosen file's folder",
+                defaultValue=True,
+            )
         )
-        all_task1.setFlags(all_task1.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
-        self.addParameter(all_task1)
         self.add_model_parameters()
 
     def processAlgorithm(  # noqa: N802 (QGIS's name)

@@ -158,7 +158,7 @@ export function formatTextReport(report: EvalReport): string {
 function detectionRows(report: EvalReport): string[][] {
   const d = report.detections;
   if (d === undefined) return [];
-  const pct = (a: number, b: number) => b === 0 ? "-" : (100 * a / b).toFixed(2);
+  const ratio = (a: number, b: number) => pct(b === 0 ? null : a / b);
   return [...d.classes, {
     className: "all",
     gt: d.gt,
@@ -170,8 +170,8 @@ function detectionRows(report: EvalReport): string[][] {
       String(c.gt),
       String(c.detections),
       String(c.matched),
-      pct(c.matched, c.gt),
-      pct(c.matched, c.detections),
+      ratio(c.matched, c.gt),
+      ratio(c.matched, c.detections),
     ]);
 }
 

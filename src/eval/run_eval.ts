@@ -126,16 +126,12 @@ export interface EvalDetections {
   classOf?: (name: string) => string;
 }
 
-/** How a detector's boxes matched the GT (`detections` of the report). */
-export interface EvalDetectionsReport {
+/** How a detector's boxes matched the GT (`detections` of the report; the counts: all classes). */
+export interface EvalDetectionsReport extends MatchCounts {
   /** Where the detections came from. */
   source: string;
   /** Rotated IoU a match needed. */
   iouThreshold: number;
-  /** Counts over all classes. */
-  gt: number;
-  detections: number;
-  matched: number;
   /** Counts per class (the matching's class names), sorted by name. */
   classes: ({ className: string } & MatchCounts)[];
   /**
@@ -314,6 +310,11 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   if (det !== undefined && options.prompts !== undefined) {
     throw new TypeError("Cannot evaluate: give either prompts or detections, not both");
   }
+  const classOf = det?.classOf ?? normalizeClassName;
+  // the classes a detection can be matched in: those of the scored GT categories
+  const matchable = new Set(
+    gt.categories.filter((c) => categoryIds.has(c.id)).map((c) => classOf(c.name)),
+  );
   const matchCounts = new Map<string, MatchCounts>();
   // detections of classes the evaluation does not score, by class: left out, counted
   const otherClasses = new Map<string, number>();
@@ -327,14 +328,10 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
     if (det !== undefined) {
       const list = [...all];
       all = list;
-      const classOf = det.classOf ?? normalizeClassName;
-      // only the detections of the scored classes: the others have no instance to find
-      const scored = new Set<string>();
-      for (const c of gt.categories) if (categoryIds.has(c.id)) scored.add(classOf(c.name));
       const dets = [];
       for (const d of await det.forImage(image)) {
         const name = classOf(d.className);
-        if (scored.has(name)) dets.push(d);
+        if (matchable.has(name)) dets.push(d);
         else otherClasses.set(name, (otherClasses.get(name) ?? 0) + 1);
       }
       const m = matchDetections(list, dets, { iouThreshold: det.iouThreshold, classOf });

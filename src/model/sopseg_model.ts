@@ -345,8 +345,11 @@ export class SopsegModel {
   readonly trainingClasses: TrainingClasses | null;
   /** How many batches the model works on at once (its sessions); feed it that many. */
   readonly concurrency: number;
+  #tta: FlipTta = "off";
   /** Which crops {@linkcode predict} also runs mirrored ({@linkcode ModelLoadOptions.tta}). */
-  tta: FlipTta = "off";
+  get tta(): FlipTta {
+    return this.#tta;
+  }
   #pair: Pairs | SessionPool;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -382,7 +385,7 @@ export class SopsegModel {
    */
   static async load(dir: string, options: ModelLoadOptions = {}): Promise<SopsegModel> {
     const model = await SopsegModel.#load(dir, options);
-    model.tta = options.tta ?? DEFAULT_FLIP_TTA;
+    model.#tta = options.tta ?? DEFAULT_FLIP_TTA;
     return model;
   }
 
