@@ -256,6 +256,7 @@ def export(
     small_default: bool = False,
     small_model: Sopseg | None = None,
     small_training: dict | None = None,
+    small_without_r3: bool = False,
 ) -> dict:
     """Write encoder.onnx, decoder.onnx, manifest.json to out_dir; return the manifest.
 
@@ -266,7 +267,9 @@ def export(
     graphs (docs/CONTRACT.md); `small_default`: the runtime uses them unless told not to
     (`small_graphs.default`; otherwise they are opt-in). `small_model`: the small graphs
     take these weights instead (a fine-tune of the same lineage on the small crops only, the
-    one part of the runtime that ever sees them), recorded as `small_graphs.training`."""
+    one part of the runtime that ever sees them), recorded as `small_graphs.training`.
+    `small_without_r3`: the small graphs stop the refinement at 1/2 (the mask is P2 upsampled,
+    the predicted IoU stage 1's; ProgressiveRefiner.without_r3), `small_graphs.without_r3`."""
     os.makedirs(out_dir, exist_ok=True)
     # A copy with the WebGPU-safe convolutions (exactly the same function; see webgpu_safe.py).
     model = copy.deepcopy(model).eval()
@@ -286,6 +289,7 @@ def export(
             make_webgpu_safe(small)
             small.refiner.freeze_for_export(mask_only=True)
         small.set_input_size(small_input_size)
+        small.refiner.without_r3 = small_without_r3
         specs = graph_specs(small, f"_{small_input_size}")
         side = small_max_crop_side or small_input_size
         paths += export_graphs(small, out_dir, specs)
@@ -298,6 +302,8 @@ def export(
             manifest["small_graphs"]["default"] = True
         if small_training is not None:
             manifest["small_graphs"]["training"] = small_training
+        if small_without_r3:
+            manifest["small_graphs"]["without_r3"] = True
     manifest["files_sha256"] = {os.path.basename(p): sha256_file(p) for p in paths}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
@@ -380,6 +386,12 @@ def main(argv: list[str] | None = None) -> None:
         help="the runtime runs the small graphs unless told not to (`small_graphs.default`);\n"
         "without it they are opt-in",
     )
+    p.add_argument(
+        "--small-without-r3",
+        action="store_true",
+        help="the small graphs end the refinement at 1/2: the mask is P2 upsampled 2x and the\n"
+        "predicted IoU stage 1's (R3 refines detail a magnified small crop does not have)",
+    )
     args = p.parse_args(argv)
     torch.manual_seed(args.seed)
     ck = None if args.random else torch.load(args.checkpoint, map_location="cpu")
@@ -412,6 +424,7 @@ def main(argv: list[str] | None = None) -> None:
         small_default=args.small_default,
         small_model=small_model,
         small_training=small_training,
+        small_without_r3=args.small_without_r3,
     )
     print(json.dumps({"out": args.out, "training": m.get("training")}, indent=1))
 

@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     for size, graphs, out in sets:
         m = small_model if small_model is not None and graphs is small else model
         m.set_input_size(size)
+        m.refiner.without_r3 = bool(graphs.get("without_r3"))
         files = (graphs["encoder"]["file"], graphs["decoder"]["file"])
         write_golden(m, data, picks, args, manifest, size, files, out)
 

@@ -6,7 +6,10 @@ Counted: Conv2d, ConvTranspose2d, Linear, and the two matmuls of every attention
 (q @ k^T and attn @ v, in the encoder's GlobalAttentionBlock and SAM's Attention) plus the
 hypernetwork matmul of the mask decoder. Norms, activations, pooling and resizes are not.
 
-    /usr/bin/python3 -m sopseg.flops [--size 192]          (from training/)
+    /usr/bin/python3 -m sopseg.flops [--size 192] [--without-r3]      (from training/)
+
+`--without-r3`: the refinement stops at 1/2, as the shipped small graphs do
+(`export.py --small-without-r3`).
 """
 
 from __future__ import annotations
@@ -99,11 +102,13 @@ def main() -> None:
     depth = DEFAULT_ENCODER_DEPTH
     p.add_argument("--attn-blocks", type=int, default=depth["attn_blocks"], help="attention blocks")
     p.add_argument("--stage3-depth", type=int, default=depth["stage3_depth"], help="stage-3 depth")
+    p.add_argument("--without-r3", action="store_true", help="the refinement stops at 1/2")
     args = p.parse_args()
     size = args.size
     model = build_sopseg_lite(
         input_size=size, attn_blocks=args.attn_blocks, stage3_depth=args.stage3_depth
     )
+    model.refiner.without_r3 = args.without_r3
     macs = count_macs(model, size=size)
     params = sum(p.numel() for p in model.parameters())
     total = sum(macs.values())

@@ -134,3 +134,40 @@ def test_export_writes_the_training_ram_context_into_the_manifest(tmp_path) -> N
             ram = json.load(f)["ram"]
         assert ram.get("context") == (1.3 if context != 1.0 else None)
         assert ram["m"] == 32 and ram["k0"] == 2
+
+
+def test_export_small_without_r3_drops_r3_from_the_small_graphs_only(tmp_path) -> None:
+    """`small_without_r3`: the small decoder has no R3 node and says so in the manifest; the
+    main decoder keeps R3; the small graphs' PyTorch outputs are P2's mask upsampled 2x and
+    stage 1's IoU."""
+    torch.manual_seed(0)
+    model = build_sopseg_lite(input_size=128)
+    export_mod.export(
+        model,
+        str(tmp_path),
+        {"random_init": True},
+        verbose=False,
+        small_input_size=96,
+        small_without_r3=True,
+    )
+    with open(os.path.join(tmp_path, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert manifest["small_graphs"]["without_r3"] is True and "without_r3" not in manifest
+
+    def r3_nodes(name: str) -> int:
+        graph = onnx.load(os.path.join(tmp_path, name)).graph
+        return sum("/refiner/r3/" in n.name for n in graph.node)
+
+    assert r3_nodes("decoder.onnx") > 0 and r3_nodes("decoder_96.onnx") == 0
+    small = build_sopseg_lite(input_size=96).eval()
+    small.load_state_dict(model.state_dict())
+    x = export_mod.example_inputs(small, 2)
+    args = (x["image"], x["point_coords"], x["point_labels"], x.get("class_onehot"))
+    with torch.no_grad():
+        full = small(*args)
+        small.refiner.without_r3 = True
+        cut = small(*args)
+    from sopseg.modeling.common import upsample2x
+
+    assert torch.equal(cut["p2"], full["p2"]) and torch.equal(cut["p1"], upsample2x(full["p2"]))
+    assert torch.equal(cut["iou"], full["iou0"]) and not torch.equal(full["iou"], full["iou0"])

@@ -67,6 +67,9 @@ class Sopseg(nn.Module):
         # the refiner returns p0 as well: [M0; E0], plus the box prior's logits when it has one
         out = self.refiner(image, shallow_features, feat, torch.cat([m0, e0], dim=1), cov1)
         out["iou0"] = iou0
+        if "iou" not in out:
+            # a refiner without R3 (inference only) has no IoU head: stage 1's prediction is it
+            out["iou"] = iou0
         return out
 
     def forward(
