@@ -11,18 +11,58 @@ import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
 import { selectBands } from "./select_bands.ts";
 import type { Georef, OpenRasterOptions, RasterSource, RgbWindow, Window } from "./source.ts";
 
-/** A decoded image: `channels` interleaved 8- or 16-bit samples per pixel. */
-export interface DecodedImage {
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-  /** Samples per pixel. */
-  channels: number;
-  /** Interleaved samples, row-major. */
-  data: Uint8Array | Uint16Array;
-  /** 0-based index of an alpha channel, or `null`. */
-  alphaChannel: number | null;
+/**
+ * A decoded image: `channels` 8- or 16-bit samples per pixel, interleaved (`data`) or
+ * already split into planes (`planes`, holding at least the channels
+ * {@linkcode keptChannels} names: a decoder that knows them ahead never holds the
+ * interleaved image).
+ */
+export type DecodedImage =
+  & {
+    /** Width in pixels. */
+    width: number;
+    /** Height in pixels. */
+    height: number;
+    /** Samples per pixel. */
+    channels: number;
+    /** 0-based index of an alpha channel, or `null`. */
+    alphaChannel: number | null;
+  }
+  & (
+    | {
+      /** Interleaved samples, row-major. */
+      data: Uint8Array | Uint16Array;
+    }
+    | {
+      /** One row-major plane per kept channel. */
+      planes: Map<number, Uint8Array | Uint16Array>;
+    }
+  );
+
+/**
+ * The channels a source over a decoded image keeps: the selected bands, and the alpha
+ * channel (for `valid`) when it is not one of them.
+ *
+ * @example Usage
+ * ```ts
+ * import { keptChannels } from "./decoded_source.ts";
+ * console.log(keptChannels(undefined, { channels: 4, alphaChannel: 3, path: "a.png" })); // [ 0, 1, 2, 3 ]
+ * ```
+ *
+ * @param bands The `bands` option (1-based), or undefined for the default.
+ * @param image The image's channel count and alpha channel, and the path named in errors.
+ * @returns 0-based channel indices, each once.
+ */
+export function keptChannels(
+  bands: OpenRasterOptions["bands"],
+  image: { channels: number; alphaChannel: number | null; path: string },
+): number[] {
+  const selected = selectBands(bands, { bandCount: image.channels, path: image.path });
+  const wanted = [...selected];
+  if (image.alphaChannel !== null && !selected.includes(image.alphaChannel)) {
+    wanted.push(image.alphaChannel);
+  }
+  return [...new Set(wanted)];
 }
 
 const SAMPLE_PIXELS = 4_000_000;
@@ -43,7 +83,8 @@ const SAMPLE_PIXELS = 4_000_000;
  * ```
  *
  * @param path The path named in errors and reported as `path`.
- * @param image The decoded image (not kept; the selected planes are copied out).
+ * @param image The decoded image (interleaved: not kept, the kept planes are copied out;
+ *   planes: kept as they are).
  * @param options Band selection, stretch, nodata, and the georeference.
  * @returns The source.
  */
@@ -55,14 +96,21 @@ export function decodedRasterSource(
     georef: Georef | null;
   },
 ): RasterSource {
-  const { width, height, channels, data, alphaChannel } = image;
+  const { width, height, channels, alphaChannel } = image;
   const bandCount = channels;
   const bands = selectBands(options.bands, { bandCount, path });
   const n = width * height;
   const planes = new Map<number, Uint8Array | Uint16Array>();
-  const wanted = [...bands];
-  if (alphaChannel !== null && !bands.includes(alphaChannel)) wanted.push(alphaChannel);
-  for (const c of new Set(wanted)) {
+  for (const c of keptChannels(options.bands, { channels, alphaChannel, path })) {
+    if ("planes" in image) {
+      const plane = image.planes.get(c);
+      if (plane === undefined || plane.length !== n) {
+        throw new Error(`decodedRasterSource: ${path} was decoded without channel ${c}`);
+      }
+      planes.set(c, plane);
+      continue;
+    }
+    const data = image.data;
     const plane = data instanceof Uint16Array ? new Uint16Array(n) : new Uint8Array(n);
     for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = data[j]!;
     planes.set(c, plane);

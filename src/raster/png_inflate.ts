@@ -29,48 +29,207 @@ function bad(why: string): never {
   throw new TypeError(why);
 }
 
-async function inflate(parts: Uint8Array[]): Promise<Uint8Array> {
-  const stream = new Blob(parts as BlobPart[]).stream().pipeThrough(
-    new DecompressionStream("deflate"),
-  );
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/** Undoes one row's filter (PNG spec section 9) into `out`; `prev` is the row above (zeros
+ * for the first row, which is what the spec's predictors assume there). */
+function unfilterRow(
+  filter: number,
+  src: Uint8Array,
+  prev: Uint8Array,
+  out: Uint8Array,
+  bpp: number,
+  y: number,
+): void {
+  const n = out.length;
+  if (filter === 0) {
+    out.set(src);
+  } else if (filter === 1) {
+    for (let i = 0; i < n; i++) out[i] = src[i]! + (i >= bpp ? out[i - bpp]! : 0);
+  } else if (filter === 2) {
+    for (let i = 0; i < n; i++) out[i] = src[i]! + prev[i]!;
+  } else if (filter === 3) {
+    for (let i = 0; i < n; i++) {
+      out[i] = src[i]! + (((i >= bpp ? out[i - bpp]! : 0) + prev[i]!) >> 1);
+    }
+  } else if (filter === 4) {
+    for (let i = 0; i < n; i++) {
+      const a = i >= bpp ? out[i - bpp]! : 0;
+      const b = prev[i]!;
+      const c = i >= bpp ? prev[i - bpp]! : 0;
+      const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+      out[i] = src[i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+    }
+  } else {
+    bad(`row ${y} has filter type ${filter} (0-4 exist)`);
+  }
 }
 
-/** Undoes the per-row filters (PNG spec section 9): the rows without their filter bytes. */
-function unfilter(raw: Uint8Array, height: number, rowBytes: number, bpp: number): Uint8Array {
-  const out = new Uint8Array(height * rowBytes);
-  for (let y = 0; y < height; y++) {
-    const src = y * (rowBytes + 1);
-    const filter = raw[src]!;
-    const o = y * rowBytes;
-    const p = o - rowBytes; // the row above in `out`
-    if (filter === 0) {
-      out.set(raw.subarray(src + 1, src + 1 + rowBytes), o);
-    } else if (filter === 1) {
-      for (let i = 0; i < rowBytes; i++) {
-        out[o + i] = raw[src + 1 + i]! + (i >= bpp ? out[o + i - bpp]! : 0);
+/**
+ * Inflates the IDAT data as a stream and hands each unfiltered row to `onRow` (the same
+ * buffer is reused: copy what you keep). Only two rows are held at a time, never the
+ * whole inflated image.
+ */
+async function inflateRows(
+  idat: Uint8Array[],
+  height: number,
+  rowBytes: number,
+  bpp: number,
+  onRow: (y: number, row: Uint8Array) => void,
+): Promise<void> {
+  const stream = new Blob(idat as BlobPart[]).stream().pipeThrough(
+    new DecompressionStream("deflate"),
+  );
+  const filtered = new Uint8Array(rowBytes + 1);
+  let prev = new Uint8Array(rowBytes);
+  let cur = new Uint8Array(rowBytes);
+  let fill = 0;
+  let y = 0;
+  let total = 0;
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        bad(`the image data does not inflate (${(e as Error).message})`);
       }
-    } else if (filter === 2) {
-      for (let i = 0; i < rowBytes; i++) out[o + i] = raw[src + 1 + i]! + (y > 0 ? out[p + i]! : 0);
-    } else if (filter === 3) {
-      for (let i = 0; i < rowBytes; i++) {
-        const left = i >= bpp ? out[o + i - bpp]! : 0;
-        const up = y > 0 ? out[p + i]! : 0;
-        out[o + i] = raw[src + 1 + i]! + ((left + up) >> 1);
+      if (chunk.done) break;
+      const data = chunk.value;
+      total += data.length;
+      let i = 0;
+      while (i < data.length && y < height) {
+        const take = Math.min(rowBytes + 1 - fill, data.length - i);
+        filtered.set(data.subarray(i, i + take), fill);
+        fill += take;
+        i += take;
+        if (fill === rowBytes + 1) {
+          unfilterRow(filtered[0]!, filtered.subarray(1), prev, cur, bpp, y);
+          onRow(y, cur);
+          [prev, cur] = [cur, prev];
+          fill = 0;
+          y++;
+        }
       }
-    } else if (filter === 4) {
-      for (let i = 0; i < rowBytes; i++) {
-        const a = i >= bpp ? out[o + i - bpp]! : 0;
-        const b = y > 0 ? out[p + i]! : 0;
-        const c = i >= bpp && y > 0 ? out[p + i - bpp]! : 0;
-        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
-        out[o + i] = raw[src + 1 + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      }
-    } else {
-      bad(`row ${y} has filter type ${filter} (0-4 exist)`);
     }
+  } finally {
+    reader.releaseLock();
   }
-  return out;
+  if (y < height) {
+    bad(`the image data holds ${total} bytes, ${height * (rowBytes + 1)} expected`);
+  }
+}
+
+/** The chunks of a PNG that decoding needs, its header checked. */
+interface PngChunks {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  channels: number;
+  interlaced: boolean;
+  plte?: Uint8Array;
+  trns?: Uint8Array;
+  idat: Uint8Array[];
+}
+
+function readChunks(bytes: Uint8Array): PngChunks {
+  if (bytes.length < 8 || !SIGNATURE.every((v, i) => bytes[i] === v)) bad("no PNG signature");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 8;
+  let header: { width: number; height: number; depth: number; colorType: number } | undefined;
+  let interlaced = false;
+  let plte: Uint8Array | undefined;
+  let trns: Uint8Array | undefined;
+  const idat: Uint8Array[] = [];
+  let ended = false;
+  while (pos + 8 <= bytes.length && !ended) {
+    const length = view.getUint32(pos);
+    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
+    const body = bytes.subarray(pos + 8, pos + 8 + length);
+    if (body.length !== length) bad(`chunk ${type} at byte ${pos} is cut short`);
+    if (type === "IHDR") {
+      if (length < 13) bad("IHDR is too short");
+      header = {
+        width: view.getUint32(pos + 8),
+        height: view.getUint32(pos + 12),
+        depth: body[8]!,
+        colorType: body[9]!,
+      };
+      if (body[10] !== 0 || body[11] !== 0) bad("unknown compression or filter method");
+      interlaced = body[12] !== 0;
+    } else if (type === "PLTE") plte = body;
+    else if (type === "tRNS") trns = body;
+    else if (type === "IDAT") idat.push(body);
+    else if (type === "IEND") ended = true;
+    pos += 12 + length;
+  }
+  if (!header) bad("no IHDR chunk");
+  const { width, height, depth, colorType } = header;
+  const channels = CHANNELS[colorType] ?? bad(`colour type ${colorType} does not exist`);
+  if (![1, 2, 4, 8, 16].includes(depth)) bad(`bit depth ${depth} does not exist`);
+  if (width === 0 || height === 0) bad(`image size ${width} x ${height}`);
+  if (idat.length === 0) bad("no IDAT chunk");
+  return { width, height, depth, colorType, channels, interlaced, plte, trns, idat };
+}
+
+/** A PNG decoded into planes: one array per kept channel, `width x height` samples each. */
+export interface PngPlanes {
+  width: number;
+  height: number;
+  /** Bits per sample: 8 or 16. */
+  depth: number;
+  /** Samples per pixel in the file. */
+  channels: number;
+  /** The channels asked for, by 0-based index. */
+  planes: Map<number, Uint8Array | Uint16Array>;
+}
+
+/**
+ * Decodes an 8- or 16-bit grey, grey+alpha, RGB or RGBA PNG straight into planes of the
+ * channels `keep` picks (given the file's channel count), row by row: memory is the file
+ * and those planes, not the inflated image. `null` for what it leaves to
+ * {@linkcode decodePngNative}: interlaced, palette and below-8-bit PNGs. Throws a
+ * TypeError saying what is wrong with a broken file.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodePngPlanes } from "./png_inflate.ts";
+ * import { encode } from "fast-png";
+ * const bytes = encode({ width: 2, height: 1, channels: 3, data: new Uint8Array([1, 2, 3, 4, 5, 6]) });
+ * const png = await decodePngPlanes(bytes, () => [2]);
+ * console.log(Array.from(png?.planes.get(2) ?? [])); // [ 3, 6 ]
+ * ```
+ *
+ * @param bytes The whole file.
+ * @param keep Which channels to keep, from the file's channel count.
+ * @returns The planes, or `null`.
+ */
+export async function decodePngPlanes(
+  bytes: Uint8Array,
+  keep: (channels: number) => readonly number[],
+): Promise<PngPlanes | null> {
+  const png = readChunks(bytes);
+  const { width, height, depth, channels } = png;
+  if (png.interlaced || png.colorType === 3 || depth < 8) return null;
+  const wide = depth === 16;
+  const n = width * height;
+  const planes = new Map<number, Uint8Array | Uint16Array>();
+  for (const c of keep(channels)) planes.set(c, wide ? new Uint16Array(n) : new Uint8Array(n));
+  const kept = [...planes];
+  const rowBytes = width * channels * (wide ? 2 : 1);
+  await inflateRows(png.idat, height, rowBytes, channels * (wide ? 2 : 1), (y, row) => {
+    const o = y * width;
+    for (const [c, plane] of kept) {
+      if (wide) {
+        for (let x = 0, j = 2 * c; x < width; x++, j += 2 * channels) {
+          plane[o + x] = (row[j]! << 8) | row[j + 1]!;
+        }
+      } else {
+        for (let x = 0, j = c; x < width; x++, j += channels) plane[o + x] = row[j]!;
+      }
+    }
+  });
+  return { width, height, depth, channels, planes };
 }
 
 /**
@@ -90,53 +249,15 @@ function unfilter(raw: Uint8Array, height: number, rowBytes: number, bpp: number
  * @returns Its pixels, or `null` when it is interlaced.
  */
 export async function decodePngNative(bytes: Uint8Array): Promise<PngPixels | null> {
-  if (bytes.length < 8 || !SIGNATURE.every((v, i) => bytes[i] === v)) bad("no PNG signature");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 8;
-  let header: { width: number; height: number; depth: number; colorType: number } | undefined;
-  let plte: Uint8Array | undefined;
-  let trns: Uint8Array | undefined;
-  const idat: Uint8Array[] = [];
-  let ended = false;
-  while (pos + 8 <= bytes.length && !ended) {
-    const length = view.getUint32(pos);
-    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-    const body = bytes.subarray(pos + 8, pos + 8 + length);
-    if (body.length !== length) bad(`chunk ${type} at byte ${pos} is cut short`);
-    if (type === "IHDR") {
-      if (length < 13) bad("IHDR is too short");
-      header = {
-        width: view.getUint32(pos + 8),
-        height: view.getUint32(pos + 12),
-        depth: body[8]!,
-        colorType: body[9]!,
-      };
-      if (body[10] !== 0 || body[11] !== 0) bad("unknown compression or filter method");
-      if (body[12] !== 0) return null; // interlaced
-    } else if (type === "PLTE") plte = body;
-    else if (type === "tRNS") trns = body;
-    else if (type === "IDAT") idat.push(body);
-    else if (type === "IEND") ended = true;
-    pos += 12 + length;
-  }
-  if (!header) bad("no IHDR chunk");
-  const { width, height, depth, colorType } = header;
-  const channels = CHANNELS[colorType] ?? bad(`colour type ${colorType} does not exist`);
-  if (![1, 2, 4, 8, 16].includes(depth)) bad(`bit depth ${depth} does not exist`);
-  if (width === 0 || height === 0) bad(`image size ${width} x ${height}`);
-  if (idat.length === 0) bad("no IDAT chunk");
+  const png = readChunks(bytes);
+  if (png.interlaced) return null;
+  const { width, height, depth, colorType, channels, plte, trns } = png;
   const bitsPerPixel = channels * depth;
   const rowBytes = Math.ceil((width * bitsPerPixel) / 8);
-  let raw: Uint8Array;
-  try {
-    raw = await inflate(idat);
-  } catch (e) {
-    bad(`the image data does not inflate (${(e as Error).message})`);
-  }
-  if (raw.length < height * (rowBytes + 1)) {
-    bad(`the image data holds ${raw.length} bytes, ${height * (rowBytes + 1)} expected`);
-  }
-  const rows = unfilter(raw, height, rowBytes, Math.max(1, bitsPerPixel >> 3));
+  const rows = new Uint8Array(height * rowBytes);
+  await inflateRows(png.idat, height, rowBytes, Math.max(1, bitsPerPixel >> 3), (y, row) => {
+    rows.set(row, y * rowBytes);
+  });
   let data: Uint8Array | Uint16Array = rows;
   if (depth === 16) {
     const n = width * height * channels;

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { decodePngNative } from "./png_inflate.ts";
-import { type DecodedImage, decodedRasterSource } from "./decoded_source.ts";
+import { decodePngNative, decodePngPlanes } from "./png_inflate.ts";
+import { type DecodedImage, decodedRasterSource, keptChannels } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
 
@@ -32,7 +32,7 @@ export function pngToDecodedImage(png: {
   channels: number;
   data: Uint8Array | Uint8ClampedArray | Uint16Array;
   palette?: number[][];
-}): DecodedImage {
+}): DecodedImage & { data: Uint8Array | Uint16Array } {
   const { width, height, depth, channels, palette } = png;
   const n = width * height;
   let data: Uint8Array | Uint16Array = png.data instanceof Uint8ClampedArray
@@ -99,18 +99,40 @@ export async function openPng(
 ): Promise<RasterSource> {
   const bytes = await Deno.readFile(path);
   let image: DecodedImage;
+  let bandError: unknown;
   try {
-    // fast-png only for interlaced PNGs, loaded then
-    const png = await decodePngNative(bytes) ?? (await import("fast-png")).decode(bytes);
-    image = pngToDecodedImage({
-      width: png.width,
-      height: png.height,
-      depth: png.depth,
-      channels: png.channels,
-      data: png.data,
-      palette: png.palette,
+    // 8/16-bit grey, RGB and their alpha forms straight into the planes the source keeps
+    // (alpha is the last channel of grey+alpha and RGBA)
+    const planar = await decodePngPlanes(bytes, (channels) => {
+      try {
+        return keptChannels(options.bands, {
+          channels,
+          alphaChannel: channels === 2 || channels === 4 ? channels - 1 : null,
+          path,
+        });
+      } catch (e) {
+        bandError = e; // the user's band selection, not the file: said as it is
+        throw e;
+      }
     });
+    if (planar) {
+      const { width, height, channels, planes } = planar;
+      const alphaChannel = channels === 2 || channels === 4 ? channels - 1 : null;
+      image = { width, height, channels, planes, alphaChannel };
+    } else {
+      // fast-png only for interlaced PNGs, loaded then
+      const png = await decodePngNative(bytes) ?? (await import("fast-png")).decode(bytes);
+      image = pngToDecodedImage({
+        width: png.width,
+        height: png.height,
+        depth: png.depth,
+        channels: png.channels,
+        data: png.data,
+        palette: png.palette,
+      });
+    }
   } catch (error) {
+    if (error === bandError) throw error;
     throw new TypeError(`Cannot open ${path}: not a readable PNG (${(error as Error).message})`, {
       cause: error,
     });

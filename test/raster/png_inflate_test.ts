@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { decode } from "fast-png";
-import { decodePngNative } from "../../src/raster/png_inflate.ts";
+import { decodePngNative, decodePngPlanes } from "../../src/raster/png_inflate.ts";
 import { openPng } from "../../src/raster/png_source.ts";
 import { dataTest, SHARED_DATA } from "../_data.ts";
 
@@ -196,4 +196,94 @@ Deno.test("decodePngNative() says what is wrong with a broken PNG", async () => 
   const idat = text.lastIndexOf("IDAT");
   corrupt.fill(0xff, idat + 4, idat + 10);
   await assert.rejects(decodePngNative(corrupt), /does not inflate|image data holds/);
+});
+
+/** fast-png's channel `c` of a decoded PNG, as a plane. */
+function fastPngPlane(bytes: Uint8Array, c: number): number[] {
+  const want = decode(bytes);
+  const out: number[] = [];
+  for (let i = c; i < want.data.length; i += want.channels) out.push(want.data[i]!);
+  return out;
+}
+
+Deno.test("decodePngPlanes() gives fast-png's samples, channel by channel, for 8- and 16-bit PNGs", async () => {
+  const specs: Spec[] = [
+    { width: 13, height: 11, depth: 8, colorType: 2 },
+    { width: 13, height: 11, depth: 8, colorType: 2, levels: 4 },
+    { width: 13, height: 11, depth: 8, colorType: 6 },
+    { width: 13, height: 11, depth: 8, colorType: 0 },
+    { width: 13, height: 11, depth: 8, colorType: 4 },
+    { width: 13, height: 11, depth: 16, colorType: 0 },
+    { width: 13, height: 11, depth: 16, colorType: 2 },
+    { width: 13, height: 11, depth: 16, colorType: 6 },
+    { width: 1, height: 1, depth: 8, colorType: 2 },
+  ];
+  for (const spec of specs) {
+    const bytes = await makePng(spec);
+    const channels = CHANNELS[spec.colorType]!;
+    // every channel, and then only the last one (the others are not decoded into planes)
+    for (const keep of [[...Array(channels).keys()], [channels - 1]]) {
+      const got = await decodePngPlanes(bytes, (n) => {
+        assert.equal(n, channels);
+        return keep;
+      });
+      assert.ok(got, `decoded ${JSON.stringify(spec)}`);
+      assert.deepEqual([got.width, got.height, got.depth], [spec.width, spec.height, spec.depth]);
+      assert.deepEqual([...got.planes.keys()], keep);
+      for (const c of keep) {
+        const plane: Uint8Array | Uint16Array = got.planes.get(c)!;
+        assert.equal(plane instanceof Uint16Array, spec.depth === 16);
+        assert.deepEqual(Array.from(plane), fastPngPlane(bytes, c), `channel ${c}`);
+      }
+    }
+  }
+});
+
+Deno.test("decodePngPlanes() leaves palette, below-8-bit and interlaced PNGs to decodePngNative()", async () => {
+  for (
+    const spec of [
+      { width: 5, height: 4, depth: 8, colorType: 3, palette: 20 },
+      { width: 5, height: 4, depth: 4, colorType: 0 },
+      { width: 5, height: 4, depth: 8, colorType: 2, interlace: true },
+    ] as Spec[]
+  ) {
+    const scan = spec.interlace ? new Uint8Array(200) : undefined;
+    assert.equal(await decodePngPlanes(await makePng(spec, scan), () => [0]), null);
+  }
+});
+
+Deno.test("decodePngPlanes() says what is wrong with a broken PNG", async () => {
+  const spec = { width: 4, height: 3, depth: 8, colorType: 2 };
+  const badFilter = new Uint8Array(3 * 13);
+  badFilter[13] = 7;
+  await assert.rejects(
+    decodePngPlanes(await makePng(spec, badFilter), () => [0]),
+    /row 1 has filter type 7/,
+  );
+  await assert.rejects(
+    decodePngPlanes(await makePng(spec, new Uint8Array(10)), () => [0]),
+    /the image data holds 10 bytes, 39 expected/,
+  );
+});
+
+dataTest({
+  name: "openPng() on the real DOTA PNGs: the planes decoded row by row read as fast-png's pixels",
+  needs: [`${SHARED_DATA}/dota-samples/images/P1888.png`],
+  async fn() {
+    const path = `${SHARED_DATA}/dota-samples/images/P1888.png`;
+    const bytes = await Deno.readFile(path);
+    const want = decode(bytes);
+    assert.equal(want.channels, 3);
+    const src = await openPng(path);
+    const win = await src.readWindow([0, 0, want.width, want.height]);
+    assert.equal(win.data.length, want.data.length);
+    assert.ok(win.data.every((x, i) => x === want.data[i]), "pixels differ from fast-png's");
+    await src.close();
+    // band selection still reaches the user as a band error, not as a broken file
+    await assert.rejects(openPng(path, { bands: [1, 2, 5] }), (e: Error) => {
+      assert.doesNotMatch(e.message, /not a readable PNG/);
+      assert.match(e.message, /band/i);
+      return true;
+    });
+  },
 });
