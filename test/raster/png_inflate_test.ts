@@ -120,22 +120,27 @@ function assertSameAsFastPng(bytes: Uint8Array, got: Awaited<ReturnType<typeof d
   assert.deepEqual(got.palette, want.palette);
 }
 
+/** 8- and 16-bit PNGs of every colour type but palette (the ones decodePngPlanes() takes). */
+const WIDE_SPECS: Spec[] = [
+  { width: 13, height: 11, depth: 8, colorType: 2 },
+  { width: 13, height: 11, depth: 8, colorType: 2, levels: 4 },
+  { width: 13, height: 11, depth: 8, colorType: 6 },
+  { width: 13, height: 11, depth: 8, colorType: 0 },
+  { width: 13, height: 11, depth: 8, colorType: 4 },
+  { width: 13, height: 11, depth: 16, colorType: 0 },
+  { width: 13, height: 11, depth: 16, colorType: 2 },
+  { width: 13, height: 11, depth: 16, colorType: 6 },
+  { width: 1, height: 1, depth: 8, colorType: 2 },
+];
+
 Deno.test("decodePngNative() decodes every filter, colour type and depth as fast-png does", async () => {
   const specs: Spec[] = [
-    { width: 13, height: 11, depth: 8, colorType: 2 },
-    { width: 13, height: 11, depth: 8, colorType: 2, levels: 4 },
-    { width: 13, height: 11, depth: 8, colorType: 6 },
-    { width: 13, height: 11, depth: 8, colorType: 0 },
-    { width: 13, height: 11, depth: 8, colorType: 4 },
-    { width: 13, height: 11, depth: 16, colorType: 0 },
-    { width: 13, height: 11, depth: 16, colorType: 2 },
-    { width: 13, height: 11, depth: 16, colorType: 6 },
+    ...WIDE_SPECS,
     { width: 13, height: 11, depth: 1, colorType: 0 },
     { width: 13, height: 11, depth: 2, colorType: 0 },
     { width: 13, height: 11, depth: 4, colorType: 0 },
     { width: 13, height: 11, depth: 8, colorType: 3, palette: 200 },
     { width: 13, height: 11, depth: 8, colorType: 3, palette: 200, trns: 4 },
-    { width: 1, height: 1, depth: 8, colorType: 2 },
   ];
   for (const spec of specs) {
     const bytes = await makePng(spec);
@@ -207,18 +212,7 @@ function fastPngPlane(bytes: Uint8Array, c: number): number[] {
 }
 
 Deno.test("decodePngPlanes() gives fast-png's samples, channel by channel, for 8- and 16-bit PNGs", async () => {
-  const specs: Spec[] = [
-    { width: 13, height: 11, depth: 8, colorType: 2 },
-    { width: 13, height: 11, depth: 8, colorType: 2, levels: 4 },
-    { width: 13, height: 11, depth: 8, colorType: 6 },
-    { width: 13, height: 11, depth: 8, colorType: 0 },
-    { width: 13, height: 11, depth: 8, colorType: 4 },
-    { width: 13, height: 11, depth: 16, colorType: 0 },
-    { width: 13, height: 11, depth: 16, colorType: 2 },
-    { width: 13, height: 11, depth: 16, colorType: 6 },
-    { width: 1, height: 1, depth: 8, colorType: 2 },
-  ];
-  for (const spec of specs) {
+  for (const spec of WIDE_SPECS) {
     const bytes = await makePng(spec);
     const channels = CHANNELS[spec.colorType]!;
     // every channel, and then only the last one (the others are not decoded into planes)
