@@ -69,15 +69,12 @@ function unfilterRow(
  * whole inflated image.
  */
 async function inflateRows(
-  idat: Uint8Array[],
+  stream: ReadableStream<Uint8Array>,
   height: number,
   rowBytes: number,
   bpp: number,
   onRow: (y: number, row: Uint8Array) => void,
 ): Promise<void> {
-  const stream = new Blob(idat as BlobPart[]).stream().pipeThrough(
-    new DecompressionStream("deflate"),
-  );
   const filtered = new Uint8Array(rowBytes + 1);
   let prev = new Uint8Array(rowBytes);
   let cur = new Uint8Array(rowBytes);
@@ -114,6 +111,7 @@ async function inflateRows(
   } finally {
     reader.releaseLock();
   }
+  await stream.cancel().catch(() => {}); // what follows the last row is not read
   if (y < height) {
     bad(`the image data holds ${total} bytes, ${height * (rowBytes + 1)} expected`);
   }
@@ -136,7 +134,7 @@ function readChunks(bytes: Uint8Array): PngChunks {
   if (bytes.length < 8 || !SIGNATURE.every((v, i) => bytes[i] === v)) bad("no PNG signature");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
-  let header: { width: number; height: number; depth: number; colorType: number } | undefined;
+  let header: ReturnType<typeof readHeader> | undefined;
   let interlaced = false;
   let plte: Uint8Array | undefined;
   let trns: Uint8Array | undefined;
@@ -148,15 +146,8 @@ function readChunks(bytes: Uint8Array): PngChunks {
     const body = bytes.subarray(pos + 8, pos + 8 + length);
     if (body.length !== length) bad(`chunk ${type} at byte ${pos} is cut short`);
     if (type === "IHDR") {
-      if (length < 13) bad("IHDR is too short");
-      header = {
-        width: view.getUint32(pos + 8),
-        height: view.getUint32(pos + 12),
-        depth: body[8]!,
-        colorType: body[9]!,
-      };
-      if (body[10] !== 0 || body[11] !== 0) bad("unknown compression or filter method");
-      interlaced = body[12] !== 0;
+      header = readHeader(body);
+      interlaced = header.interlaced;
     } else if (type === "PLTE") plte = body;
     else if (type === "tRNS") trns = body;
     else if (type === "IDAT") idat.push(body);
@@ -164,12 +155,79 @@ function readChunks(bytes: Uint8Array): PngChunks {
     pos += 12 + length;
   }
   if (!header) bad("no IHDR chunk");
-  const { width, height, depth, colorType } = header;
+  if (idat.length === 0) bad("no IDAT chunk");
+  return { ...header, interlaced, plte, trns, idat };
+}
+
+/** The IHDR chunk's fields, checked. */
+function readHeader(body: Uint8Array): {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  channels: number;
+  interlaced: boolean;
+} {
+  if (body.length < 13) bad("IHDR is too short");
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const width = view.getUint32(0), height = view.getUint32(4);
+  const depth = body[8]!, colorType = body[9]!;
+  if (body[10] !== 0 || body[11] !== 0) bad("unknown compression or filter method");
   const channels = CHANNELS[colorType] ?? bad(`colour type ${colorType} does not exist`);
   if (![1, 2, 4, 8, 16].includes(depth)) bad(`bit depth ${depth} does not exist`);
   if (width === 0 || height === 0) bad(`image size ${width} x ${height}`);
-  if (idat.length === 0) bad("no IDAT chunk");
-  return { width, height, depth, colorType, channels, interlaced, plte, trns, idat };
+  return { width, height, depth, colorType, channels, interlaced: body[12] !== 0 };
+}
+
+/** Reads a byte stream in pieces of a given length, across the stream's own chunks. */
+class StreamBytes {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  /** Bytes consumed so far. */
+  offset = 0;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  async #more(): Promise<boolean> {
+    while (this.#pos >= this.#buf.length) {
+      const r = await this.#reader.read();
+      if (r.done) return false;
+      this.#buf = r.value;
+      this.#pos = 0;
+    }
+    return true;
+  }
+
+  /** The next `n` bytes, copied; fewer at the end of the stream. */
+  async read(n: number): Promise<Uint8Array> {
+    const out = new Uint8Array(n);
+    let o = 0;
+    await this.pass(n, (piece) => {
+      out.set(piece, o);
+      o += piece.length;
+    });
+    return out.subarray(0, o);
+  }
+
+  /** Hands the next `n` bytes on in pieces (views: copy what you keep); how many there were. */
+  async pass(n: number, onPiece: (piece: Uint8Array) => void | Promise<void>): Promise<number> {
+    let done = 0;
+    while (done < n && await this.#more()) {
+      const k = Math.min(n - done, this.#buf.length - this.#pos);
+      await onPiece(this.#buf.subarray(this.#pos, this.#pos + k));
+      this.#pos += k;
+      done += k;
+    }
+    this.offset += done;
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+  }
 }
 
 /** A PNG decoded into planes: one array per kept channel, `width x height` samples each. */
@@ -205,19 +263,77 @@ export interface PngPlanes {
  * @returns The planes, or `null`.
  */
 export async function decodePngPlanes(
-  bytes: Uint8Array,
+  source: Uint8Array | ReadableStream<Uint8Array>,
   keep: (channels: number) => readonly number[],
 ): Promise<PngPlanes | null> {
-  const png = readChunks(bytes);
-  const { width, height, depth, channels } = png;
-  if (png.interlaced || png.colorType === 3 || depth < 8) return null;
-  const wide = depth === 16;
-  const n = width * height;
-  const planes = new Map<number, Uint8Array | Uint16Array>();
-  for (const c of keep(channels)) planes.set(c, wide ? new Uint16Array(n) : new Uint8Array(n));
+  const input = new StreamBytes(
+    source instanceof Uint8Array ? new Blob([source as BlobPart]).stream() : source,
+  );
+  try {
+    const signature = await input.read(8);
+    if (signature.length < 8 || !SIGNATURE.every((v, i) => signature[i] === v)) {
+      bad("no PNG signature");
+    }
+    let header: ReturnType<typeof readHeader> | undefined;
+    let inflate: { writer: WritableStreamDefaultWriter<BufferSource>; rows: Promise<void> } | null =
+      null;
+    let planes: PngPlanes | undefined;
+    while (true) {
+      const pos = input.offset;
+      const head = await input.read(8);
+      if (head.length < 8) break;
+      const length = new DataView(head.buffer).getUint32(0);
+      const type = String.fromCharCode(...head.subarray(4, 8));
+      if (type === "IHDR") {
+        header = readHeader(await input.read(length));
+        const { width, height, depth, channels } = header;
+        if (header.interlaced || header.colorType === 3 || depth < 8) return null;
+        const wide = depth === 16;
+        const n = width * height;
+        const map = new Map<number, Uint8Array | Uint16Array>();
+        for (const c of keep(channels)) map.set(c, wide ? new Uint16Array(n) : new Uint8Array(n));
+        planes = { width, height, depth, channels, planes: map };
+      } else if (type === "IDAT") {
+        if (!header || !planes) bad("no IHDR chunk");
+        if (!inflate) inflate = startRows(planes);
+        const { writer } = inflate;
+        let failed = false;
+        const got = await input.pass(length, async (piece) => {
+          if (failed) return;
+          // a write fails when the rows did (filter, inflate): their error is the one to say
+          await writer.write(piece.slice()).catch(() => (failed = true));
+        });
+        if (failed) break;
+        if (got < length) bad(`chunk ${type} at byte ${pos} is cut short`);
+      } else {
+        if (await input.pass(length, () => {}) < length) {
+          bad(`chunk ${type} at byte ${pos} is cut short`);
+        }
+        if (type === "IEND") break;
+      }
+      if (await input.pass(4, () => {}) < 4) bad(`chunk ${type} at byte ${pos} is cut short`);
+    }
+    if (!planes) bad("no IHDR chunk");
+    if (!inflate) bad("no IDAT chunk");
+    await inflate.writer.close().catch(() => {});
+    await inflate.rows;
+    return planes;
+  } finally {
+    await input.close();
+  }
+}
+
+/** Starts inflating into `png`'s planes: a writer for the zlib data, the rows' promise. */
+function startRows(
+  png: PngPlanes,
+): { writer: WritableStreamDefaultWriter<BufferSource>; rows: Promise<void> } {
+  const { width, height, channels, planes } = png;
+  const wide = png.depth === 16;
   const kept = [...planes];
+  const zlib = new DecompressionStream("deflate");
+  const writer = zlib.writable.getWriter();
   const rowBytes = width * channels * (wide ? 2 : 1);
-  await inflateRows(png.idat, height, rowBytes, channels * (wide ? 2 : 1), (y, row) => {
+  const rows = inflateRows(zlib.readable, height, rowBytes, channels * (wide ? 2 : 1), (y, row) => {
     const o = y * width;
     for (const [c, plane] of kept) {
       if (wide) {
@@ -229,7 +345,9 @@ export async function decodePngPlanes(
       }
     }
   });
-  return { width, height, depth, channels, planes };
+  // the rows may fail before all is written (a bad filter): stop the writer then
+  rows.catch((e) => writer.abort(e).catch(() => {}));
+  return { writer, rows };
 }
 
 /**
@@ -255,7 +373,10 @@ export async function decodePngNative(bytes: Uint8Array): Promise<PngPixels | nu
   const bitsPerPixel = channels * depth;
   const rowBytes = Math.ceil((width * bitsPerPixel) / 8);
   const rows = new Uint8Array(height * rowBytes);
-  await inflateRows(png.idat, height, rowBytes, Math.max(1, bitsPerPixel >> 3), (y, row) => {
+  const inflated = new Blob(png.idat as BlobPart[]).stream().pipeThrough(
+    new DecompressionStream("deflate"),
+  );
+  await inflateRows(inflated, height, rowBytes, Math.max(1, bitsPerPixel >> 3), (y, row) => {
     rows.set(row, y * rowBytes);
   });
   let data: Uint8Array | Uint16Array = rows;

@@ -97,13 +97,14 @@ export async function openPng(
   path: string,
   options: OpenRasterOptions = {},
 ): Promise<RasterSource> {
-  const bytes = await Deno.readFile(path);
+  const file = await Deno.open(path);
   let image: DecodedImage;
   let bandError: unknown;
   try {
-    // 8/16-bit grey, RGB and their alpha forms straight into the planes the source keeps
-    // (alpha is the last channel of grey+alpha and RGBA)
-    const planar = await decodePngPlanes(bytes, (channels) => {
+    // 8/16-bit grey, RGB and their alpha forms read from the file as a stream straight into the
+    // planes the source keeps (alpha is the last channel of grey+alpha and RGBA); the file is
+    // closed when its stream ends or is cancelled
+    const planar = await decodePngPlanes(file.readable, (channels) => {
       try {
         return keptChannels(options.bands, {
           channels,
@@ -120,7 +121,8 @@ export async function openPng(
       const alphaChannel = channels === 2 || channels === 4 ? channels - 1 : null;
       image = { width, height, channels, planes, alphaChannel };
     } else {
-      // fast-png only for interlaced PNGs, loaded then
+      // palette and below-8-bit PNGs: the whole file; fast-png only for interlaced ones
+      const bytes = await Deno.readFile(path);
       const png = await decodePngNative(bytes) ?? (await import("fast-png")).decode(bytes);
       image = pngToDecodedImage({
         width: png.width,

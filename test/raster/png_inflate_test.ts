@@ -281,3 +281,44 @@ dataTest({
     });
   },
 });
+
+/** `bytes` as a stream of pieces of 1 to 7 bytes: every chunk header and row split somewhere. */
+function trickle(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let pos = 0;
+  let k = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (pos >= bytes.length) return controller.close();
+      const n = 1 + (k++ % 7);
+      controller.enqueue(bytes.slice(pos, pos + n));
+      pos += n;
+    },
+  });
+}
+
+Deno.test("decodePngPlanes() reads a stream cut anywhere, and says what is wrong with a broken one", async () => {
+  for (const spec of WIDE_SPECS) {
+    const bytes = await makePng(spec);
+    const channels = CHANNELS[spec.colorType]!;
+    const got = await decodePngPlanes(trickle(bytes), () => [...Array(channels).keys()]);
+    assert.ok(got);
+    for (let c = 0; c < channels; c++) {
+      assert.deepEqual(Array.from(got.planes.get(c)!), fastPngPlane(bytes, c), `channel ${c}`);
+    }
+  }
+  const spec = { width: 4, height: 3, depth: 8, colorType: 2 };
+  const whole = await makePng(spec);
+  const badFilter = new Uint8Array(3 * 13);
+  badFilter[13] = 7;
+  const noIdat = whole.slice(0, 33); // signature + IHDR
+  const cases: [Uint8Array, RegExp][] = [
+    [await makePng(spec, badFilter), /row 1 has filter type 7/],
+    [await makePng(spec, new Uint8Array(10)), /the image data holds 10 bytes, 39 expected/],
+    [whole.slice(0, whole.length - 20), /cut short|image data holds/],
+    [noIdat, /no IDAT chunk/],
+    [Uint8Array.of(1, 2, 3), /no PNG signature/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    await assert.rejects(decodePngPlanes(trickle(bytes), () => [0]), pattern);
+  }
+});
