@@ -117,14 +117,18 @@ async function inflateRows(
   }
 }
 
-/** The chunks of a PNG that decoding needs, its header checked. */
-interface PngChunks {
+/** The IHDR chunk's fields, and the channel count its colour type means. */
+interface PngHeader {
   width: number;
   height: number;
   depth: number;
   colorType: number;
   channels: number;
   interlaced: boolean;
+}
+
+/** The chunks of a PNG that decoding needs, its header checked. */
+interface PngChunks extends PngHeader {
   plte?: Uint8Array;
   trns?: Uint8Array;
   idat: Uint8Array[];
@@ -134,8 +138,7 @@ function readChunks(bytes: Uint8Array): PngChunks {
   if (bytes.length < 8 || !SIGNATURE.every((v, i) => bytes[i] === v)) bad("no PNG signature");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
-  let header: ReturnType<typeof readHeader> | undefined;
-  let interlaced = false;
+  let header: PngHeader | undefined;
   let plte: Uint8Array | undefined;
   let trns: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
@@ -147,7 +150,6 @@ function readChunks(bytes: Uint8Array): PngChunks {
     if (body.length !== length) bad(`chunk ${type} at byte ${pos} is cut short`);
     if (type === "IHDR") {
       header = readHeader(body);
-      interlaced = header.interlaced;
     } else if (type === "PLTE") plte = body;
     else if (type === "tRNS") trns = body;
     else if (type === "IDAT") idat.push(body);
@@ -156,18 +158,11 @@ function readChunks(bytes: Uint8Array): PngChunks {
   }
   if (!header) bad("no IHDR chunk");
   if (idat.length === 0) bad("no IDAT chunk");
-  return { ...header, interlaced, plte, trns, idat };
+  return { ...header, plte, trns, idat };
 }
 
 /** The IHDR chunk's fields, checked. */
-function readHeader(body: Uint8Array): {
-  width: number;
-  height: number;
-  depth: number;
-  colorType: number;
-  channels: number;
-  interlaced: boolean;
-} {
+function readHeader(body: Uint8Array): PngHeader {
   if (body.length < 13) bad("IHDR is too short");
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const width = view.getUint32(0), height = view.getUint32(4);
@@ -274,7 +269,7 @@ export async function decodePngPlanes(
     if (signature.length < 8 || !SIGNATURE.every((v, i) => signature[i] === v)) {
       bad("no PNG signature");
     }
-    let header: ReturnType<typeof readHeader> | undefined;
+    let header: PngHeader | undefined;
     let inflate: { writer: WritableStreamDefaultWriter<BufferSource>; rows: Promise<void> } | null =
       null;
     let planes: PngPlanes | undefined;
