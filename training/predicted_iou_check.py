@@ -29,9 +29,7 @@ from sopseg.data import (  # noqa: E402
 )
 from sopseg.evaluate import dil_for, iou_biou, paste_back  # noqa: E402
 from sopseg.modeling import build_from_state  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-VAL = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "isaid512", "val"))
+from eval_checkpoint import HERE, VAL  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -127,40 +127,6 @@ interface PngHeader {
   interlaced: boolean;
 }
 
-/** The chunks of a PNG that decoding needs, its header checked. */
-interface PngChunks extends PngHeader {
-  plte?: Uint8Array;
-  trns?: Uint8Array;
-  idat: Uint8Array[];
-}
-
-function readChunks(bytes: Uint8Array): PngChunks {
-  if (bytes.length < 8 || !SIGNATURE.every((v, i) => bytes[i] === v)) bad("no PNG signature");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 8;
-  let header: PngHeader | undefined;
-  let plte: Uint8Array | undefined;
-  let trns: Uint8Array | undefined;
-  const idat: Uint8Array[] = [];
-  let ended = false;
-  while (pos + 8 <= bytes.length && !ended) {
-    const length = view.getUint32(pos);
-    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-    const body = bytes.subarray(pos + 8, pos + 8 + length);
-    if (body.length !== length) bad(`chunk ${type} at byte ${pos} is cut short`);
-    if (type === "IHDR") {
-      header = readHeader(body);
-    } else if (type === "PLTE") plte = body;
-    else if (type === "tRNS") trns = body;
-    else if (type === "IDAT") idat.push(body);
-    else if (type === "IEND") ended = true;
-    pos += 12 + length;
-  }
-  if (!header) bad("no IHDR chunk");
-  if (idat.length === 0) bad("no IDAT chunk");
-  return { ...header, plte, trns, idat };
-}
-
 /** The IHDR chunk's fields, checked. */
 function readHeader(body: Uint8Array): PngHeader {
   if (body.length < 13) bad("IHDR is too short");
@@ -261,6 +227,45 @@ export async function decodePngPlanes(
   source: Uint8Array | ReadableStream<Uint8Array>,
   keep: (channels: number) => readonly number[],
 ): Promise<PngPlanes | null> {
+  let png: PngPlanes | undefined;
+  const read = await decodeRows(source, (header) => {
+    const { width, height, depth, channels } = header;
+    if (header.interlaced || header.colorType === 3 || depth < 8) return null;
+    const wide = depth === 16;
+    const n = width * height;
+    const planes = new Map<number, Uint8Array | Uint16Array>();
+    for (const c of keep(channels)) planes.set(c, wide ? new Uint16Array(n) : new Uint8Array(n));
+    png = { width, height, depth, channels, planes };
+    const kept = [...planes];
+    return (y, row) => {
+      const o = y * width;
+      for (const [c, plane] of kept) {
+        if (wide) {
+          for (let x = 0, j = 2 * c; x < width; x++, j += 2 * channels) {
+            plane[o + x] = (row[j]! << 8) | row[j + 1]!;
+          }
+        } else {
+          for (let x = 0, j = c; x < width; x++, j += channels) plane[o + x] = row[j]!;
+        }
+      }
+    };
+  });
+  return read && png ? png : null;
+}
+
+/** Where one decode sends its unfiltered rows (the buffer is reused: copy what you keep). */
+type RowSink = (y: number, row: Uint8Array) => void;
+
+/**
+ * Walks a PNG's chunks as they arrive and inflates its image data as it arrives, handing
+ * each unfiltered row to the sink `start` returns for the header (`null`: this decode does
+ * not take such an image, and the walk stops). Returns the palette chunks with the header,
+ * or `null` when `start` declined.
+ */
+async function decodeRows(
+  source: Uint8Array | ReadableStream<Uint8Array>,
+  start: (header: PngHeader) => RowSink | null,
+): Promise<{ header: PngHeader; plte?: Uint8Array; trns?: Uint8Array } | null> {
   const input = new StreamBytes(
     source instanceof Uint8Array ? new Blob([source as BlobPart]).stream() : source,
   );
@@ -270,27 +275,21 @@ export async function decodePngPlanes(
       bad("no PNG signature");
     }
     let header: PngHeader | undefined;
+    let sink: RowSink | undefined;
+    let plte: Uint8Array | undefined;
+    let trns: Uint8Array | undefined;
     let inflate: { writer: WritableStreamDefaultWriter<BufferSource>; rows: Promise<void> } | null =
       null;
-    let planes: PngPlanes | undefined;
     while (true) {
       const pos = input.offset;
       const head = await input.read(8);
       if (head.length < 8) break;
       const length = new DataView(head.buffer).getUint32(0);
       const type = String.fromCharCode(...head.subarray(4, 8));
-      if (type === "IHDR") {
-        header = readHeader(await input.read(length));
-        const { width, height, depth, channels } = header;
-        if (header.interlaced || header.colorType === 3 || depth < 8) return null;
-        const wide = depth === 16;
-        const n = width * height;
-        const map = new Map<number, Uint8Array | Uint16Array>();
-        for (const c of keep(channels)) map.set(c, wide ? new Uint16Array(n) : new Uint8Array(n));
-        planes = { width, height, depth, channels, planes: map };
-      } else if (type === "IDAT") {
-        if (!header || !planes) bad("no IHDR chunk");
-        if (!inflate) inflate = startRows(planes);
+      const cutShort = () => bad(`chunk ${type} at byte ${pos} is cut short`);
+      if (type === "IDAT") {
+        if (!header || !sink) bad("no IHDR chunk");
+        inflate ??= startInflate(header, sink);
         const { writer } = inflate;
         let failed = false;
         const got = await input.pass(length, async (piece) => {
@@ -299,47 +298,48 @@ export async function decodePngPlanes(
           await writer.write(piece.slice()).catch(() => (failed = true));
         });
         if (failed) break;
-        if (got < length) bad(`chunk ${type} at byte ${pos} is cut short`);
+        if (got < length) cutShort();
+      } else if (type === "IHDR" || type === "PLTE" || type === "tRNS") {
+        const body = await input.read(length);
+        if (body.length < length) cutShort();
+        if (type === "IHDR") {
+          header = readHeader(body);
+          sink = start(header) ?? undefined;
+          if (!sink) return null;
+        } else if (type === "PLTE") plte = body;
+        else trns = body;
       } else {
-        if (await input.pass(length, () => {}) < length) {
-          bad(`chunk ${type} at byte ${pos} is cut short`);
-        }
+        if (await input.pass(length, () => {}) < length) cutShort();
         if (type === "IEND") break;
       }
-      if (await input.pass(4, () => {}) < 4) bad(`chunk ${type} at byte ${pos} is cut short`);
+      if (await input.pass(4, () => {}) < 4) cutShort(); // the CRC
     }
-    if (!planes) bad("no IHDR chunk");
+    if (!header) bad("no IHDR chunk");
     if (!inflate) bad("no IDAT chunk");
     await inflate.writer.close().catch(() => {});
     await inflate.rows;
-    return planes;
+    return { header, plte, trns };
   } finally {
     await input.close();
   }
 }
 
-/** Starts inflating into `png`'s planes: a writer for the zlib data, the rows' promise. */
-function startRows(
-  png: PngPlanes,
+/** Starts inflating `header`'s image data into `sink`: a writer for the zlib data, the rows. */
+function startInflate(
+  header: PngHeader,
+  sink: RowSink,
 ): { writer: WritableStreamDefaultWriter<BufferSource>; rows: Promise<void> } {
-  const { width, height, channels, planes } = png;
-  const wide = png.depth === 16;
-  const kept = [...planes];
   const zlib = new DecompressionStream("deflate");
   const writer = zlib.writable.getWriter();
-  const rowBytes = width * channels * (wide ? 2 : 1);
-  const rows = inflateRows(zlib.readable, height, rowBytes, channels * (wide ? 2 : 1), (y, row) => {
-    const o = y * width;
-    for (const [c, plane] of kept) {
-      if (wide) {
-        for (let x = 0, j = 2 * c; x < width; x++, j += 2 * channels) {
-          plane[o + x] = (row[j]! << 8) | row[j + 1]!;
-        }
-      } else {
-        for (let x = 0, j = c; x < width; x++, j += channels) plane[o + x] = row[j]!;
-      }
-    }
-  });
+  const bitsPerPixel = header.channels * header.depth;
+  const rowBytes = Math.ceil((header.width * bitsPerPixel) / 8);
+  const rows = inflateRows(
+    zlib.readable,
+    header.height,
+    rowBytes,
+    Math.max(1, bitsPerPixel >> 3),
+    sink,
+  );
   // the rows may fail before all is written (a bad filter): stop the writer then
   rows.catch((e) => writer.abort(e).catch(() => {}));
   return { writer, rows };
@@ -362,18 +362,16 @@ function startRows(
  * @returns Its pixels, or `null` when it is interlaced.
  */
 export async function decodePngNative(bytes: Uint8Array): Promise<PngPixels | null> {
-  const png = readChunks(bytes);
-  if (png.interlaced) return null;
-  const { width, height, depth, colorType, channels, plte, trns } = png;
-  const bitsPerPixel = channels * depth;
-  const rowBytes = Math.ceil((width * bitsPerPixel) / 8);
-  const rows = new Uint8Array(height * rowBytes);
-  const inflated = new Blob(png.idat as BlobPart[]).stream().pipeThrough(
-    new DecompressionStream("deflate"),
-  );
-  await inflateRows(inflated, height, rowBytes, Math.max(1, bitsPerPixel >> 3), (y, row) => {
-    rows.set(row, y * rowBytes);
+  let rows = new Uint8Array(0);
+  const read = await decodeRows(bytes, (header) => {
+    if (header.interlaced) return null;
+    const rowBytes = Math.ceil((header.width * header.channels * header.depth) / 8);
+    rows = new Uint8Array(header.height * rowBytes);
+    return (y, row) => rows.set(row, y * rowBytes);
   });
+  if (!read) return null;
+  const { plte, trns } = read;
+  const { width, height, depth, colorType, channels } = read.header;
   let data: Uint8Array | Uint16Array = rows;
   if (depth === 16) {
     const n = width * height * channels;
