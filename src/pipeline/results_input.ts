@@ -194,6 +194,86 @@ export async function readResults(
   };
 }
 
+/**
+ * The last results read, kept between the JSON-RPC server's requests: a client
+ * segmenting image after image of one detector's results (a QGIS layer at a
+ * time) would otherwise parse the whole results file, or folder of Task1
+ * files, once per image. An entry is reused only while the path, the reading
+ * options and every file read (name, size, modification time) are unchanged;
+ * a read that throws is not kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ResultsCache } from "./results_input.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/Task1_ship.txt`, "P0706 0.9 10 10 30 10 30 20 10 20\n");
+ * const cache = new ResultsCache();
+ * const a = await cache.read(dir);
+ * assert.equal(await cache.read(dir), a); // parsed once
+ * await Deno.writeTextFile(`${dir}/Task1_plane.txt`, "P0706 0.8 50 50 90 50 90 70 50 70\n");
+ * assert.equal((await cache.read(dir))!.byImage.get("P0706")!.length, 2); // a new file: read again
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class ResultsCache {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, { stamp: string; results: ResultsByImage | null }>();
+
+  /** @param capacity Results kept (the most recently used). Default: 2. */
+  constructor(capacity = 2) {
+    this.#capacity = Math.max(1, capacity);
+  }
+
+  /** {@linkcode readResults} of `path`, or the kept result of the same unchanged read. */
+  async read(path: string, options: ReadResultsOptions = {}): Promise<ResultsByImage | null> {
+    const key = JSON.stringify([
+      path,
+      options.format ?? "auto",
+      options.angleConvention ?? null,
+      options.classNames ?? null,
+    ]);
+    const stamp = await filesStamp(path);
+    const hit = this.#entries.get(key);
+    this.#entries.delete(key);
+    if (hit !== undefined && stamp !== null && hit.stamp === stamp) {
+      this.#entries.set(key, hit); // most recent last
+      return hit.results;
+    }
+    const results = await readResults(path, options);
+    if (stamp !== null && stamp === await filesStamp(path)) {
+      this.#entries.set(key, { stamp, results });
+      while (this.#entries.size > this.#capacity) {
+        this.#entries.delete(this.#entries.keys().next().value!);
+      }
+    }
+    return results;
+  }
+}
+
+/**
+ * Size and modification time of `path`, and of every file in it when it is a
+ * folder (a Task1 folder's files are what is read); `null` when they cannot be
+ * read or the file system gives no modification times.
+ */
+async function filesStamp(path: string): Promise<string | null> {
+  try {
+    const info = await Deno.stat(path);
+    if (info.mtime === null) return null;
+    if (!info.isDirectory) return `${info.size}|${info.mtime.getTime()}`;
+    const parts: string[] = [];
+    for (const file of await listFiles(path, () => true)) {
+      const f = await Deno.stat(file);
+      if (f.mtime === null) return null;
+      parts.push(`${baseName(file)}|${f.size}|${f.mtime.getTime()}`);
+    }
+    return parts.sort().join("/");
+  } catch {
+    return null; // readResults reports the problem
+  }
+}
+
 /** The image id of a patch cut by the DOTA split tools (DOTA_devkit, mmrotate). */
 const PATCH_ID = /^.+__\d+(\.\d+)?__\d+___\d+$/;
 

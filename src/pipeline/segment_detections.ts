@@ -31,7 +31,7 @@ import {
 import { InputError } from "./input_error.ts";
 import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { baseName } from "./paths.ts";
-import { readResults, type ResultsByImage } from "./results_input.ts";
+import { readResults, type ResultsByImage, type ResultsCache } from "./results_input.ts";
 
 /** How detections given as text or a file are read. */
 export interface DetectionsReading {
@@ -78,6 +78,12 @@ export type SegmentDetectionsOptions =
   & {
     /** Called after each batch with the number of detections done and the total. */
     onProgress?: (done: number, total: number) => void;
+    /**
+     * Keeps results files (Task1, mmrotate JSON) parsed between calls for the
+     * same unchanged files: a server segmenting image after image of one
+     * detector's results reads them once.
+     */
+    resultsCache?: ResultsCache;
   };
 
 /**
@@ -163,12 +169,14 @@ function unreadable(path: string, e: unknown): InputError {
  */
 async function resultsOf(
   spec: Exclude<DetectionsSpec, { kind: "list" }>,
+  cache: ResultsCache | undefined,
 ): Promise<ResultsByImage | null> {
   const { format, angleConvention, classNames } = spec;
   const path = spec.kind === "path" ? spec.path : undefined;
   try {
     if (spec.kind === "path") {
-      return await readResults(spec.path, { format, angleConvention, classNames });
+      const options = { format, angleConvention, classNames };
+      return await (cache ? cache.read(spec.path, options) : readResults(spec.path, options));
     }
     if (format === "task1") {
       throw new TypeError(
@@ -232,11 +240,12 @@ function imageShare(results: ResultsByImage, imageId: string): Detection[] {
 async function readDetections(
   spec: DetectionsSpec,
   source: RasterSource,
+  cache: ResultsCache | undefined,
 ): Promise<readonly Detection[]> {
   if (spec.kind === "list") return spec.detections;
   const name = spec.kind === "text" ? spec.source : spec.path;
   let detections: readonly Detection[];
-  const results = await resultsOf(spec);
+  const results = await resultsOf(spec, cache);
   if (results !== null) {
     if (results.issues.length) {
       // Task1 issues carry their file and line; mmrotate's name their record.
@@ -306,7 +315,7 @@ export async function segmentDetections(
   options: SegmentDetectionsOptions = {},
 ): Promise<InstanceFeatureCollection> {
   const { source } = input;
-  const detections = await readDetections(input.detections, source);
+  const detections = await readDetections(input.detections, source, options.resultsCache);
   const results: InstanceResult[] = [];
   for await (
     const r of segmentBoxes(model, {

@@ -12,6 +12,7 @@ import type { SopsegModel } from "../model/sopseg_model.ts";
 import { RESULTS_DETECTION_FORMATS } from "../pipeline/detections_input.ts";
 import { AngleConventionError } from "../formats/mmrotate_json.ts";
 import { InputError } from "../pipeline/input_error.ts";
+import { ResultsCache } from "../pipeline/results_input.ts";
 import {
   type DetectionsSpec,
   openImage,
@@ -71,6 +72,7 @@ function withFlag(e: unknown, flag: string): never {
 export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
   const { model, roots } = ctx;
   const cache = new RasterCache();
+  const results = new ResultsCache();
 
   const initialize: MethodHandler = (params) => {
     if (params !== undefined && (typeof params !== "object" || Array.isArray(params))) {
@@ -129,6 +131,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       keepPromptComponents: !req.options.allComponents,
       classPrompt: req.options.classPrompt,
       signal: call.signal,
+      resultsCache: results,
       onProgress: (done, total) => {
         if (total > batchSize) call.progress(done, total);
       },

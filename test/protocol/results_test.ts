@@ -85,6 +85,13 @@ dataTest("serve reads an image's share of DOTA Task1 and mmrotate JSON results",
       detections: { path: `${task1}/Task1_${one}.txt`, format: "task1" },
     });
     assert.deepEqual(masks(file), reference.filter((m) => m.startsWith(`${one} `)));
+    // the server keeps the folder parsed; a file edited in place is read again
+    await Deno.writeTextFile(`${task1}/Task1_${one}.txt`, "P0706 0.9 10 10 30 10 30 20 10 20\n");
+    const edited = await server.call("segment", {
+      image: P1888.image,
+      detections: { path: task1 },
+    });
+    assert.deepEqual(masks(edited), reference.filter((m) => !m.startsWith(`${one} `)));
 
     // mmrotate JSON: corners need no convention; le90 boxes do; min_score leaves some out
     const classes = names;
