@@ -1,21 +1,52 @@
 /**
- * JPEG images through MozJPEG's decoder compiled to WASM (`@jsquash/jpeg`, the only
- * file that imports it), decoded once.
+ * JPEG images, decoded once into planes (`jpeg_decode.ts`): in the main thread,
+ * or for a large image in a worker, whose memory goes with it.
  *
  * @module
  */
 
-import { decodedRasterSource } from "./decoded_source.ts";
+import { decodedRasterSource, keptChannels } from "./decoded_source.ts";
+import { decodeJpegPlanes, type JpegPlanes, jpegSize } from "./jpeg_decode.ts";
+import type { JpegReply, JpegRequest } from "./jpeg_worker.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
 
-// The JPEG decoder (WASM) is loaded on the first JPEG, not at start-up.
-const jpegDecoder = () => import("@jsquash/jpeg/decode");
+/**
+ * The Web Worker constructor, kept at load time (onnxruntime-web's Node build
+ * replaces `globalThis.Worker` when it starts; see `session_pool.ts`).
+ */
+const WebWorker = globalThis.Worker;
+
+async function decodeInWorker(bytes: Uint8Array, kept: number[]): Promise<JpegPlanes> {
+  const worker = new WebWorker(new URL("./jpeg_worker.ts", import.meta.url), { type: "module" });
+  try {
+    const reply = await new Promise<JpegReply>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<JpegReply>) => resolve(e.data);
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        reject(new Error(`the JPEG worker failed: ${e.message}`));
+      };
+      const request: JpegRequest = { bytes, kept };
+      worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
+    });
+    if ("error" in reply) throw new Error(reply.error);
+    const planes = new Map(reply.channels.map((c, i) => [c, reply.planes[i]!]));
+    return { width: reply.width, height: reply.height, planes };
+  } finally {
+    worker.terminate();
+  }
+}
 
 /** Options of {@linkcode openJpeg}. */
 export interface OpenJpegOptions extends OpenRasterOptions {
-  /** Largest image decoded, in megapixels. @default {1000} */
+  /** Largest image decoded, in megapixels (read from the header, before decoding). @default {1000} */
   maxMegapixels?: number;
+  /**
+   * Images above this many megapixels are decoded in a worker: the decoder's WASM memory
+   * (the whole image, and more) goes when the worker ends, instead of staying next to the
+   * image's planes while it is segmented. @default {16}
+   */
+  workerMegapixels?: number;
 }
 
 /**
@@ -45,24 +76,22 @@ export interface OpenJpegOptions extends OpenRasterOptions {
 export async function openJpeg(path: string, options: OpenJpegOptions = {}): Promise<RasterSource> {
   const bytes = await Deno.readFile(path);
   const maxMegapixels = options.maxMegapixels ?? 1000;
-  let decoded: { width: number; height: number; data: Uint8Array };
+  // three bands (gray JPEGs come out as three equal ones)
+  const kept = keptChannels(options.bands, { channels: 3, alphaChannel: null, path });
+  let decoded: JpegPlanes;
   try {
-    // MozJPEG's decoder (libjpeg-turbo) as WASM: bit-identical to what OpenCV and GDAL
-    // decode, so crops match the training data exactly.
-    const image = await (await jpegDecoder()).default(bytes.buffer as ArrayBuffer);
-    if (image.width * image.height > maxMegapixels * 1e6) {
-      throw new RangeError(`${image.width}x${image.height} exceeds ${maxMegapixels} megapixels`);
-    }
-    // The decoder returns RGBA with opaque alpha; keep the three JPEG bands.
-    const n = image.width * image.height;
-    const rgb = new Uint8Array(3 * n);
-    const rgba = image.data;
-    for (let i = 0, j = 0; i < n; i++, j += 4) {
-      rgb[3 * i] = rgba[j]!;
-      rgb[3 * i + 1] = rgba[j + 1]!;
-      rgb[3 * i + 2] = rgba[j + 2]!;
-    }
-    decoded = { width: image.width, height: image.height, data: rgb };
+    const size = jpegSize(bytes); // refused before any pixel is decoded
+    const tooLarge = (width: number, height: number) => {
+      if (width * height > maxMegapixels * 1e6) {
+        throw new RangeError(`${width}x${height} exceeds ${maxMegapixels} megapixels`);
+      }
+    };
+    if (size !== null) tooLarge(size.width, size.height);
+    const workerPixels = (options.workerMegapixels ?? 16) * 1e6;
+    decoded = size !== null && size.width * size.height > workerPixels
+      ? await decodeInWorker(bytes, kept)
+      : await decodeJpegPlanes(bytes, kept);
+    tooLarge(decoded.width, decoded.height);
   } catch (error) {
     throw new TypeError(`Cannot open ${path}: not a readable JPEG (${(error as Error).message})`, {
       cause: error,
@@ -74,7 +103,7 @@ export async function openJpeg(path: string, options: OpenJpegOptions = {}): Pro
       width: decoded.width,
       height: decoded.height,
       channels: 3,
-      data: decoded.data,
+      planes: decoded.planes,
       alphaChannel: null,
     },
     { ...options, georef: await readWorldFile(path) },

@@ -63,6 +63,21 @@ Deno.test("openRaster() opens GeoTIFF, PNG and JPEG by content", async () => {
   }
 });
 
+Deno.test("openRaster() selects a JPEG's bands; a bad selection says band", async () => {
+  const path = await fixture("rgb8.jpg");
+  const [r, g, b] = await gdalBands(`${GENERATED}rgb8.jpg.gdal.bin`, Uint8Array, 600, 400);
+  for (const [bands, want] of [[[3, 2, 1], [b!, g!, r!]], [[2], [g!, g!, g!]]] as const) {
+    const src = await openRaster(path, { bands: [...bands] });
+    try {
+      const d = diff(await full(src), [...want]);
+      assert.equal(d.max, 0, `bands ${bands}: ${JSON.stringify(d)}`);
+    } finally {
+      await src.close();
+    }
+  }
+  await assert.rejects(openRaster(path, { bands: [4] }), /Cannot select band 4 of .*rgb8\.jpg/);
+});
+
 Deno.test("openRaster() reports PNG alpha 0 as nodata and selects bands", async () => {
   const src = await openRaster(await fixture("rgba8.png"), { bands: [3, 2, 1] });
   try {

@@ -1,0 +1,109 @@
+/**
+ * JPEG decoding into planes, through MozJPEG's decoder compiled to WASM
+ * (`@jsquash/jpeg`, the only file that imports it). Used in the main thread for
+ * small images and in a worker (`jpeg_worker.ts`) for large ones.
+ *
+ * @module
+ */
+
+// The decoder (WASM) is loaded on the first JPEG, not at start-up.
+const jpegDecoder = () => import("@jsquash/jpeg/decode");
+
+/** A decoded JPEG: one row-major plane per kept channel (0 R, 1 G, 2 B). */
+export interface JpegPlanes {
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** The kept channels' planes. */
+  planes: Map<number, Uint8Array>;
+}
+
+/**
+ * Decodes a JPEG (baseline or progressive; gray ones come out as three equal
+ * channels) and keeps the channels `kept` names, each as its own plane, never
+ * through an interleaved RGB copy. MozJPEG's decoder is libjpeg-turbo: the
+ * samples are bit-identical to what OpenCV and GDAL decode, so crops match the
+ * training data exactly. Throws the decoder's error for a file it cannot read.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeJpegPlanes } from "./jpeg_decode.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".jpg" });
+ * const gdal = new Deno.Command("gdal_create", {
+ *   args: ["-of", "JPEG", "-outsize", "8", "8", "-bands", "3", "-burn", "200", path],
+ * });
+ * if (!(await gdal.output()).success) throw new Error("gdal_create failed");
+ * const img = await decodeJpegPlanes(await Deno.readFile(path), [1]);
+ * console.log(img.width, [...img.planes.keys()], img.planes.get(1)![0]); // 8 [ 1 ] 200
+ * await Deno.remove(path);
+ * ```
+ *
+ * @param bytes The JPEG file.
+ * @param kept 0-based channels to keep.
+ * @returns The size and the kept planes.
+ */
+export async function decodeJpegPlanes(
+  bytes: Uint8Array,
+  kept: readonly number[],
+): Promise<JpegPlanes> {
+  const decoder = await jpegDecoder();
+  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer as ArrayBuffer
+    : bytes.slice().buffer;
+  const image = await decoder.default(buffer);
+  // RGBA with opaque alpha
+  const n = image.width * image.height;
+  const rgba = image.data;
+  const planes = new Map<number, Uint8Array>();
+  for (const c of kept) {
+    const plane = new Uint8Array(n);
+    for (let i = 0, j = c; i < n; i++, j += 4) plane[i] = rgba[j]!;
+    planes.set(c, plane);
+  }
+  return { width: image.width, height: image.height, planes };
+}
+
+/**
+ * The pixel size a JPEG's frame header (SOF marker) declares, read without
+ * decoding; `null` when no frame header comes before the image data.
+ *
+ * @example Usage
+ * ```ts
+ * import { jpegSize } from "./jpeg_decode.ts";
+ * // SOI, then a baseline SOF0 of 17 rows x 640 columns
+ * const bytes = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 17, 2, 128, 1, 1, 0x11, 0);
+ * console.log(jpegSize(bytes)); // { width: 640, height: 17 }
+ * ```
+ *
+ * @param bytes The JPEG file (or its first bytes).
+ * @returns Width and height, or `null`.
+ */
+export function jpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  let i = 2;
+  while (i + 3 < bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) { // fill byte
+      i++;
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { // no length
+      i += 2;
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return null; // image data or end: no frame
+    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
+      marker !== 0xcc;
+    if (isFrame) {
+      if (i + 8 >= bytes.length) return null;
+      const height = (bytes[i + 5]! << 8) | bytes[i + 6]!;
+      const width = (bytes[i + 7]! << 8) | bytes[i + 8]!;
+      return { width, height };
+    }
+    i += 2 + length;
+  }
+  return null;
+}
