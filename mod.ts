@@ -59,6 +59,8 @@ export { parseDetections, sniffDetectionFormat } from "./src/pipeline/detections
 export { newTimings, STAGES } from "./src/pipeline/timings.ts";
 export type { Timings } from "./src/pipeline/timings.ts";
 export { openImage, segmentDetections } from "./src/pipeline/segment_detections.ts";
+export { readResults, ResultsCache } from "./src/pipeline/results_input.ts";
+export type { ReadResultsOptions, ResultsByImage } from "./src/pipeline/results_input.ts";
 export type {
   DetectionsSpec,
   SegmentDetectionsOptions,
