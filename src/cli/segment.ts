@@ -257,6 +257,17 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         clearLine();
         io.stderr(`sopseg: warning: ${e.message}\n`);
         break;
+      case "results-reading":
+        if (!quiet) io.stderr(`sopseg: reading ${e.what} (${e.source})\n`);
+        break;
+      case "results-read":
+        if (!quiet) {
+          io.stderr(
+            `sopseg: ${e.detections} detections of ${e.imageIds} image id(s) in ${e.what}, ` +
+              `read in ${e.seconds.toFixed(1)} s\n`,
+          );
+        }
+        break;
       case "image-start":
         current.set(e.image, { done: 0, boxes: e.boxes });
         totalBoxes += e.boxes;

@@ -35,6 +35,12 @@ export interface ReadResultsOptions {
   angleConvention?: AngleConvention;
   /** Class names by mmrotate `category_id`. */
   classNames?: readonly string[];
+  /**
+   * Called once `path` is known to be results, before they are parsed (a
+   * detector's results for a whole dataset can take seconds): their source
+   * (the file, or `N Task1 files`) and what they are (`the Task1 results`).
+   */
+  onReading?: (source: string, what: string) => void;
 }
 
 /**
@@ -166,6 +172,8 @@ export async function readResults(
   const { format } = options;
   const task1 = await task1Files(path, format);
   if (task1 !== null) {
+    const source = task1.length === 1 ? task1[0]! : `${task1.length} Task1 files`;
+    options.onReading?.(source, "the Task1 results");
     const byImage = new Map<string, Detection[]>();
     const issues: ParseIssue[] = [];
     for (const file of task1) {
@@ -175,11 +183,11 @@ export async function readResults(
         byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
       }
     }
-    const source = task1.length === 1 ? task1[0]! : `${task1.length} Task1 files`;
     return { byImage, issues, source, what: "the Task1 results", format: "task1" };
   }
   const file = await mmrotateFile(path, format);
   if (file === null) return null;
+  options.onReading?.(file.path, "the mmrotate results");
   const parsed = parseMmrotateJson(file.text, {
     source: file.path,
     angleConvention: options.angleConvention,

@@ -116,6 +116,17 @@ export interface SegmentRunOptions extends
 export type RunEvent =
   | { kind: "issue"; issue: ParseIssue }
   | { kind: "warning"; message: string }
+  | { kind: "results-reading"; source: string; what: string }
+  | {
+    kind: "results-read";
+    source: string;
+    what: string;
+    /** Detections read, over all image ids. */
+    detections: number;
+    /** Image ids the results name. */
+    imageIds: number;
+    seconds: number;
+  }
   | { kind: "image-start"; image: string; index: number; total: number; boxes: number }
   | { kind: "progress"; image: string; done: number; boxes: number; instances: number }
   | { kind: "image-done"; image: string; instances: number; seconds: number }
@@ -250,6 +261,7 @@ async function planRun(
   options: SegmentRunOptions,
   warn: (m: string) => void,
   onIssue: (issue: ParseIssue) => void,
+  emit: (e: RunEvent) => void,
 ) {
   const isImage = (n: string) => IMAGE_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e));
   const images = (await isDirectory(options.images))
@@ -262,8 +274,20 @@ async function planRun(
   }
   const det = options.detections;
   if (det.kind === "path") {
-    const results = await readResults(det.path, options);
+    const start = performance.now();
+    const results = await readResults(det.path, {
+      ...options,
+      onReading: (source, what) => emit({ kind: "results-reading", source, what }),
+    });
     if (results !== null) {
+      emit({
+        kind: "results-read",
+        source: results.source,
+        what: results.what,
+        detections: [...results.byImage.values()].reduce((n, list) => n + list.length, 0),
+        imageIds: results.byImage.size,
+        seconds: (performance.now() - start) / 1000,
+      });
       for (const issue of results.issues) onIssue(issue);
       return planByImageId(images, results.byImage, results.source, results.what, warn);
     }
@@ -384,6 +408,7 @@ export async function segmentRun(
       summary.issues++;
       emit({ kind: "issue", issue });
     },
+    emit,
   );
   const { images: plannedImages, plan } = await shareOfPlan(planned, options);
   // The first image opens while the model's sessions start: opening the runtime waits on

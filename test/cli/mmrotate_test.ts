@@ -82,6 +82,8 @@ dataTest({
         const r = await segment(file, `${dir}/${name}`, ["--classes", names.join(","), ...flags]);
         assert.equal(r.code, 0, `${name}: ${r.stderr}`);
         assert.match(r.stderr, /done: 64 masks on 1 image\(s\)/);
+        assert.match(r.stderr, /sopseg: reading the mmrotate results \(.*\.bbox\.json\)\n/);
+        assert.match(r.stderr, /64 detections of 1 image id\(s\) in the mmrotate results, read in/);
         const got: Coco = JSON.parse(await Deno.readTextFile(`${dir}/${name}/coco.json`));
         assert.equal(got.annotations.length, 64, name);
         got.annotations.forEach((a, i) => {

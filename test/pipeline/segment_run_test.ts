@@ -157,6 +157,18 @@ Deno.test("segmentRun()", async (t) => {
         events.some((e) => e.kind === "warning" && /nosuchimage/.test(e.message)),
         JSON.stringify(events),
       );
+      // said before the parse (it can take seconds), counted after it
+      const kinds = events.map((e) => e.kind);
+      assert.ok(kinds.indexOf("results-reading") < kinds.indexOf("results-read"));
+      assert.deepEqual(events.find((e) => e.kind === "results-reading"), {
+        kind: "results-reading",
+        source: "2 Task1 files",
+        what: "the Task1 results",
+      });
+      const read = events.find((e) => e.kind === "results-read");
+      assert.ok(read?.kind === "results-read");
+      assert.deepEqual([read.detections, read.imageIds], [4, 3]);
+      assert.ok(kinds.indexOf("results-read") < kinds.indexOf("image-start"));
     });
 
     await t.step(
