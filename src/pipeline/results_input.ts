@@ -229,8 +229,12 @@ export class ResultsCache {
   readonly #capacity: number;
   readonly #entries = new Map<string, { stamp: string; results: ResultsByImage | null }>();
 
-  /** @param capacity Results kept (the most recently used). Default: 2. */
-  constructor(capacity = 2) {
+  /**
+   * @param capacity Results kept (the most recently used). Default: 1: parsed results take
+   * memory (900,000 Task1 detections: about 560 MB), and a client works through one
+   * detector's results at a time.
+   */
+  constructor(capacity = 1) {
     this.#capacity = Math.max(1, capacity);
   }
 

@@ -15,7 +15,7 @@ Deno.test("ResultsCache reuses an unchanged read and notices every change", asyn
     const folder = `${dir}/task1`;
     await Deno.mkdir(folder);
     await Deno.writeTextFile(`${folder}/Task1_ship.txt`, LINE("A", 10) + LINE("B", 40));
-    const cache = new ResultsCache();
+    const cache = new ResultsCache(2);
     const first = await cache.read(folder);
     assert.deepEqual(first, await readResults(folder));
     assert.equal(await cache.read(folder), first, "an unchanged folder is parsed once");
@@ -58,8 +58,8 @@ Deno.test("ResultsCache reuses an unchanged read and notices every change", asyn
       1,
     );
 
-    // two entries kept: the least recently used goes
-    const small = new ResultsCache(1);
+    // one entry kept by default: the other results replace it
+    const small = new ResultsCache();
     const a = await small.read(folder);
     await small.read(json, { format: "mmrotate-json" });
     assert.notEqual(await small.read(folder), a);
