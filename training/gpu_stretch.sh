@@ -22,17 +22,32 @@
 #   LR=5e-4 WARMUP=3000 MINUTES=6.5 EXTRA="--noise-mixture --mixture-tail 1.4 --degrade" \
 #       bash training/gpu_stretch.sh
 #
-# It starts from training/checkpoints/last.pt (--init-from: fresh optimizer and schedule) and
-# writes ck.pt, weights.npz and runs/train.log under $OUT; copy ck.pt back over last.pt here.
+# or, for the small graphs' part (crops up to 96 px at 192, as shipped since 2026-12-05; the small
+# part first extracted into the carried folder, since --init-from reads a checkpoint's `model`):
+#
+#   /usr/bin/python3 training/bundle.py --extract small training/checkpoints/last.pt \
+#       --out .devdata/small_init.pt
+#   INIT=.devdata/small_init.pt LR=3e-4 WARMUP=3000 MINUTES=6.5 EXTRA="--input-size 288 \
+#       --small-input-size 192 --small-prob 1.0 --small-max-crop-side 96 --noise-mixture \
+#       --mixture-tail 1.6 --mixture-rel-prob 0.65 --degrade --class-drop 0.2 --class-lr-mult 10 \
+#       --class-uniform-weight 0.7" bash training/gpu_stretch.sh
+#
+# then bundle its ck.pt as the small part (`bundle.py --main training/checkpoints/last.pt --small
+# ck.pt --out ...`) and judge it on the full val, not the capped subset (model card, 2026-12-05).
+#
+# It starts from $INIT, by default training/checkpoints/last.pt (--init-from: fresh optimizer and
+# schedule) and writes ck.pt, weights.npz and runs/train.log under $OUT; copy ck.pt back over
+# last.pt here.
 set -u
 read -r NP NS NC NA <<<"${NOISE:-0.7 0.06 0.12 3.5}"
 nvidia-smi -L
 mount -o remount,size=32G /dev/shm 2>/dev/null  # 14 workers x 2 batches in flight
-sha256sum training/checkpoints/last.pt
+INIT=${INIT:-training/checkpoints/last.pt}
+sha256sum "$INIT"
 python3 -c "import torch, numpy, cv2; print('torch', torch.__version__, 'numpy', numpy.__version__, 'cv2', cv2.__version__)"
 export PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
 python3 training/train.py --device cuda --workers "${WORKERS:-14}" --train-root .devdata/isaid_sub \
-  --no-val --init-from training/checkpoints/last.pt --ckpt "$OUT/ck.pt" --runs "$OUT/runs" \
+  --no-val --init-from "$INIT" --ckpt "$OUT/ck.pt" --runs "$OUT/runs" \
   --weights-out "$OUT/weights.npz" --batch "${BATCH:-64}" --lr "${LR:-1e-3}" \
   --warmup-samples "${WARMUP:-6000}" --time-schedule --max-minutes "${MINUTES:-6.5}" \
   --total-samples 100000000 --ckpt-every-min 1 \
