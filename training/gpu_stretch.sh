@@ -23,11 +23,11 @@
 #       bash training/gpu_stretch.sh
 #
 # or, for the small graphs' part (crops up to 96 px at 192, as shipped since 2026-12-05; the small
-# part first extracted into the carried folder, since --init-from reads a checkpoint's `model`):
+# part extracted on the device machine first, since --init-from reads a checkpoint's `model`):
 #
-#   /usr/bin/python3 training/bundle.py --extract small training/checkpoints/last.pt \
-#       --out .devdata/small_init.pt
-#   INIT=.devdata/small_init.pt LR=3e-4 WARMUP=3000 MINUTES=6.5 EXTRA="--input-size 288 \
+#   python3 training/bundle.py --extract small training/checkpoints/last.pt \
+#       --out /tmp/small_init.pt &&
+#   INIT=/tmp/small_init.pt LR=3e-4 WARMUP=3000 MINUTES=6.5 EXTRA="--input-size 288 \
 #       --small-input-size 192 --small-prob 1.0 --small-max-crop-side 96 --noise-mixture \
 #       --mixture-tail 1.6 --mixture-rel-prob 0.65 --degrade --class-drop 0.2 --class-lr-mult 10 \
 #       --class-uniform-weight 0.7" bash training/gpu_stretch.sh
