@@ -47,6 +47,8 @@ Options:
   --box-only               ablation: box prompt only, no oriented points
   --no-class-prompt        ablation: the model is not given the instances' classes (a model
                            with a class prompt then sees every class as unknown)
+  --prompt-class-swap A=B,...  ablation: tell the model class B for GT class A (a detector's
+                           confusions); scores stay under the GT class
   --small-graphs on|off|N  run the crops that fit on the model's small, faster graphs
                            (default: the model's choice, small_graphs.default in its manifest);
                            N: on, for the crops up to N px (64: more accurate, slower)
@@ -103,6 +105,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       batchSize: a.batch,
       promptMode: a.boxOnly ? "box" : "opm",
       classPrompt: !a.noClassPrompt,
+      promptClassOf: (c) => a.promptClassSwap[c] ?? c,
       crop: a.noRam ? FIXED_CONTEXT : "ram",
       refinePasses: a.refinePasses,
     });
@@ -155,6 +158,8 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
           : "ram",
         prompt: a.boxOnly ? "box" : "opm",
         class_prompt: model?.manifest.classPrompt ? !a.noClassPrompt : null,
+        // GT class -> the class the model was told instead (an ablation), when any
+        ...(Object.keys(a.promptClassSwap).length ? { prompt_class_swap: a.promptClassSwap } : {}),
         // the input size of the small graphs the crops that fit ran on, or null: none
         small_graphs: model?.manifest.smallGraphs?.inputSize ?? null,
         // the crops up to this side (source pixels) ran on the small graphs

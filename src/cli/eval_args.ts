@@ -4,7 +4,7 @@
  * ```
  * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
  *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
- *   [--no-ram] [--box-only] [--no-class-prompt] [--small-graphs on|off|N] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--no-ram] [--box-only] [--no-class-prompt] [--prompt-class-swap gt=prompt,...] [--small-graphs on|off|N] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
  *   [--max-images N] [--dilation-ratio 0.005]
  *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
  * ```
@@ -49,6 +49,12 @@ export interface EvalArgs {
   boxOnly: boolean;
   /** Ablation: no class prompt (every instance's class unknown to the model). */
   noClassPrompt: boolean;
+  /**
+   * Ablation: the class the model is told instead of the GT's, by GT class name
+   * (`--prompt-class-swap small_vehicle=large_vehicle,...`: a detector's class
+   * confusions); scores stay under the GT class. Empty: the GT's class.
+   */
+  promptClassSwap: Record<string, string>;
   /**
    * Crops that fit on the model's small graphs (`small_graphs`) run there; `undefined`: as
    * the model's manifest says (`small_graphs.default`); a number: on, for the crops up to
@@ -216,6 +222,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "no-ram": { type: "boolean" },
         "box-only": { type: "boolean" },
         "no-class-prompt": { type: "boolean" },
+        "prompt-class-swap": { type: "string" },
         "small-graphs": { type: "string" },
         "prompt-noise": { type: "string" },
         "max-images": { type: "string" },
@@ -263,10 +270,15 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     baseline !== null &&
     (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] !== undefined ||
       v["refine-passes"] !== undefined || v.tta !== undefined ||
-      v.model !== undefined)
+      v["prompt-class-swap"] !== undefined || v.model !== undefined)
   ) {
     throw new TypeError(
-      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --small-graphs, --refine-passes, --tta and --model need the model, not --baseline",
+      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --prompt-class-swap, --small-graphs, --refine-passes, --tta and --model need the model, not --baseline",
+    );
+  }
+  if (v["no-class-prompt"] && v["prompt-class-swap"] !== undefined) {
+    throw new TypeError(
+      "Cannot parse eval arguments: --prompt-class-swap tells the model other classes; --no-class-prompt tells it none",
     );
   }
   let maxImages: number | null = null;
@@ -295,6 +307,9 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     noRam: v["no-ram"] ?? false,
     boxOnly: v["box-only"] ?? false,
     noClassPrompt: v["no-class-prompt"] ?? false,
+    promptClassSwap: v["prompt-class-swap"] === undefined
+      ? {}
+      : parseClassSwap(v["prompt-class-swap"]),
     smallGraphs: parseSmallGraphs(v["small-graphs"]),
     promptNoise: v["prompt-noise"] === undefined ? null : parsePromptNoise(v["prompt-noise"]),
     maxImages,
@@ -311,6 +326,24 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     tta: parseTta(v.tta),
     detections,
   };
+}
+
+/** `a=b,c=d` -> `{ a: "b", c: "d" }`, each GT class named once. */
+function parseClassSwap(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    const [from, to, ...rest] = pair.split("=").map((s) => s.trim());
+    if (!from || !to || rest.length) {
+      throw new TypeError(
+        `Cannot parse eval arguments: --prompt-class-swap wants gt_class=prompt_class pairs separated by commas, got "${pair}"`,
+      );
+    }
+    if (from in out) {
+      throw new TypeError(`Cannot parse eval arguments: --prompt-class-swap names ${from} twice`);
+    }
+    out[from] = to;
+  }
+  return out;
 }
 
 function parseDetectionsArgs(v: Record<string, string | boolean | undefined>) {

@@ -23,6 +23,11 @@ export interface ModelSegmentFnOptions
    * ({@linkcode maskBox}; the given box where that mask is empty). Default: 0.
    */
   refinePasses?: number;
+  /**
+   * The class the model is told for a prompt of class `className` (an
+   * ablation: a detector's class confusions). Default: `className`.
+   */
+  promptClassOf?: (className: string) => string;
 }
 
 /**
@@ -37,6 +42,7 @@ export interface ModelSegmentFnOptions
  */
 export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOptions): SegmentFn {
   const dir = options.imagesDir.replace(/\/+$/, "");
+  const promptClassOf = options.promptClassOf ?? ((c: string) => c);
   return async (image: CocoImage, prompts: EvalPrompt[], signal?: AbortSignal) => {
     const source = await openRaster(`${dir}/${image.fileName}`);
     try {
@@ -49,7 +55,7 @@ export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOption
           const r of segmentBoxes(model, {
             source,
             boxes,
-            classes: prompts.map((p) => p.className),
+            classes: prompts.map((p) => promptClassOf(p.className)),
           }, {
             batchSize: options.batchSize,
             promptMode: options.promptMode,

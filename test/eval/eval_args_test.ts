@@ -142,3 +142,33 @@ Deno.test("parseEvalArgs() reads --detections and its options, and refuses what 
     assert.throws(() => parseEvalArgs([...base, ...extra]), message, extra.join(" "));
   }
 });
+
+Deno.test("parseEvalArgs() --prompt-class-swap: GT class = the class the model is told", () => {
+  const base = ["--gt", "a", "--images", "i"];
+  assert.deepEqual(parseEvalArgs(base).promptClassSwap, {});
+  const a = parseEvalArgs([
+    ...base,
+    "--prompt-class-swap",
+    "small_vehicle=large_vehicle, large_vehicle = small_vehicle",
+  ]);
+  assert.deepEqual(a.promptClassSwap, {
+    small_vehicle: "large_vehicle",
+    large_vehicle: "small_vehicle",
+  });
+  assert.throws(
+    () => parseEvalArgs([...base, "--prompt-class-swap", "ship"]),
+    /gt_class=prompt_class pairs .*"ship"/,
+  );
+  assert.throws(
+    () => parseEvalArgs([...base, "--prompt-class-swap", "ship=harbor,ship=plane"]),
+    /names ship twice/,
+  );
+  assert.throws(
+    () => parseEvalArgs([...base, "--prompt-class-swap", "ship=harbor", "--no-class-prompt"]),
+    /tells it none/,
+  );
+  assert.throws(
+    () => parseEvalArgs(["--gt", "a", "--baseline", "obb-fill", "--prompt-class-swap", "a=b"]),
+    /need the model, not --baseline/,
+  );
+});

@@ -38,3 +38,35 @@ dataTest({
     }
   },
 });
+
+dataTest({
+  name: "modelSegmentFn: promptClassOf tells the model another class, as if the GT said it",
+  needs: [`${VAL}/annotations_all.json.gz`, `${VAL}/images`],
+  async fn() {
+    const gt = await readCocoGt(`${VAL}/annotations_all.json.gz`);
+    const image = gt.images.find((im) =>
+      gtInstances(gt, im).filter((p) => p.className === "small_vehicle").length >= 4
+    )!;
+    const prompts: EvalPrompt[] = gtInstances(gt, image)
+      .filter((p) => p.className === "small_vehicle").slice(0, 4);
+    const model = await SopsegModel.load(LITE, { backend: "wasm", threads: 1 });
+    try {
+      const opts = { imagesDir: `${VAL}/images`, batchSize: 8 };
+      const swap = (c: string) => c === "small_vehicle" ? "large_vehicle" : c;
+      const swapped = await modelSegmentFn(model, { ...opts, promptClassOf: swap })(image, prompts);
+      const relabelled = await modelSegmentFn(model, opts)(
+        image,
+        prompts.map((p) => ({ ...p, className: "large_vehicle" })),
+      );
+      const plain = await modelSegmentFn(model, { ...opts, promptClassOf: (c) => c })(
+        image,
+        prompts,
+      );
+      assert.deepEqual(swapped, relabelled);
+      assert.deepEqual(plain, await modelSegmentFn(model, opts)(image, prompts));
+      assert.notDeepEqual(swapped, plain, "the class prompt changes some mask");
+    } finally {
+      await model.close();
+    }
+  },
+});
