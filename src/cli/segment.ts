@@ -263,7 +263,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       case "results-read":
         if (!quiet) {
           io.stderr(
-            `sopseg: ${e.detections} detections of ${e.imageIds} image id(s) in ${e.what}, ` +
+            `sopseg: ${e.detections} detections${
+              minScore === undefined ? "" : ` scored ${minScore} or more (or unscored)`
+            } of ${e.imageIds} image id(s) in ${e.what}, ` +
               `read in ${e.seconds.toFixed(1)} s\n`,
           );
         }

@@ -152,6 +152,11 @@ export interface ParseDotaTask1Options {
    * another name.
    */
   className?: string;
+  /**
+   * Detections scored below this are checked (a bad line is still an issue)
+   * but not kept; their image id is still listed. Default: all kept.
+   */
+  minScore?: number;
 }
 
 /**
@@ -182,7 +187,7 @@ export interface ParseDotaTask1Options {
  * @returns Detections per image name, and the issues.
  */
 export function parseDotaTask1(text: string, options: ParseDotaTask1Options): ParsedDotaTask1 {
-  const { source } = options;
+  const { source, minScore } = options;
   let className = options.className;
   if (className === undefined) {
     const match = /(?:^|[\\/])Task1_(.+)\.txt$/i.exec(source);
@@ -208,6 +213,7 @@ export function parseDotaTask1(text: string, options: ParseDotaTask1Options): Pa
       const box = boxFromCorners(corners);
       let list = byImage.get(image);
       if (list === undefined) byImage.set(image, list = []);
+      if (minScore !== undefined && !(score >= minScore)) continue;
       list.push({ box, className, score, difficult: false, source, line, corners });
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;

@@ -36,6 +36,12 @@ export interface ReadResultsOptions {
   /** Class names by mmrotate `category_id`. */
   classNames?: readonly string[];
   /**
+   * Detections scored below this are not kept (read and checked all the same;
+   * their image ids are still listed): a detector's results for a dataset are
+   * mostly low scores, and parsed detections take memory. Default: all kept.
+   */
+  minScore?: number;
+  /**
    * Called once `path` is known to be results, before they are parsed (a
    * detector's results for a whole dataset can take seconds): their source
    * (the file, or `N Task1 files`) and what they are (`the Task1 results`).
@@ -177,7 +183,10 @@ export async function readResults(
     const byImage = new Map<string, Detection[]>();
     const issues: ParseIssue[] = [];
     for (const file of task1) {
-      const parsed = parseDotaTask1(await Deno.readTextFile(file), { source: file });
+      const parsed = parseDotaTask1(await Deno.readTextFile(file), {
+        source: file,
+        minScore: options.minScore,
+      });
       issues.push(...parsed.issues);
       for (const [id, list] of parsed.byImage) {
         byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
@@ -193,6 +202,12 @@ export async function readResults(
     angleConvention: options.angleConvention,
     classNames: options.classNames,
   });
+  const { minScore } = options;
+  if (minScore !== undefined) {
+    for (const [id, list] of parsed.byImage) {
+      parsed.byImage.set(id, list.filter((d) => d.score === null || d.score >= minScore));
+    }
+  }
   return {
     byImage: parsed.byImage,
     issues: parsed.issues,
@@ -245,6 +260,7 @@ export class ResultsCache {
       options.format ?? "auto",
       options.angleConvention ?? null,
       options.classNames ?? null,
+      options.minScore ?? null,
     ]);
     const stamp = await filesStamp(path);
     const hit = this.#entries.get(key);

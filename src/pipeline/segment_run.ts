@@ -121,7 +121,7 @@ export type RunEvent =
     kind: "results-read";
     source: string;
     what: string;
-    /** Detections read, over all image ids. */
+    /** Detections kept (scored `minScore` or more, or unscored), over all image ids. */
     detections: number;
     /** Image ids the results name. */
     imageIds: number;

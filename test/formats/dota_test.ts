@@ -184,3 +184,20 @@ Deno.test("parseDotaTask1() takes the class from options or needs a Task1_ name"
     (e: unknown) => e instanceof TypeError && /Task1_<class>\.txt/.test(e.message),
   );
 });
+
+Deno.test("parseDotaTask1() minScore: low scores checked, not kept; their image ids listed", () => {
+  const text = [
+    "A 0.9 10 10 30 10 30 20 10 20",
+    "A 0.2 40 40 60 40 60 50 40 50",
+    "B 0.1 5 5 9 5 9 7 5 7",
+    "C 0.1 1 2 3", // a bad line below the threshold is still reported
+  ].join("\n");
+  const { byImage, issues } = parseDotaTask1(text, { source: "Task1_ship.txt", minScore: 0.5 });
+  assert.deepEqual([...byImage.keys()], ["A", "B"]);
+  assert.deepEqual(byImage.get("A")!.map((d) => d.score), [0.9]);
+  assert.deepEqual(byImage.get("B"), []);
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0]!.line, 4);
+  const all = parseDotaTask1(text, { source: "Task1_ship.txt" });
+  assert.deepEqual(all.byImage.get("A")!.map((d) => d.score), [0.9, 0.2]);
+});

@@ -67,3 +67,39 @@ Deno.test("ResultsCache reuses an unchanged read and notices every change", asyn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readResults() minScore keeps what a run would keep, for Task1 and mmrotate JSON", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sopseg-results-min-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/Task1_ship.txt`,
+      "A 0.9 10 10 30 10 30 20 10 20\nA 0.2 40 40 60 40 60 50 40 50\nB 0.1 5 5 9 5 9 7 5 7\n",
+    );
+    const task1 = (await readResults(dir, { minScore: 0.5 }))!;
+    assert.deepEqual([...task1.byImage].map(([id, l]) => [id, l.map((d) => d.score)]), [
+      ["A", [0.9]],
+      ["B", []], // still an image id of the results (for the warnings about ids no image has)
+    ]);
+    const json = `${dir}/r.bbox.json`;
+    const box = [10, 10, 30, 10, 30, 20, 10, 20];
+    await Deno.writeTextFile(
+      json,
+      JSON.stringify([
+        { image_id: "A", bbox: box, score: 0.9, category_id: 0 },
+        { image_id: "A", bbox: box, score: 0.3, category_id: 0 },
+        { image_id: "B", bbox: box, score: 0.3, category_id: 0 },
+      ]),
+    );
+    const mm = (await readResults(json, { minScore: 0.5 }))!;
+    assert.deepEqual([...mm.byImage].map(([id, l]) => [id, l.map((d) => d.score)]), [
+      ["A", [0.9]],
+      ["B", []],
+    ]);
+    // the cache keeps a read per threshold
+    const cache = new ResultsCache(2);
+    assert.equal((await cache.read(json, { minScore: 0.5 }))!.byImage.get("A")!.length, 1);
+    assert.equal((await cache.read(json))!.byImage.get("A")!.length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
