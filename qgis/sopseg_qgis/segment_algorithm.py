@@ -25,6 +25,7 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
@@ -199,6 +200,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
     THREADS = "THREADS"
     SMALL_GRAPHS = "SMALL_GRAPHS"
     TTA = "TTA"
+    CLASS_PROMPT = "CLASS_PROMPT"
     OUTPUT = "OUTPUT"
 
     def add_raster_parameter(self) -> None:
@@ -218,7 +220,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(parameter)
 
     def add_model_parameters(self) -> None:
-        """Bands, backend, prompt, simplification, threads, small graphs, and the output sink."""
+        """Bands, backend, prompt, simplification, threads, small graphs, mirrored runs, the
+        class prompt, and the output sink."""
         self.add_advanced_parameter(
             QgsProcessingParameterString(
                 self.BANDS,
@@ -279,6 +282,14 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 usesStaticStrings=True,
             )
         )
+        self.add_advanced_parameter(
+            QgsProcessingParameterBoolean(
+                self.CLASS_PROMPT,
+                "Tell the model each detection's class (off when the detector confuses classes "
+                "whose masks differ: a ship called a harbour, a ground track field a soccer field)",
+                defaultValue=True,
+            )
+        )
         self.addParameter(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon
@@ -312,6 +323,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             "threads": self.parameterAsInt(parameters, self.THREADS, context),
             "small_graphs": self.parameterAsEnumString(parameters, self.SMALL_GRAPHS, context),
             "tta": self.parameterAsEnumString(parameters, self.TTA, context) or "off",
+            "class_prompt": self.parameterAsBoolean(parameters, self.CLASS_PROMPT, context),
         }
 
     def output_sink(
@@ -369,6 +381,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 options["bands"] = settings_["bands"]
             if settings_["simplify"] > 0:
                 options["simplify"] = settings_["simplify"]
+            if not settings_["class_prompt"]:
+                options["class_prompt"] = False
             return server.segment(
                 image,
                 detections,

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Optional, Sequence
 
 import pytest
 from conftest import DOTA_IMAGE, DOTA_LABELS, ROOT, dota_boxes, missing, require_files
@@ -130,8 +130,11 @@ def profiles(home: Path) -> Path:
     return home / "data" / "QGIS" / "QGIS3" / "profiles"
 
 
-def run_algorithm(exe: str, env: dict[str, str], tif: Path, gpkg: Path, out: Path) -> str:
+def run_algorithm(
+    exe: str, env: dict[str, str], tif: Path, gpkg: Path, out: Path, extra: Sequence[str] = ()
+) -> str:
     args = [
+        *extra,
         f"RASTER={tif}",
         f"DETECTIONS={gpkg}",
         "CLASS_FIELD=label",
@@ -147,15 +150,28 @@ def run_algorithm(exe: str, env: dict[str, str], tif: Path, gpkg: Path, out: Pat
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def pixel_masks() -> dict[int, dict]:
+def server_masks(options: Optional[dict] = None) -> dict[int, dict]:
     """The server's masks for the labelTxt boxes on the PNG, in pixel coordinates."""
     require_server()
     with SopsegServer(ROOT, read=[DOTA_IMAGE.parent], **QGIS_FLAGS) as server:
         sent = [dict(b, score=0.5 + i / 256) for i, b in enumerate(dota_boxes())]
-        collection = server.segment(DOTA_IMAGE, {"boxes": sent})
+        collection = server.segment(DOTA_IMAGE, {"boxes": sent}, options)
     assert collection["sopseg:coordinates"] == "pixel"
     return {f["properties"]["detection_index"]: f for f in collection["features"]}
+
+
+@pytest.fixture(scope="module")
+def pixel_masks() -> dict[int, dict]:
+    return server_masks()
+
+
+@pytest.fixture(scope="module")
+def pixel_masks_no_class() -> dict[int, dict]:
+    """Without the class prompt (CLASS_PROMPT=false): other masks, so the option must reach
+    the server for the algorithm's output to match them."""
+    masks = server_masks({"class_prompt": False})
+    assert masks != server_masks(), "the class prompt changes no mask: the check would be blind"
+    return masks
 
 
 def gdal_pixel_to_map(raster: Path, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -259,8 +275,9 @@ def test_qgis_process_with_the_installed_plugin(
 
 
 def test_qgis_process_with_the_zip_on_a_rotated_raster_and_wgs84_boxes(
-    tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
+    tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks_no_class: dict[int, dict]
 ) -> None:
+    """The packaged plugin, a rotated raster, boxes in WGS84, and CLASS_PROMPT=false."""
     exe = qgis_process()
     tif = make_geotiff(tmp_path, ROTATED)
     gpkg = make_detections(tmp_path, ROTATED, 4326)
@@ -281,8 +298,8 @@ def test_qgis_process_with_the_zip_on_a_rotated_raster_and_wgs84_boxes(
         z.extractall(plugins)  # what QGIS's "Install from ZIP" does
     run([exe, "plugins", "enable", "sopseg_qgis"], env=env)
     out = tmp_path / "out.gpkg"
-    run_algorithm(exe, env, tif, gpkg, out)
-    check_output(out, tif, ROTATED, pixel_masks, 32633)
+    run_algorithm(exe, env, tif, gpkg, out, ["CLASS_PROMPT=false"])
+    check_output(out, tif, ROTATED, pixel_masks_no_class, 32633)
 
 
 def test_qgis_process_segments_a_detector_output_file(
