@@ -270,6 +270,7 @@ export class ResultsCache {
       return hit.results;
     }
     const results = await readResults(path, options);
+    // kept only when no file changed while it was read (a detector still writing them)
     if (stamp !== null && stamp === await filesStamp(path)) {
       this.#entries.set(key, { stamp, results });
       while (this.#entries.size > this.#capacity) {
