@@ -137,16 +137,48 @@ async function mmrotateFile(
   }
   const asked = format === "mmrotate-json";
   if (!asked && !/\.json$/i.test(path)) return null;
-  let text;
   try {
-    text = await Deno.readTextFile(path);
+    // sniffing reads the file's start only: a GeoJSON of detections is read once, by its reader
+    if (!asked && !(await startsWithArray(path))) return null;
+    return { path, text: await Deno.readTextFile(path) };
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable) throw e;
     // sniffing: the per-image reading reports an unreadable file as it does for every format
     if (!asked) return null;
     throw new TypeError(`Cannot read mmrotate results ${path}: ${(e as Error).message}`);
   }
-  return asked || looksLikeMmrotateJson(text) ? { path, text } : null;
+}
+
+/**
+ * Whether the file's first character other than a byte-order mark and white
+ * space is `[` (a JSON array: {@linkcode looksLikeMmrotateJson}), read in
+ * chunks of 4 KiB until one is found.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startsWithArray } from "./results_input.ts";
+ *
+ * const file = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(file, "\uFEFF" + " ".repeat(9000) + '[{"image_id": "a"}]');
+ * assert.equal(await startsWithArray(file), true);
+ * await Deno.writeTextFile(file, '{"type": "FeatureCollection", "features": []}');
+ * assert.equal(await startsWithArray(file), false);
+ * await Deno.remove(file);
+ * ```
+ */
+export async function startsWithArray(path: string): Promise<boolean> {
+  using file = await Deno.open(path);
+  const chunk = new Uint8Array(4096);
+  const decoder = new TextDecoder();
+  let head = "";
+  for (;;) {
+    const n = await file.read(chunk);
+    if (n === null) return looksLikeMmrotateJson(head);
+    head = (head + decoder.decode(chunk.subarray(0, n), { stream: true })).replace(/^\uFEFF/, "")
+      .trimStart();
+    if (head.length > 0) return looksLikeMmrotateJson(head);
+  }
 }
 
 /**
