@@ -62,6 +62,12 @@ export interface RunRecordImage {
 export interface RunRecord {
   format: "sopseg-run";
   format_version: 1;
+  /**
+   * This run's identity, kept by a resume and written to its coco.json's `info`
+   * (`sopseg_run_id`), so that a resume never counts another run's coco.json as
+   * its own. Absent in records made before 2026-12-05.
+   */
+  run_id?: string;
   /** The model: manifest name and the SHA-256 of each of its files. */
   model: {
     name: string;
@@ -254,15 +260,18 @@ function shardText(s: Shard | null): string {
 /**
  * Starts a run in `dir`: with `resume`, checks that an earlier record there
  * describes the same model, options, images and shard (a RunRecordError
- * saying what differs otherwise); then writes `record` with state `running`.
+ * saying what differs otherwise) and keeps its `run_id`; without, gives the
+ * run a new `run_id`. Then writes the record with state `running`, and returns
+ * it with the earlier record (read leniently without `resume`: an unreadable
+ * one is `null` there, since a new run replaces it).
  */
 export async function beginRunRecord(
   dir: string,
   record: RunRecord,
   resume: boolean,
-): Promise<void> {
-  const previous = resume ? await readRunRecord(dir) : null;
-  if (previous !== null) {
+): Promise<{ record: RunRecord; previous: RunRecord | null }> {
+  const previous = resume ? await readRunRecord(dir) : await readRunRecord(dir).catch(() => null);
+  if (resume && previous !== null) {
     const why = recordDifferences(previous, record);
     if (shardText(previous.shard) !== shardText(record.shard)) {
       why.push(`shard: ${shardText(previous.shard)} vs ${shardText(record.shard)}`);
@@ -275,5 +284,14 @@ export async function beginRunRecord(
       );
     }
   }
-  await writeRunRecord(dir, { ...record, state: "running", failed: [] });
+  const { run_id: _, ...rest } = record;
+  const runId = resume && previous !== null ? previous.run_id : crypto.randomUUID();
+  const begun: RunRecord = {
+    ...(runId === undefined ? {} : { run_id: runId }),
+    ...rest,
+    state: "running",
+    failed: [],
+  };
+  await writeRunRecord(dir, begun);
+  return { record: begun, previous };
 }

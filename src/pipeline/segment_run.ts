@@ -39,7 +39,13 @@ import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "
 import { newTimings, type Timings } from "./timings.ts";
 import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
-import { beginRunRecord, newRunRecord, type RunRecordImage, writeRunRecord } from "./run_record.ts";
+import {
+  beginRunRecord,
+  newRunRecord,
+  type RunRecord,
+  type RunRecordImage,
+  writeRunRecord,
+} from "./run_record.ts";
 import { baseName, pathExists } from "./paths.ts";
 import { isDirectory, listFiles, orphanIdsMessage, readResults } from "./results_input.ts";
 import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
@@ -180,7 +186,37 @@ interface PartFile {
  * `null` when there is none. The written `obb` corners are kept and written
  * again as they are; the box rebuilt from them is approximate (3 decimals).
  */
-async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
+/**
+ * The outputs in `out` (vector files named `<stem>.<extension>`) of the images
+ * of `earlier`'s plan that are not in `plan`: files a new run leaves as they are.
+ */
+async function staleOutputs(
+  out: string,
+  earlier: RunRecord | null,
+  plan: readonly RunRecordImage[],
+  extension: string,
+): Promise<string[]> {
+  if (earlier === null) return [];
+  const now = new Set(plan.map((p) => fileStem(p.image)));
+  const stale: string[] = [];
+  for (const { image } of earlier.plan) {
+    const stem = fileStem(image);
+    if (!now.has(stem) && await pathExists(`${out}/${stem}.${extension}`)) {
+      stale.push(`${stem}.${extension}`);
+    }
+  }
+  return stale;
+}
+
+/**
+ * The images of the coco.json at `path` as parts, when it was written by the
+ * run `runId` (a coco.json without an id when `runId` is undefined: records
+ * made before run ids existed); `null` when there is none or another run's.
+ */
+async function readCoco(
+  path: string,
+  runId: string | undefined,
+): Promise<Map<string, PartFile> | null> {
   let coco;
   try {
     coco = JSON.parse(await Deno.readTextFile(path));
@@ -188,6 +224,7 @@ async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
     if (e instanceof Deno.errors.NotFound) return null;
     throw new TypeError(`Cannot resume from ${path}: ${(e as Error).message}`);
   }
+  if (coco?.info?.sopseg_run_id !== runId) return null;
   const names = new Map<number, string>(
     (coco.categories ?? []).map((c: { id: number; name: string }) => [c.id, c.name]),
   );
@@ -439,13 +476,41 @@ export async function segmentRun(
   }
   const out = options.out?.replace(/\/+$/, "") ?? null;
   const partsDir = out === null ? null : `${out}/.sopseg-parts`;
-  if (out !== null) await Deno.mkdir(partsDir!, { recursive: true });
-  // sopseg-run.json: what made this folder's outputs (resume and merge check it).
-  const record = out === null ? null : await newRunRecord(model, options, plannedImages);
-  if (record !== null) await beginRunRecord(out!, record, options.resume ?? false);
   const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
-  // After a run that finished (parts removed), coco.json records the finished images.
-  const previous = options.resume && out !== null ? await readCoco(`${out}/coco.json`) : null;
+  // sopseg-run.json: what made this folder's outputs (resume and merge check it).
+  let record: RunRecord | null = null;
+  if (out !== null) {
+    await Deno.mkdir(out, { recursive: true });
+    const begun = await beginRunRecord(
+      out,
+      await newRunRecord(model, options, plannedImages),
+      options.resume ?? false,
+    );
+    record = begun.record;
+    if (!options.resume) {
+      // A new run: an earlier run's parts must not pass for this one's on a resume.
+      await Deno.remove(partsDir!, { recursive: true }).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      const stale = await staleOutputs(out, begun.previous, plannedImages, extension);
+      if (stale.length) {
+        emit({
+          kind: "warning",
+          message: `${out} holds ${stale.length} file(s) of an earlier run for images this run ` +
+            `does not segment (${stale.slice(0, 3).join(", ")}${
+              stale.length > 3 ? ", ..." : ""
+            }); ` +
+            `they are not part of this run's coco.json`,
+        });
+      }
+    }
+    await Deno.mkdir(partsDir!, { recursive: true });
+  }
+  // After a run that finished (parts removed), coco.json records the finished images: this
+  // run's coco.json only (its run id), not one an earlier run left.
+  const previous = options.resume && record !== null
+    ? await readCoco(`${out}/coco.json`, record.run_id)
+    : null;
 
   const failedAt: number[] = [];
   const doImage = async (index: number) => {
@@ -506,7 +571,11 @@ export async function segmentRun(
   if (out !== null) {
     const t0 = performance.now();
     const coco = new CocoWriter({
-      info: { description: "sopseg instance masks", model: model.manifest.name },
+      info: {
+        description: "sopseg instance masks",
+        model: model.manifest.name,
+        ...(record!.run_id === undefined ? {} : { sopseg_run_id: record!.run_id }),
+      },
     });
     for (const { image } of plan) {
       const partPath = `${partsDir}/${fileStem(image)}.json`;

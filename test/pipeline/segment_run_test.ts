@@ -189,6 +189,69 @@ Deno.test("segmentRun()", async (t) => {
       },
     );
 
+    await t.step(
+      "a resume counts only its own run's files: not an earlier run's coco.json or parts",
+      async () => {
+        const folder = `${dir}/rerun`;
+        await Deno.mkdir(`${folder}/images`, { recursive: true });
+        await Deno.mkdir(`${folder}/labels`);
+        for (const name of ["a", "b", "c"]) {
+          await Deno.copyFile(png, `${folder}/images/${name}.png`);
+          await Deno.writeTextFile(
+            `${folder}/labels/${name}.txt`,
+            "100 100 160 100 160 124 100 124 car 0\n300 200 360 230 350 250 290 220 ship 0\n",
+          );
+        }
+        const base = {
+          images: `${folder}/images`,
+          detections: { kind: "path" as const, path: `${folder}/labels` },
+        };
+        const files = async (out: string) =>
+          await Promise.all(["a", "b", "c"].map((n) => Deno.readTextFile(`${out}/${n}.geojson`)));
+        // run A to the end, then run B (other settings) started over in the same folder and
+        // stopped after its first image, then resumed
+        await run(model, { ...base, out: `${folder}/out` });
+        const a = await files(`${folder}/out`);
+        const stop = new AbortController();
+        await assert.rejects(
+          segmentRun(model, {
+            ...base,
+            out: `${folder}/out`,
+            promptMode: "box",
+            signal: stop.signal,
+            onEvent: (e) => e.kind === "image-done" && stop.abort(),
+          }),
+        );
+        const { summary } = await run(model, {
+          ...base,
+          out: `${folder}/out`,
+          promptMode: "box",
+          resume: true,
+        });
+        assert.equal(summary.imagesSkipped, 1, "only run B's finished image is skipped");
+        assert.equal(summary.imagesDone, 2);
+        // every file is run B's, as a run B from scratch writes them
+        await run(model, { ...base, out: `${folder}/fresh`, promptMode: "box" });
+        const b = await files(`${folder}/fresh`);
+        assert.deepEqual(await files(`${folder}/out`), b);
+        assert.notDeepEqual(a, b, "the two settings give other masks");
+        const coco = (out: string) =>
+          Deno.readTextFile(`${out}/coco.json`).then((t) => {
+            const { info: _, ...rest } = JSON.parse(t);
+            return rest;
+          });
+        assert.deepEqual(await coco(`${folder}/out`), await coco(`${folder}/fresh`));
+
+        // a new run over fewer images says which earlier files it leaves
+        await Deno.remove(`${folder}/labels/c.txt`);
+        await Deno.remove(`${folder}/images/c.png`);
+        const { events } = await run(model, { ...base, out: `${folder}/out` });
+        const warning = events.find((e) => e.kind === "warning" && /earlier run/.test(e.message));
+        assert.ok(warning?.kind === "warning", JSON.stringify(events));
+        assert.match(warning.message, /1 file\(s\) of an earlier run .*\(c\.geojson\)/);
+      },
+    );
+
     await t.step("fails an image asked for WGS84 without a georeference, naming why", async () => {
       const { summary, events } = await run(model, {
         images: png,
