@@ -18,6 +18,7 @@ import { SERVE_USAGE, serveCommand } from "./src/cli/serve.ts";
 import { MERGE_USAGE, mergeCommand } from "./src/cli/merge.ts";
 import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
 import { RunRecordError } from "./src/pipeline/run_record.ts";
+import { RunSetupError } from "./src/pipeline/segment_run.ts";
 
 const USAGE = `Usage: sopseg <command> [options]
 
@@ -61,7 +62,7 @@ async function main(args: string[]): Promise<number> {
       io.stderr(`sopseg ${name}: ${e.message}\n\n${command.usage}`);
       return 2;
     }
-    if (e instanceof RunRecordError) {
+    if (e instanceof RunRecordError || e instanceof RunSetupError) {
       io.stderr(`sopseg ${name}: error: ${e.message}\n`);
       return 2;
     }
@@ -71,7 +72,7 @@ async function main(args: string[]): Promise<number> {
           (e as Error).message
         }\n(the task grants reads of the inputs and the model and writes of --out only)\n`,
       );
-      return 1;
+      return 2;
     }
     io.stderr(`sopseg ${name}: error: ${(e as Error).message}\n`);
     return 1;

@@ -80,14 +80,16 @@ ${TTA_USAGE}
                           "sopseg merge" (docs/SCALE.md)
   --quiet                 no progress lines
 
-Exit codes: 0 done; 1 some images failed (each on stderr; a retry with --resume may help);
-2 usage or configuration error (a retry will not help).
+Exit codes: 0 done; 1 some images failed, or an input is missing (each on stderr; a retry
+with --resume may help); 2 usage or configuration error: flags, no model, --out not a folder,
+unreadable results (a retry will not help).
 `;
 
 /**
  * Run the subcommand; returns the exit code (0 ok, 1 some inputs failed). Usage
  * errors are thrown as UsageError, a --resume into another run's folder as
- * RunRecordError (both exit 2: retrying will not help).
+ * RunRecordError, a run that cannot start as RunSetupError (all exit 2:
+ * retrying will not help).
  */
 export async function segmentCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags({

@@ -50,7 +50,16 @@ export interface ReadResultsOptions {
 }
 
 /**
- * Whether `path` is a folder; a missing path is a TypeError naming it.
+ * An input path that does not exist. The CLI exits with 1 for it, not 2: on a
+ * cluster, a volume mounted late is worth a retry (docs/SCALE.md).
+ */
+export class MissingInputError extends TypeError {
+  override name = "MissingInputError";
+}
+
+/**
+ * Whether `path` is a folder; a missing path is a {@linkcode MissingInputError}
+ * naming it.
  *
  * @example
  * ```ts
@@ -66,7 +75,7 @@ export async function isDirectory(path: string): Promise<boolean> {
     return (await Deno.stat(path)).isDirectory;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new TypeError(`Cannot read ${path}: no such file or folder`);
+      throw new MissingInputError(`Cannot read ${path}: no such file or folder`);
     }
     throw e;
   }

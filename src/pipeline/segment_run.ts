@@ -43,12 +43,23 @@ import {
   beginRunRecord,
   newRunRecord,
   type RunRecord,
+  RunRecordError,
   type RunRecordImage,
   writeRunRecord,
 } from "./run_record.ts";
 import { baseName, pathExists } from "./paths.ts";
-import { isDirectory, listFiles, orphanIdsMessage, readResults } from "./results_input.ts";
-import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
+import {
+  isDirectory,
+  listFiles,
+  MissingInputError,
+  orphanIdsMessage,
+  readResults,
+} from "./results_input.ts";
+import {
+  AngleConventionError,
+  looksLikeMmrotateJson,
+  parseMmrotateJson,
+} from "../formats/mmrotate_json.ts";
 
 /** Image file extensions a folder scan picks up. */
 export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
@@ -412,8 +423,33 @@ async function shareOfPlan<T extends { image: string; detections: DetectionsInpu
 export type ModelOpener = (work: { batches: number }) => Promise<SopsegModel>;
 
 /**
+ * The run could not start: its inputs (unreadable results, stdin for a
+ * folder), its model or its output folder. Nothing was segmented and a retry
+ * will not help until the cause is fixed, so the CLI exits with code 2.
+ * `cause` is the error it stands for. A missing input path is not one: it
+ * stays a MissingInputError (exit 1, worth a retry on a cluster).
+ */
+export class RunSetupError extends Error {
+  override name = "RunSetupError";
+}
+
+/** `e` as a {@linkcode RunSetupError}, but errors front ends tell apart as they are. */
+function setupError(e: unknown, prefix = ""): unknown {
+  if (
+    !(e instanceof Error) || e instanceof RunRecordError || e instanceof AngleConventionError ||
+    e instanceof MissingInputError || e instanceof Deno.errors.NotCapable ||
+    e.name === "AbortError"
+  ) {
+    return e;
+  }
+  return new RunSetupError(prefix + e.message, { cause: e });
+}
+
+/**
  * Segment every detection of every image. Returns when all images are done;
- * failures of single images are reported and counted, not thrown.
+ * failures of single images are reported and counted, not thrown. A run that
+ * cannot start throws a {@linkcode RunSetupError} (a RunRecordError for a
+ * `--resume` into another run's folder).
  *
  * @example
  * ```ts ignore
@@ -438,7 +474,7 @@ export async function segmentRun(
     written: [],
     outsideTrainingClasses: {},
   };
-  const planned = await planRun(
+  const { images: plannedImages, plan } = await planRun(
     options,
     (message) => emit({ kind: "warning", message }),
     (issue) => {
@@ -446,8 +482,9 @@ export async function segmentRun(
       emit({ kind: "issue", issue });
     },
     emit,
-  );
-  const { images: plannedImages, plan } = await shareOfPlan(planned, options);
+  ).then((planned) => shareOfPlan(planned, options)).catch((e) => {
+    throw setupError(e);
+  });
   // The first image opens while the model's sessions start: opening the runtime waits on
   // file reads and WebAssembly compilation, and a PNG or JPEG decodes meanwhile (a few-box
   // run's start: BENCHMARKS.md, cold start). Not with --resume, which may skip the image.
@@ -469,7 +506,7 @@ export async function segmentRun(
       model = await modelOrOpener({ batches });
     } catch (e) {
       await firstSource?.then((source) => source.close(), () => {});
-      throw e;
+      throw setupError(e);
     }
   } else {
     model = modelOrOpener;
@@ -480,7 +517,9 @@ export async function segmentRun(
   // sopseg-run.json: what made this folder's outputs (resume and merge check it).
   let record: RunRecord | null = null;
   if (out !== null) {
-    await Deno.mkdir(out, { recursive: true });
+    await Deno.mkdir(out, { recursive: true }).catch((e) => {
+      throw setupError(e, `Cannot write to --out ${out}: `);
+    });
     const begun = await beginRunRecord(
       out,
       await newRunRecord(model, options, plannedImages),

@@ -339,6 +339,44 @@ Deno.test("segment usage errors exit 2 and name the flag", async () => {
   }
 });
 
+dataTest({
+  name: "segment exits 2 when the run cannot start for a reason a retry does not fix",
+  needs: [DOTA],
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg-setup-" });
+    try {
+      const cases: [string, string[], RegExp, string?][] = [
+        ["a model folder without a manifest", [...P1888, "--out", "-", "--model", dir], /manifest/],
+        [
+          "--out naming a file",
+          [...P1888, "--out", `${DOTA}/labelTxt/P1888.txt`],
+          /Cannot write to --out .*P1888\.txt/,
+        ],
+        [
+          "stdin for a folder of images",
+          ["--images", `${DOTA}/images`, "--detections", "-", "--out", "-"],
+          /stdin takes one image/,
+          "10 10 30 10 30 20 10 20 ship 0\n",
+        ],
+      ];
+      await Deno.writeTextFile(`${dir}/results.bbox.json`, '[{"image_id": "P1888", "bbox": [');
+      cases.push([
+        "mmrotate results that are not JSON",
+        ["--images", `${DOTA}/images`, "--detections", `${dir}/results.bbox.json`, "--out", "-"],
+        /results\.bbox\.json.*not JSON/,
+      ]);
+      for (const [what, args, message, stdin] of cases) {
+        const r = await runCli(["segment", ...args, "--backend", "wasm"], stdin);
+        assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+        assert.match(r.stderr, message, what);
+        assert.equal(r.stdout, "", what);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("segment names a missing image folder and exits 1", async () => {
   const r = await runCli([
     "segment",
