@@ -12,7 +12,7 @@
  * @module
  */
 import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
-import type { AngleConvention } from "../geometry/oriented_box.ts";
+import { type AngleConvention, enclosingHBox } from "../geometry/oriented_box.ts";
 import type { Georef, RasterSource } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
@@ -673,6 +673,16 @@ interface ImageJob {
   emit: (e: RunEvent) => void;
 }
 
+/** How many of `dets` have no point inside a `width` x `height` image. */
+function outsideImage(dets: readonly Detection[], width: number, height: number): number {
+  let n = 0;
+  for (const d of dets) {
+    const h = enclosingHBox(d.box);
+    if (h.x1 <= 0 || h.y1 <= 0 || h.x0 >= width || h.y0 >= height) n++;
+  }
+  return n;
+}
+
 async function segmentOneImage(
   model: SopsegModel,
   options: SegmentRunOptions,
@@ -718,6 +728,18 @@ async function segmentOneImage(
     const dets = options.minScore === undefined
       ? parsed.detections
       : selectDetections(parsed.detections, { minScore: options.minScore });
+    const outside = outsideImage(dets, source.width, source.height);
+    if (outside > 0) {
+      emit({
+        kind: "warning",
+        message: `${image}: ${outside} of ${dets.length} detection(s) lie entirely outside the ` +
+          `image (${source.width} x ${source.height} px); their masks are empty` +
+          (outside === dets.length
+            ? ": all of them (another image's detections, map coordinates read as pixels, " +
+              "or normalised ones?)"
+            : ""),
+      });
+    }
     emit({ kind: "image-start", image, index: job.index, total: job.total, boxes: dets.length });
     const results: InstanceResult[] = [];
     const masks: MaskWindow[] = [];

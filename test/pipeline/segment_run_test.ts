@@ -49,7 +49,7 @@ Deno.test("segmentRun()", async (t) => {
     });
 
     await t.step("gives a box entirely outside the image an empty mask, not an error", async () => {
-      const { summary } = await run(model, {
+      const { summary, events } = await run(model, {
         images: png,
         detections: text(
           "700 500 760 500 760 540 700 540 car 0\n100 100 140 100 140 120 100 120 car 0\n",
@@ -61,6 +61,24 @@ Deno.test("segmentRun()", async (t) => {
       assert.equal(fc.features.length, 2);
       assert.equal(fc.features[0]!.geometry, null);
       assert.notEqual(fc.features[1]!.geometry, null);
+      const said = events.filter((e) => e.kind === "warning").map((e) => e.message);
+      assert.deepEqual(said.length, 1, JSON.stringify(said));
+      assert.match(
+        said[0]!,
+        /rgb8\.png: 1 of 2 detection\(s\) lie entirely outside the image \(600 x 400 px\); their masks are empty$/,
+      );
+      // every box outside: the likely causes are named
+      const all = await run(model, {
+        images: png,
+        detections: text("700 500 760 500 760 540 700 540 car 0\n"),
+        out: null,
+      });
+      assert.ok(
+        all.events.some((e) =>
+          e.kind === "warning" && /1 of 1 .*: all of them \(another image's/.test(e.message)
+        ),
+        JSON.stringify(all.events),
+      );
     });
 
     await t.step("segments a box larger than the RAM limit (Smax = 1024 px)", async () => {
