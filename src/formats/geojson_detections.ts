@@ -22,10 +22,12 @@ export interface ParseGeoJsonDetectionsOptions {
    * (docs/CONTRACT.md). `"map"`: the raster's CRS, converted through the
    * inverse geotransform (needs `georef`). `"auto"`: the file's own
    * `"sopseg:coordinates"` member when present; WGS84 when the file names
-   * EPSG:4326/CRS84 and the raster's CRS is another; otherwise map when
-   * `georef` is given and the file has a `crs` member; a file without a `crs`
-   * member (RFC 7946) is WGS84 when its first position is a longitude/latitude
-   * inside the image (needs `imageSize`), else pixel. `"wgs84"`: longitude/latitude
+   * EPSG:4326/CRS84 and the raster's CRS is another; otherwise map when the
+   * file has a `crs` member (either an error without `georef`); a file without
+   * a `crs` member (RFC 7946) is WGS84 when its first position is a
+   * longitude/latitude inside the image, map when that position is over the
+   * image through the geotransform and far from it as pixels (both need
+   * `imageSize`), else pixel. `"wgs84"`: longitude/latitude
    * reprojected to the raster's CRS (src/formats/reproject.ts), then through the
    * inverse geotransform. Default: `"auto"`.
    *
@@ -161,12 +163,17 @@ export function parseGeoJsonDetections(
   if (coordinates === "auto") {
     const marker = isObject(root) ? root["sopseg:coordinates"] : undefined;
     if (marker === "map" || marker === "pixel" || marker === "wgs84") frame = marker;
-    else if (georef !== null && fileEpsg === 4326 && georef.epsg !== 4326) frame = "wgs84";
-    else if (georef !== null && fileEpsg !== null) frame = "map";
+    // a file that names its CRS is in it: without a georeferenced raster, an error below
+    else if (fileEpsg === 4326 && georef?.epsg !== 4326) frame = "wgs84";
+    else if (fileEpsg !== null) frame = "map";
     else if (
       georef !== null && options.imageSize && looksLikeWgs84(features, georef, options.imageSize)
     ) {
       frame = "wgs84";
+    } else if (
+      georef !== null && options.imageSize && looksLikeMap(features, georef, options.imageSize)
+    ) {
+      frame = "map";
     } else frame = "pixel";
   } else {
     frame = coordinates;
@@ -267,6 +274,33 @@ function looksLikeWgs84(
     );
     return q.x >= -size.width && q.x <= 2 * size.width && q.y >= -size.height &&
       q.y <= 2 * size.height;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the first position is over the image as map coordinates (through
+ * the geotransform) and far from it as pixels: a file in the raster's CRS
+ * that does not name it.
+ */
+function looksLikeMap(
+  features: unknown[],
+  georef: Georef,
+  size: { width: number; height: number },
+): boolean {
+  let p: Point;
+  try {
+    const first = features[0];
+    p = polygonCorners(isObject(first) ? first.geometry : null)[0]!;
+  } catch {
+    return false;
+  }
+  const near = (q: Point) =>
+    q.x >= -size.width && q.x <= 2 * size.width && q.y >= -size.height &&
+    q.y <= 2 * size.height;
+  try {
+    return !near(p) && near(applyGeoTransform(invertGeoTransform(georef.geoTransform), p));
   } catch {
     return false;
   }

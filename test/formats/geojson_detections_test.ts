@@ -96,9 +96,38 @@ Deno.test("parseGeoJsonDetections() round trips map coordinates through a geotra
     coordinates: "map",
   });
   near(explicit.detections[0]!.box.cx, pixel.box.cx);
-  // auto without a crs member: pixel, so the box stays in map units.
+  // auto without a crs member and without the image size: pixel, the box stays in map units
   const auto = parseGeoJsonDetections(noCrs, { source: "m.geojson", georef: GEOREF });
   assert.ok(auto.detections[0]!.box.cx > 400000);
+  // with the image size: over the image as map coordinates, far from it as pixels -> map
+  const imageSize = { width: 600, height: 400 };
+  const sized = parseGeoJsonDetections(noCrs, { source: "m.geojson", georef: GEOREF, imageSize });
+  near(sized.detections[0]!.box.cx, pixel.box.cx);
+  near(sized.detections[0]!.box.cy, pixel.box.cy);
+  // pixel positions stay pixels when the image size is known
+  const pixelText = JSON.stringify({
+    type: "FeatureCollection",
+    features: [polygonFeature(closed(PIXEL_CORNERS))],
+  });
+  near(
+    parseGeoJsonDetections(pixelText, { source: "p", georef: GEOREF, imageSize }).detections[0]!
+      .box.cx,
+    pixel.box.cx,
+  );
+  // a file that names its CRS, on a raster without a georeference: an error, not pixels
+  for (const name of ["urn:ogc:def:crs:EPSG::32633", "urn:ogc:def:crs:OGC:1.3:CRS84"]) {
+    const named = JSON.stringify({
+      type: "FeatureCollection",
+      crs: { type: "name", properties: { name } },
+      features: [polygonFeature(closed(mapCorners))],
+    });
+    assert.throws(
+      () => parseGeoJsonDetections(named, { source: "n.geojson", imageSize }),
+      (e: unknown) =>
+        e instanceof TypeError && /n\.geojson.*but the raster has no georeference/.test(e.message),
+      name,
+    );
+  }
   // Our own marker wins in auto mode.
   const marked = JSON.stringify({
     type: "FeatureCollection",
