@@ -41,7 +41,8 @@ Options:
   --format F              auto (default), dota, yolo-obb, geojson, task1 (a folder of
                           Task1_<class>.txt result files, as mmrotate writes them),
                           mmrotate-json (mmrotate's <prefix>.bbox.json: one file, records
-                          matched to images by image_id = file stem)
+                          matched to images by image_id = file stem); dota also reads
+                          "x1 .. y4 class score" lines (a detector's output)
   --angle-convention A    angle of mmrotate-json's [cx, cy, w, h, angle] boxes: the
                           detector's angle_version, le90 (mmrotate 1.x default), le135 or
                           oc (radians), or radians / degrees; required for such files

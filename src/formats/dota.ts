@@ -30,10 +30,11 @@ export interface ParseDotaOptions {
   source: string;
   /**
    * What the optional 10th field holds: DOTA's `difficult` flag (`0` or `1`),
-   * or a detector `score` (for detector output written in labelTxt layout).
-   * Default: `"difficult"`.
+   * or a detector `score` (for detector output written in labelTxt layout);
+   * `"auto"`: scores when any line has a number between 0 and 1 other than
+   * `0` and `1` there, else `difficult`. Default: `"difficult"`.
    */
-  lastField?: "difficult" | "score";
+  lastField?: "difficult" | "score" | "auto";
 }
 
 /**
@@ -70,7 +71,10 @@ export interface ParseDotaOptions {
  * @returns The detections, the issues and the header values.
  */
 export function parseDota(text: string, options: ParseDotaOptions): ParsedDota {
-  const { source, lastField = "difficult" } = options;
+  const { source } = options;
+  const lastField = options.lastField === "auto"
+    ? (holdsScores(text) ? "score" : "difficult")
+    : options.lastField ?? "difficult";
   const detections: Detection[] = [];
   const issues: ParseIssue[] = [];
   let imageSource: string | null = null;
@@ -114,8 +118,8 @@ export function parseDota(text: string, options: ParseDotaOptions): ParsedDota {
         if (lastField === "difficult") {
           if (last !== "0" && last !== "1") {
             throw new FieldError(
-              `difficult must be 0 or 1, got "${last}" (for detector scores in this field, ` +
-                `read with lastField: "score")`,
+              `difficult must be 0 or 1, got "${last}"` +
+                (options.lastField === "auto" ? " (or a detector's score, between 0 and 1)" : ""),
             );
           }
           difficult = last === "1";
@@ -132,6 +136,20 @@ export function parseDota(text: string, options: ParseDotaOptions): ParsedDota {
     }
   }
   return { detections, issues, imageSource, gsd };
+}
+
+/**
+ * Whether a labelTxt-layout text's 10th fields are a detector's scores: any
+ * of them a number between 0 and 1 other than DOTA's `0` and `1` flags.
+ */
+function holdsScores(text: string): boolean {
+  for (const { fields } of textRecords(text)) {
+    const last = fields.length === 10 ? fields[9]! : undefined;
+    if (last === undefined || last === "0" || last === "1") continue;
+    const v = parseFiniteNumber(last);
+    if (v !== null && v >= 0 && v <= 1) return true;
+  }
+  return false;
 }
 
 /** What {@linkcode parseDotaTask1} returns. */

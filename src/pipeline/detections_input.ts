@@ -47,13 +47,18 @@ export const RESULTS_DETECTION_FORMATS: readonly (DetectionFormat | ResultsForma
 /**
  * Guess the format of a detection file from its name and first data line:
  * `.geojson`/`.json` or a leading `{` is GeoJSON; a `.txt` whose first data
- * line is `<int> x1 .. y4 [conf]` with values in [-1, 2] is YOLO-OBB; else DOTA.
+ * line is `<int> x1 .. y4 [conf]` with values in [-1, 2] is YOLO-OBB; a line
+ * of 9 or 10 numbers (YOLO-OBB in pixels, or DOTA with a numeric class) is
+ * the one whose corners make the more rectangular box, a detector's box being
+ * a rectangle (YOLO-OBB's reader then refuses pixels, saying so); else DOTA.
  *
  * @example
  * ```ts
  * import { sniffDetectionFormat } from "./detections_input.ts";
  * if (sniffDetectionFormat("a.txt", "0 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2\n") !== "yolo-obb") throw new Error();
  * if (sniffDetectionFormat("a.txt", "gsd:0.3\n10 10 20 10 20 20 10 20 ship 0\n") !== "dota") throw new Error();
+ * if (sniffDetectionFormat("a.txt", "0 674 375 683 375 684 394 675 395\n") !== "yolo-obb") throw new Error();
+ * if (sniffDetectionFormat("a.txt", "674 375 683 375 684 394 675 395 3 0\n") !== "dota") throw new Error();
  * ```
  */
 export function sniffDetectionFormat(name: string, text: string): DetectionFormat {
@@ -66,11 +71,34 @@ export function sniffDetectionFormat(name: string, text: string): DetectionForma
     if (line === "" || line.startsWith("#") || /^(imagesource|gsd)\s*:/i.test(line)) continue;
     const f = line.split(/\s+/);
     const nums = f.slice(1, 9).map(Number);
-    const yolo = /^\d+$/.test(f[0] ?? "") && (f.length === 9 || f.length === 10) &&
-      nums.every((v) => Number.isFinite(v) && v >= -1 && v <= 2);
-    return yolo ? "yolo-obb" : "dota";
+    const shaped = /^\d+$/.test(f[0] ?? "") && (f.length === 9 || f.length === 10) &&
+      nums.every(Number.isFinite);
+    if (shaped && nums.every((v) => v >= -1 && v <= 2)) return "yolo-obb";
+    const ninth = Number(f[8]);
+    if (shaped && f[8] !== "" && Number.isFinite(ninth)) {
+      const dota = f.slice(0, 8).map(Number);
+      return skew(nums) < skew(dota) ? "yolo-obb" : "dota";
+    }
+    return "dota";
   }
   return "dota";
+}
+
+/**
+ * How far 8 numbers, read as the corners of a quadrilateral, are from a
+ * rectangle: the sum of |cos| of its four angles (0 for a rectangle).
+ */
+function skew(v: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < 4; i++) {
+    const [ax, ay] = [v[2 * ((i + 3) % 4)]!, v[2 * ((i + 3) % 4) + 1]!];
+    const [bx, by] = [v[2 * i]!, v[2 * i + 1]!];
+    const [cx, cy] = [v[2 * ((i + 1) % 4)]!, v[2 * ((i + 1) % 4) + 1]!];
+    const [ux, uy, wx, wy] = [ax - bx, ay - by, cx - bx, cy - by];
+    const norm = Math.hypot(ux, uy) * Math.hypot(wx, wy);
+    sum += norm === 0 ? 1 : Math.abs(ux * wx + uy * wy) / norm;
+  }
+  return sum;
 }
 
 /** Options of {@linkcode parseDetections}. */
@@ -106,7 +134,8 @@ export function parseDetections(text: string, options: ParseDetectionsOptions): 
     : options.format;
   switch (format) {
     case "dota":
-      return parseDota(text, { source: options.source });
+      // DOTA's layout also carries detectors' output, a score in the difficult flag's place
+      return parseDota(text, { source: options.source, lastField: "auto" });
     case "yolo-obb":
       return parseYoloObb(text, {
         source: options.source,

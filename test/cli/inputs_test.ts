@@ -185,3 +185,55 @@ Deno.test("the scoped launcher's grants refuse reads and writes outside them", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("segment: a detector's labelTxt-layout output with scores, and YOLO-OBB in pixels, as such", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const png = await fixture("rgb8.png"); // 600 x 400
+    // "x1 .. y4 class score": the scores read, --min-score applied
+    const scored = `${dir}/scored.txt`;
+    await Deno.writeTextFile(
+      scored,
+      "100 100 140 100 140 120 100 120 car 0.91\n300 200 360 200 360 230 300 230 ship 0.35\n",
+    );
+    const r = await runCli([
+      "segment",
+      "--images",
+      png,
+      "--detections",
+      scored,
+      "--out",
+      "-",
+      "--min-score",
+      "0.5",
+      "--backend",
+      "wasm",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const features = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(features.map((f) => [f.properties.class, f.properties.score]), [[
+      "car",
+      0.91,
+    ]]);
+
+    // YOLO-OBB written in pixels is not read as DOTA boxes of class "120"
+    const yolo = `${dir}/yolo_px.txt`;
+    await Deno.writeTextFile(yolo, "0 100 100 140 100 140 120 100 120\n");
+    const y = await runCli([
+      "segment",
+      "--images",
+      png,
+      "--detections",
+      yolo,
+      "--out",
+      "-",
+      "--backend",
+      "wasm",
+    ]);
+    assert.equal(y.code, 1, y.stderr);
+    assert.equal(y.stdout, "");
+    assert.match(y.stderr, /yolo_px\.txt:1: .*looks like pixel coordinates/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

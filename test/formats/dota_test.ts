@@ -77,10 +77,32 @@ Deno.test("parseDota() reads a score in the last field when asked", () => {
   const text = "10 10 30 10 30 20 10 20 ship 0.87\n10 10 30 10 30 20 10 20 ship x\n";
   const asDifficult = parseDota(text, { source: "s.txt" });
   assert.equal(asDifficult.detections.length, 0);
-  assert.match(asDifficult.issues[0]!.message, /lastField: "score"/);
+  assert.match(asDifficult.issues[0]!.message, /difficult must be 0 or 1, got "0.87"$/);
   const asScore = parseDota(text, { source: "s.txt", lastField: "score" });
   assert.deepEqual(asScore.detections.map((d) => d.score), [0.87]);
   assert.deepEqual(asScore.issues.map((i) => i.line), [2]);
+});
+
+Deno.test("parseDota() with lastField auto reads scores only in a file that holds them", () => {
+  // a detector's output in labelTxt layout: scores, some of them exactly 0 or 1
+  const scored = "10 10 30 10 30 20 10 20 ship 1\n10 10 30 10 30 20 10 20 car 0.42\n" +
+    "10 10 30 10 30 20 10 20 car 0\n";
+  const read = parseDota(scored, { source: "s.txt", lastField: "auto" });
+  assert.deepEqual(read.detections.map((d) => [d.score, d.difficult]), [
+    [1, false],
+    [0.42, false],
+    [0, false],
+  ]);
+  // DOTA labels: difficult flags
+  const labels = "10 10 30 10 30 20 10 20 ship 1\n10 10 30 10 30 20 10 20 car 0\n";
+  const flags = parseDota(labels, { source: "l.txt", lastField: "auto" });
+  assert.deepEqual(flags.detections.map((d) => [d.score, d.difficult]), [[null, true], [
+    null,
+    false,
+  ]]);
+  // neither: the line is skipped, the message says what may stand there
+  const bad = parseDota("10 10 30 10 30 20 10 20 ship 2\n", { source: "b.txt", lastField: "auto" });
+  assert.match(bad.issues[0]!.message, /got "2" \(or a detector's score, between 0 and 1\)/);
 });
 
 Deno.test("parseDota() keeps gsd null and handles empty input", () => {
