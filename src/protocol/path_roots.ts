@@ -20,6 +20,26 @@ function parentDir(path: string): string {
 }
 
 /**
+ * `path` with every symbolic link resolved: the real path of its deepest
+ * existing ancestor (itself when it exists), the rest appended. `path` as it
+ * is when nothing of it can be looked at.
+ */
+function realPathOfNearest(path: string): string {
+  let head = path, tail = "";
+  for (;;) {
+    try {
+      const real = Deno.realPathSync(head);
+      return tail === "" ? real : (real.endsWith(sep) ? real : real + sep) + tail;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) || head === sep) return path;
+    }
+    const cut = head.lastIndexOf(sep);
+    tail = tail === "" ? head.slice(cut + 1) : `${head.slice(cut + 1)}${sep}${tail}`;
+    head = cut <= 0 ? sep : head.slice(0, cut);
+  }
+}
+
+/**
  * Read and write roots, as absolute paths (and the targets of symlinked
  * roots). Write roots are readable too.
  *
@@ -82,11 +102,28 @@ export class PathRoots {
     throw this.#refuse(abs, field, "--read", "read");
   }
 
-  /** The absolute path, if it lies in a write root; else a -32004 error naming `--write`. */
+  /**
+   * The absolute path, if it lies in a write root, through any symbolic link
+   * on the way too (a link in a write root must not lead a request's output
+   * elsewhere; Deno's `--allow-write` checks the path as given); else a
+   * -32004 error naming `--write`, or the link.
+   */
   checkWrite(path: string, field: string): string {
     const abs = this.absolute(path);
-    if (this.write.some((r) => inside(r, abs))) return abs;
-    throw this.#refuse(abs, field, "--write", "write");
+    if (!this.write.some((r) => inside(r, abs))) throw this.#refuse(abs, field, "--write", "write");
+    const real = realPathOfNearest(abs);
+    if (real === abs || this.write.some((r) => inside(r, real))) return abs;
+    return this.#refuseLink(abs, real, field);
+  }
+
+  #refuseLink(abs: string, real: string, field: string): never {
+    throw new RpcError(
+      ERROR_CODES.pathNotAllowed,
+      `Cannot write ${abs} (${field}): a symbolic link on the way leads to ${real}, outside the folders the server may write (${
+        this.write.join(", ")
+      })`,
+      { kind: "path-not-allowed", path: abs, field, flag: "--write", roots: this.write },
+    );
   }
 
   #refuse(abs: string, field: string, flag: "--read" | "--write", verb: string): RpcError {
