@@ -43,6 +43,29 @@ function flagValues(args: readonly string[], name: string): string[] {
   return out;
 }
 
+/**
+ * `--allow-<what>=` for `paths`. Deno's flag separates paths by commas and has
+ * no escape for one, so a path with a comma is granted through its deepest
+ * folder without one (wider than asked; the server's own --read/--write check
+ * still holds requests to the folders given).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allowFlag } from "./permissions.ts";
+ *
+ * assert.equal(allowFlag("read", ["/d/a,b/x.png", "/m"]), "--allow-read=/d,/m");
+ * ```
+ */
+export function allowFlag(what: "read" | "write", paths: readonly string[]): string {
+  const grantable = (path: string) => {
+    let p = path;
+    while (p.includes(",")) p = parentDir(p.slice(0, p.indexOf(",")) + "x");
+    return p;
+  };
+  return `--allow-${what}=${[...new Set(paths.map(grantable))].join(",")}`;
+}
+
 /** `merge --out DIR SHARD...`: reads of the shard folders and --out, writes of --out. */
 function mergePermissions(args: readonly string[]): string[] {
   const reads: string[] = [];
@@ -57,8 +80,8 @@ function mergePermissions(args: readonly string[]): string[] {
     const real = resolveLink(path);
     if (real !== null && real !== path) reads.push(real);
   }
-  const flags = reads.length ? [`--allow-read=${reads.join(",")}`] : [];
-  if (writes.length) flags.push(`--allow-write=${writes.join(",")}`);
+  const flags = reads.length ? [allowFlag("read", reads)] : [];
+  if (writes.length) flags.push(allowFlag("write", writes));
   return flags;
 }
 
@@ -118,7 +141,7 @@ export function scopedPermissions(
     const real = resolveLink(path);
     if (real !== null && real !== path) reads.push(real);
   }
-  const flags = [`--allow-read=${reads.join(",")}`];
-  if (writes.length) flags.push(`--allow-write=${writes.join(",")}`);
+  const flags = [allowFlag("read", reads)];
+  if (writes.length) flags.push(allowFlag("write", writes));
   return flags;
 }

@@ -424,3 +424,26 @@ dataTest(
     });
   },
 );
+
+dataTest("serve reads and writes folders whose paths hold a comma", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "sopseg-serve-comma-" }));
+  try {
+    await Deno.mkdir(`${dir}/in,put`);
+    await Deno.mkdir(`${dir}/out,put`);
+    const image = `${dir}/in,put/P1888.png`;
+    await Deno.copyFile(P1888.image, image);
+    await withServer(["--read", `${dir}/in,put`, "--write", `${dir}/out,put`], async (s) => {
+      const r = await s.call("segment", { ...oneBox(image), out: `${dir}/out,put/a.geojson` });
+      assert.equal(r.error, undefined, JSON.stringify(r));
+      assert.equal(r.result.features, 1, JSON.stringify(r));
+      const written = JSON.parse(await Deno.readTextFile(`${dir}/out,put/a.geojson`));
+      assert.equal(written.features.length, 1);
+      // the server's own check still holds requests to the folders given
+      const outside = await s.call("segment", oneBox(P1888.image));
+      assertError(outside, -32004, /--read/);
+      assert.equal(await s.stop(), 0);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
