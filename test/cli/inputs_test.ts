@@ -237,3 +237,37 @@ Deno.test("segment: a detector's labelTxt-layout output with scores, and YOLO-OB
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("segment: relative paths are the user's, from where `deno task` was started", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/a.png`);
+    await Deno.writeTextFile(`${dir}/a.txt`, CAR);
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "-q",
+        "--config",
+        `${root}deno.json`,
+        "segment",
+        "--images",
+        "images/a.png",
+        "--detections",
+        "a.txt",
+        "--out",
+        "out",
+        "--backend",
+        "wasm",
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(child.stderr);
+    assert.equal(child.code, 0, stderr);
+    const fc = JSON.parse(await Deno.readTextFile(`${dir}/out/a.geojson`));
+    assert.equal(fc.features.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
