@@ -15,6 +15,7 @@ import type { GeoTIFF, GeoTIFFImage } from "geotiff";
 import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
+import { readSidecarCrs } from "./world_file.ts";
 import { georefFromGeoTiffTags } from "./geotiff_georef.ts";
 import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
@@ -378,7 +379,9 @@ export class GeoTiffRasterSource implements RasterSource {
       transformation: numbers(await loadTag(image, "ModelTransformation")),
       geoKeyDirectory: numbers(await loadTag(image, "GeoKeyDirectory")),
     });
-    this.georef = georef;
+    // a CRS the GeoKeys cannot name (user-defined): GDAL's .aux.xml or a .prj may
+    const sidecar = georef !== null && georef.epsg === null ? await readSidecarCrs(path) : null;
+    this.georef = sidecar === null || georef === null ? georef : { ...georef, ...sidecar };
 
     // fast path when every sample has one type in host (little-endian) byte order
     const ctor = arrayType(format(0), bitDepth(0));

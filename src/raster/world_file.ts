@@ -35,8 +35,9 @@ export function parseWorldFile(
 
 /**
  * Looks for a world file beside `imagePath` (`<name>.<e1><e3>w`, e.g. `.pgw`,
- * `.jgw`; `<name>.<ext>w`; `<name>.wld`) and returns its georeference
- * (EPSG unknown), or `null` when there is none.
+ * `.jgw`; `<name>.<ext>w`; `<name>.wld`) and returns its georeference, its
+ * CRS from a sidecar ({@linkcode readSidecarCrs}) when there is one, or `null`
+ * when there is no world file.
  *
  * @example Usage
  * ```ts
@@ -65,7 +66,78 @@ export async function readWorldFile(imagePath: string): Promise<Georef | null> {
       if (error instanceof Deno.errors.NotFound) continue;
       throw error;
     }
-    return { geoTransform: parseWorldFile(text, path), epsg: null, wkt: null };
+    const crs = await readSidecarCrs(imagePath);
+    return {
+      geoTransform: parseWorldFile(text, path),
+      epsg: crs?.epsg ?? null,
+      wkt: crs?.wkt ?? null,
+    };
   }
   return null;
+}
+
+/**
+ * The EPSG code a WKT CRS names for itself (the authority of its outermost
+ * object: WKT1's last `AUTHORITY["EPSG","<code>"]`, WKT2's `ID["EPSG",<code>]`),
+ * or `null`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wktEpsg } from "./world_file.ts";
+ *
+ * assert.equal(wktEpsg('PROJCS["UTM 33N",GEOGCS["WGS 84",AUTHORITY["EPSG","4326"]],AUTHORITY["EPSG","32633"]]'), 32633);
+ * assert.equal(wktEpsg('PROJCS["UTM 33N",GEOGCS["WGS 84",AUTHORITY["EPSG","4326"]]]'), null);
+ * ```
+ */
+export function wktEpsg(wkt: string): number | null {
+  const m = /(?:AUTHORITY\[\s*"EPSG"\s*,\s*"?(\d+)"?\s*\]|ID\[\s*"EPSG"\s*,\s*(\d+)\s*\])\s*\]\s*$/i
+    .exec(wkt.trim());
+  return m ? Number(m[1] ?? m[2]) : null;
+}
+
+/**
+ * The CRS that GIS software writes beside an image: the `<SRS>` of GDAL's
+ * `<image>.aux.xml`, else an ESRI `.prj` (`<stem>.prj` or `<image>.prj`), as
+ * WKT with the EPSG code it names ({@linkcode wktEpsg}); `null` when there is
+ * none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSidecarCrs } from "./world_file.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(
+ *   `${dir}/a.png.aux.xml`,
+ *   '<PAMDataset><SRS dataAxisToSRSAxisMapping="1,2">PROJCS[&quot;UTM&quot;,AUTHORITY[&quot;EPSG&quot;,&quot;32633&quot;]]</SRS></PAMDataset>',
+ * );
+ * assert.deepEqual(await readSidecarCrs(`${dir}/a.png`), {
+ *   epsg: 32633,
+ *   wkt: 'PROJCS["UTM",AUTHORITY["EPSG","32633"]]',
+ * });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readSidecarCrs(
+  imagePath: string,
+): Promise<{ epsg: number | null; wkt: string } | null> {
+  const read = (path: string) =>
+    Deno.readTextFile(path).catch((e) => {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable) return null;
+      throw e;
+    });
+  const aux = await read(`${imagePath}.aux.xml`);
+  const srs = aux === null ? null : /<SRS\b[^>]*>([\s\S]*?)<\/SRS>/.exec(aux)?.[1];
+  let wkt = srs ? unescapeXml(srs).trim() : null;
+  if (!wkt) {
+    const stem = imagePath.replace(/\.[^./\\]+$/, "");
+    wkt = ((await read(`${stem}.prj`)) ?? (await read(`${imagePath}.prj`)))?.trim() || null;
+  }
+  return wkt ? { epsg: wktEpsg(wkt), wkt } : null;
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { openRaster, sniffRasterFormat } from "../../src/raster/open_raster.ts";
+import { reprojection } from "../../src/formats/reproject.ts";
 import type { RasterSource, RgbWindow } from "../../src/raster/source.ts";
 import { fixture, gdal, gdalBands, GENERATED, percentile, stretched } from "./_fixtures.ts";
 import { dataTest, haveData } from "../_data.ts";
@@ -234,4 +235,52 @@ dataTest({
       await src.close();
     }
   },
+});
+
+Deno.test("openRaster() reads the CRS GDAL writes beside a PNG/JPEG (.aux.xml) and a .prj", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tif = `${dir}/utm.tif`;
+    await gdal("gdal_translate", [
+      "-q",
+      "-a_srs",
+      "EPSG:32633",
+      "-a_ullr",
+      "500000",
+      "4000100",
+      "500150",
+      "4000000",
+      await fixture("rgb8.png"),
+      tif,
+    ]);
+    // GDAL's PNG export: a world file and the CRS in <png>.aux.xml
+    await gdal("gdal_translate", ["-q", "-of", "PNG", "-co", "WORLDFILE=YES", tif, `${dir}/a.png`]);
+    const expected = (await openRaster(tif)).georef!;
+    assert.equal(expected.epsg, 32633);
+    const png = await openRaster(`${dir}/a.png`);
+    assert.equal(png.georef?.epsg, 32633);
+    assert.match(png.georef!.wkt!, /UTM zone 33N/);
+    png.georef!.geoTransform.forEach((v, i) =>
+      assert.ok(Math.abs(v - expected.geoTransform[i]!) < 1e-9)
+    );
+    // an ESRI .prj without an authority: the WKT, no EPSG code
+    await Deno.remove(`${dir}/a.png.aux.xml`);
+    const esri = 'PROJCS["WGS_1984_UTM_Zone_33N",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",' +
+      'SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",' +
+      '0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],' +
+      'PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",15.0],' +
+      'PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]';
+    await Deno.writeTextFile(`${dir}/a.prj`, esri);
+    const prj = await openRaster(`${dir}/a.png`);
+    assert.deepEqual([prj.georef?.epsg, prj.georef?.wkt], [null, esri]);
+    // which is enough for WGS84 output: the same longitudes and latitudes as EPSG:32633's
+    const p = { x: 500075, y: 4000050 };
+    const a = reprojection(prj.georef!).toWgs84(p), b = reprojection(expected).toWgs84(p);
+    assert.ok(
+      Math.abs(a.x - b.x) < 1e-9 && Math.abs(a.y - b.y) < 1e-9,
+      `${a.x},${a.y} vs ${b.x},${b.y}`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
