@@ -42,9 +42,19 @@ ${TTA_USAGE}
   --max-line-bytes N      longest request line (default: ${DEFAULT_MAX_LINE_BYTES})
 `;
 
-/** Writes all of `bytes` to stdout (a pipe may take fewer at a time). */
+/**
+ * Writes all of `bytes` to stdout (a pipe may take fewer at a time). A client
+ * gone (a broken pipe) ends the process with code 1 and one line on stderr:
+ * nobody is left to answer.
+ */
 async function writeStdout(bytes: Uint8Array): Promise<void> {
-  while (bytes.length > 0) bytes = bytes.subarray(await Deno.stdout.write(bytes));
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(await Deno.stdout.write(bytes));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    console.error("sopseg serve: the client closed its end of stdout; exiting");
+    Deno.exit(1);
+  }
 }
 
 /** Run the subcommand; returns the exit code (0 after shutdown + exit or end of input). */

@@ -159,6 +159,9 @@ export function orientedBoxFromCenter(
   return { cx, cy, width, height, angle: normalizeHalfTurn(radians) };
 }
 
+/** The largest pixel coordinate a box corner may have (far past any image; areas stay finite). */
+const MAX_COORDINATE = 1e12;
+
 /**
  * Builds an oriented box from four corners in any order of winding (DOTA
  * quads, YOLO-OBB). Quads from annotators are not exact rectangles, so the
@@ -190,6 +193,11 @@ export function orientedBoxFromCorners(corners: readonly Point[]): OrientedBox {
     const p = corners[i]!;
     if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) {
       throw new RangeError(`${what}: corner ${i} (${p.x}, ${p.y}) is not finite`);
+    }
+    if (Math.abs(p.x) > MAX_COORDINATE || Math.abs(p.y) > MAX_COORDINATE) {
+      throw new RangeError(
+        `${what}: corner ${i} (${p.x}, ${p.y}) is out of range (pixel coordinates up to ${MAX_COORDINATE})`,
+      );
     }
     minX = Math.min(minX, p.x);
     maxX = Math.max(maxX, p.x);

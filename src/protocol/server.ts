@@ -175,6 +175,13 @@ export async function serveJsonRpc(
       return await send(resultLine(id, null));
     }
     const handler = Object.hasOwn(options.methods, method) ? options.methods[method] : undefined;
+    if (!handler && (method === "exit" || method === "$/cancelRequest")) {
+      const e = new RpcError(
+        ERROR_CODES.invalidRequest,
+        `Invalid request: ${method} is a notification: send it without an id`,
+      );
+      return await send(errorLine(id, e.toJSON()));
+    }
     if (!handler) {
       const known = ["shutdown", ...Object.keys(options.methods)].sort().join(", ");
       const e = new RpcError(

@@ -113,6 +113,12 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       ? roots.checkRead(req.detections.path, "detections.path")
       : null;
     const out = req.out === null ? null : roots.checkWrite(req.out, "out");
+    if (out !== null && (/[\\/]$/.test(req.out!) || await isFolder(out))) {
+      throw RpcError.invalidParams(
+        "out",
+        `must name a file (e.g. ${out.replace(/\/+$/, "")}/<name>.geojson), not a folder`,
+      );
+    }
     const bands = req.options.bands;
     const source = await cache.open(image, bands, (p) => openImage(p, { bands })).catch((e) =>
       withFlag(e, "--read")
@@ -165,4 +171,12 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
   };
 
   return { methods: { initialize, segment }, close: () => cache.close() };
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false; // not there yet (written then), or not to be looked at (refused when written)
+  }
 }

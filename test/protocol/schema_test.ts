@@ -58,6 +58,13 @@ Deno.test("protocol.schema.json rejects malformed messages", () => {
       params: { image: "a.png", detections: { boxes: [{ corners: [[0, 0]] }] } },
     }],
     ["ClientMessage", { jsonrpc: "2.0", method: "$/cancelRequest", params: {} }],
+    // bands are 1 or 3 numbers, as the server takes them
+    ["ClientMessage", {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "segment",
+      params: { image: "a.png", detections: { path: "a.txt" }, options: { bands: [1, 2] } },
+    }],
     ["ServerMessage", { jsonrpc: "2.0", id: 1, error: { code: -1, message: "x" } }],
     ["ServerMessage", { jsonrpc: "2.0", method: "$/progress", params: { id: 1, done: 1 } }],
     ["SegmentResponse", {

@@ -447,3 +447,33 @@ dataTest("serve reads and writes folders whose paths hold a comma", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+dataTest(
+  "serve refuses an out that names a folder, notifications sent with an id, and far-off corners, saying so",
+  async () => {
+    const out = await Deno.realPath(await Deno.makeTempDir({ prefix: "sopseg-serve-out-" }));
+    try {
+      await withServer(["--read", DATA, "--write", out], async (s) => {
+        for (const target of [out, `${out}/`, `${out}/new/`]) {
+          const r = await s.call("segment", { ...oneBox(P1888.image), out: target });
+          assertError(r, -32602, /^Invalid params: out must name a file .*not a folder$/);
+          assert.equal(r.error.data.field, "out");
+        }
+        assert.deepEqual([...Deno.readDirSync(out)], [], "nothing written");
+        const id = 41;
+        await s.send({ jsonrpc: "2.0", id, method: "exit" });
+        assertError(await s.next(), -32600, /exit is a notification: send it without an id/, id);
+        const far = await s.call("segment", {
+          image: P1888.image,
+          detections: {
+            boxes: [{ corners: [[0, 0], [1e308, 0], [1e308, 1e308], [0, 1e308]], class: "car" }],
+          },
+        });
+        assert.match(JSON.stringify(far.error), /out of range/, JSON.stringify(far));
+        assert.equal(await s.stop(), 0);
+      });
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
