@@ -2,11 +2,13 @@
  * Keeps the last few opened images open between requests, so that a client
  * clicking box after box on one raster does not pay for opening (or, for a
  * PNG or JPEG, decoding) it each time. An entry is reused only while the
- * file's size and modification time are unchanged.
+ * file's size and modification time are unchanged, and those of the files
+ * beside it that georeference it (world file, `.aux.xml`, `.prj`).
  *
  * @module
  */
 import type { RasterSource } from "../raster/source.ts";
+import { georefSidecarNames } from "../raster/world_file.ts";
 
 /** Options of {@linkcode RasterCache}. */
 export interface RasterCacheOptions {
@@ -59,6 +61,11 @@ export class RasterCache {
     try {
       const info = await Deno.stat(path);
       stamp = `${info.size}|${info.mtime?.getTime() ?? ""}`;
+      // a world file, .aux.xml or .prj added, changed or removed changes the georeference
+      for (const sidecar of georefSidecarNames(path)) {
+        const s = await Deno.stat(sidecar).catch(() => null);
+        stamp += s === null ? "|-" : `|${s.size}|${s.mtime?.getTime() ?? ""}`;
+      }
     } catch {
       // let `open` report the problem
     }

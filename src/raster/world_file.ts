@@ -33,6 +33,39 @@ export function parseWorldFile(
   return [c - 0.5 * a - 0.5 * b, a, b, f - 0.5 * d - 0.5 * e, d, e];
 }
 
+/** The world file names `imagePath` may have, in the order they are looked for. */
+function worldFileNames(imagePath: string): string[] {
+  const m = /^(.*)\.([^./\\]+)$/.exec(imagePath);
+  if (m === null) return [];
+  const [, stem, ext] = m as unknown as [string, string, string];
+  const short = ext.length >= 3 ? `${ext[0]}${ext[ext.length - 1]}w` : `${ext}w`;
+  const candidates = [short, `${ext}w`, "wld"].flatMap((e) => [e, e.toUpperCase()]);
+  return [...new Set(candidates)].map((e) => `${stem}.${e}`);
+}
+
+/** The CRS files {@linkcode readSidecarCrs} looks for, in its order. */
+function crsFileNames(imagePath: string): string[] {
+  const stem = imagePath.replace(/\.[^./\\]+$/, "");
+  return [`${imagePath}.aux.xml`, `${stem}.prj`, `${imagePath}.prj`];
+}
+
+/**
+ * Every file beside `imagePath` that can georeference it (world files, GDAL's
+ * `.aux.xml`, `.prj`), there or not: what a cache of opened images must watch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { georefSidecarNames } from "./world_file.ts";
+ *
+ * assert.deepEqual(georefSidecarNames("/d/a.png").slice(0, 2), ["/d/a.pgw", "/d/a.PGW"]);
+ * assert.ok(georefSidecarNames("/d/a.png").includes("/d/a.png.aux.xml"));
+ * ```
+ */
+export function georefSidecarNames(imagePath: string): string[] {
+  return [...worldFileNames(imagePath), ...crsFileNames(imagePath)];
+}
+
 /**
  * Looks for a world file beside `imagePath` (`<name>.<e1><e3>w`, e.g. `.pgw`,
  * `.jgw`; `<name>.<ext>w`; `<name>.wld`) and returns its georeference, its
@@ -52,13 +85,7 @@ export function parseWorldFile(
  * @returns The georeference, or `null`.
  */
 export async function readWorldFile(imagePath: string): Promise<Georef | null> {
-  const m = /^(.*)\.([^./\\]+)$/.exec(imagePath);
-  if (m === null) return null;
-  const [, stem, ext] = m as unknown as [string, string, string];
-  const short = ext.length >= 3 ? `${ext[0]}${ext[ext.length - 1]}w` : `${ext}w`;
-  const candidates = [short, `${ext}w`, "wld"].flatMap((e) => [e, e.toUpperCase()]);
-  for (const e of new Set(candidates)) {
-    const path = `${stem}.${e}`;
+  for (const path of worldFileNames(imagePath)) {
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -127,12 +154,12 @@ export async function readSidecarCrs(
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable) return null;
       throw e;
     });
-  const aux = await read(`${imagePath}.aux.xml`);
+  const [auxPath, ...prjPaths] = crsFileNames(imagePath) as [string, ...string[]];
+  const aux = await read(auxPath);
   const srs = aux === null ? null : /<SRS\b[^>]*>([\s\S]*?)<\/SRS>/.exec(aux)?.[1];
   let wkt = srs ? unescapeXml(srs).trim() : null;
-  if (!wkt) {
-    const stem = imagePath.replace(/\.[^./\\]+$/, "");
-    wkt = ((await read(`${stem}.prj`)) ?? (await read(`${imagePath}.prj`)))?.trim() || null;
+  for (const prj of prjPaths) {
+    if (!wkt) wkt = (await read(prj))?.trim() || null;
   }
   return wkt ? { epsg: wktEpsg(wkt), wkt } : null;
 }
