@@ -217,6 +217,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   };
 
   let failed = 0;
+  let leftOut = 0; // input files that could not be paired or read
   let lastDraw = 0;
   const started = performance.now();
   let totalBoxes = 0;
@@ -349,6 +350,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
         (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
+        (summary.inputsLeftOut ? `, ${summary.inputsLeftOut} input file(s) left out` : "") +
         (toStdout ? "" : `; wrote ${values.out}`) + "\n",
     );
     const outside = Object.entries(summary.outsideTrainingClasses);
@@ -360,9 +362,10 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         }): segmented, flagged in_training_classes: false; expect rougher masks\n`,
       );
     }
+    leftOut = summary.inputsLeftOut;
     void totalBoxes;
   } finally {
     await model?.close();
   }
-  return failed > 0 ? 1 : 0;
+  return failed > 0 || leftOut > 0 ? 1 : 0;
 }

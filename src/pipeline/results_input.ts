@@ -84,29 +84,38 @@ export async function isDirectory(path: string): Promise<boolean> {
 /**
  * The files of `dir` whose names pass `keep`, sorted. Symlinks count when
  * they point at a file (dataset splits are often folders of links); a
- * dangling link is left out.
+ * dangling link is left out and given to `onDangling`.
  *
  * @example
  * ```ts ignore
  * const images = await listFiles("images", (n) => n.endsWith(".png"));
  * ```
  */
-export async function listFiles(dir: string, keep: (name: string) => boolean): Promise<string[]> {
+export async function listFiles(
+  dir: string,
+  keep: (name: string) => boolean,
+  onDangling?: (path: string) => void,
+): Promise<string[]> {
   const out: string[] = [];
   const base = dir.replace(/\/+$/, "");
   for await (const e of Deno.readDir(dir)) {
     if (!keep(e.name)) continue;
     const path = `${base}/${e.name}`;
-    if (e.isFile || (e.isSymlink && await isLinkToFile(path))) out.push(path);
+    if (e.isFile) out.push(path);
+    else if (e.isSymlink) {
+      const target = await linkTarget(path);
+      if (target === "file") out.push(path);
+      else if (target === "nothing") onDangling?.(path);
+    }
   }
   return out.sort();
 }
 
-async function isLinkToFile(path: string): Promise<boolean> {
+async function linkTarget(path: string): Promise<"file" | "other" | "nothing"> {
   try {
-    return (await Deno.stat(path)).isFile;
+    return (await Deno.stat(path)).isFile ? "file" : "other";
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
+    if (e instanceof Deno.errors.NotFound) return "nothing";
     throw e;
   }
 }

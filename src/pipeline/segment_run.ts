@@ -162,6 +162,11 @@ export interface RunSummary {
   instances: number;
   /** Malformed detection lines (reported, skipped). */
   issues: number;
+  /**
+   * Image and detection files left out because they cannot be paired (several
+   * share a stem) or read (a link to nothing), each reported by a warning.
+   */
+  inputsLeftOut: number;
   /** Wall seconds. */
   seconds: number;
   /** Seconds per stage. */
@@ -304,16 +309,21 @@ function planByImageId(
   }));
 }
 
-/** Pair images with detection sources; unpaired files become warnings. */
+/**
+ * Pair images with detection sources; unpaired files become warnings, and
+ * files that cannot be paired or read are left out (`leaveOut`).
+ */
 async function planRun(
   options: SegmentRunOptions,
   warn: (m: string) => void,
   onIssue: (issue: ParseIssue) => void,
   emit: (e: RunEvent) => void,
+  leaveOut: (m: string, files?: number) => void,
 ) {
   const isImage = (n: string) => IMAGE_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e));
+  const dangling = (path: string) => leaveOut(`${path} is a symbolic link to nothing; left out`);
   const images = (await isDirectory(options.images))
-    ? await listFiles(options.images, isImage)
+    ? await listFiles(options.images, isImage, dangling)
     : [options.images];
   if (images.length === 0) {
     throw new TypeError(
@@ -375,10 +385,15 @@ async function planRun(
   const files = await listFiles(
     det.path,
     (n) => /\.(txt|geojson|json)$/i.test(n),
+    dangling,
   );
   const match = matchDetectionFiles(images, files);
   for (const a of match.ambiguous) {
-    warn(`several ${a.kind} files share the stem "${a.stem}": ${a.paths.join(", ")}; skipped`);
+    leaveOut(
+      `several ${a.kind} files share the stem "${a.stem}": ${a.paths.join(", ")}; left out ` +
+        `(rename or move all but one)`,
+      a.paths.length,
+    );
   }
   for (const i of match.imagesWithoutDetections) warn(`no detection file for image ${i}`);
   for (const d of match.detectionsWithoutImages) warn(`no image for detection file ${d}`);
@@ -469,6 +484,7 @@ export async function segmentRun(
     imagesFailed: 0,
     instances: 0,
     issues: 0,
+    inputsLeftOut: 0,
     seconds: 0,
     timings,
     written: [],
@@ -482,6 +498,10 @@ export async function segmentRun(
       emit({ kind: "issue", issue });
     },
     emit,
+    (message, files = 1) => {
+      summary.inputsLeftOut += files;
+      emit({ kind: "warning", message });
+    },
   ).then((planned) => shareOfPlan(planned, options)).catch((e) => {
     throw setupError(e);
   });

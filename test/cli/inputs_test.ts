@@ -271,3 +271,37 @@ Deno.test("segment: relative paths are the user's, from where `deno task` was st
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("segment: images sharing a stem and links to nothing are left out, said, exit 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.mkdir(`${dir}/labels`);
+    const png = await fixture("rgb8.png");
+    for (const name of ["a.png", "b.png", "b.tif"]) {
+      if (name.endsWith(".tif")) {
+        await Deno.copyFile(await fixture("rgb8_tiled_lzw.tif"), `${dir}/images/${name}`);
+      } else await Deno.copyFile(png, `${dir}/images/${name}`);
+    }
+    await Deno.symlink(`${dir}/gone.png`, `${dir}/images/c.png`);
+    for (const stem of ["a", "b", "c"]) await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, CAR);
+    const r = await runCli([
+      "segment",
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      `${dir}/labels`,
+      "--out",
+      `${dir}/out`,
+      "--backend",
+      "wasm",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /several image files share the stem "b": .*b\.png, .*b\.tif; left out/);
+    assert.match(r.stderr, /images\/c\.png is a symbolic link to nothing; left out/);
+    assert.match(r.stderr, /done: 1 masks on 1 image\(s\).*, 3 input file\(s\) left out/);
+    await Deno.stat(`${dir}/out/a.geojson`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
