@@ -5,9 +5,8 @@
  * segment` goes through here.
  *
  * This launcher itself may only start `deno`, read the three environment
- * variables that locate Deno's cache, `INIT_CWD` (the folder `deno task` was
- * started from, where relative paths are resolved) and the array index a
- * batch scheduler sets (to say that `--shard` was not given; `src/cli/scheduler_env.ts`), and
+ * variables that locate Deno's cache and the array index a batch scheduler
+ * sets (to say that `--shard` was not given; `src/cli/scheduler_env.ts`), and
  * read (to resolve symlinked inputs); it writes nothing. The child gets no
  * environment permission.
  *
@@ -17,11 +16,6 @@ import { scopedPermissions } from "./src/cli/permissions.ts";
 import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
 
 if (import.meta.main) {
-  // `deno task` runs in deno.json's folder and says where it was started (INIT_CWD): relative
-  // paths in the arguments are the user's, so they resolve there (the code and model paths are
-  // absolute).
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd) Deno.chdir(initCwd);
   const [command, ...rest] = Deno.args;
   const cli = new URL("./cli.ts", import.meta.url).pathname;
   const env: Record<string, string> = {};

@@ -11,6 +11,7 @@ import { parseDotaTask1 } from "../formats/dota.ts";
 import { looksLikeMmrotateJson, parseMmrotateJson } from "../formats/mmrotate_json.ts";
 import type { AngleConvention } from "../geometry/oriented_box.ts";
 import type { DetectionFormat, ResultsFormat } from "./detections_input.ts";
+import { isAbsolute } from "node:path";
 import { baseName } from "./paths.ts";
 
 /** A results file's (or folder's) detections by image id. */
@@ -75,7 +76,10 @@ export async function isDirectory(path: string): Promise<boolean> {
     return (await Deno.stat(path)).isDirectory;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new MissingInputError(`Cannot read ${path}: no such file or folder`);
+      // `deno task` runs in deno.json's folder, wherever it was started from: say so
+      const from = isAbsolute(path) ? "" : ` (relative paths start from ${Deno.cwd()}, where ` +
+        `deno task runs sopseg; give an absolute path)`;
+      throw new MissingInputError(`Cannot read ${path}: no such file or folder${from}`);
     }
     throw e;
   }

@@ -62,12 +62,6 @@ export interface RunRecordImage {
 export interface RunRecord {
   format: "sopseg-run";
   format_version: 1;
-  /**
-   * This run's identity, kept by a resume and written to its coco.json's `info`
-   * (`sopseg_run_id`), so that a resume never counts another run's coco.json as
-   * its own. Absent in records made before 2026-12-05.
-   */
-  run_id?: string;
   /** The model: manifest name and the SHA-256 of each of its files. */
   model: {
     name: string;
@@ -260,16 +254,18 @@ function shardText(s: Shard | null): string {
 /**
  * Starts a run in `dir`: with `resume`, checks that an earlier record there
  * describes the same model, options, images and shard (a RunRecordError
- * saying what differs otherwise) and keeps its `run_id`; without, gives the
- * run a new `run_id`. Then writes the record with state `running`, and returns
- * it with the earlier record (read leniently without `resume`: an unreadable
- * one is `null` there, since a new run replaces it).
+ * saying what differs otherwise). Then writes `record` with state `running`,
+ * and returns the earlier record as it was (read leniently without `resume`:
+ * an unreadable one is `null` there, since a new run replaces it). Its state
+ * says whether the folder's coco.json is that run's: only a run that ended
+ * (`done` or `incomplete`) wrote one; a run started over says `running`
+ * until it ends, whatever coco.json an earlier run left.
  */
 export async function beginRunRecord(
   dir: string,
   record: RunRecord,
   resume: boolean,
-): Promise<{ record: RunRecord; previous: RunRecord | null }> {
+): Promise<RunRecord | null> {
   const previous = resume ? await readRunRecord(dir) : await readRunRecord(dir).catch(() => null);
   if (resume && previous !== null) {
     const why = recordDifferences(previous, record);
@@ -284,14 +280,6 @@ export async function beginRunRecord(
       );
     }
   }
-  const { run_id: _, ...rest } = record;
-  const runId = resume && previous !== null ? previous.run_id : crypto.randomUUID();
-  const begun: RunRecord = {
-    ...(runId === undefined ? {} : { run_id: runId }),
-    ...rest,
-    state: "running",
-    failed: [],
-  };
-  await writeRunRecord(dir, begun);
-  return { record: begun, previous };
+  await writeRunRecord(dir, { ...record, state: "running", failed: [] });
+  return previous;
 }

@@ -164,7 +164,7 @@ export interface RunSummary {
   issues: number;
   /**
    * Image and detection files left out because they cannot be paired (several
-   * share a stem) or read (a link to nothing), each reported by a warning.
+   * share a stem), reported by a warning.
    */
   inputsLeftOut: number;
   /** Wall seconds. */
@@ -224,15 +224,8 @@ async function staleOutputs(
   return stale;
 }
 
-/**
- * The images of the coco.json at `path` as parts, when it was written by the
- * run `runId` (a coco.json without an id when `runId` is undefined: records
- * made before run ids existed); `null` when there is none or another run's.
- */
-async function readCoco(
-  path: string,
-  runId: string | undefined,
-): Promise<Map<string, PartFile> | null> {
+/** The images of the coco.json at `path` as parts; `null` when there is none. */
+async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
   let coco;
   try {
     coco = JSON.parse(await Deno.readTextFile(path));
@@ -240,7 +233,6 @@ async function readCoco(
     if (e instanceof Deno.errors.NotFound) return null;
     throw new TypeError(`Cannot resume from ${path}: ${(e as Error).message}`);
   }
-  if (coco?.info?.sopseg_run_id !== runId) return null;
   const names = new Map<number, string>(
     (coco.categories ?? []).map((c: { id: number; name: string }) => [c.id, c.name]),
   );
@@ -310,8 +302,9 @@ function planByImageId(
 }
 
 /**
- * Pair images with detection sources; unpaired files become warnings, and
- * files that cannot be paired or read are left out (`leaveOut`).
+ * Pair images with detection sources; unpaired files and links to nothing
+ * become warnings, and files that cannot be paired (a shared stem) are left
+ * out (`leaveOut`).
  */
 async function planRun(
   options: SegmentRunOptions,
@@ -321,7 +314,8 @@ async function planRun(
   leaveOut: (m: string, files?: number) => void,
 ) {
   const isImage = (n: string) => IMAGE_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e));
-  const dangling = (path: string) => leaveOut(`${path} is a symbolic link to nothing; left out`);
+  // said, not counted: a split's link whose file is gone leaves out nothing else
+  const dangling = (path: string) => warn(`${path} is a symbolic link to nothing; left out`);
   const images = (await isDirectory(options.images))
     ? await listFiles(options.images, isImage, dangling)
     : [options.images];
@@ -536,22 +530,19 @@ export async function segmentRun(
   const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
   // sopseg-run.json: what made this folder's outputs (resume and merge check it).
   let record: RunRecord | null = null;
+  let earlier: RunRecord | null = null;
   if (out !== null) {
     await Deno.mkdir(out, { recursive: true }).catch((e) => {
       throw setupError(e, `Cannot write to --out ${out}: `);
     });
-    const begun = await beginRunRecord(
-      out,
-      await newRunRecord(model, options, plannedImages),
-      options.resume ?? false,
-    );
-    record = begun.record;
+    record = await newRunRecord(model, options, plannedImages);
+    earlier = await beginRunRecord(out, record, options.resume ?? false);
     if (!options.resume) {
       // A new run: an earlier run's parts must not pass for this one's on a resume.
       await Deno.remove(partsDir!, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
-      const stale = await staleOutputs(out, begun.previous, plannedImages, extension);
+      const stale = await staleOutputs(out, earlier, plannedImages, extension);
       if (stale.length) {
         emit({
           kind: "warning",
@@ -565,11 +556,11 @@ export async function segmentRun(
     }
     await Deno.mkdir(partsDir!, { recursive: true });
   }
-  // After a run that finished (parts removed), coco.json records the finished images: this
-  // run's coco.json only (its run id), not one an earlier run left.
-  const previous = options.resume && record !== null
-    ? await readCoco(`${out}/coco.json`, record.run_id)
-    : null;
+  // After a run that ended (parts removed), coco.json records the finished images: only when
+  // the record says this run ended, so not a coco.json that a run started over in this folder
+  // found there (the record then says `running`).
+  const ended = earlier?.state === "done" || earlier?.state === "incomplete";
+  const previous = options.resume && ended ? await readCoco(`${out}/coco.json`) : null;
 
   const failedAt: number[] = [];
   const doImage = async (index: number) => {
@@ -630,11 +621,7 @@ export async function segmentRun(
   if (out !== null) {
     const t0 = performance.now();
     const coco = new CocoWriter({
-      info: {
-        description: "sopseg instance masks",
-        model: model.manifest.name,
-        ...(record!.run_id === undefined ? {} : { sopseg_run_id: record!.run_id }),
-      },
+      info: { description: "sopseg instance masks", model: model.manifest.name },
     });
     for (const { image } of plan) {
       const partPath = `${partsDir}/${fileStem(image)}.json`;

@@ -32,6 +32,7 @@ Deno.test("segment finds symlinked images and detection files in folders", async
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /done: 2 masks on 1 image\(s\)/);
+    assert.match(r.stderr, /split\/images\/gone\.png is a symbolic link to nothing; left out/);
     const fc = JSON.parse(await Deno.readTextFile(`${dir}/out/scene.geojson`));
     assert.equal(fc.features.length, 2);
     assert.ok(fc.features.every((f: { geometry: unknown }) => f.geometry !== null));
