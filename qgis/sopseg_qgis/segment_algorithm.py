@@ -2,18 +2,24 @@
 
 The boxes are reprojected to the raster's CRS, taken to its pixel frame through the raster
 file's own geotransform (read with GDAL, so rotated rasters work too), sent to a sopseg server
-in one `segment` request, and the masks come back as features in the raster's CRS.
+(in one `segment` request, or several for a layer too big for one line), and the masks come back
+as features in the raster's CRS. A raster without georeference takes boxes drawn over it in
+QGIS (a layer without a CRS, in the frame QGIS shows it in: x the column, y minus the row).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsCsException,
     QgsFeature,
     QgsFeatureSink,
     QgsField,
@@ -180,6 +186,87 @@ def displayed_bands(layer: QgsRasterLayer) -> Optional[list[int]]:
         return None
     default = [1] if layer.bandCount() == 1 else [1, 2, 3]
     return None if bands == default else bands
+
+
+# A box's field in a server error (`detections.boxes[3].corners[1][0]`, `detections.boxes[3]`).
+BOX_FIELD = re.compile(r"detections\.boxes\[(\d+)\](?:\.\w+|\[\d+\])*")
+
+
+def name_detection_features(message: str, fids: Sequence[int]) -> str:
+    """`message` (a server error) with each box field it names, `detections.boxes[i]...`,
+    followed by the detection layer's feature id of box i: the index is the box's place in the
+    request, which skipped features shift.
+
+    >>> name_detection_features("detections.boxes[1].class must be a non-empty string", [4, 7])
+    'detections.boxes[1].class (feature id 7 in the detections layer) must be a non-empty string'
+    """
+
+    def named(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if not 0 <= index < len(fids):
+            return match.group(0)
+        return f"{match.group(0)} (feature id {fids[index]} in the detections layer)"
+
+    return BOX_FIELD.sub(named, message)
+
+
+def crs_name(crs: QgsCoordinateReferenceSystem) -> str:
+    """`EPSG:4326`, or the CRS's description when it has no authority id."""
+    return crs.authid() or crs.description() or crs.toWkt()[:80]
+
+
+def check_crs(
+    layer_crs: QgsCoordinateReferenceSystem, raster: QgsRasterLayer, layer_name: str
+) -> None:
+    """QgsProcessingException when the detections have a CRS and the raster has none: there is
+    no way from one to the other (QGIS would take map units for pixels and find nothing)."""
+    if layer_crs.isValid() and not raster.crs().isValid():
+        raise QgsProcessingException(
+            f"Cannot place the detections on the raster: raster {raster.name()!r} "
+            f"({raster.source()}) has no CRS (no georeference) while the detections layer "
+            f"{layer_name!r} is in {crs_name(layer_crs)}. Georeference the raster (or give it "
+            "its CRS: Layer Properties > Source, or gdal_edit.py -a_srs), or use detections "
+            "drawn over the raster as QGIS shows it without georeference: a layer with no "
+            "CRS, x the column and y minus the row"
+        )
+
+
+def detection_class(value: Any) -> Optional[str]:
+    """The class a class field's value gives its box; None (the server's default class,
+    `object`) for NULL and for an empty or blank text, which the server refuses as a class.
+
+    >>> [detection_class(v) for v in ["ship", "  ", "", None]]
+    ['ship', None, None, None]
+    """
+    if value is None or (isinstance(value, QVariant) and value.isNull()):
+        return None
+    text = str(value)
+    return text if text.strip() and text != "NULL" else None
+
+
+def detection_score(value: Any) -> Optional[float]:
+    """A score field's value as a finite number; None (no score) for NULL, a text that is no
+    number, NaN and infinity, which JSON cannot carry.
+
+    >>> [detection_score(v) for v in [0.5, "0.25", float("nan"), float("-inf"), None]]
+    [0.5, 0.25, None, None, None]
+    """
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        return None
+    return score if math.isfinite(score) else None
+
+
+def check_finite(geometry: QgsGeometry, fid: int) -> None:
+    """QgsProcessingException naming detection `fid` when a vertex of its geometry is NaN or
+    infinite (no box to segment, and no JSON number to send)."""
+    for vertex in geometry.vertices():
+        if not (math.isfinite(vertex.x()) and math.isfinite(vertex.y())):
+            raise QgsProcessingException(
+                f"Cannot segment the detection with feature id {fid}: its geometry has a vertex "
+                f"that is not a finite number ({vertex.x()}, {vertex.y()})"
+            )
 
 
 NEEDS_DENO = (
@@ -353,9 +440,11 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         settings_: dict[str, Any],
         feedback: QgsProcessingFeedback,
         what: str,
+        fids: Optional[Sequence[int]] = None,
     ) -> Optional[dict[str, Any]]:
-        """One `segment` request to a server started for this run (reading the folders
-        `read`); None when cancelled. `what` says what is sent, for the log."""
+        """`segment` on a server started for this run (reading the folders `read`); None when
+        cancelled. `what` says what is sent, for the log; `fids`: the detection layer's feature
+        id of each box, named in the server's errors about a box."""
         small_graphs = settings_["small_graphs"]
         try:
             server = SopsegServer(
@@ -394,7 +483,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             feedback.pushWarning("Cancelled: no masks written")
             return None
         except SopsegError as e:
-            raise QgsProcessingException(f"sopseg: {e}") from e
+            message = str(e) if fids is None else name_detection_features(str(e), fids)
+            raise QgsProcessingException(f"sopseg: {message}") from e
         finally:
             server.close()
 
@@ -462,11 +552,12 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
         return (
             "One instance mask per oriented box. RASTER: the image (a file GDAL reads: GeoTIFF, "
             "PNG, JPEG). DETECTIONS: polygons of oriented boxes (4 corners; any CRS, reprojected "
-            "to the raster's; other shapes are replaced by their oriented minimum bounding box). "
+            "to the raster's; other shapes are replaced by their oriented minimum bounding box; "
+            "on a raster without georeference, a layer without a CRS drawn over it in QGIS). "
             "CLASS_FIELD / SCORE_FIELD: the detector's class and score, copied to the output; "
             "the class also tells the model what it is segmenting (DOTA / iSAID names and "
             "aliases such as small-vehicle or car; other classes are segmented from the box "
-            "alone). "
+            "alone; an empty class is none: object). A NaN or infinite score is no score. "
             "The output is in the raster's CRS with the attributes of sopseg's GeoJSON: "
             "class, score, predicted_iou, area_px, the prompt box (obb, obb_pixel), "
             "detection_index and the detection's feature id (detection_fid).\n\n" + NEEDS_DENO
@@ -515,6 +606,8 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
         score_field = self.parameterAsString(parameters, self.SCORE_FIELD, context)
         model = self.model_settings(parameters, context, raster, feedback)
 
+        layer = self.parameterAsVectorLayer(parameters, self.DETECTIONS, context)
+        check_crs(source.sourceCrs(), raster, layer.name() if layer else source.sourceName())
         image = raster_file(raster)
         gt = raster_geotransform(raster, image)
         fids, boxes = self._boxes(source, raster, gt, class_field, score_field, context, feedback)
@@ -531,6 +624,7 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
             model,
             feedback,
             f"{len(boxes)} detections",
+            fids,
         )
         if collection is None:
             return {self.OUTPUT: dest_id}
@@ -548,21 +642,34 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> tuple[list[int], list[dict[str, Any]]]:
         """The detections as pixel-frame boxes (and their feature ids), in feature order."""
+        if not source.sourceCrs().isValid() and raster.crs().isValid():
+            feedback.pushWarning(
+                "The detections have no CRS: their coordinates are taken to be in the raster's, "
+                f"{crs_name(raster.crs())}"
+            )
         to_raster = QgsCoordinateTransform(
             source.sourceCrs(), raster.crs(), context.transformContext()
         )
         tolerance = 1e-9 * max(abs(gt[1]), abs(gt[2]), abs(gt[4]), abs(gt[5]))
         fids: list[int] = []
         boxes: list[dict[str, Any]] = []
+        unscored = 0
         for feature in source.getFeatures():
             if feedback.isCanceled():
                 break
+            fid = int(feature.id())
             geometry = QgsGeometry(feature.geometry())
             if geometry.isNull() or geometry.isEmpty():
-                feedback.pushWarning(f"Detection {feature.id()} has no geometry: skipped")
+                feedback.pushWarning(f"Detection {fid} has no geometry: skipped")
                 continue
             if not to_raster.isShortCircuited():
-                geometry.transform(to_raster)
+                try:
+                    geometry.transform(to_raster)
+                except QgsCsException as e:
+                    raise QgsProcessingException(
+                        f"Cannot take the detection with feature id {fid} to the raster's CRS: {e}"
+                    ) from e
+            check_finite(geometry, fid)
             corners = None
             polygons = (
                 geometry.asMultiPolygon() if geometry.isMultipart() else [geometry.asPolygon()]
@@ -571,30 +678,35 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
                 corners = box_corners([(p.x(), p.y()) for p in polygons[0][0]], tolerance)
             if corners is None:
                 bounding = geometry.orientedMinimumBoundingBox()[0]
-                corners = box_corners([(p.x(), p.y()) for p in bounding.asPolygon()[0]], tolerance)
+                if not (bounding.isNull() or bounding.isEmpty()):
+                    ring = bounding.asPolygon()[0]
+                    corners = box_corners([(p.x(), p.y()) for p in ring], tolerance)
                 feedback.pushWarning(
-                    f"Detection {feature.id()} is not a 4-corner box: its oriented minimum "
+                    f"Detection {fid} is not a 4-corner box: its oriented minimum "
                     "bounding box is used"
                 )
             if corners is None:
-                feedback.pushWarning(f"Detection {feature.id()} is degenerate: skipped")
+                feedback.pushWarning(f"Detection {fid} is degenerate: skipped")
                 continue
             # Rounded to 1e-6 px: a CRS round trip (boxes made in pixels, stored in EPSG:4326)
             # gives back the same numbers, so the same prompt box; a near-square box's
             # minimum-area rectangle can otherwise flip between two fits on 1e-9 px of noise.
             pixel = [[round(x, 6), round(y, 6)] for x, y in map_to_pixel(gt, corners)]
             box: dict[str, Any] = {"corners": pixel}
-            if (
-                class_field
-                and feature[class_field] is not None
-                and str(feature[class_field]) != "NULL"
-            ):
-                box["class"] = str(feature[class_field])
+            if class_field:
+                name = detection_class(feature[class_field])
+                if name is not None:
+                    box["class"] = name
             if score_field:
-                try:
-                    box["score"] = float(feature[score_field])
-                except (TypeError, ValueError):
-                    pass
-            fids.append(int(feature.id()))
+                score = detection_score(feature[score_field])
+                if score is not None:
+                    box["score"] = score
+                elif isinstance(feature[score_field], float):
+                    unscored += 1  # NaN or infinite
+            fids.append(fid)
             boxes.append(box)
+        if unscored:
+            feedback.pushWarning(
+                f"{unscored} detections have a NaN or infinite {score_field}: sent with no score"
+            )
         return fids, boxes

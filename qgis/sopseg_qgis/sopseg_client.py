@@ -9,14 +9,19 @@ through `$/cancelRequest` and shuts it down cleanly. Server errors become `Sopse
     with SopsegServer("/path/to/sopseg", read=["/data"]) as server:
         collection = server.segment("/data/a.tif", {"boxes": [{"corners": corners}]})
 
+Boxes that would make a request line longer than the server accepts (`--max-line-bytes`, 16 MiB
+by default: about 100,000 boxes) go in several `segment` requests, answered as one collection.
+
 Nothing here imports QGIS: the QGIS plugin and any other Python program can use it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +34,11 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 PROTOCOL_VERSION = "1.0"
 REQUEST_CANCELLED = -32800
+DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+"""The server's longest request line unless `--max-line-bytes` says otherwise."""
+MAX_BOXES_PER_REQUEST = 10_000
+"""Boxes per `segment` request at most: keeps each answer's line (the masks) tens of MB, not GB."""
+BOX_FIELD = re.compile(r"detections\.boxes\[(\d+)\]")
 
 ProgressCallback = Callable[[int, int], None]
 """Called with `(done, total)` for each `$/progress` notification of the running request."""
@@ -42,7 +52,8 @@ class SopsegError(Exception):
 
     `code` is the JSON-RPC error code (-32700 parse error, -32600 invalid request, -32601 unknown
     method, -32602 bad params, -32800 cancelled, -32099..-32000 application errors); `None` when
-    the process itself failed (could not start, died, closed its stdout).
+    the process itself failed (could not start, died, closed its stdout) or the request could not
+    be sent (a NaN in it, a box too long for one line).
     """
 
     def __init__(self, message: str, code: Optional[int] = None, data: Any = None) -> None:
@@ -90,10 +101,12 @@ def serve_command(
     threads: Optional[int] = None,
     small_graphs: Optional[str] = None,
     tta: Optional[str] = None,
+    max_line_bytes: Optional[int] = None,
 ) -> list[str]:
     """The argv of `deno task serve` with its flags (run it with cwd = the sopseg folder).
     `small_graphs`: "on", "off" or a crop side in pixels (`--small-graphs`); `tta`: "off",
-    "main" or "all" (`--tta`: crops also run mirrored, masks averaged)."""
+    "main" or "all" (`--tta`: crops also run mirrored, masks averaged); `max_line_bytes`: the
+    longest request line the server reads (`--max-line-bytes`)."""
     args = [deno, "task", "--quiet", "serve"]
     for path in read:
         args += ["--read", str(path)]
@@ -109,7 +122,69 @@ def serve_command(
         args += ["--small-graphs", str(small_graphs)]
     if tta:
         args += ["--tta", tta]
+    if max_line_bytes:
+        args += ["--max-line-bytes", str(int(max_line_bytes))]
     return args
+
+
+def encode_json(value: Any, name: str = "") -> bytes:
+    """`value` as compact UTF-8 JSON; ValueError naming the first NaN or infinite number in it,
+    which JSON cannot carry (`name`: what `value` is, for that path).
+
+    >>> encode_json({"corners": [[0, float("inf")]]}, "box")
+    Traceback (most recent call last):
+    ...
+    ValueError: box.corners[0][1] is not a finite number (JSON has no NaN or Infinity)
+    """
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except ValueError:
+        path = non_finite_path(value, name)
+        if path is None:
+            raise
+        raise ValueError(
+            f"{path or 'the value'} is not a finite number (JSON has no NaN or Infinity)"
+        ) from None
+
+
+def non_finite_path(value: Any, path: str) -> Optional[str]:
+    """Where the first NaN or infinite float in `value` is, e.g. `detections.boxes[3].score`
+    (`path` names `value` itself); None if there is none.
+
+    >>> non_finite_path({"boxes": [{"score": 1.0}, {"score": float("nan")}]}, "detections")
+    'detections.boxes[1].score'
+    """
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[str, Any]] = (
+            (f"{path}.{key}" if path else str(key), v) for key, v in value.items()
+        )
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for where, v in items:
+        found = non_finite_path(v, where)
+        if found is not None:
+            return found
+    return None
+
+
+def shift_box_indexes(value: Any, offset: int) -> Any:
+    """`value` (a message, or an error's data) with each `detections.boxes[i]` it names as
+    `detections.boxes[i + offset]`: a part's box index as the whole list's.
+
+    >>> shift_box_indexes({"field": "detections.boxes[2].class"}, 100)
+    {'field': 'detections.boxes[102].class'}
+    """
+    if isinstance(value, str):
+        return BOX_FIELD.sub(lambda m: f"detections.boxes[{int(m.group(1)) + offset}]", value)
+    if isinstance(value, Mapping):
+        return {k: shift_box_indexes(v, offset) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shift_box_indexes(v, offset) for v in value]
+    return value
 
 
 class SopsegServer:
@@ -132,6 +207,7 @@ class SopsegServer:
         threads: Optional[int] = None,
         small_graphs: Optional[str] = None,
         tta: Optional[str] = None,
+        max_line_bytes: Optional[int] = None,
         env: Optional[Mapping[str, str]] = None,
         log: Optional[Callable[[str], None]] = None,
     ) -> None:
@@ -140,8 +216,9 @@ class SopsegServer:
         `sopseg_dir`: the folder holding sopseg's deno.json. `deno`: path of the executable
         (default: found by `find_deno`). `read`/`write`: folders the server may read/write
         (the images' folders; `out` targets). `model`, `backend` ("auto", "wasm", "webgpu"),
-        `threads`, `small_graphs` ("on", "off" or a crop side), `tta` ("off", "main", "all"):
-        the server's flags. `env`: the process environment (default: ours).
+        `threads`, `small_graphs` ("on", "off" or a crop side), `tta` ("off", "main", "all"),
+        `max_line_bytes` (longest request line; default 16 MiB): the server's flags. `env`: the
+        process environment (default: ours).
         `log`: called with each line the server writes to stderr (default: kept for errors only).
         """
         self.sopseg_dir = Path(sopseg_dir)
@@ -158,7 +235,9 @@ class SopsegServer:
             threads=threads,
             small_graphs=small_graphs,
             tta=tta,
+            max_line_bytes=max_line_bytes,
         )
+        self.max_line_bytes = max_line_bytes or DEFAULT_MAX_LINE_BYTES
         self.env = dict(os.environ if env is None else env)
         self.initialize_result: Optional[dict[str, Any]] = None
         self._log = log
@@ -166,6 +245,7 @@ class SopsegServer:
         self._messages: queue.Queue[Optional[dict[str, Any]]] = queue.Queue()
         self._stderr_tail: deque[str] = deque(maxlen=40)
         self._next_id = 1
+        self._unanswered: deque[int] = deque()  # ids sent and not answered yet, in order
         self._lock = threading.Lock()
         self._readers: list[threading.Thread] = []
 
@@ -259,11 +339,14 @@ class SopsegServer:
     def _send(self, message: dict[str, Any]) -> None:
         if self._process is None or self._process.stdin is None:
             raise RuntimeError("Cannot send to the sopseg server: it is not started")
-        data = (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
+        try:
+            data = encode_json(message) + b"\n"
+        except ValueError as e:
+            raise SopsegError(f"Cannot send {message.get('method')}: {e}") from None
         try:
             self._process.stdin.write(data)
             self._process.stdin.flush()
-        except (BrokenPipeError, OSError) as e:
+        except (BrokenPipeError, OSError, ValueError) as e:  # ValueError: we closed it (killed)
             raise self._died("closed its stdin") from e
 
     # -- requests ------------------------------------------------------------------------------
@@ -306,6 +389,7 @@ class SopsegServer:
             if params is not None:
                 message["params"] = params
             self._send(message)
+            self._unanswered.append(request_id)
             cancel_sent: Optional[float] = None
             last_message = time.monotonic()
             while True:
@@ -336,10 +420,18 @@ class SopsegServer:
                     raise SopsegError(
                         f"The sopseg server wrote a non-JSON-RPC line: {reply['_invalid']!r}"
                     )
-                if "id" not in reply or "method" in reply:
+                if "method" in reply or ("id" not in reply and "error" not in reply):
                     self._notification(reply, request_id, progress)
                     continue
-                if reply.get("id") != request_id:
+                reply_id = reply.get("id")
+                if reply_id is None and self._unanswered:
+                    # An error to a line the server could not read (-32700 not JSON, -32006
+                    # over --max-line-bytes): answers come in order, so it answers the oldest
+                    # request still waiting; ours unless we gave up on one before.
+                    reply_id = self._unanswered[0]
+                if reply_id in self._unanswered:
+                    self._unanswered.remove(reply_id)
+                if reply_id != request_id:
                     continue  # an answer to a request we gave up on
                 if "error" in reply:
                     error = reply["error"] or {}
@@ -368,21 +460,94 @@ class SopsegServer:
         progress: Optional[ProgressCallback] = None,
         cancelled: Optional[CancelledCallback] = None,
         timeout: Optional[float] = None,
+        max_boxes: int = MAX_BOXES_PER_REQUEST,
     ) -> dict[str, Any]:
         """`segment` one image: a GeoJSON FeatureCollection, one feature per detection in order.
 
         `detections`: `{"boxes": [{"corners": [[x, y]] * 4, "class"?: s, "score"?: n}]}` in
         pixel coordinates, `{"text": ..., "format"?: ...}` or `{"path": ..., "format"?: ...}`.
         With `out`, the server writes the collection there and answers where and how many.
+
+        Without `out`, boxes go in as many requests as the server's line limit and `max_boxes`
+        ask for; their answers come back as one collection (`detection_index` counting all the
+        boxes, progress over all of them) and an error names its box by its index in
+        `detections["boxes"]`. A box with a NaN or infinite number is refused before anything
+        is sent (SopsegError naming it).
         """
         params: dict[str, Any] = {"image": str(image), "detections": dict(detections)}
         if options:
             params["options"] = dict(options)
-        if out is not None:
-            params["out"] = str(out)
-        return self.request(
-            "segment", params, progress=progress, cancelled=cancelled, timeout=timeout
+        boxes = detections.get("boxes")
+        if out is not None or not isinstance(boxes, list):
+            if out is not None:
+                params["out"] = str(out)
+            return self.request(
+                "segment", params, progress=progress, cancelled=cancelled, timeout=timeout
+            )
+        parts = self._box_parts(params, boxes, max_boxes)
+        collection: dict[str, Any] = {}
+        features: list[Any] = []
+        for start, end in parts:
+            if start > 0 and cancelled is not None and cancelled():
+                raise SopsegCancelled("Request cancelled", REQUEST_CANCELLED)
+            part = dict(params, detections={"boxes": boxes[start:end]})
+            part_progress = (
+                None
+                if progress is None
+                else lambda done, _total, start=start: progress(start + done, len(boxes))
+            )
+            try:
+                answer = self.request(
+                    "segment", part, progress=part_progress, cancelled=cancelled, timeout=timeout
+                )
+            except SopsegError as e:
+                if start == 0:
+                    raise
+                raise type(e)(
+                    shift_box_indexes(e.message, start), e.code, shift_box_indexes(e.data, start)
+                ) from e
+            if not isinstance(answer, dict):
+                raise SopsegError(f"segment answered {answer!r}, not a FeatureCollection")
+            for feature in answer.get("features") or []:
+                props = feature.setdefault("properties", {})
+                props["detection_index"] = start + int(props.get("detection_index", 0))
+                features.append(feature)
+            collection = answer
+        collection["features"] = features
+        return collection
+
+    def _box_parts(
+        self, params: Mapping[str, Any], boxes: Sequence[Any], max_boxes: int
+    ) -> list[tuple[int, int]]:
+        """`[start, end)` ranges of `boxes` whose `segment` requests (`params` with those boxes)
+        each fit the server's line limit and hold at most `max_boxes` boxes."""
+        limit = int(
+            ((self.initialize_result or {}).get("capabilities") or {}).get("maxLineBytes")
+            or self.max_line_bytes
         )
+        envelope = {"jsonrpc": "2.0", "id": 10**15, "method": "segment"}
+        empty = dict(params, detections={"boxes": []})
+        budget = limit - len(encode_json(dict(envelope, params=empty)))
+        parts: list[tuple[int, int]] = []
+        start, size = 0, 0
+        for i, box in enumerate(boxes):
+            field = f"detections.boxes[{i}]"
+            try:
+                cost = len(encode_json(box, field)) + 1  # and its comma
+            except ValueError as e:
+                raise SopsegError(f"Cannot send segment: {e}") from None
+            if cost > budget:
+                raise SopsegError(
+                    f"Cannot send segment: {field} is {cost} bytes, more than a request line may "
+                    f"hold besides the image and options ({budget} of the server's {limit}, "
+                    "--max-line-bytes)"
+                )
+            if i > start and (size + cost > budget or i - start >= max_boxes):
+                parts.append((start, i))
+                start, size = i, 0
+            size += cost
+        parts.append((start, len(boxes)))
+        return parts
 
     # -- ending --------------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ the tests that end a server start their own.
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -18,11 +20,14 @@ from sopseg_qgis.sopseg_client import (
     SopsegCancelled,
     SopsegError,
     SopsegServer,
+    encode_json,
     find_deno,
     serve_command,
 )
 
 SERVER_FLAGS = {"backend": "wasm", "threads": 2}
+# --max-line-bytes of `small_server`: the sample's 64 boxes take about 7 kB, so 3 requests
+SMALL_LINE = 3072
 
 
 def require_server() -> None:
@@ -45,6 +50,17 @@ def server(out_dir: Path) -> Iterator[SopsegServer]:
     require_server()
     with SopsegServer(
         ROOT, read=[DOTA_IMAGE.parent, DOTA_LABELS.parent], write=[out_dir], **SERVER_FLAGS
+    ) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def small_server() -> Iterator[SopsegServer]:
+    """A server whose request lines hold SMALL_LINE bytes at most: a layer too big for one
+    request, in small."""
+    require_server()
+    with SopsegServer(
+        ROOT, read=[DOTA_IMAGE.parent], max_line_bytes=SMALL_LINE, **SERVER_FLAGS
     ) as s:
         yield s
 
@@ -72,6 +88,7 @@ def test_serve_command_passes_the_flags() -> None:
     assert serve_command("deno", small_graphs="64")[-2:] == ["--small-graphs", "64"]
     assert serve_command("deno", tta="main")[-2:] == ["--tta", "main"]
     assert "--tta" not in serve_command("deno")
+    assert serve_command("deno", max_line_bytes=4096)[-2:] == ["--max-line-bytes", "4096"]
 
 
 def test_find_deno_names_a_missing_configured_path() -> None:
@@ -164,6 +181,71 @@ def test_bad_params_and_unknown_methods_are_protocol_errors(server: SopsegServer
     with pytest.raises(SopsegError) as caught:
         server.request("no_such_method", {})
     assert caught.value.code == -32601
+
+
+def test_an_error_with_a_null_id_answers_the_waiting_request(small_server: SopsegServer) -> None:
+    """A line over --max-line-bytes is answered -32006 with id null (the server cannot read the
+    id): the request waiting gets it at once, and the next request its own answer."""
+    params = {"image": str(DOTA_IMAGE), "detections": {"boxes": boxes()}}
+    assert len(encode_json(params)) > SMALL_LINE
+    began = time.monotonic()
+    with pytest.raises(SopsegError) as caught:
+        small_server.request("segment", params, timeout=60)
+    assert caught.value.code == -32006 and "--max-line-bytes" in caught.value.message
+    assert caught.value.data["limit"] == SMALL_LINE
+    assert time.monotonic() - began < 30
+    answer = small_server.segment(DOTA_IMAGE, {"boxes": boxes(1)}, timeout=60)
+    assert len(answer["features"]) == 1
+
+
+def test_boxes_over_the_line_limit_go_in_several_requests(
+    server: SopsegServer, small_server: SopsegServer
+) -> None:
+    """The answer is the one-request answer: every feature, detection_index over all the boxes,
+    progress over all of them."""
+    sent = boxes()
+    line = encode_json({"image": str(DOTA_IMAGE), "detections": {"boxes": sent}})
+    assert len(line) > 2 * SMALL_LINE  # 3 requests at least
+    whole = server.segment(DOTA_IMAGE, {"boxes": sent})
+    seen: list[tuple[int, int]] = []
+    parts = small_server.segment(
+        DOTA_IMAGE, {"boxes": sent}, progress=lambda d, t: seen.append((d, t)), timeout=120
+    )
+    assert parts["features"] == whole["features"]
+    assert {k: v for k, v in parts.items() if k != "features"} == {
+        k: v for k, v in whole.items() if k != "features"
+    }
+    assert seen and seen[-1] == (len(sent), len(sent))
+    assert all(t == len(sent) for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_an_error_about_a_box_of_a_later_request_names_its_index_among_all(
+    small_server: SopsegServer,
+) -> None:
+    sent = boxes()
+    sent[50]["class"] = ""
+    with pytest.raises(SopsegError) as caught:
+        small_server.segment(DOTA_IMAGE, {"boxes": sent}, timeout=120)
+    assert caught.value.code == -32602
+    assert "detections.boxes[50].class" in caught.value.message
+    assert caught.value.data == {"field": "detections.boxes[50].class"}
+
+
+def test_nan_and_infinity_are_refused_before_sending_naming_the_field(
+    server: SopsegServer,
+) -> None:
+    """JSON has no NaN: sent as is, the line was a parse error the client never matched."""
+    sent = boxes(3)
+    sent[2]["score"] = math.nan
+    with pytest.raises(SopsegError, match=r"detections\.boxes\[2\]\.score is not a finite"):
+        server.segment(DOTA_IMAGE, {"boxes": sent}, timeout=60)
+    sent = boxes(2)
+    sent[1]["corners"][3][0] = -math.inf
+    params = {"image": str(DOTA_IMAGE), "detections": {"boxes": sent}}
+    with pytest.raises(SopsegError, match=r"detections\.boxes\[1\]\.corners\[3\]\[0\] is not"):
+        server.request("segment", params, timeout=60)
+    assert len(server.segment(DOTA_IMAGE, {"boxes": boxes(1)}, timeout=60)["features"]) == 1
 
 
 def test_close_shuts_down_with_exit_code_0() -> None:

@@ -5,7 +5,10 @@ GeoPackage in map coordinates, and QGIS runs the algorithm with the plugin insta
 temporary profile (XDG_DATA_HOME: the user's own profile is untouched):
 
 - north-up raster, boxes in the raster's CRS, plugin from `deno task qgis:install`;
-- rotated raster, boxes reprojected to EPSG:4326, plugin from the `deno task qgis:package` zip.
+- rotated raster, boxes reprojected to EPSG:4326, plugin from the `deno task qgis:package` zip;
+- the PNG itself, without georeference: boxes with a CRS refused, boxes drawn over it in QGIS's
+  frame for it segmented;
+- layers a user may have: empty classes, NaN scores, a NaN vertex, a box the server refuses.
 
 The output must hold one valid feature per box, in the raster's CRS, whose prompt box in pixels
 matches the labelTxt box and whose mask, taken through `gdaltransform`, matches the mask the
@@ -31,7 +34,7 @@ import pytest
 from conftest import DOTA_IMAGE, DOTA_LABELS, ROOT, dota_boxes, missing, require_files
 from sopseg_qgis.pixel_frame import GeoTransform, pixel_to_map
 from sopseg_qgis.sopseg_client import SopsegServer
-from test_client import require_server
+from test_client import require_server, ring_bounds
 
 NORTH_UP: GeoTransform = (500000.0, 0.25, 0.0, 4500000.0, 0.0, -0.25)
 # About 17 degrees of rotation, 0.25 m pixels.
@@ -130,6 +133,12 @@ def profiles(home: Path) -> Path:
     return home / "data" / "QGIS" / "QGIS3" / "profiles"
 
 
+def installed(home: Path) -> dict[str, str]:
+    """`qgis_env(home)` with the plugin installed there by `deno task qgis:install`."""
+    run(["deno", "task", "qgis:install", "--profiles-dir", str(profiles(home))], cwd=ROOT)
+    return qgis_env(home)
+
+
 def run_algorithm(
     exe: str, env: dict[str, str], tif: Path, gpkg: Path, out: Path, extra: Sequence[str] = ()
 ) -> str:
@@ -148,6 +157,51 @@ def run_algorithm(
     done = run([exe, "run", "sopseg:segment_detections", "--", *args], env=env, timeout=300)
     assert out.is_file(), done.stdout + done.stderr
     return done.stdout
+
+
+def refused_output(exe: str, env: dict[str, str], raster: Path, detections: Path, out: Path) -> str:
+    """The output of a `segment_detections` run that must fail (no output written)."""
+    done = subprocess.run(
+        [exe, "run", "sopseg:segment_detections", "--", f"RASTER={raster}"]
+        + [f"DETECTIONS={detections}", "CLASS_FIELD=label", "SCORE_FIELD=conf"]
+        + [f"BACKEND={QGIS_FLAGS['backend']}", f"THREADS={QGIS_FLAGS['threads']}", f"OUTPUT={out}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode != 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def write_csv(path: Path, rows: Sequence[tuple[Optional[list[tuple[float, float]]], str]]) -> Path:
+    """A CSV layer of (ring, label) rows, conf 0.5 + row / 256, WKT geometries (None: empty):
+    a layer without a CRS (no .prj). QGIS numbers its features from 1."""
+    lines = ["WKT,label,conf"]
+    for i, (ring, label) in enumerate(rows):
+        points = "" if ring is None else ",".join(f"{x!r} {y!r}" for x, y in [*ring, ring[0]])
+        wkt = f"POLYGON(({points}))" if points else ""
+        lines.append(f'"{wkt}","{label}",{0.5 + i / 256!r}')
+    path.write_text("\n".join(lines) + "\n")
+    path.with_suffix(".csvt").write_text("WKT,String,Real\n")
+    return path
+
+
+def write_geojson(path: Path, rows: Sequence[tuple[list[tuple[float, float]], str, float]]) -> Path:
+    """A GeoJSON layer of (ring, label, conf) rows in EPSG:32633 (a `crs` member), written as
+    Python writes JSON: NaN and Infinity as such (GDAL reads them). QGIS numbers its features
+    from 0."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"label": label, "conf": conf},
+            "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+        }
+        for ring, label, conf in rows
+    ]
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32633"}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": features}))
+    return path
 
 
 def server_masks(options: Optional[dict] = None) -> dict[int, dict]:
@@ -373,3 +427,94 @@ def test_qgis_process_segments_a_detector_output_file(
     assert len(obb) == 1
     assert [round(v, 6) for v in obb[0][:4]] == [50, 50, 20, 10]
     assert math.isclose(obb[0][4], math.degrees(0.1), abs_tol=1e-3)  # written to 4 decimals
+
+
+def test_qgis_process_on_a_raster_without_georeference(
+    tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
+) -> None:
+    """P1888.png has no CRS. Boxes in EPSG:4326 are refused, naming both layers (taken for
+    pixels, their degrees gave empty masks); boxes drawn over it as QGIS shows it (a layer
+    without a CRS, y minus the row), an empty and a blank class among them (sent as none), give
+    the masks of the boxes sent in pixels; a box the server finds degenerate is named by its
+    feature id, not its place in the request."""
+    from osgeo import ogr
+
+    exe = qgis_process()
+    png = tmp_path / "P1888.png"
+    shutil.copy(DOTA_IMAGE, png)  # QGIS may write a .aux.xml beside it: not in ../shared/data
+    env = installed(qgis_home)
+
+    output = refused_output(
+        exe, env, png, make_detections(tmp_path, NORTH_UP, 4326), tmp_path / "r.gpkg"
+    )
+    assert "has no CRS" in output and "'P1888'" in output, output
+    assert "'boxes'" in output and "EPSG:4326" in output, output
+
+    boxes = dota_boxes()[:6]
+    rows = [([(x, -y) for x, y in b["corners"]], b["class"]) for b in boxes]
+    rows[0] = (rows[0][0], "")
+    rows[1] = (rows[1][0], "   ")
+    out = tmp_path / "out.gpkg"
+    run_algorithm(exe, env, png, write_csv(tmp_path / "boxes.csv", rows), out)
+    dataset = ogr.Open(str(out))  # kept: its layer dies with it
+    features = sorted(dataset.GetLayer(0), key=lambda f: f.GetField("detection_index"))
+    assert [f.GetField("detection_index") for f in features] == list(range(len(boxes)))
+    assert [f.GetField("detection_fid") for f in features] == list(range(1, len(boxes) + 1))
+    assert [f.GetField("class") for f in features] == ["object"] * 2 + [
+        b["class"] for b in boxes[2:]
+    ]
+    for index, feature in enumerate(features):
+        assert math.isclose(feature.GetField("score"), 0.5 + index / 256, abs_tol=1e-9)
+        geometry = feature.GetGeometryRef()
+        assert geometry is not None and not geometry.IsEmpty() and geometry.IsValid()
+        minx, maxx, miny, maxy = geometry.GetEnvelope()
+        xs = [x for x, _ in rows[index][0]]
+        ys = [y for _, y in rows[index][0]]
+        assert minx < max(xs) and maxx > min(xs) and miny < max(ys) and maxy > min(ys), index
+        if index >= 2:  # the same class as the pixel-frame masks: the same mask, y flipped
+            mask = pixel_masks[index]
+            assert feature.GetField("area_px") == mask["properties"]["area_px"]
+            x0, y0, x1, y1 = ring_bounds(mask["geometry"])
+            for got, want in zip((minx, maxx, miny, maxy), (x0, x1, -y1, -y0)):
+                assert abs(got - want) < PIXEL_TOLERANCE, (index, got, want)
+
+    # Row 1 has no geometry (skipped); the third box, 1e-7 px high, is flat once rounded.
+    thin = [(100.0, -100.0), (120.0, -100.0), (120.0, -100.0000001), (100.0, -100.0000001)]
+    rows = [(None, "ship"), rows[2], (thin, "ship")]
+    output = refused_output(
+        exe, env, png, write_csv(tmp_path / "thin.csv", rows), tmp_path / "t.gpkg"
+    )
+    assert "degenerate box" in output, output
+    assert "detections.boxes[1] (feature id 3 in the detections layer)" in output, output
+
+
+def test_qgis_process_with_nan_scores_and_a_nan_vertex(
+    tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
+) -> None:
+    """A NaN or infinite score is sent as no score (JSON has no NaN: the server could not read
+    the request, and the client waited for an answer forever); a NaN vertex stops the run
+    naming its feature."""
+    from osgeo import ogr
+
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    env = installed(qgis_home)
+    boxes = dota_boxes()[:4]
+    scores = [0.5, math.nan, math.inf, -math.inf]
+    rings = [pixel_to_map(NORTH_UP, [tuple(p) for p in b["corners"]]) for b in boxes]
+    rows = [(ring, b["class"], score) for ring, b, score in zip(rings, boxes, scores)]
+    out = tmp_path / "out.gpkg"
+    run_algorithm(exe, env, tif, write_geojson(tmp_path / "nan.geojson", rows), out)
+    dataset = ogr.Open(str(out))  # kept: its layer dies with it
+    features = sorted(dataset.GetLayer(0), key=lambda f: f.GetField("detection_index"))
+    assert len(features) == len(boxes)
+    assert features[0].GetField("score") == 0.5
+    assert [f.IsFieldNull("score") for f in features] == [False, True, True, True]
+    for index, feature in enumerate(features):
+        assert feature.GetField("class") == boxes[index]["class"]
+        assert feature.GetField("area_px") == pixel_masks[index]["properties"]["area_px"]
+
+    rows[2] = ([(math.nan, rings[2][0][1]), *rings[2][1:]], boxes[2]["class"], 0.5)
+    geojson = write_geojson(tmp_path / "nan_vertex.geojson", rows)
+    output = refused_output(exe, env, tif, geojson, tmp_path / "refused.gpkg")
+    assert "feature id 2" in output and "not a finite number" in output, output
