@@ -680,6 +680,19 @@ interface ImageJob {
   emit: (e: RunEvent) => void;
 }
 
+/** A detection file's text; one that is not UTF-8 is read all the same, and said. */
+async function readDetectionText(path: string, emit: (e: RunEvent) => void): Promise<string> {
+  const text = await Deno.readTextFile(path);
+  if (text.includes("\uFFFD")) {
+    emit({
+      kind: "warning",
+      message: `${path} is not UTF-8 text: bytes it cannot decode are read as "\uFFFD" ` +
+        `(class names may not match; save it as UTF-8)`,
+    });
+  }
+  return text;
+}
+
 /** How many of `dets` have no point inside a `width` x `height` image. */
 function outsideImage(dets: readonly Detection[], width: number, height: number): number {
   let n = 0;
@@ -703,6 +716,9 @@ async function segmentOneImage(
       georef: source.georef,
       coordinates: outputFrame(options, source.georef),
     };
+    if (source.georefNote !== undefined) {
+      emit({ kind: "warning", message: `${image}: ${source.georefNote}` });
+    }
     // Fail before any model call when the coordinates cannot be written (no CRS, unknown
     // CRS); by default (no `crs` asked for) keep the raster's CRS instead, and say so.
     let frame: OutputFrame;
@@ -720,7 +736,7 @@ async function segmentOneImage(
     const det = job.detections;
     const parsed = det.kind === "list"
       ? { detections: det.detections, issues: [] }
-      : parseDetections(det.kind === "text" ? det.text : await Deno.readTextFile(det.path), {
+      : parseDetections(det.kind === "text" ? det.text : await readDetectionText(det.path, emit), {
         source: det.kind === "text" ? det.source : det.path,
         format: perFileFormat(options.format),
         imageWidth: source.width,

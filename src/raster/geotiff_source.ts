@@ -242,6 +242,7 @@ export class GeoTiffRasterSource implements RasterSource {
   readonly bandCount: number;
   /** Georeferencing, or `null`. */
   georef: Georef | null = null;
+  georefNote?: string;
   /** The stretch of each selected band (empty for unsigned 8-bit data). */
   stretchRanges: StretchRange[] = [];
   /** The nodata value in use, or `null`. */
@@ -379,6 +380,11 @@ export class GeoTiffRasterSource implements RasterSource {
       transformation: numbers(await loadTag(image, "ModelTransformation")),
       geoKeyDirectory: numbers(await loadTag(image, "GeoKeyDirectory")),
     });
+    const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
+    if (georef === null && tiepoints !== undefined && tiepoints.length > 6) {
+      this.georefNote = `georeferenced by ${tiepoints.length / 6} ground control points, ` +
+        `which sopseg does not read: output in pixels (gdalwarp it to a geotransform first)`;
+    }
     // a CRS the GeoKeys cannot name (user-defined): GDAL's .aux.xml or a .prj may
     const sidecar = georef !== null && georef.epsg === null ? await readSidecarCrs(path) : null;
     this.georef = sidecar === null || georef === null ? georef : { ...georef, ...sidecar };

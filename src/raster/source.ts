@@ -90,6 +90,11 @@ export interface RasterSource {
   readonly bandCount: number;
   /** Georeferencing, or `null` when the file has none. */
   readonly georef: Georef | null;
+  /**
+   * Why `georef` is `null` although the file is georeferenced in a way sopseg
+   * does not read (ground control points only), for a warning; absent otherwise.
+   */
+  readonly georefNote?: string;
   /** Reads `window` (inside the image) as 8-bit RGB. */
   readWindow(window: Window): Promise<RgbWindow>;
   /** Releases the file; the source cannot be read afterwards. */

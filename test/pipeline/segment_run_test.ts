@@ -270,6 +270,29 @@ Deno.test("segmentRun()", async (t) => {
       },
     );
 
+    await t.step("reads a detection file that is not UTF-8, and says so", async () => {
+      const file = `${dir}/latin1.txt`;
+      // "véhicule" in Latin-1: the é is one byte, 0xE9, not UTF-8
+      await Deno.writeFile(
+        file,
+        new Uint8Array([
+          ...new TextEncoder().encode("100 100 140 100 140 120 100 120 v"),
+          0xe9,
+          ...new TextEncoder().encode("hicule 0\n"),
+        ]),
+      );
+      const { summary, events } = await run(model, {
+        images: png,
+        detections: { kind: "path", path: file },
+        out: null,
+      });
+      assert.equal(summary.instances, 1);
+      assert.ok(
+        events.some((e) => e.kind === "warning" && /latin1\.txt is not UTF-8 text/.test(e.message)),
+        JSON.stringify(events),
+      );
+    });
+
     await t.step("fails an image asked for WGS84 without a georeference, naming why", async () => {
       const { summary, events } = await run(model, {
         images: png,

@@ -284,3 +284,29 @@ Deno.test("openRaster() reads the CRS GDAL writes beside a PNG/JPEG (.aux.xml) a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openRaster() says when a GeoTIFF is georeferenced by ground control points only", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tif = `${dir}/gcp.tif`;
+    const gcps = [[0, 0, 500000, 4000100], [600, 0, 500150, 4000100], [0, 400, 500000, 4000000]]
+      .flatMap((g) => ["-gcp", ...g.map(String)]);
+    await gdal("gdal_translate", [
+      "-q",
+      "-a_srs",
+      "EPSG:32633",
+      ...gcps,
+      await fixture("rgb8.png"),
+      tif,
+    ]);
+    const src = await openRaster(tif);
+    try {
+      assert.equal(src.georef, null);
+      assert.match(src.georefNote ?? "", /by 3 ground control points, which sopseg does not read/);
+    } finally {
+      await src.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
