@@ -253,30 +253,39 @@ export function parseGeoJsonDetections(
   return { detections, issues };
 }
 
-/** Whether the first position, read as longitude/latitude, falls inside the image. */
-function looksLikeWgs84(
-  features: unknown[],
-  georef: Georef,
-  size: { width: number; height: number },
-): boolean {
-  let p: Point;
+type Size = { width: number; height: number };
+
+/** The first position of the first feature, or `null` when it has none. */
+function firstPosition(features: unknown[]): Point | null {
   try {
     const first = features[0];
-    p = polygonCorners(isObject(first) ? first.geometry : null)[0]!;
+    return polygonCorners(isObject(first) ? first.geometry : null)[0]!;
   } catch {
-    return false;
+    return null;
   }
-  if (Math.abs(p.x) > 180 || Math.abs(p.y) > 90) return false;
+}
+
+/** Whether a pixel position is on the image or within one image size of it. */
+function nearImage(q: Point, size: Size): boolean {
+  return q.x >= -size.width && q.x <= 2 * size.width && q.y >= -size.height &&
+    q.y <= 2 * size.height;
+}
+
+/** `toPixel(p)` near the image; false when it throws (no such reprojection). */
+function landsNear(p: Point, toPixel: (p: Point) => Point, size: Size): boolean {
   try {
-    const q = applyGeoTransform(
-      invertGeoTransform(georef.geoTransform),
-      reprojection(georef).fromWgs84(p),
-    );
-    return q.x >= -size.width && q.x <= 2 * size.width && q.y >= -size.height &&
-      q.y <= 2 * size.height;
+    return nearImage(toPixel(p), size);
   } catch {
     return false;
   }
+}
+
+/** Whether the first position, read as longitude/latitude, falls inside the image. */
+function looksLikeWgs84(features: unknown[], georef: Georef, size: Size): boolean {
+  const p = firstPosition(features);
+  if (p === null || Math.abs(p.x) > 180 || Math.abs(p.y) > 90) return false;
+  const inverse = () => invertGeoTransform(georef.geoTransform);
+  return landsNear(p, (q) => applyGeoTransform(inverse(), reprojection(georef).fromWgs84(q)), size);
 }
 
 /**
@@ -284,26 +293,10 @@ function looksLikeWgs84(
  * the geotransform) and far from it as pixels: a file in the raster's CRS
  * that does not name it.
  */
-function looksLikeMap(
-  features: unknown[],
-  georef: Georef,
-  size: { width: number; height: number },
-): boolean {
-  let p: Point;
-  try {
-    const first = features[0];
-    p = polygonCorners(isObject(first) ? first.geometry : null)[0]!;
-  } catch {
-    return false;
-  }
-  const near = (q: Point) =>
-    q.x >= -size.width && q.x <= 2 * size.width && q.y >= -size.height &&
-    q.y <= 2 * size.height;
-  try {
-    return !near(p) && near(applyGeoTransform(invertGeoTransform(georef.geoTransform), p));
-  } catch {
-    return false;
-  }
+function looksLikeMap(features: unknown[], georef: Georef, size: Size): boolean {
+  const p = firstPosition(features);
+  if (p === null || nearImage(p, size)) return false;
+  return landsNear(p, (q) => applyGeoTransform(invertGeoTransform(georef.geoTransform), q), size);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
