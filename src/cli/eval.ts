@@ -19,6 +19,9 @@ import { SopsegModel } from "../model/sopseg_model.ts";
 import { DEFAULT_MODEL_DIR } from "../model/default_model.ts";
 import { modelSegmentFn } from "../pipeline/model_segment_fn.ts";
 import { parseEvalArgs } from "./eval_args.ts";
+import { dirname } from "node:path";
+import { RunSetupError } from "../pipeline/segment_run.ts";
+import { MissingInputError } from "../pipeline/results_input.ts";
 import { backendFlag, type CliIo, UsageError } from "./common.ts";
 
 /** Side in pixels of the fixed context crop that `--no-ram` uses instead of RAM. */
@@ -88,7 +91,24 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const backend = backendFlag(a.backend);
-  const gt = await readCocoGt(a.gt);
+  // outputs' folders first: a report is not to be lost after a long evaluation
+  for (
+    const [flag, file] of [["--out-json", a.outJson], ["--out-md", a.outMd], [
+      "--out-coco",
+      a.outCoco,
+    ]] as const
+  ) {
+    const dir = file === null ? null : dirname(file);
+    if (dir !== null && !(await Deno.stat(dir).then((s) => s.isDirectory, () => false))) {
+      throw new RunSetupError(`Cannot write ${flag} ${file}: no folder ${dir}`);
+    }
+  }
+  const gt = await readCocoGt(a.gt).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new MissingInputError(`Cannot read --gt ${a.gt}: no such file`);
+    }
+    throw e;
+  });
   let model: SopsegModel | null = null;
   let segment: SegmentFn | undefined;
   if (a.baseline === null) {
@@ -99,6 +119,9 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       smallGraphs: a.smallGraphs,
       tta: a.tta,
       onLog: (m) => io.stderr(`sopseg: ${m}\n`),
+    }).catch((e) => {
+      // no model there, or one that cannot run: a retry will not help (exit 2)
+      throw e instanceof Deno.errors.NotCapable ? e : new RunSetupError(e.message, { cause: e });
     });
     segment = modelSegmentFn(model, {
       imagesDir: a.images!,
@@ -126,11 +149,17 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
           const where = issue.line > 0 ? `:${issue.line}` : "";
           io.stderr(`${issue.source}${where}: ${issue.message}\n`);
         },
+        gtImages: gt.images.map((i) => i.fileName),
+        onWarning: (m) => io.stderr(`sopseg: warning: ${m}\n`),
       });
     } catch (e) {
       await model?.close();
       // the file needs an option the command line did not give: a usage error (exit 2)
-      throw e instanceof AngleConventionError ? new UsageError(e.message) : e;
+      if (e instanceof AngleConventionError) throw new UsageError(e.message);
+      // nothing in them to score against this ground truth: a retry will not help (exit 2)
+      throw e instanceof TypeError && !(e instanceof MissingInputError)
+        ? new RunSetupError(e.message, { cause: e })
+        : e;
     }
   }
   let last = 0;

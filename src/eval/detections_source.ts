@@ -26,6 +26,45 @@ export interface EvalDetectionsOptions extends Omit<DetectionsReading, "imageId"
   classOf?: (name: string) => string;
   /** Called with each record that cannot be read (it is left out; the evaluation goes on). */
   onIssue?: (issue: ParseIssue) => void;
+  /**
+   * The ground truth's image file names: files or image ids that match none
+   * of them are named to `onWarning`, and when none matches at all, opening
+   * throws (another split or dataset: every detection would go unscored).
+   */
+  gtImages?: readonly string[];
+  /** Called with what the caller should be told (files or ids matching no GT image). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Checks the detections' image ids (or files' stems) against the GT's images:
+ * a warning naming those that match none, a TypeError when none matches.
+ */
+function checkAgainstGt(
+  path: string,
+  ids: readonly string[],
+  what: string,
+  options: EvalDetectionsOptions,
+): void {
+  if (options.gtImages === undefined || ids.length === 0) return;
+  const gt = new Set(options.gtImages.map((f) => fileStem(f)));
+  const unmatched = ids.filter((id) => !gt.has(id));
+  const some = (list: readonly string[]) =>
+    list.slice(0, 3).join(", ") + (list.length > 3 ? ", ..." : "");
+  if (unmatched.length === ids.length) {
+    throw new TypeError(
+      `Cannot evaluate the detections of ${path}: none of their ${ids.length} ${what} (${
+        some(unmatched)
+      }) is an image of the ground truth (${some(options.gtImages)}); another split or dataset?`,
+    );
+  }
+  if (unmatched.length > 0) {
+    options.onWarning?.(
+      `${unmatched.length} ${what} of ${path} match no image of the ground truth, left out: ${
+        some(unmatched)
+      }`,
+    );
+  }
 }
 
 /**
@@ -60,6 +99,7 @@ export async function openEvalDetections(
   const results = await readResults(path, options);
   if (results !== null) {
     report(results.issues);
+    checkAgainstGt(path, [...results.byImage.keys()], "image id(s)", options);
     return {
       ...common,
       forImage: (image) => keep(results.byImage.get(fileStem(image.fileName)) ?? []),
@@ -75,6 +115,7 @@ export async function openEvalDetections(
   for (const file of await listFiles(path, (n) => /\.(txt|geojson|json)$/i.test(n))) {
     files.set(fileStem(file), file);
   }
+  checkAgainstGt(path, [...files.keys()], "file(s)", options);
   const format = perFileFormat(options.format);
   return {
     ...common,

@@ -92,3 +92,39 @@ dataTest({
     }
   },
 });
+
+dataTest({
+  name:
+    "eval --detections names files matching no GT image, refuses when none does, checks --out-* first",
+  needs: [GT],
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_evaldet_match_" });
+    try {
+      const gt = await readCocoGt(GT);
+      const stem = gt.images[0]!.fileName.replace(/\.[^.]+$/, "");
+      await Deno.writeTextFile(`${dir}/P0706.txt`, "10 10 30 10 30 20 10 20 ship 0\n");
+      const base = ["--gt", GT, "--images", `${ISAID_VAL}/images`, "--baseline", "obb-fill"];
+      // another dataset's files only: nothing could be scored
+      const none = await runTask("eval", [...base, "--detections", dir, "--max-images", "1"]);
+      assert.equal(none.code, 2, none.stderr);
+      assert.match(
+        none.stderr,
+        /none of their 1 file\(s\) \(P0706\) is an image of the ground truth .*another split or dataset\?/,
+      );
+      // one file of a GT image beside it: scored, the other named
+      await Deno.writeTextFile(`${dir}/${stem}.txt`, "10 10 30 10 30 20 10 20 ship 0\n");
+      const some = await runTask("eval", [...base, "--detections", dir, "--max-images", "1"]);
+      assert.equal(some.code, 0, some.stderr);
+      assert.match(
+        some.stderr,
+        /warning: 1 file\(s\) of .* match no image of the ground truth, left out: P0706/,
+      );
+      // a report's folder that does not exist: refused before the evaluation
+      const out = await runTask("eval", [...base, "--out-json", `${dir}/no/such/r.json`]);
+      assert.equal(out.code, 2, out.stderr);
+      assert.match(out.stderr, /Cannot write --out-json .*no\/such\/r\.json: no folder/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
