@@ -24,6 +24,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { isAbsolute } from "node:path";
 import { probeWebGpu } from "../src/model/ort_adapter.ts";
 import { STAGES } from "../src/pipeline/timings.ts";
 
@@ -377,7 +378,8 @@ const block = [
   ...serveTable,
 ].join("\n");
 console.log(block);
-const path = `${root}${values.out}`;
+// relative to the repository (BENCHMARKS.md by default); an absolute path as it is
+const path = isAbsolute(values.out!) ? values.out! : `${root}${values.out}`;
 let existing = "";
 try {
   existing = await Deno.readTextFile(path);
