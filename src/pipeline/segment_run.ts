@@ -355,7 +355,10 @@ async function planRun(
     });
     for (const issue of parsed.issues) onIssue(issue);
     return planByImageId(images, parsed.byImage, det.source, "the mmrotate results", warn);
-  } else if (det.kind === "text" && options.format === "task1") {
+  } else if (
+    det.kind === "text" && (options.format === "task1" ||
+      ((options.format ?? "auto") === "auto" && looksLikeTask1(det.text)))
+  ) {
     throw new TypeError(
       `Cannot read DOTA Task1 results from ${det.source}: their class is in the file name; give the files (--detections Task1_<class>.txt or their folder)`,
     );
@@ -691,6 +694,19 @@ async function readDetectionText(path: string, emit: (e: RunEvent) => void): Pro
     });
   }
   return text;
+}
+
+/**
+ * Whether the first data line reads `image_id score x1 y1 .. x4 y4` (DOTA
+ * Task1 results) and not as a DOTA box: 10 fields, a first that is not a
+ * number, a score between 0 and 1, then 8 numbers.
+ */
+function looksLikeTask1(text: string): boolean {
+  const line = text.split("\n").map((l) => l.trim()).find((l) => l !== "" && !l.startsWith("#"));
+  const f = line?.split(/\s+/) ?? [];
+  const n = f.map(Number);
+  return f.length === 10 && !Number.isFinite(n[0]) && n[1]! >= 0 && n[1]! <= 1 &&
+    n.slice(2).every(Number.isFinite);
 }
 
 /** How many of `dets` have no point inside a `width` x `height` image. */

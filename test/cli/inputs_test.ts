@@ -308,3 +308,18 @@ Deno.test("segment: images sharing a stem are left out (exit 1), links to nothin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("segment: Task1 result lines piped in are refused once, naming why", async () => {
+  const png = await fixture("rgb8.png");
+  const lines = "P1888 0.9 100 100 140 100 140 120 100 120\n".repeat(5);
+  const r = await runCli(
+    ["segment", "--images", png, "--detections", "-", "--out", "-", "--backend", "wasm"],
+    lines,
+  );
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /Cannot read DOTA Task1 results from <stdin>: their class is in the file name/,
+  );
+  assert.doesNotMatch(r.stderr, /x1 is not a number/);
+});
