@@ -362,6 +362,16 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         }): segmented, flagged in_training_classes: false; expect rougher masks\n`,
       );
     }
+    const ids = Object.entries(summary.bareClassIds);
+    if (ids.length > 0) {
+      const n = ids.reduce((t, [, c]) => t + c, 0);
+      io.stderr(
+        `sopseg: note: ${n} instance(s) with a class id for a class (${
+          ids.map(([c, k]) => `${c} ${k}`).join(", ")
+        }): the model was told their class is unknown; give the detector's class names in ` +
+          `id order with --classes (the class prompt helps: README, model card)\n`,
+      );
+    }
     leftOut = summary.inputsLeftOut;
     void totalBoxes;
   } finally {

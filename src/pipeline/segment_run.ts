@@ -178,6 +178,11 @@ export interface RunSummary {
    * features carry `in_training_classes: false`); empty when all were, or the model does not say.
    */
   outsideTrainingClasses: Record<string, number>;
+  /**
+   * Instances whose class is a bare number (a YOLO-OBB class id read without
+   * `classNames`), by that number: the model is told "unknown" for them.
+   */
+  bareClassIds: Record<string, number>;
 }
 
 interface PartFile {
@@ -486,6 +491,7 @@ export async function segmentRun(
     timings,
     written: [],
     outsideTrainingClasses: {},
+    bareClassIds: {},
   };
   const { images: plannedImages, plan } = await planRun(
     options,
@@ -800,8 +806,11 @@ async function segmentOneImage(
       })
     ) {
       const result = instanceResult(model, r, dets);
+      const name = result.detection.className;
+      if (/^\d+$/.test(name)) {
+        job.summary.bareClassIds[name] = (job.summary.bareClassIds[name] ?? 0) + 1;
+      }
       if (result.inTrainingClasses === false) {
-        const name = result.detection.className;
         job.summary.outsideTrainingClasses[name] = (job.summary.outsideTrainingClasses[name] ?? 0) +
           1;
       }

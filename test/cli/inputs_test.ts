@@ -69,7 +69,25 @@ Deno.test("segment reads YOLO-OBB with and without confidence, names classes wit
       assert.deepEqual(features.map((f) => f.properties.score), scores);
       const [cx, cy, w, h] = features[0].properties.obb_pixel;
       assert.ok(Math.abs(cx - 120) < 1e-3 && Math.abs(cy - 110) < 1e-3 && w > 39 && h > 19);
+      assert.doesNotMatch(r.stderr, /class id/);
     }
+    // without --classes the ids are the classes: segmented, and the note says what to give
+    const bare = await runCli([
+      "segment",
+      "--images",
+      await fixture("rgb8.png"),
+      "--detections",
+      `${dir}/labels/plain.txt`,
+      "--out",
+      "-",
+      "--backend",
+      "wasm",
+    ]);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(
+      bare.stderr,
+      /note: 1 instance\(s\) with a class id for a class \(1 1\): the model was told their class is unknown; give the detector's class names in id order with --classes/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
