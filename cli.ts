@@ -59,7 +59,8 @@ async function main(args: string[]): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`sopseg ${name}: ${e.message}\n\n${command.usage}`);
+      // the usage, then the error, last, where a terminal leaves it in view
+      io.stderr(`${command.usage}\nsopseg ${name}: ${e.message}\n`);
       return 2;
     }
     if (e instanceof RunRecordError || e instanceof RunSetupError) {

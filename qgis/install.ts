@@ -119,7 +119,17 @@ async function install(args: InstallArgs & { profilesDir: string }): Promise<str
     `sopseg folder: ${config.sopseg_dir}; deno: ${config.deno}\nRestart QGIS to load it.\n`;
 }
 
+const USAGE = `Usage: deno task qgis:install [--profile NAME] [--profiles-dir DIR] [--deno PATH]
+
+Copies the QGIS plugin into a QGIS profile (default: "default", in QGIS's profiles folder),
+records where sopseg and deno are, and enables the plugin. Restart QGIS afterwards.
+`;
+
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
   try {
     const args = parseArgs(Deno.args);
     const profilesDir = args.profilesDir ?? qgisProfilesDir(Deno.build.os, {
