@@ -21,6 +21,8 @@ import { RunRecordError } from "./src/pipeline/run_record.ts";
 import { RunSetupError } from "./src/pipeline/segment_run.ts";
 
 const USAGE = `Usage: sopseg <command> [options]
+("sopseg" is "deno task" in this folder, which runs each command with only the permissions it
+needs: deno task segment ...; or deno run -A cli.ts segment ...)
 
 Commands:
   segment   oriented detections + imagery -> instance masks (GeoJSON, COCO)
@@ -28,7 +30,7 @@ Commands:
   serve     JSON-RPC 2.0 server on stdin/stdout for GIS plugins (docs/PROTOCOL.md)
   merge     the output folders of a sharded segment run -> one (docs/SCALE.md)
 
-Run "sopseg <command> --help" for a command's options.
+Run "deno task <command> --help" for a command's options.
 `;
 
 const COMMANDS: Record<string, { run: typeof segmentCommand; usage: string }> = {
