@@ -241,9 +241,12 @@ export async function readResults(
         source: file,
         minScore: options.minScore,
       });
-      issues.push(...parsed.issues);
+      // one at a time: spread into push's arguments, 150,000 issues overflow the stack
+      for (const issue of parsed.issues) issues.push(issue);
       for (const [id, list] of parsed.byImage) {
-        byImage.set(id, [...(byImage.get(id) ?? []), ...list]);
+        const kept = byImage.get(id);
+        if (kept === undefined) byImage.set(id, list);
+        else for (const d of list) kept.push(d);
       }
     }
     return { byImage, issues, source, what: "the Task1 results", format: "task1" };

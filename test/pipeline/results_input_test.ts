@@ -34,3 +34,19 @@ Deno.test("readResults tells mmrotate JSON from a GeoJSON .json by its first cha
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readResults reports 200,000 malformed Task1 lines as issues, not a stack overflow", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sopseg-results-input-" });
+  try {
+    // a detector's results written with one column too many, and one good line
+    const bad = "P1 0.9 10 10 30 10 30 20 10 20 extra\n".repeat(200_000);
+    await Deno.writeTextFile(`${dir}/Task1_ship.txt`, bad + "P1 0.8 10 10 30 10 30 20 10 20\n");
+    await Deno.writeTextFile(`${dir}/Task1_plane.txt`, "P1 0.7 50 50 70 50 70 60 50 60\n");
+    const read = await readResults(dir);
+    assert.equal(read?.issues.length, 200_000);
+    assert.equal(read!.issues[199_999]!.line, 200_000);
+    assert.deepEqual(read!.byImage.get("P1")!.map((d) => d.className), ["plane", "ship"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
