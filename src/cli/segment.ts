@@ -367,7 +367,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       const n = ids.reduce((t, [, c]) => t + c, 0);
       io.stderr(
         `sopseg: note: ${n} instance(s) with a class id for a class (${
-          ids.map(([c, k]) => `${c} ${k}`).join(", ")
+          ids.map(([c, k]) => `id ${c}: ${k}`).join(", ")
         }): the model was told their class is unknown; give the detector's class names in ` +
           `id order with --classes (the class prompt helps: README, model card)\n`,
       );

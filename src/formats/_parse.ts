@@ -77,6 +77,34 @@ export function boxFromCorners(corners: readonly Point[]): OrientedBox {
   }
 }
 
+/**
+ * A value from a user's file, for an error message: JSON, numbers as written
+ * (`Infinity`, which JSON would print as `null`), cut to `max` characters; a
+ * value too deep to print is described instead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shown } from "./_parse.ts";
+ *
+ * assert.equal(shown("x"), '"x"');
+ * assert.equal(shown(Infinity), "Infinity");
+ * assert.equal(shown("a".repeat(100)).length, 83);
+ * ```
+ */
+export function shown(value: unknown, max = 80): string {
+  let text: string;
+  if (typeof value === "number") text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? typeof value;
+    } catch {
+      text = `(${Array.isArray(value) ? "an array" : typeof value} too deeply nested to show)`;
+    }
+  }
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
 /** The message of an error as text. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

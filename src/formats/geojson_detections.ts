@@ -9,7 +9,7 @@ import type { Georef } from "../raster/source.ts";
 import type { Detection, ParsedDetections, ParseIssue } from "./detection.ts";
 import { applyGeoTransform, invertGeoTransform } from "./geo_transform.ts";
 import { reprojection } from "./reproject.ts";
-import { boxFromCorners, errorMessage, FieldError } from "./_parse.ts";
+import { boxFromCorners, errorMessage, FieldError, shown } from "./_parse.ts";
 
 /** Options for {@linkcode parseGeoJsonDetections}. */
 export interface ParseGeoJsonDetectionsOptions {
@@ -71,14 +71,17 @@ export function geoJsonCrsEpsg(geojson: unknown): number | null {
   if (typeof name !== "string") {
     throw new SyntaxError(
       `Cannot read GeoJSON crs: expected {"type": "name", "properties": {"name": ...}}, got ${
-        JSON.stringify(crs)
+        shown(crs)
       }`,
     );
   }
   if (/(^|:)CRS84$/i.test(name)) return 4326;
   const match = /EPSG(?::[\d.]*)?:(\d+)$/i.exec(name) ?? /\/EPSG\/[\d.]+\/(\d+)$/i.exec(name);
-  if (!match) throw new SyntaxError(`Cannot read GeoJSON crs: no EPSG code in "${name}"`);
-  return Number(match[1]);
+  const code = Number(match?.[1]);
+  if (!Number.isSafeInteger(code)) {
+    throw new SyntaxError(`Cannot read GeoJSON crs: no EPSG code in ${shown(name)}`);
+  }
+  return code;
 }
 
 /**
@@ -306,7 +309,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function polygonCorners(geometry: unknown): Point[] {
   if (!isObject(geometry)) throw new FieldError("no geometry");
   if (geometry.type !== "Polygon") {
-    throw new FieldError(`geometry is a ${String(geometry.type)}, expected a 4-corner Polygon`);
+    throw new FieldError(
+      `geometry is a ${
+        typeof geometry.type === "string" ? shown(geometry.type).slice(1, -1) : shown(geometry.type)
+      }, expected a 4-corner Polygon`,
+    );
   }
   const rings = geometry.coordinates;
   if (!Array.isArray(rings) || rings.length !== 1) {
@@ -347,7 +354,7 @@ function readClass(properties: Record<string, unknown>): string | null {
     if (typeof value === "string" && value !== "") return value;
     if (typeof value === "number" && Number.isFinite(value)) return String(value);
     throw new FieldError(
-      `property "${key}" must be a string or a number, got ${JSON.stringify(value)}`,
+      `property "${key}" must be a string or a number, got ${shown(value)}`,
     );
   }
   return null;
@@ -358,7 +365,7 @@ function readScore(properties: Record<string, unknown>): number | null {
     const value = properties[key];
     if (value === undefined || value === null) continue;
     if (typeof value === "number" && Number.isFinite(value)) return value;
-    throw new FieldError(`property "${key}" must be a number, got ${JSON.stringify(value)}`);
+    throw new FieldError(`property "${key}" must be a number, got ${shown(value)}`);
   }
   return null;
 }

@@ -24,6 +24,7 @@ import {
   cornersFromNumbers,
   errorMessage,
   FieldError,
+  shown,
 } from "./_parse.ts";
 
 /** Options for {@linkcode parseMmrotateJson}. */
@@ -157,7 +158,8 @@ export function parseMmrotateJson(
       let corners: Detection["corners"];
       if (bbox.length === 5) {
         const [cx = NaN, cy = NaN, width = NaN, height = NaN, angle = NaN] = bbox;
-        if (!(width > 0 && height > 0)) {
+        // a side under a millionth of a pixel is no box (corners: the same rule, relative)
+        if (!(width > 1e-6 && height > 1e-6)) {
           throw new FieldError(`degenerate box: w x h = ${width} x ${height}`);
         }
         try {
@@ -204,20 +206,18 @@ export function parseMmrotateJson(
 function imageId(value: unknown): string {
   if (typeof value === "string" && value !== "") return value;
   if (typeof value === "number" && Number.isInteger(value)) return String(value);
-  throw new FieldError(`image_id must be a file stem or an integer, got ${JSON.stringify(value)}`);
+  throw new FieldError(`image_id must be a file stem or an integer, got ${shown(value)}`);
 }
 
 function finite(value: unknown, name: string): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
-  throw new FieldError(`${name} is not a finite number: ${JSON.stringify(value)}`);
+  throw new FieldError(`${name} is not a finite number: ${shown(value)}`);
 }
 
 function numbers(bbox: unknown): number[] {
   if (!Array.isArray(bbox) || (bbox.length !== 5 && bbox.length !== 8)) {
     throw new FieldError(
-      `bbox must be [cx, cy, w, h, angle] or 8 corner coordinates, got ${
-        JSON.stringify(bbox)?.slice(0, 80)
-      }`,
+      `bbox must be [cx, cy, w, h, angle] or 8 corner coordinates, got ${shown(bbox)}`,
     );
   }
   const names = bbox.length === 5 ? RBOX_NAMES : CORNER_NAMES;
@@ -227,7 +227,7 @@ function numbers(bbox: unknown): number[] {
 function classOf(value: unknown, classNames: readonly string[] | undefined): string {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
     throw new FieldError(
-      `category_id must be a non-negative integer, got ${JSON.stringify(value)}`,
+      `category_id must be a non-negative integer, got ${shown(value)}`,
     );
   }
   if (classNames === undefined) return String(value);

@@ -95,6 +95,13 @@ const CONVENTION_RANGES: Record<"oc" | "le90" | "le135", [number, number, string
 };
 
 /**
+ * The largest pixel coordinate a box may reach, far past any image (a
+ * hundred million pixels), so that areas, tolerances and reprojection stay
+ * finite and exact.
+ */
+const MAX_COORDINATE = 1e8;
+
+/**
  * Builds an oriented box from its centre, side lengths and angle. The angle is
  * normalised to `[-pi/2, pi/2)`; width and height keep their meaning.
  *
@@ -130,6 +137,12 @@ export function orientedBoxFromCenter(
   if (!Number.isFinite(angle)) {
     throw new RangeError(`Cannot build an oriented box: angle ${angle} is not finite`);
   }
+  const reach = Math.max(Math.abs(cx), Math.abs(cy)) + Math.hypot(width, height) / 2;
+  if (reach > MAX_COORDINATE) {
+    throw new RangeError(
+      `Cannot build an oriented box: centre (${cx}, ${cy}) and sides ${width} x ${height} reach out of range (pixel coordinates up to ${MAX_COORDINATE})`,
+    );
+  }
   let radians: number;
   switch (convention) {
     case "radians":
@@ -156,11 +169,13 @@ export function orientedBoxFromCenter(
           `expected one of ${ANGLE_CONVENTIONS.join(", ")}`,
       );
   }
+  if (Math.abs(radians) > 1e3) {
+    throw new RangeError(
+      `Cannot build an oriented box: angle ${angle} (${convention}) is over a thousand radians: another unit?`,
+    );
+  }
   return { cx, cy, width, height, angle: normalizeHalfTurn(radians) };
 }
-
-/** The largest pixel coordinate a box corner may have (far past any image; areas stay finite). */
-const MAX_COORDINATE = 1e12;
 
 /**
  * Builds an oriented box from four corners in any order of winding (DOTA

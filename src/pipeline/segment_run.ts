@@ -778,7 +778,7 @@ async function segmentOneImage(
       emit({
         kind: "warning",
         message: `${image}: ${outside} of ${dets.length} detection(s) lie entirely outside the ` +
-          `image (${source.width} x ${source.height} px); their masks are empty` +
+          `image (${source.width} x ${source.height} px): nothing of them is there to segment` +
           (outside === dets.length
             ? ": all of them (another image's detections, map coordinates read as pixels, " +
               "or normalised ones?)"

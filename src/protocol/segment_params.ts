@@ -13,6 +13,7 @@ import {
   type Point,
 } from "../geometry/oriented_box.ts";
 import type { PromptMode } from "../geometry/prompt.ts";
+import { shown } from "../formats/_parse.ts";
 import {
   type DetectionFormat,
   RESULTS_DETECTION_FORMATS,
@@ -84,14 +85,14 @@ function onlyKeys(obj: Record<string, unknown>, field: string, keys: readonly st
 
 function str(v: unknown, field: string): string {
   if (typeof v !== "string" || v === "") {
-    throw RpcError.invalidParams(field, `must be a non-empty string, got ${JSON.stringify(v)}`);
+    throw RpcError.invalidParams(field, `must be a non-empty string, got ${shown(v)}`);
   }
   return v;
 }
 
 function finite(v: unknown, field: string): number {
   if (typeof v !== "number" || !Number.isFinite(v)) {
-    throw RpcError.invalidParams(field, `must be a number, got ${JSON.stringify(v)}`);
+    throw RpcError.invalidParams(field, `must be a number, got ${shown(v)}`);
   }
   return v;
 }
@@ -103,7 +104,7 @@ function format(v: unknown, field: string): DetectionFormat | ResultsFormat | "a
   }
   throw RpcError.invalidParams(
     field,
-    `must be one of ${RESULTS_DETECTION_FORMATS.join(", ")}, got ${JSON.stringify(v)}`,
+    `must be one of ${RESULTS_DETECTION_FORMATS.join(", ")}, got ${shown(v)}`,
   );
 }
 
@@ -114,7 +115,7 @@ function angleConvention(v: unknown, field: string): AngleConvention | undefined
   }
   throw RpcError.invalidParams(
     field,
-    `must be one of ${ANGLE_CONVENTIONS.join(", ")}, got ${JSON.stringify(v)}`,
+    `must be one of ${ANGLE_CONVENTIONS.join(", ")}, got ${shown(v)}`,
   );
 }
 
@@ -203,7 +204,7 @@ const READING_KEYS = ["format", "classes", "image_id", "angle_convention", "min_
 
 function positiveInt(v: unknown, field: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-    throw RpcError.invalidParams(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+    throw RpcError.invalidParams(field, `must be a positive integer, got ${shown(v)}`);
   }
   return v;
 }
@@ -224,7 +225,7 @@ function options(v: unknown): SegmentRequestOptions {
     if (!(PROMPT_MODES as readonly unknown[]).includes(v.prompt)) {
       throw RpcError.invalidParams(
         "options.prompt",
-        `must be one of ${PROMPT_MODES.join(", ")}, got ${JSON.stringify(v.prompt)}`,
+        `must be one of ${PROMPT_MODES.join(", ")}, got ${shown(v.prompt)}`,
       );
     }
     out.prompt = v.prompt as PromptMode;

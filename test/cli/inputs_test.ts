@@ -86,7 +86,7 @@ Deno.test("segment reads YOLO-OBB with and without confidence, names classes wit
     assert.equal(bare.code, 0, bare.stderr);
     assert.match(
       bare.stderr,
-      /note: 1 instance\(s\) with a class id for a class \(1 1\): the model was told their class is unknown; give the detector's class names in id order with --classes/,
+      /note: 1 instance\(s\) with a class id for a class \(id 1: 1\): the model was told their class is unknown; give the detector's class names in id order with --classes/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

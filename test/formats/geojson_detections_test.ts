@@ -231,3 +231,22 @@ Deno.test("geoJsonCrsEpsg() reads the usual CRS names", () => {
   assert.throws(() => geoJsonCrsEpsg(named("local")), SyntaxError);
   assert.throws(() => geoJsonCrsEpsg({ crs: { type: "link" } }), SyntaxError);
 });
+
+Deno.test("parseGeoJsonDetections() names a feature whose geometry type is no string, and reads on", () => {
+  let deep: unknown = "Polygon";
+  for (let i = 0; i < 5000; i++) deep = [deep];
+  const text = JSON.stringify({
+    type: "FeatureCollection",
+    features: [
+      polygonFeature(closed(PIXEL_CORNERS), { class: "ship" }),
+      { type: "Feature", properties: {}, geometry: { type: { toString: 1 }, coordinates: [] } },
+      { type: "Feature", properties: {}, geometry: { type: deep, coordinates: [] } },
+    ],
+  });
+  const { detections, issues } = parseGeoJsonDetections(text, { source: "g.geojson" });
+  assert.equal(detections.length, 1);
+  assert.deepEqual(issues.map((i) => i.feature), [1, 2]);
+  assert.match(issues[0]!.message, /geometry is a \{"toString":1\}, expected a 4-corner Polygon/);
+  assert.match(issues[1]!.message, /geometry is a \[\[\[\[.*\.\.\., expected a 4-corner Polygon/);
+  assert.ok(issues.every((i) => i.message.length < 300), "messages stay short");
+});

@@ -138,3 +138,25 @@ Deno.test("parseMmrotateJson() refuses what is not mmrotate's results array", ()
   assert.equal(looksLikeMmrotateJson("\uFEFF\n [ ]"), true);
   assert.equal(looksLikeMmrotateJson('{"features": []}'), false);
 });
+
+Deno.test("parseMmrotateJson() refuses boxes out of range, vanishing sides and absurd angles, one issue each", () => {
+  const records = [
+    { image_id: "a", bbox: [1e308, 1e308, 1e308, 1e308, 0], score: 0.9, category_id: 0 },
+    { image_id: "a", bbox: [20, 20, 5e-324, 5e-324, 0], score: 0.9, category_id: 0 },
+    { image_id: "a", bbox: [20, 20, 10, 5, 1e300], score: 0.9, category_id: 0 },
+    { image_id: "a", bbox: [20, 20, 10, 5, 30], score: 0.9, category_id: 0 },
+  ];
+  const { byImage, issues } = parseMmrotateJson(JSON.stringify(records), {
+    source: "r.json",
+    angleConvention: "degrees",
+  });
+  assert.equal(byImage.get("a")?.length, 1, "the good record is read");
+  assert.deepEqual(
+    issues.map((i) => i.message.match(/out of range|degenerate|another unit/)?.[0]),
+    [
+      "out of range",
+      "degenerate",
+      "another unit",
+    ],
+  );
+});
