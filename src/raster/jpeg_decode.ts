@@ -64,22 +64,33 @@ export async function decodeJpegPlanes(
   return { width: image.width, height: image.height, planes };
 }
 
+/** A JPEG's frame header: size, sample precision in bits, colour components. */
+export interface JpegFrame {
+  width: number;
+  height: number;
+  /** Bits per sample: 8, or 12 (and 16) for extended and lossless JPEGs. */
+  precision: number;
+  /** 1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK. */
+  components: number;
+}
+
 /**
- * The pixel size a JPEG's frame header (SOF marker) declares, read without
- * decoding; `null` when no frame header comes before the image data.
+ * The frame header (SOFn) of a JPEG, read from its markers without decoding:
+ * what decides whether it can be decoded, and how large it is. `null` when
+ * the bytes are not a JPEG or hold no frame before the image data.
  *
  * @example Usage
  * ```ts
- * import { jpegSize } from "./jpeg_decode.ts";
- * // SOI, then a baseline SOF0 of 17 rows x 640 columns
+ * import { jpegFrame } from "./jpeg_decode.ts";
+ * // SOI, then a baseline SOF0 of 17 rows x 640 columns, 8 bits, one component
  * const bytes = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 17, 2, 128, 1, 1, 0x11, 0);
- * console.log(jpegSize(bytes)); // { width: 640, height: 17 }
+ * console.log(jpegFrame(bytes)); // { width: 640, height: 17, precision: 8, components: 1 }
  * ```
  *
  * @param bytes The JPEG file (or its first bytes).
- * @returns Width and height, or `null`.
+ * @returns The frame, or `null`.
  */
-export function jpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+export function jpegFrame(bytes: Uint8Array): JpegFrame | null {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
   let i = 2;
   while (i + 3 < bytes.length) {
@@ -98,12 +109,30 @@ export function jpegSize(bytes: Uint8Array): { width: number; height: number } |
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
       marker !== 0xcc;
     if (isFrame) {
-      if (i + 8 >= bytes.length) return null;
-      const height = (bytes[i + 5]! << 8) | bytes[i + 6]!;
-      const width = (bytes[i + 7]! << 8) | bytes[i + 8]!;
-      return { width, height };
+      if (i + 9 >= bytes.length) return null;
+      return {
+        precision: bytes[i + 4]!,
+        height: (bytes[i + 5]! << 8) | bytes[i + 6]!,
+        width: (bytes[i + 7]! << 8) | bytes[i + 8]!,
+        components: bytes[i + 9]!,
+      };
     }
     i += 2 + length;
   }
   return null;
+}
+
+/**
+ * Width and height from a JPEG's frame header ({@linkcode jpegFrame}), or `null`.
+ *
+ * @example Usage
+ * ```ts
+ * import { jpegSize } from "./jpeg_decode.ts";
+ * const bytes = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 17, 2, 128, 1, 1, 0x11, 0);
+ * console.log(jpegSize(bytes)); // { width: 640, height: 17 }
+ * ```
+ */
+export function jpegSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const frame = jpegFrame(bytes);
+  return frame === null ? null : { width: frame.width, height: frame.height };
 }

@@ -6,7 +6,7 @@
  */
 
 import { decodedRasterSource, keptChannels } from "./decoded_source.ts";
-import { decodeJpegPlanes, type JpegPlanes, jpegSize } from "./jpeg_decode.ts";
+import { decodeJpegPlanes, jpegFrame, type JpegPlanes } from "./jpeg_decode.ts";
 import type { JpegReply, JpegRequest } from "./jpeg_worker.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
@@ -78,9 +78,23 @@ export async function openJpeg(path: string, options: OpenJpegOptions = {}): Pro
   const maxMegapixels = options.maxMegapixels ?? 1000;
   // three bands (gray JPEGs come out as three equal ones)
   const kept = keptChannels(options.bands, { channels: 3, alphaChannel: null, path });
+  // what the decoder cannot do, said plainly before it is tried (its own words are an exit code)
+  const frame = jpegFrame(bytes);
+  if (frame !== null && frame.precision !== 8) {
+    throw new TypeError(
+      `Cannot open ${path}: a ${frame.precision}-bit JPEG, which sopseg does not read (8-bit ` +
+        `only); convert it, e.g. gdal_translate -ot Byte -scale in.jpg out.tif`,
+    );
+  }
+  if (frame !== null && frame.components === 4) {
+    throw new TypeError(
+      `Cannot open ${path}: a CMYK (4-component) JPEG, which sopseg does not read; convert it ` +
+        `to RGB, e.g. gdal_translate in.jpg out.tif (GDAL reads it as RGB)`,
+    );
+  }
   let decoded: JpegPlanes;
   try {
-    const size = jpegSize(bytes); // refused before any pixel is decoded
+    const size = frame; // refused before any pixel is decoded
     const tooLarge = (width: number, height: number) => {
       if (width * height > maxMegapixels * 1e6) {
         throw new RangeError(`${width}x${height} exceeds ${maxMegapixels} megapixels`);

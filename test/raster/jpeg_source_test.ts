@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { openJpeg } from "../../src/raster/jpeg_source.ts";
-import { jpegSize } from "../../src/raster/jpeg_decode.ts";
+import { jpegFrame, jpegSize } from "../../src/raster/jpeg_decode.ts";
 import type { RasterSource } from "../../src/raster/source.ts";
 import { fixture, gdal } from "./_fixtures.ts";
 
@@ -91,6 +91,36 @@ Deno.test("openJpeg() refuses from the header and reports the worker's errors", 
     }
     // a bad band selection says band, not JPEG
     await assert.rejects(openJpeg(empty, { bands: [5] }), /Cannot select band 5 of .*empty\.jpg/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openJpeg() refuses CMYK and 12-bit JPEGs before decoding, saying how to convert them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rgb = await fixture("rgb8.jpg");
+    const cmyk = `${dir}/cmyk.jpg`, deep = `${dir}/j12.jpg`;
+    // GDAL writes a 4-band JPEG as CMYK (Adobe marker), and 12-bit samples from UInt16
+    await gdal("gdal_translate", ["-q", "-b", "1", "-b", "2", "-b", "3", "-b", "1", rgb, cmyk]);
+    await gdal("gdal_translate", [
+      "-q",
+      "-ot",
+      "UInt16",
+      "-of",
+      "JPEG",
+      "-co",
+      "NBITS=12",
+      rgb,
+      deep,
+    ]);
+    assert.equal(jpegFrame(await Deno.readFile(cmyk))?.components, 4);
+    assert.equal(jpegFrame(await Deno.readFile(deep))?.precision, 12);
+    await assert.rejects(
+      openJpeg(cmyk),
+      /cmyk\.jpg: a CMYK \(4-component\) JPEG, .*gdal_translate/,
+    );
+    await assert.rejects(openJpeg(deep), /j12\.jpg: a 12-bit JPEG, .*gdal_translate -ot Byte/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
