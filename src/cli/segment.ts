@@ -167,9 +167,11 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   let bands: number[] | undefined;
   if (values.bands) {
     bands = values.bands.split(",").map((b) => Number(b));
-    if (bands.some((b) => !Number.isInteger(b) || b < 1)) {
+    if (
+      bands.some((b) => !Number.isInteger(b) || b < 1) || bands.length === 2 || bands.length > 3
+    ) {
       throw new UsageError(
-        `--bands must be 1-based band numbers like 4,3,2, got "${values.bands}"`,
+        `--bands must be one or three 1-based band numbers (grey, or R,G,B like 4,3,2), got "${values.bands}"`,
       );
     }
   }

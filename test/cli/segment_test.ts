@@ -329,6 +329,10 @@ Deno.test("segment usage errors exit 2 and name the flag", async () => {
       ["segment", "--images", "x", "--detections", "y", "--out", "o", "--sessions", "0"],
       /--sessions must be a positive integer/,
     ],
+    [
+      ["segment", "--images", "x", "--detections", "y", "--out", "o", "--bands", "1,2"],
+      /--bands must be one or three 1-based band numbers/,
+    ],
     [["segment", "--nope"], /Unknown option '--nope'/],
     [["frobnicate"], /unknown command "frobnicate"/],
   ];
