@@ -203,11 +203,6 @@ interface PartFile {
 }
 
 /**
- * The images of an earlier run's coco.json as part files, by file name;
- * `null` when there is none. The written `obb` corners are kept and written
- * again as they are; the box rebuilt from them is approximate (3 decimals).
- */
-/**
  * The outputs in `out` (vector files named `<stem>.<extension>`) of the images
  * of `earlier`'s plan that are not in `plan`: files a new run leaves as they are.
  */
@@ -229,7 +224,11 @@ async function staleOutputs(
   return stale;
 }
 
-/** The images of the coco.json at `path` as parts; `null` when there is none. */
+/**
+ * The images of an earlier run's coco.json as part files, by file name;
+ * `null` when there is none. The written `obb` corners are kept and written
+ * again as they are; the box rebuilt from them is approximate (3 decimals).
+ */
 async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
   let coco;
   try {
