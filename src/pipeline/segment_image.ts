@@ -14,7 +14,7 @@ import type { OrientedBox } from "../geometry/oriented_box.ts";
 import { enclosingHBox } from "../geometry/oriented_box.ts";
 import { type Crop, ramCrop, type RamSideOptions } from "../geometry/ram.ts";
 import { type PromptMode, promptTokens } from "../geometry/prompt.ts";
-import { maskBounds, type MaskWindow } from "../masks/mask_window.ts";
+import { emptyMaskWindow, maskBounds, type MaskWindow } from "../masks/mask_window.ts";
 import { pasteBack } from "../masks/paste_back.ts";
 import { keepPromptComponents } from "../masks/components.ts";
 import { type Polygon, simplifyPolygon, traceMask } from "../masks/polygon.ts";
@@ -127,7 +127,13 @@ export async function* segmentBoxes(
   const t = options.timings ?? newTimings();
   const { mean, std, ram } = model.manifest;
   const crops = boxes.map((box) => cropFor(box, rule, ram));
-  const plan = batchPlan(crops.map((c) => model.inputSizeFor(c.size)), batchSize);
+  // A box entirely outside the image has nothing to segment: an empty mask, no model call
+  // (its context could still reach the image's edge and give a sliver that is not it).
+  const outside = boxes.map((box) => isOutsideImage(box, source.width, source.height));
+  const plan = batchPlan(
+    crops.map((c, k) => outside[k] ? 0 : model.inputSizeFor(c.size)),
+    batchSize,
+  );
 
   const prepare = async ({ indices, inputSize: n }: PlannedBatch) => {
     const size = indices.length;
@@ -189,9 +195,25 @@ export async function* segmentBoxes(
   const inFlight: ReturnType<typeof launch>[] = [];
   // Results wait here until every box before them is done: they come out in input order.
   const ready = new Map<number, SegmentedBox>();
+  let done = 0;
+  for (let k = 0; k < boxes.length; k++) {
+    if (!outside[k]) continue;
+    const mask = emptyMaskWindow({ x0: 0, y0: 0, width: 0, height: 0 });
+    ready.set(k, {
+      index: k,
+      mask,
+      predictedIou: 0,
+      crop: crops[k]!,
+      polygons: [],
+      rle: vectorize ? encodeRle(mask, source.width, source.height) : null,
+      area: 0,
+      bbox: [0, 0, 0, 0],
+    });
+    done++;
+  }
+  if (plan.length === 0 && done > 0) options.onProgress?.(done, boxes.length);
   let nextOut = 0;
   let next = 0;
-  let done = 0;
   while (next < plan.length || inFlight.length > 0) {
     while (inFlight.length < depth && next < plan.length) {
       if (options.signal && next > 0) {
@@ -254,6 +276,30 @@ export async function* segmentBoxes(
       yield r;
     }
   }
+  // boxes outside the image after the last batch (or every box, with no batch at all)
+  for (let r = ready.get(nextOut); r !== undefined; r = ready.get(nextOut)) {
+    ready.delete(nextOut);
+    nextOut += 1;
+    yield r;
+  }
+}
+
+/**
+ * Whether `box` has no point inside a `width` x `height` image (its enclosing
+ * horizontal box does not meet the image).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isOutsideImage } from "./segment_image.ts";
+ *
+ * assert.equal(isOutsideImage({ cx: -10, cy: 5, width: 8, height: 4, angle: 0 }, 100, 100), true);
+ * assert.equal(isOutsideImage({ cx: -3, cy: 5, width: 8, height: 4, angle: 0 }, 100, 100), false);
+ * ```
+ */
+export function isOutsideImage(box: OrientedBox, width: number, height: number): boolean {
+  const h = enclosingHBox(box);
+  return h.x1 <= 0 || h.y1 <= 0 || h.x0 >= width || h.y0 >= height;
 }
 
 /** One model call of {@linkcode batchPlan}: box indices, and the graph set's input size. */
@@ -267,7 +313,8 @@ export interface PlannedBatch {
  * {@linkcode SopsegModel.inputSizeFor}): window by window of `16 * batchSize` boxes, the
  * boxes of each set in input order, cut into batches of at most `batchSize`. A model with
  * one graph set gets the boxes in input order in full batches; with two, a result waits
- * at most about a window for the boxes before it.
+ * at most about a window for the boxes before it. A size of 0 is a box without a model
+ * call (outside the image): in no batch.
  *
  * @example
  * ```ts
@@ -284,6 +331,7 @@ export function batchPlan(inputSizes: readonly number[], batchSize: number): Pla
     const bySize = new Map<number, number[]>();
     for (let k = w0; k < Math.min(inputSizes.length, w0 + window); k++) {
       const n = inputSizes[k]!;
+      if (n === 0) continue; // no model call for this box
       const list = bySize.get(n) ?? [];
       if (list.length === 0) bySize.set(n, list);
       list.push(k);

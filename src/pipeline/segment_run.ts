@@ -12,7 +12,7 @@
  * @module
  */
 import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
-import { type AngleConvention, enclosingHBox } from "../geometry/oriented_box.ts";
+import type { AngleConvention } from "../geometry/oriented_box.ts";
 import type { Georef, RasterSource } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
 import type { InstanceResult } from "../formats/instance_result.ts";
@@ -35,7 +35,13 @@ import {
   perFileFormat,
   type ResultsFormat,
 } from "./detections_input.ts";
-import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
+import {
+  batchSizeOf,
+  instanceResult,
+  isOutsideImage,
+  segmentBoxes,
+  type SegmentOptions,
+} from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
@@ -716,12 +722,7 @@ function looksLikeTask1(text: string): boolean {
 
 /** How many of `dets` have no point inside a `width` x `height` image. */
 function outsideImage(dets: readonly Detection[], width: number, height: number): number {
-  let n = 0;
-  for (const d of dets) {
-    const h = enclosingHBox(d.box);
-    if (h.x1 <= 0 || h.y1 <= 0 || h.x0 >= width || h.y0 >= height) n++;
-  }
-  return n;
+  return dets.filter((d) => isOutsideImage(d.box, width, height)).length;
 }
 
 async function segmentOneImage(
@@ -777,7 +778,7 @@ async function segmentOneImage(
       emit({
         kind: "warning",
         message: `${image}: ${outside} of ${dets.length} detection(s) lie entirely outside the ` +
-          `image (${source.width} x ${source.height} px): nothing of them is there to segment` +
+          `image (${source.width} x ${source.height} px): their masks are empty` +
           (outside === dets.length
             ? ": all of them (another image's detections, map coordinates read as pixels, " +
               "or normalised ones?)"

@@ -61,11 +61,26 @@ Deno.test("segmentRun()", async (t) => {
       assert.equal(fc.features.length, 2);
       assert.equal(fc.features[0]!.geometry, null);
       assert.notEqual(fc.features[1]!.geometry, null);
+      // just left of the image, last in the file: empty too (its context reaches the image's
+      // edge, where the model would find a sliver), and no model call: predicted IoU 0
+      const edge = await run(model, {
+        images: png,
+        detections: text(
+          "100 100 140 100 140 120 100 120 car 0\n-40 42 -1 42 -1 58 -40 58 car 0\n",
+        ),
+        out: `${dir}/edge`,
+      });
+      assert.equal(edge.summary.instances, 2);
+      const edgeFc = JSON.parse(await Deno.readTextFile(`${dir}/edge/rgb8.geojson`));
+      assert.notEqual(edgeFc.features[0].geometry, null);
+      assert.equal(edgeFc.features[1].geometry, null);
+      assert.equal(edgeFc.features[1].properties.predicted_iou, 0);
+      assert.equal(edgeFc.features[1].properties.area_px, 0);
       const said = events.filter((e) => e.kind === "warning").map((e) => e.message);
       assert.deepEqual(said.length, 1, JSON.stringify(said));
       assert.match(
         said[0]!,
-        /rgb8\.png: 1 of 2 detection\(s\) lie entirely outside the image \(600 x 400 px\): nothing of them is there to segment$/,
+        /rgb8\.png: 1 of 2 detection\(s\) lie entirely outside the image \(600 x 400 px\): their masks are empty$/,
       );
       // every box outside: the likely causes are named
       const all = await run(model, {
