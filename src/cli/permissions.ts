@@ -59,9 +59,8 @@ function flagValues(args: readonly string[], name: string): string[] {
  */
 export function allowFlag(what: "read" | "write", paths: readonly string[]): string {
   const grantable = (path: string) => {
-    let p = path;
-    while (p.includes(",")) p = parentDir(p.slice(0, p.indexOf(",")) + "x");
-    return p;
+    const comma = path.indexOf(",");
+    return comma < 0 ? path : parentDir(path.slice(0, comma));
   };
   return `--allow-${what}=${[...new Set(paths.map(grantable))].join(",")}`;
 }

@@ -374,13 +374,13 @@ export class GeoTiffRasterSource implements RasterSource {
     this.nodata = nodata;
 
     // georeference
+    const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
     const georef = georefFromGeoTiffTags({
       pixelScale: numbers(await loadTag(image, "ModelPixelScale")),
-      tiepoint: numbers(await loadTag(image, "ModelTiepoint")),
+      tiepoint: tiepoints,
       transformation: numbers(await loadTag(image, "ModelTransformation")),
       geoKeyDirectory: numbers(await loadTag(image, "GeoKeyDirectory")),
     });
-    const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
     if (georef === null && tiepoints !== undefined && tiepoints.length > 6) {
       this.georefNote = `georeferenced by ${tiepoints.length / 6} ground control points, ` +
         `which sopseg does not read: output in pixels (gdalwarp it to a geotransform first)`;

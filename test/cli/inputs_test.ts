@@ -9,6 +9,10 @@ import { scopedPermissions } from "../../src/cli/permissions.ts";
 const CAR = "100 100 140 100 140 120 100 120 car 0\n";
 const root = new URL("../..", import.meta.url).pathname;
 
+/** `sopseg segment <args> --backend wasm` as a subprocess (cli.ts, all permissions). */
+const segmentCli = (args: string[], stdin?: string) =>
+  runCli(["segment", ...args, "--backend", "wasm"], stdin);
+
 Deno.test("segment: an undecodable image mid-folder fails alone; summary and exit code 1", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -72,16 +76,13 @@ Deno.test("segment reads YOLO-OBB with and without confidence, names classes wit
       assert.doesNotMatch(r.stderr, /class id/);
     }
     // without --classes the ids are the classes: segmented, and the note says what to give
-    const bare = await runCli([
-      "segment",
+    const bare = await segmentCli([
       "--images",
       await fixture("rgb8.png"),
       "--detections",
       `${dir}/labels/plain.txt`,
       "--out",
       "-",
-      "--backend",
-      "wasm",
     ]);
     assert.equal(bare.code, 0, bare.stderr);
     assert.match(
@@ -214,8 +215,7 @@ Deno.test("segment: a detector's labelTxt-layout output with scores, and YOLO-OB
       scored,
       "100 100 140 100 140 120 100 120 car 0.91\n300 200 360 200 360 230 300 230 ship 0.35\n",
     );
-    const r = await runCli([
-      "segment",
+    const r = await segmentCli([
       "--images",
       png,
       "--detections",
@@ -224,8 +224,6 @@ Deno.test("segment: a detector's labelTxt-layout output with scores, and YOLO-OB
       "-",
       "--min-score",
       "0.5",
-      "--backend",
-      "wasm",
     ]);
     assert.equal(r.code, 0, r.stderr);
     const features = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
@@ -237,16 +235,13 @@ Deno.test("segment: a detector's labelTxt-layout output with scores, and YOLO-OB
     // YOLO-OBB written in pixels is not read as DOTA boxes of class "120"
     const yolo = `${dir}/yolo_px.txt`;
     await Deno.writeTextFile(yolo, "0 100 100 140 100 140 120 100 120\n");
-    const y = await runCli([
-      "segment",
+    const y = await segmentCli([
       "--images",
       png,
       "--detections",
       yolo,
       "--out",
       "-",
-      "--backend",
-      "wasm",
     ]);
     assert.equal(y.code, 1, y.stderr);
     assert.equal(y.stdout, "");
@@ -306,16 +301,13 @@ Deno.test("segment: images sharing a stem are left out (exit 1), links to nothin
     }
     await Deno.symlink(`${dir}/gone.png`, `${dir}/images/c.png`);
     for (const stem of ["a", "b", "c"]) await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, CAR);
-    const r = await runCli([
-      "segment",
+    const r = await segmentCli([
       "--images",
       `${dir}/images`,
       "--detections",
       `${dir}/labels`,
       "--out",
       `${dir}/out`,
-      "--backend",
-      "wasm",
     ]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /several image files share the stem "b": .*b\.png, .*b\.tif; left out/);
@@ -330,10 +322,7 @@ Deno.test("segment: images sharing a stem are left out (exit 1), links to nothin
 Deno.test("segment: Task1 result lines piped in are refused once, naming why", async () => {
   const png = await fixture("rgb8.png");
   const lines = "P1888 0.9 100 100 140 100 140 120 100 120\n".repeat(5);
-  const r = await runCli(
-    ["segment", "--images", png, "--detections", "-", "--out", "-", "--backend", "wasm"],
-    lines,
-  );
+  const r = await segmentCli(["--images", png, "--detections", "-", "--out", "-"], lines);
   assert.equal(r.code, 2, r.stderr);
   assert.match(
     r.stderr,
