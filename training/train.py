@@ -184,6 +184,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="RAM crop side at least this many times the object (1: METHOD.md's law; 1.3 gives\n"
         "large objects room for a shifted box); exported as the manifest's `ram.context`",
     )
+    p.add_argument(
+        "--without-r3",
+        action="store_true",
+        help="train the refinement as the small graphs run it (`export.py --small-without-r3`):\n"
+        "the full-resolution mask is P2 upsampled 2x, R3 and its IoU head get no gradient",
+    )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument(
         "--workers", type=int, default=0, help="batch-making worker processes (0: in the loop)"
@@ -271,6 +277,7 @@ def run_record(args: argparse.Namespace) -> dict:
         "class_lr_mult": args.class_lr_mult,
         "fixed_context": args.fixed_context,
         "ram_context": args.ram_context,
+        "without_r3": args.without_r3,
         "input_size": args.input_size,
         "small_input_size": args.small_input_size,
         "small_prob": args.small_prob if args.small_input_size else 0.0,
@@ -386,6 +393,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--resume keeps the checkpoint's encoder {start_arch}, not {arch}")
     log(f"encoder depth: {arch}")
     model = build_sopseg_lite(input_size=args.input_size, **arch)
+    model.refiner.without_r3 = args.without_r3
     decay, no_decay, class_embed = [], [], []
     for n, p in model.named_parameters():
         if n.startswith("mask_decoder.class_embed."):

@@ -741,6 +741,9 @@ async function segmentOneImage(
     if (source.georefNote !== undefined) {
       emit({ kind: "warning", message: `${image}: ${source.georefNote}` });
     }
+    if (source.pixelsNote !== undefined) {
+      emit({ kind: "warning", message: `${image}: ${source.pixelsNote}` });
+    }
     // Fail before any model call when the coordinates cannot be written (no CRS, unknown
     // CRS); by default (no `crs` asked for) keep the raster's CRS instead, and say so.
     let frame: OutputFrame;

@@ -243,6 +243,7 @@ export class GeoTiffRasterSource implements RasterSource {
   /** Georeferencing, or `null`. */
   georef: Georef | null = null;
   georefNote?: string;
+  pixelsNote?: string;
   /** The stretch of each selected band (empty for unsigned 8-bit data). */
   stretchRanges: StretchRange[] = [];
   /** The nodata value in use, or `null`. */
@@ -670,7 +671,19 @@ export class GeoTiffRasterSource implements RasterSource {
       for (const [s, sampler] of samplers) sampler.add(arrays.get(s)!);
     }
     const ranges = new Map<number, [number, number]>();
-    for (const [s, sampler] of samplers) ranges.set(s, sampler.range(low, high) ?? [0, 0]);
+    const empty: number[] = [];
+    for (const [s, sampler] of samplers) {
+      const r = sampler.range(low, high);
+      if (r === null) empty.push(s + 1);
+      ranges.set(s, r ?? [0, 0]);
+    }
+    if (empty.length > 0) {
+      const what = this.nodata === null ? "not finite" : `nodata (${this.nodata}) or not finite`;
+      this.pixelsNote =
+        `every pixel sampled in band${empty.length > 1 ? "s" : ""} ${empty.join(", ")} ` +
+        `is ${what}: ` +
+        "its masks will be empty";
+    }
     return ranges;
   }
 }

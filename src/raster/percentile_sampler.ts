@@ -19,7 +19,7 @@ export type PixelArray =
 const FLOAT_CAP = 1 << 20;
 
 /**
- * Accumulates the values of one band (nodata and NaN excluded) and returns
+ * Accumulates the values of one band (nodata, NaN and infinities excluded) and returns
  * percentiles. Integer data of at most 16 bits goes into a 65536-bin
  * histogram (exact, constant memory); other data is collected, then
  * subsampled to at most ~1M values before sorting. Percentile `p` is the
@@ -86,7 +86,7 @@ export class PercentileSampler {
     let k = 0;
     for (let i = 0; i < n; i += stride) {
       const v = values[i]!;
-      if (v !== v || v === nodata) continue;
+      if (v - v !== 0 || v === nodata) continue; // NaN and +-Infinity give NaN
       chunk[k++] = v;
     }
     this.#chunks.push(chunk.subarray(0, k));

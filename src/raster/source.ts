@@ -95,6 +95,11 @@ export interface RasterSource {
    * does not read (ground control points only), for a warning; absent otherwise.
    */
   readonly georefNote?: string;
+  /**
+   * Why the pixels will give no masks (every value sampled for the stretch is nodata
+   * or not finite), for a warning; absent otherwise.
+   */
+  readonly pixelsNote?: string;
   /** Reads `window` (inside the image) as 8-bit RGB. */
   readWindow(window: Window): Promise<RgbWindow>;
   /** Releases the file; the source cannot be read afterwards. */

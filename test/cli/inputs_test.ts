@@ -330,3 +330,28 @@ Deno.test("segment: Task1 result lines piped in are refused once, naming why", a
   );
   assert.doesNotMatch(r.stderr, /x1 is not a number/);
 });
+
+Deno.test("segment: a raster whose every sampled pixel is nodata is said, not silently empty", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.mkdir(`${dir}/labels`);
+    await Deno.copyFile(await fixture("f32_all_nodata.tif"), `${dir}/images/void.tif`);
+    await Deno.writeTextFile(`${dir}/labels/void.txt`, "10 10 40 10 40 25 10 25 car 0\n");
+    const r = await segmentCli([
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      `${dir}/labels`,
+      "--out",
+      `${dir}/out`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /void\.tif: every pixel sampled in band 1 is nodata \(-9999\) or not finite: its masks will be empty/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -48,13 +48,15 @@ export async function gdalBands<C extends Ctor>(
   return out;
 }
 
-/** Numpy's `percentile(..., method="inverted_cdf")` of the values other than nodata/NaN. */
+/** Numpy's `percentile(..., method="inverted_cdf")` of the finite values other than nodata. */
 export function percentile(
   values: ArrayLike<number>,
   p: number,
   nodata: number | null = null,
 ): number {
-  const kept = Array.from(values).filter((v) => v === v && v !== nodata).sort((a, b) => a - b);
+  const kept = Array.from(values).filter((v) => Number.isFinite(v) && v !== nodata).sort((a, b) =>
+    a - b
+  );
   const rank = Math.max(1, Math.ceil((p / 100) * kept.length - 1e-9));
   return kept[rank - 1]!;
 }

@@ -232,6 +232,38 @@ Deno.test("openGeoTiff() stretches signed 16-bit and float32 data, nodata exclud
   }
 });
 
+Deno.test("openGeoTiff() leaves infinities out of the stretch, and notes a band with no usable pixel", async () => {
+  const [inf] = await gdalBands(`${GENERATED}f32_inf.tif.gdal.bin`, Float32Array, 200, 100);
+  assert.equal(inf![0], Infinity);
+  assert.equal(inf![200 * 22], -Infinity);
+  const a = await openGeoTiff(await fixture("f32_inf.tif"));
+  try {
+    const lo = percentile(inf!, 2), hi = percentile(inf!, 98);
+    assert.ok(lo >= 3 && hi <= 11, `${lo} ${hi}`);
+    assert.deepEqual(a.stretchRanges, [{ band: 1, low: lo, high: hi }]);
+    assert.equal(a.pixelsNote, undefined);
+    const win = await full(a);
+    // the finite pixels span the 8-bit range; +Inf is white, -Inf black
+    const row = (y: number) => win.data[(y * 200 + 100) * 3]!;
+    assert.equal(row(0), 255);
+    assert.equal(row(22), 0);
+    const finite = Array.from({ length: 75 }, (_, k) => row(25 + k));
+    assert.ok(new Set(finite).size > 20, `${new Set(finite).size} distinct values`);
+  } finally {
+    await a.close();
+  }
+  const b = await openGeoTiff(await fixture("f32_all_nodata.tif"));
+  try {
+    assert.equal(b.nodata, -9999);
+    assert.match(
+      b.pixelsNote ?? "",
+      /every pixel sampled in band 1 is nodata \(-9999\).*masks will be empty/,
+    );
+  } finally {
+    await b.close();
+  }
+});
+
 Deno.test("openGeoTiff() replicates a single band and honours the nodata option", async () => {
   const [gray] = await gdalBands(`${GENERATED}gray8_tiled128.tif.gdal.bin`, Uint8Array, 300, 200);
   const value = gray![12345]!;

@@ -72,6 +72,12 @@ envi("i16", pattern(1, 300, 520, -3000, 3000, 30).round(), "int16")
 f32 = pattern(1, 300, 400, -1.5, 42.25, 0.5)
 f32[:, :30, :50] = -9999
 envi("f32", f32, "float32")
+# float32 1-band 200x100 with infinities (no nodata), and one all nodata
+f32inf = pattern(1, 100, 200, 3.0, 11.0, 0.1)
+f32inf[:, :20, :] = np.inf
+f32inf[:, 20:25, :] = -np.inf
+envi("f32inf", f32inf, "float32")
+envi("f32void", np.full((1, 60, 80), -9999.0), "float32")
 # large tiled 3072x3072 RGB (low-entropy noise, compresses to a few MB)
 big = pattern(3, 3072, 3072, 0, 255, 0)
 big += rng.integers(0, 16, big.shape)
@@ -113,6 +119,8 @@ PY
 utm="-a_srs EPSG:32633 -a_ullr 500000 5200000 500600 5199600"
 # 8-bit RGB: striped deflate+predictor (UTM 33N), tiled LZW (WGS84), pixel-is-point
 q gdal_translate -of GTiff -co COMPRESS=DEFLATE -co PREDICTOR=2 $utm rgb8.raw rgb8_striped_deflate.tif
+q gdal_translate -of GTiff -co COMPRESS=DEFLATE f32inf.raw f32_inf.tif
+q gdal_translate -of GTiff -a_nodata -9999 $utm f32void.raw f32_all_nodata.tif
 q gdal_translate -of GTiff -co TILED=YES -co BLOCKXSIZE=256 -co BLOCKYSIZE=256 -co COMPRESS=LZW \
   -a_srs EPSG:4326 -a_ullr 14.5 46.25 14.56 46.21 rgb8.raw rgb8_tiled_lzw.tif
 q gdal_translate -of GTiff -co TILED=YES $utm -mo AREA_OR_POINT=Point rgb8.raw rgb8_point.tif

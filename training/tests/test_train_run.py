@@ -214,6 +214,25 @@ def test_a_run_with_a_small_input_size_records_it(subset: str, tmp_path) -> None
     assert ck["run"]["small_max_crop_side"] == 96
 
 
+def test_without_r3_trains_what_the_small_graphs_run_and_leaves_r3_alone(
+    subset: str, tmp_path
+) -> None:
+    """`--without-r3`: the loss is taken on P2 upsampled (what `export.py --small-without-r3`
+    ships), so R3 and its IoU head get no gradient and keep their starting weights."""
+    start = str(tmp_path / "start.pt")
+    base = ["--train-root", subset, "--no-val", "--batch", "2", "--input-size", "224"]
+    train.main(base + ["--max-steps", "1", "--ckpt", start, "--runs", str(tmp_path / "r0")])
+    ckpt = str(tmp_path / "ck.pt")
+    args = base + ["--max-steps", "2", "--init-from", start, "--lr", "1e-2", "--without-r3"]
+    train.main(args + ["--ckpt", ckpt, "--runs", str(tmp_path / "r1")])
+    s0 = torch.load(start, map_location="cpu")["model"]
+    ck = torch.load(ckpt, map_location="cpu")
+    assert ck["run"]["without_r3"] is True
+    untouched = [k for k in s0 if k.startswith(("refiner.r3.", "refiner.phi3.", "refiner.iou_head."))]
+    assert untouched and all(torch.equal(ck["model"][k], s0[k]) for k in untouched)
+    assert not torch.equal(ck["model"]["refiner.phi2.weight"], s0["refiner.phi2.weight"])
+
+
 def test_a_run_with_ema_keeps_the_average_and_ema_py_makes_it_the_model(
     subset: str, tmp_path
 ) -> None:
