@@ -13,11 +13,20 @@ const root = new URL("../..", import.meta.url).pathname;
 const segmentCli = (args: string[], stdin?: string) =>
   runCli(["segment", ...args, "--backend", "wasm"], stdin);
 
-Deno.test("segment: an undecodable image mid-folder fails alone; summary and exit code 1", async () => {
+/** Runs `fn` on a new temporary folder holding empty `images/` and `labels/`, then removes it. */
+async function withFolders(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.mkdir(`${dir}/images`);
     await Deno.mkdir(`${dir}/labels`);
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("segment: an undecodable image mid-folder fails alone; summary and exit code 1", async () => {
+  await withFolders(async (dir) => {
     for (const name of ["a", "b", "c"]) {
       const src = await fixture(name === "b" ? "truncated.png" : "rgb8.png");
       await Deno.copyFile(src, `${dir}/images/${name}.png`);
@@ -37,9 +46,7 @@ Deno.test("segment: an undecodable image mid-folder fails alone; summary and exi
     assert.match(r.stderr, /error: .*b\.png: /);
     assert.match(r.stderr, /done: 2 masks on 2 image\(s\).*, 1 failed/);
     for (const name of ["a", "c"]) await Deno.stat(`${dir}/out/${name}.geojson`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("segment reads YOLO-OBB with and without confidence, names classes with --classes", async () => {
@@ -95,10 +102,7 @@ Deno.test("segment reads YOLO-OBB with and without confidence, names classes wit
 });
 
 Deno.test("segment --resume finishes an interrupted run; a clean end leaves no .sopseg-parts", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(`${dir}/images`);
-    await Deno.mkdir(`${dir}/labels`);
+  await withFolders(async (dir) => {
     const png = await fixture("rgb8.png");
     // "a" is quick; "b" has enough boxes to be interrupted while it runs.
     await Deno.copyFile(png, `${dir}/images/a.png`);
@@ -155,9 +159,7 @@ Deno.test("segment --resume finishes an interrupted run; a clean end leaves no .
     ]);
     assert.equal(coco.annotations.length, 201);
     await assert.rejects(Deno.stat(`${dir}/out/.sopseg-parts`), Deno.errors.NotFound);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the scoped launcher's grants refuse reads and writes outside them", async () => {
@@ -289,10 +291,7 @@ Deno.test("segment: a relative path not found says where relative paths start", 
 });
 
 Deno.test("segment: images sharing a stem are left out (exit 1), links to nothing said", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(`${dir}/images`);
-    await Deno.mkdir(`${dir}/labels`);
+  await withFolders(async (dir) => {
     const png = await fixture("rgb8.png");
     for (const name of ["a.png", "b.png", "b.tif"]) {
       if (name.endsWith(".tif")) {
@@ -314,9 +313,7 @@ Deno.test("segment: images sharing a stem are left out (exit 1), links to nothin
     assert.match(r.stderr, /images\/c\.png is a symbolic link to nothing; left out/);
     assert.match(r.stderr, /done: 1 masks on 1 image\(s\).*, 2 input file\(s\) left out/);
     await Deno.stat(`${dir}/out/a.geojson`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("segment: Task1 result lines piped in are refused once, naming why", async () => {
@@ -332,10 +329,7 @@ Deno.test("segment: Task1 result lines piped in are refused once, naming why", a
 });
 
 Deno.test("segment: a raster whose every sampled pixel is nodata is said, not silently empty", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(`${dir}/images`);
-    await Deno.mkdir(`${dir}/labels`);
+  await withFolders(async (dir) => {
     await Deno.copyFile(await fixture("f32_all_nodata.tif"), `${dir}/images/void.tif`);
     await Deno.writeTextFile(`${dir}/labels/void.txt`, "10 10 40 10 40 25 10 25 car 0\n");
     const r = await segmentCli([
@@ -351,7 +345,5 @@ Deno.test("segment: a raster whose every sampled pixel is nodata is said, not si
       r.stderr,
       /void\.tif: every pixel sampled in band 1 is nodata \(-9999\) or not finite: its masks will be empty/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
