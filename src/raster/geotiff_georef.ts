@@ -5,6 +5,7 @@
  */
 
 import type { Georef } from "./source.ts";
+import { geoKeysCrs, geoKeyValues } from "./geokeys_crs.ts";
 
 /** The GeoTIFF tags that carry georeferencing (absent ones `undefined`). */
 export interface GeoTiffGeoTags {
@@ -16,12 +17,11 @@ export interface GeoTiffGeoTags {
   transformation?: ArrayLike<number>;
   /** GeoKeyDirectoryTag (34735). */
   geoKeyDirectory?: ArrayLike<number>;
+  /** GeoDoubleParamsTag (34736): the values of a user-defined CRS's parameters. */
+  geoDoubleParams?: ArrayLike<number>;
 }
 
 const GT_RASTER_TYPE = 1025;
-const GEOGRAPHIC_TYPE = 2048;
-const PROJECTED_CS_TYPE = 3072;
-const USER_DEFINED = 32767;
 const PIXEL_IS_POINT = 2;
 
 /**
@@ -39,21 +39,15 @@ const PIXEL_IS_POINT = 2;
  * @returns Key id -> value for the inline keys.
  */
 export function inlineGeoKeys(directory: ArrayLike<number>): Map<number, number> {
-  const keys = new Map<number, number>();
-  const n = directory[3] ?? 0;
-  for (let k = 1; k <= n && 4 * k + 3 < directory.length; k++) {
-    const id = directory[4 * k]!, location = directory[4 * k + 1]!;
-    if (location === 0) keys.set(id, directory[4 * k + 3]!);
-  }
-  return keys;
+  return geoKeyValues(directory);
 }
 
 /**
  * Computes the georeferencing GDAL would report for a GeoTIFF: the
  * geotransform from ModelPixelScale + ModelTiepoint or from
  * ModelTransformation, shifted by half a pixel for PixelIsPoint rasters
- * (GDAL's default, `GTIFF_POINT_GEO_IGNORE=NO`), and the EPSG code from
- * ProjectedCSTypeGeoKey or else GeographicTypeGeoKey. Returns `null` without
+ * (GDAL's default, `GTIFF_POINT_GEO_IGNORE=NO`), and the CRS of the GeoKeys
+ * ({@linkcode geoKeysCrs}: an EPSG code, or a WKT for a user-defined CRS). Returns `null` without
  * an affine georeference (none, or ground control points only).
  *
  * @example Usage
@@ -86,13 +80,8 @@ export function georefFromGeoTiffTags(tags: GeoTiffGeoTags): Georef | null {
     gt[0] -= 0.5 * gt[1] + 0.5 * gt[2];
     gt[3] -= 0.5 * gt[4] + 0.5 * gt[5];
   }
-  let epsg: number | null = null;
-  for (const key of [PROJECTED_CS_TYPE, GEOGRAPHIC_TYPE]) {
-    const v = keys.get(key);
-    if (v !== undefined && v > 0 && v !== USER_DEFINED) {
-      epsg = v;
-      break;
-    }
-  }
-  return { geoTransform: gt, epsg, wkt: null };
+  const crs = tags.geoKeyDirectory
+    ? geoKeysCrs(tags.geoKeyDirectory, tags.geoDoubleParams)
+    : { epsg: null, wkt: null };
+  return { geoTransform: gt, epsg: crs.epsg, wkt: crs.wkt };
 }

@@ -17,6 +17,7 @@ import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
 import { readSidecarCrs } from "./world_file.ts";
 import { georefFromGeoTiffTags } from "./geotiff_georef.ts";
+import { geoKeysCrs } from "./geokeys_crs.ts";
 import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
 import { selectBands } from "./select_bands.ts";
@@ -376,19 +377,27 @@ export class GeoTiffRasterSource implements RasterSource {
 
     // georeference
     const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
+    const geoKeys = numbers(await loadTag(image, "GeoKeyDirectory"));
+    const geoDoubles = numbers(await loadTag(image, "GeoDoubleParams"));
     const georef = georefFromGeoTiffTags({
       pixelScale: numbers(await loadTag(image, "ModelPixelScale")),
       tiepoint: tiepoints,
       transformation: numbers(await loadTag(image, "ModelTransformation")),
-      geoKeyDirectory: numbers(await loadTag(image, "GeoKeyDirectory")),
+      geoKeyDirectory: geoKeys,
+      geoDoubleParams: geoDoubles,
     });
     if (georef === null && tiepoints !== undefined && tiepoints.length > 6) {
       this.georefNote = `georeferenced by ${tiepoints.length / 6} ground control points, ` +
         `which sopseg does not read: output in pixels (gdalwarp it to a geotransform first)`;
     }
-    // a CRS the GeoKeys cannot name (user-defined): GDAL's .aux.xml or a .prj may
+    // a CRS the GeoKeys do not name by a code: GDAL's .aux.xml or a .prj may (and
+    // override them, as in GDAL)
     const sidecar = georef !== null && georef.epsg === null ? await readSidecarCrs(path) : null;
     this.georef = sidecar === null || georef === null ? georef : { ...georef, ...sidecar };
+    const keysNote = georef !== null && sidecar === null && geoKeys !== undefined
+      ? geoKeysCrs(geoKeys, geoDoubles).note
+      : undefined;
+    if (keysNote !== undefined) this.georefNote = keysNote;
 
     // fast path when every sample has one type in host (little-endian) byte order
     const ctor = arrayType(format(0), bitDepth(0));

@@ -92,7 +92,9 @@ export interface RasterSource {
   readonly georef: Georef | null;
   /**
    * Why `georef` is `null` although the file is georeferenced in a way sopseg
-   * does not read (ground control points only), for a warning; absent otherwise.
+   * does not read (ground control points only), or why it names no CRS although
+   * the file describes one (GeoKeys of a user-defined CRS sopseg cannot describe),
+   * for a warning; absent otherwise.
    */
   readonly georefNote?: string;
   /**
