@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { scopedPermissions } from "./src/cli/permissions.ts";
+import { PermissionPathError, scopedPermissions } from "./src/cli/permissions.ts";
 import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
 
 if (import.meta.main) {
@@ -23,7 +23,20 @@ if (import.meta.main) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
-  const flags = command ? scopedPermissions(command, rest, env) : [];
+  let flags: string[] = [];
+  try {
+    flags = command
+      ? scopedPermissions(command, rest, env, (path, grant) =>
+        console.error(
+          `sopseg ${command}: note: ${path} holds a comma, which Deno's permission flags ` +
+            `cannot express: ${grant} is granted instead`,
+        ))
+      : [];
+  } catch (e) {
+    if (!(e instanceof PermissionPathError)) throw e;
+    console.error(`sopseg ${command}: error: ${e.message}`);
+    Deno.exit(2);
+  }
   if (command === "segment") {
     const note = schedulerIndexNote(rest, readSchedulerEnv());
     if (note !== null) console.error(note);
@@ -34,6 +47,31 @@ if (import.meta.main) {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
+  // A supervisor that stops this process (not its group) stops the run: SIGTERM goes on to
+  // the child, whose exit this process then reports. `deno task` does not pass SIGTERM on, and
+  // a killed `deno task` leaves this process to init: then the child is stopped too. (SIGINT
+  // and SIGHUP are left alone: a terminal's reach the whole group, and `nohup` or a script's
+  // `&` ignore them on purpose; Windows has no SIGTERM.)
+  const stop = () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already ended
+    }
+  };
+  try {
+    Deno.addSignalListener("SIGTERM", stop);
+  } catch {
+    // not a signal this platform has
+  }
+  const parent = Deno.ppid;
+  const watch = setInterval(() => {
+    if (Deno.ppid !== parent) {
+      clearInterval(watch);
+      stop();
+    }
+  }, 1000);
   const status = await child.status;
+  clearInterval(watch);
   Deno.exit(status.code);
 }

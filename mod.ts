@@ -42,7 +42,7 @@ export type { BackendChoice, BackendName } from "./src/model/backends.ts";
 export { cropReadWindow, writeCropTensor } from "./src/model/crop_tensor.ts";
 export { cropFor, segmentBoxes } from "./src/pipeline/segment_image.ts";
 export type { SegmentedBox, SegmentOptions } from "./src/pipeline/segment_image.ts";
-export { RunSetupError, segmentRun } from "./src/pipeline/segment_run.ts";
+export { RunBusyError, RunSetupError, segmentRun } from "./src/pipeline/segment_run.ts";
 export { assignShards, parseShard } from "./src/pipeline/shard.ts";
 export type { Shard, ShardItem } from "./src/pipeline/shard.ts";
 export { mergeRuns, UnfinishedShardError } from "./src/pipeline/merge_runs.ts";

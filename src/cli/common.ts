@@ -23,12 +23,17 @@ export interface CliIo {
   stderrIsTerminal: boolean;
 }
 
+/** Writes all of `bytes` (a pipe may take fewer bytes per call than it is given). */
+function writeAllSync(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+}
+
 /** The real process streams. */
 export function processIo(): CliIo {
   const enc = new TextEncoder();
   return {
-    stdout: (t) => void Deno.stdout.writeSync(enc.encode(t)),
-    stderr: (t) => void Deno.stderr.writeSync(enc.encode(t)),
+    stdout: (t) => writeAllSync(Deno.stdout, enc.encode(t)),
+    stderr: (t) => writeAllSync(Deno.stderr, enc.encode(t)),
     readStdin: async () => await new Response(Deno.stdin.readable).text(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
   };

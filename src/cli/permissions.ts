@@ -44,10 +44,20 @@ function flagValues(args: readonly string[], name: string): string[] {
 }
 
 /**
+ * A path Deno's permission flags cannot express (a comma) where widening the
+ * grant is not acceptable: the launcher reports it as a usage error (exit 2).
+ */
+export class PermissionPathError extends Error {
+  override name = "PermissionPathError";
+}
+
+/**
  * `--allow-<what>=` for `paths`. Deno's flag separates paths by commas and has
  * no escape for one, so a path with a comma is granted through its deepest
- * folder without one (wider than asked; the server's own --read/--write check
- * still holds requests to the folders given).
+ * folder without one (wider than asked; `onWiden` is told) where `widen`
+ * allows it (reads; the server's --write folders, which its own check holds to
+ * the folders given), and refused otherwise (a CLI's --out), and always when
+ * that folder is the file system's root or the working folder.
  *
  * @example
  * ```ts
@@ -55,18 +65,41 @@ function flagValues(args: readonly string[], name: string): string[] {
  * import { allowFlag } from "./permissions.ts";
  *
  * assert.equal(allowFlag("read", ["/d/a,b/x.png", "/m"]), "--allow-read=/d,/m");
+ * assert.throws(() => allowFlag("write", ["/d/a,b"], { widen: false }), /comma/);
+ * assert.throws(() => allowFlag("read", ["/a,b/x.png"]), /whole file system/);
  * ```
  */
-export function allowFlag(what: "read" | "write", paths: readonly string[]): string {
+export function allowFlag(
+  what: "read" | "write",
+  paths: readonly string[],
+  options: { widen?: boolean; onWiden?: (path: string, grant: string) => void } = {},
+): string {
   const grantable = (path: string) => {
     const comma = path.indexOf(",");
-    return comma < 0 ? path : parentDir(path.slice(0, comma));
+    if (comma < 0) return path;
+    const how = `Deno's --allow-${what} cannot express a path with a comma`;
+    if (options.widen === false) {
+      throw new PermissionPathError(`${path}: ${how}; use a folder without one`);
+    }
+    const grant = parentDir(path.slice(0, comma));
+    if (grant === "/" || grant === "." || /^[A-Za-z]:[\\/]?$/.test(grant)) {
+      throw new PermissionPathError(
+        `${path}: ${how}, and the folder above the comma is ${
+          grant === "." ? "the working folder" : "the whole file system"
+        }; rename it or move it into a folder without one`,
+      );
+    }
+    options.onWiden?.(path, grant);
+    return grant;
   };
   return `--allow-${what}=${[...new Set(paths.map(grantable))].join(",")}`;
 }
 
 /** `merge --out DIR SHARD...`: reads of the shard folders and --out, writes of --out. */
-function mergePermissions(args: readonly string[]): string[] {
+function mergePermissions(
+  args: readonly string[],
+  onWiden?: (path: string, grant: string) => void,
+): string[] {
   const reads: string[] = [];
   const writes = flagValues(args, "out");
   for (let i = 0; i < args.length; i++) {
@@ -79,8 +112,8 @@ function mergePermissions(args: readonly string[]): string[] {
     const real = resolveLink(path);
     if (real !== null && real !== path) reads.push(real);
   }
-  const flags = reads.length ? [allowFlag("read", reads)] : [];
-  if (writes.length) flags.push(allowFlag("write", writes));
+  const flags = reads.length ? [allowFlag("read", reads, { onWiden })] : [];
+  if (writes.length) flags.push(allowFlag("write", writes, { widen: false }));
   return flags;
 }
 
@@ -101,8 +134,9 @@ export function scopedPermissions(
   command: string,
   args: readonly string[],
   env: Readonly<Record<string, string>>,
+  onWiden?: (path: string, grant: string) => void,
 ): string[] {
-  if (command === "merge") return mergePermissions(args);
+  if (command === "merge") return mergePermissions(args, onWiden);
   const cache = `${denoCacheDir(env)}/npm`;
   // Model sessions in workers (--sessions): Deno reads a worker's modules as
   // files, so the program's own src/ (code only) is readable.
@@ -140,7 +174,9 @@ export function scopedPermissions(
     const real = resolveLink(path);
     if (real !== null && real !== path) reads.push(real);
   }
-  const flags = [allowFlag("read", reads)];
-  if (writes.length) flags.push(allowFlag("write", writes));
+  const flags = [allowFlag("read", reads, { onWiden })];
+  if (writes.length) {
+    flags.push(allowFlag("write", writes, { widen: command === "serve", onWiden }));
+  }
   return flags;
 }

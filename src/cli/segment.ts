@@ -314,6 +314,20 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     }
   };
 
+  // `--out - | head -1`: the reader went away; the run stops, as a Unix filter does, without
+  // calling that a failure
+  const stop = new AbortController();
+  let stdoutClosed = false;
+  const writeFeature = (feature: Parameters<typeof featureToNdjsonLine>[0]) => {
+    if (stdoutClosed) return;
+    try {
+      io.stdout(featureToNdjsonLine(feature));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+      stdoutClosed = true;
+      stop.abort();
+    }
+  };
   try {
     const summary = await segmentRun(openModel, {
       images: values.images!,
@@ -327,7 +341,8 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       crs,
       vectorFormat,
       out: toStdout ? null : values.out!,
-      onFeature: (feature) => io.stdout(featureToNdjsonLine(feature)),
+      onFeature: writeFeature,
+      signal: stop.signal,
       overlay: values.overlay,
       resume: values.resume,
       shard,
@@ -339,9 +354,15 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       keepPromptComponents: !values["all-components"],
       onEvent,
     }).catch((e) => {
+      if (stdoutClosed) return null;
       // the file needs an option the command line did not give: a usage error (exit 2)
       throw e instanceof AngleConventionError ? new UsageError(e.message) : e;
     });
+    if (summary === null) {
+      clearLine();
+      if (!quiet) io.stderr("sopseg: stdout was closed by its reader: stopped\n");
+      return 0;
+    }
     clearLine();
     io.stderr(
       `sopseg: done: ${summary.instances} masks on ${summary.imagesDone} image(s) in ${

@@ -86,6 +86,11 @@ export interface RunRecord {
   state: "running" | "done" | "incomplete";
   /** Images that failed, when `incomplete`. */
   failed: string[];
+  /**
+   * While `running`: this is a `--resume` of a run that had ended, so `coco.json` still holds
+   * that run's finished images (a resume rewrites it only when it ends); absent otherwise.
+   */
+  resumes_ended_run?: true;
 }
 
 /**
@@ -280,6 +285,13 @@ export async function beginRunRecord(
       );
     }
   }
-  await writeRunRecord(dir, { ...record, state: "running", failed: [] });
+  const ended = previous !== null && (previous.state === "done" ||
+    previous.state === "incomplete" || previous.resumes_ended_run === true);
+  await writeRunRecord(dir, {
+    ...record,
+    state: "running",
+    failed: [],
+    ...(resume && ended ? { resumes_ended_run: true as const } : {}),
+  });
   return previous;
 }

@@ -210,12 +210,13 @@ interface PartFile {
 
 /**
  * The outputs in `out` (vector files named `<stem>.<extension>`) of the images
- * of `earlier`'s plan that are not in `plan`: files a new run leaves as they are.
+ * of `earlier`'s plan that are not in `plan` (this run's share): files a new run
+ * leaves as they are.
  */
 async function staleOutputs(
   out: string,
   earlier: RunRecord | null,
-  plan: readonly RunRecordImage[],
+  plan: readonly { image: string }[],
   extension: string,
 ): Promise<string[]> {
   if (earlier === null) return [];
@@ -402,12 +403,22 @@ async function planRun(
       a.paths.length,
     );
   }
-  for (const i of match.imagesWithoutDetections) warn(`no detection file for image ${i}`);
+  // An image without a detection file is one the detector found nothing in (YOLO and DOTA
+  // tools write no file then), as an image that Task1 or mmrotate results do not name: it is
+  // written with no masks, and coco.json lists it.
+  for (const i of match.imagesWithoutDetections) {
+    warn(`no detection file for image ${i}: written with no detections`);
+  }
   for (const d of match.detectionsWithoutImages) warn(`no image for detection file ${d}`);
-  return match.pairs.map((p) => ({
-    image: p.image,
-    detections: { kind: "path", path: p.detections } as DetectionsInput,
-  }));
+  const none: DetectionsInput = { kind: "list", detections: [], source: "(no detection file)" };
+  const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [
+    ...match.pairs.map((p) => ({
+      image: p.image,
+      detections: { kind: "path", path: p.detections } as DetectionsInput,
+    })),
+    ...match.imagesWithoutDetections.map((image) => ({ image, detections: none })),
+  ].sort((a, b) => byString(fileStem(a.image), fileStem(b.image)) || byString(a.image, b.image));
 }
 
 /**
@@ -455,10 +466,61 @@ export class RunSetupError extends Error {
   override name = "RunSetupError";
 }
 
+/**
+ * Another run (another process) is writing the same `out` folder: a retry with
+ * `--resume` once it has ended continues, so front ends exit 1, not 2.
+ */
+export class RunBusyError extends Error {
+  override name = "RunBusyError";
+}
+
+/** The lock file of an `out` folder: one run writes a folder at a time. */
+const LOCK_FILE = ".sopseg-lock";
+
+/**
+ * Takes `out`'s lock (an advisory lock the system releases when the process
+ * ends, `kill -9` included) or throws a {@linkcode RunBusyError} naming the
+ * process that holds it. The caller closes the handle when the run ends.
+ */
+async function lockOutFolder(out: string): Promise<Deno.FsFile> {
+  const path = `${out}/${LOCK_FILE}`;
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  if (!(await file.tryLock(true))) {
+    file.close();
+    const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
+    throw new RunBusyError(
+      `Cannot write to --out ${out}: another sopseg run is writing there${
+        holder ? ` (${holder})` : ""
+      }; wait for it to end (or stop it), then rerun with --resume`,
+    );
+  }
+  const holder = `process ${Deno.pid}, started ${new Date().toISOString()}`;
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${holder}\n`));
+  return file;
+}
+
+/**
+ * Removes the temporary files of atomic writes (`.<name>.<digits>.tmp`) that a
+ * killed run left in `dir` (the folder's lock is held: no run is writing them).
+ */
+async function removeLeftTemporaries(dir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && /^\..+\.\d+\.tmp$/.test(entry.name)) {
+        await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
 /** `e` as a {@linkcode RunSetupError}, but errors front ends tell apart as they are. */
 function setupError(e: unknown, prefix = ""): unknown {
   if (
     !(e instanceof Error) || e instanceof RunRecordError || e instanceof AngleConventionError ||
+    e instanceof RunBusyError ||
     e instanceof MissingInputError || e instanceof Deno.errors.NotCapable ||
     e.name === "AbortError"
   ) {
@@ -513,6 +575,48 @@ export async function segmentRun(
   ).then((planned) => shareOfPlan(planned, options)).catch((e) => {
     throw setupError(e);
   });
+  const out = options.out?.replace(/\/+$/, "") ?? null;
+  // One run writes a folder at a time (a scheduler's retry beside a worker still alive would
+  // otherwise lose images from coco.json): taken before the model starts.
+  let lock: Deno.FsFile | null = null;
+  if (out !== null) {
+    await Deno.mkdir(out, { recursive: true }).catch((e) => {
+      throw setupError(e, `Cannot write to --out ${out}: `);
+    });
+    lock = await lockOutFolder(out).catch((e) => {
+      throw setupError(e, `Cannot write to --out ${out}: `);
+    });
+  }
+  try {
+    return await runLocked(modelOrOpener, options, {
+      out,
+      plannedImages,
+      plan,
+      summary,
+      emit,
+      timings,
+      started,
+    });
+  } finally {
+    lock?.close();
+  }
+}
+
+/** {@linkcode segmentRun} once `out`'s lock is held. */
+async function runLocked(
+  modelOrOpener: SopsegModel | ModelOpener,
+  options: SegmentRunOptions,
+  run: {
+    out: string | null;
+    plannedImages: RunRecordImage[];
+    plan: { image: string; detections: DetectionsInput }[];
+    summary: RunSummary;
+    emit: (e: RunEvent) => void;
+    timings: Timings;
+    started: number;
+  },
+): Promise<RunSummary> {
+  const { out, plannedImages, plan, summary, emit, timings, started } = run;
   // The first image opens while the model's sessions start: opening the runtime waits on
   // file reads and WebAssembly compilation, and a PNG or JPEG decodes meanwhile (a few-box
   // run's start: BENCHMARKS.md, cold start). Not with --resume, which may skip the image.
@@ -539,16 +643,14 @@ export async function segmentRun(
   } else {
     model = modelOrOpener;
   }
-  const out = options.out?.replace(/\/+$/, "") ?? null;
   const partsDir = out === null ? null : `${out}/.sopseg-parts`;
   const extension = options.vectorFormat === "fgb" ? "fgb" : "geojson";
   // sopseg-run.json: what made this folder's outputs (resume and merge check it).
   let record: RunRecord | null = null;
   let earlier: RunRecord | null = null;
   if (out !== null) {
-    await Deno.mkdir(out, { recursive: true }).catch((e) => {
-      throw setupError(e, `Cannot write to --out ${out}: `);
-    });
+    await removeLeftTemporaries(out);
+    await removeLeftTemporaries(partsDir!);
     record = await newRunRecord(model, options, plannedImages);
     earlier = await beginRunRecord(out, record, options.resume ?? false);
     if (!options.resume) {
@@ -556,7 +658,7 @@ export async function segmentRun(
       await Deno.remove(partsDir!, { recursive: true }).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
-      const stale = await staleOutputs(out, earlier, plannedImages, extension);
+      const stale = await staleOutputs(out, earlier, plan, extension);
       if (stale.length) {
         emit({
           kind: "warning",
@@ -571,9 +673,11 @@ export async function segmentRun(
     await Deno.mkdir(partsDir!, { recursive: true });
   }
   // After a run that ended (parts removed), coco.json records the finished images: only when
-  // the record says this run ended, so not a coco.json that a run started over in this folder
-  // found there (the record then says `running`).
-  const ended = earlier?.state === "done" || earlier?.state === "incomplete";
+  // the record says this run ended (or that a resume of it was at work: coco.json is rewritten
+  // only at the end), so not a coco.json that a run started over in this folder found there
+  // (the record then says `running`).
+  const ended = earlier?.state === "done" || earlier?.state === "incomplete" ||
+    earlier?.resumes_ended_run === true;
   const previous = options.resume && ended ? await readCoco(`${out}/coco.json`) : null;
 
   const failedAt: number[] = [];

@@ -35,7 +35,11 @@ export function parseShard(text: string): Shard {
   }
   const index = Number(m[1]), count = Number(m[2]);
   if (!Number.isSafeInteger(count) || count < 1) {
-    throw new RangeError(`Cannot parse shard "${text}": COUNT must be at least 1`);
+    throw new RangeError(
+      `Cannot parse shard "${text}": COUNT must be ${
+        count < 1 ? "at least 1" : `at most ${Number.MAX_SAFE_INTEGER}`
+      }`,
+    );
   }
   if (index >= count) {
     throw new RangeError(

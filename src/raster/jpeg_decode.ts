@@ -91,10 +91,33 @@ export interface JpegFrame {
  * @returns The frame, or `null`.
  */
 export function jpegFrame(bytes: Uint8Array): JpegFrame | null {
-  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  for (const { marker, at } of jpegMarkers(bytes)) {
+    if (marker === 0xda || marker === 0xd9) return null; // image data or end: no frame
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
+      marker !== 0xcc;
+    if (isFrame) {
+      if (at + 9 >= bytes.length) return null;
+      return {
+        precision: bytes[at + 4]!,
+        height: (bytes[at + 5]! << 8) | bytes[at + 6]!,
+        width: (bytes[at + 7]! << 8) | bytes[at + 8]!,
+        components: bytes[at + 9]!,
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * The markers of a JPEG's header, from SOI to the first image data (SOS) or end
+ * (EOI) included: each marker's code and offset. Stops at bytes that are not a
+ * marker.
+ */
+function* jpegMarkers(bytes: Uint8Array): Generator<{ marker: number; at: number }> {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return;
   let i = 2;
   while (i + 3 < bytes.length) {
-    if (bytes[i] !== 0xff) return null;
+    if (bytes[i] !== 0xff) return;
     const marker = bytes[i + 1]!;
     if (marker === 0xff) { // fill byte
       i++;
@@ -104,22 +127,36 @@ export function jpegFrame(bytes: Uint8Array): JpegFrame | null {
       i += 2;
       continue;
     }
-    if (marker === 0xda || marker === 0xd9) return null; // image data or end: no frame
-    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
-      marker !== 0xcc;
-    if (isFrame) {
-      if (i + 9 >= bytes.length) return null;
-      return {
-        precision: bytes[i + 4]!,
-        height: (bytes[i + 5]! << 8) | bytes[i + 6]!,
-        width: (bytes[i + 7]! << 8) | bytes[i + 8]!,
-        components: bytes[i + 9]!,
-      };
-    }
-    i += 2 + length;
+    yield { marker, at: i };
+    if (marker === 0xda || marker === 0xd9) return;
+    i += 2 + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
   }
-  return null;
+}
+
+/**
+ * Whether a JPEG ends: an end-of-image marker (EOI) follows its first image data
+ * (SOS). A file cut short has none there, and libjpeg decodes its missing rows as
+ * grey with only a warning. (In image data a 0xFF byte is always followed by 0x00 or
+ * a restart marker, so 0xFF 0xD9 there is the end.)
+ *
+ * @example Usage
+ * ```ts
+ * import { jpegEnds } from "./jpeg_decode.ts";
+ * const head = [0xff, 0xd8, 0xff, 0xda, 0, 2, 1, 2, 3];
+ * console.log(jpegEnds(Uint8Array.from([...head, 0xff, 0xd9])), jpegEnds(Uint8Array.from(head))); // true false
+ * ```
+ *
+ * @param bytes The JPEG file.
+ * @returns `false` when there is no EOI after the first SOS.
+ */
+export function jpegEnds(bytes: Uint8Array): boolean {
+  let sos = -1;
+  for (const { marker, at } of jpegMarkers(bytes)) if (marker === 0xda) sos = at;
+  if (sos < 0) return false;
+  for (let i = bytes.length - 2; i > sos; i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  }
+  return false;
 }
 
 /**

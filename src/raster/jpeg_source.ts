@@ -6,7 +6,7 @@
  */
 
 import { decodedRasterSource, keptChannels } from "./decoded_source.ts";
-import { decodeJpegPlanes, jpegFrame, type JpegPlanes } from "./jpeg_decode.ts";
+import { decodeJpegPlanes, jpegEnds, jpegFrame, type JpegPlanes } from "./jpeg_decode.ts";
 import type { JpegReply, JpegRequest } from "./jpeg_worker.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
 import { readWorldFile } from "./world_file.ts";
@@ -101,6 +101,11 @@ export async function openJpeg(path: string, options: OpenJpegOptions = {}): Pro
       }
     };
     if (size !== null) tooLarge(size.width, size.height);
+    if (size !== null && !jpegEnds(bytes)) {
+      throw new RangeError(
+        `cut short: no end-of-image marker after its image data, ${bytes.length} bytes`,
+      );
+    }
     const workerPixels = (options.workerMegapixels ?? 16) * 1e6;
     decoded = size !== null && size.width * size.height > workerPixels
       ? await decodeInWorker(bytes, kept)

@@ -347,3 +347,32 @@ Deno.test("segment: a raster whose every sampled pixel is nodata is said, not si
     );
   });
 });
+
+Deno.test("segment: an image without a detection file is written with no detections (coco.json lists it)", async () => {
+  await withFolders(async (dir) => {
+    const png = await fixture("rgb8.png");
+    for (const stem of ["a", "b"]) await Deno.copyFile(png, `${dir}/images/${stem}.png`);
+    await Deno.writeTextFile(`${dir}/labels/b.txt`, CAR);
+    const r = await segmentCli([
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      `${dir}/labels`,
+      "--out",
+      `${dir}/out`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /no detection file for image .*images\/a\.png: written with no detections/,
+    );
+    const coco = JSON.parse(await Deno.readTextFile(`${dir}/out/coco.json`));
+    assert.deepEqual(coco.images.map((i: { file_name: string }) => i.file_name), [
+      "a.png",
+      "b.png",
+    ]);
+    assert.equal(coco.annotations.length, 1);
+    const a = JSON.parse(await Deno.readTextFile(`${dir}/out/a.geojson`));
+    assert.deepEqual(a.features, []);
+  });
+});

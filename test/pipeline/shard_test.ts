@@ -8,6 +8,7 @@ Deno.test("parseShard() takes INDEX/COUNT from 0 and names what is wrong", () =>
   assert.deepEqual(parseShard("7/8"), { index: 7, count: 8 });
   assert.throws(() => parseShard("3/3"), /INDEX counts from 0 and must be below COUNT \(3\)/);
   assert.throws(() => parseShard("0/0"), /COUNT must be at least 1/);
+  assert.throws(() => parseShard("0/9007199254740993"), /COUNT must be at most 9007199254740991/);
   for (const bad of ["1", "-1/3", "1/3/4", "a/b", "1.5/3", ""]) {
     assert.throws(() => parseShard(bad), /expected INDEX\/COUNT/, bad);
   }

@@ -125,3 +125,28 @@ Deno.test("openJpeg() refuses CMYK and 12-bit JPEGs before decoding, saying how 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openJpeg() refuses a JPEG cut short (libjpeg would decode its missing rows as grey)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sopseg-jpeg-" });
+  try {
+    const rgb = await fixture("rgb8.jpg");
+    const progressive = `${dir}/p.jpg`, exif = `${dir}/e.jpg`;
+    await gdal("gdal_translate", ["-q", "-of", "JPEG", "-co", "PROGRESSIVE=ON", rgb, progressive]);
+    // a thumbnail in EXIF holds an end-of-image marker of its own, before the main image data
+    await gdal("gdal_translate", ["-q", "-of", "JPEG", "-co", "EXIF_THUMBNAIL=YES", rgb, exif]);
+    for (const path of [rgb, progressive, exif]) {
+      const whole = await openJpeg(path);
+      await whole.close();
+      const bytes = await Deno.readFile(path);
+      const cut = `${dir}/cut.jpg`;
+      await Deno.writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      await assert.rejects(
+        openJpeg(cut),
+        /Cannot open .*cut\.jpg: not a readable JPEG \(cut short: no end-of-image marker after its image data/,
+        path,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
