@@ -177,6 +177,19 @@ export function parseGeoJsonDetections(
       georef !== null && options.imageSize && looksLikeMap(features, georef, options.imageSize)
     ) {
       frame = "map";
+    } else if (lonLatNotPixels(features)) {
+      // RFC 7946 positions (no `crs` member) that are not over the image: read as pixels they
+      // would be boxes a thousandth of a pixel across near the image's corner
+      throw new TypeError(
+        fail(
+          georef === null
+            ? "the coordinates are WGS84 longitude/latitude (a file without a crs member, boxes " +
+              "far under a pixel as pixels) but the raster has no georeference"
+            : "the coordinates are WGS84 longitude/latitude (a file without a crs member, boxes " +
+              "far under a pixel as pixels) but they do not fall on the image: another image's " +
+              "detections?",
+        ),
+      );
     } else frame = "pixel";
   } else {
     frame = coordinates;
@@ -281,6 +294,26 @@ function landsNear(p: Point, toPixel: (p: Point) => Point, size: Size): boolean 
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the first feature's corners are longitude/latitude and no pixels: all
+ * within [-180, 180] x [-90, 90] and spanning under a hundredth of a unit, a box
+ * no detector gives in pixels (an object under 1/100 px) and one of a few hundred
+ * metres at most in degrees.
+ */
+function lonLatNotPixels(features: unknown[]): boolean {
+  let corners: Point[];
+  try {
+    const first = features[0];
+    corners = polygonCorners(isObject(first) ? first.geometry : null);
+  } catch {
+    return false;
+  }
+  const xs = corners.map((c) => c.x), ys = corners.map((c) => c.y);
+  const inRange = corners.every((c) => Math.abs(c.x) <= 180 && Math.abs(c.y) <= 90);
+  const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+  return inRange && span > 0 && span < 0.01;
 }
 
 /** Whether the first position, read as longitude/latitude, falls inside the image. */

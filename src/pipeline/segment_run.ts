@@ -221,12 +221,15 @@ async function staleOutputs(
 ): Promise<string[]> {
   if (earlier === null) return [];
   const now = new Set(plan.map((p) => fileStem(p.image)));
+  const other = extension === "fgb" ? "geojson" : "fgb";
   const stale: string[] = [];
   for (const { image } of earlier.plan) {
     const stem = fileStem(image);
     if (!now.has(stem) && await pathExists(`${out}/${stem}.${extension}`)) {
       stale.push(`${stem}.${extension}`);
     }
+    // this run's images in the other vector format: an earlier run's, with other settings
+    if (await pathExists(`${out}/${stem}.${other}`)) stale.push(`${stem}.${other}`);
   }
   return stale;
 }
@@ -580,8 +583,11 @@ export async function segmentRun(
   // otherwise lose images from coco.json): taken before the model starts.
   let lock: Deno.FsFile | null = null;
   if (out !== null) {
-    await Deno.mkdir(out, { recursive: true }).catch((e) => {
-      throw setupError(e, `Cannot write to --out ${out}: `);
+    await Deno.mkdir(out, { recursive: true }).catch(async (e) => {
+      const file = await Deno.stat(out).then((st) => !st.isDirectory, () => false);
+      throw file
+        ? new RunSetupError(`Cannot write to --out ${out}: it is a file, not a folder`)
+        : setupError(e, `Cannot write to --out ${out}: `);
     });
     lock = await lockOutFolder(out).catch((e) => {
       throw setupError(e, `Cannot write to --out ${out}: `);
@@ -662,10 +668,10 @@ async function runLocked(
       if (stale.length) {
         emit({
           kind: "warning",
-          message: `${out} holds ${stale.length} file(s) of an earlier run for images this run ` +
-            `does not segment (${stale.slice(0, 3).join(", ")}${
+          message: `${out} holds ${stale.length} file(s) of an earlier run that this run does ` +
+            `not write (${stale.slice(0, 3).join(", ")}${
               stale.length > 3 ? ", ..." : ""
-            }); ` +
+            }: other images, or another --vector-format); ` +
             `they are not part of this run's coco.json`,
         });
       }
@@ -681,6 +687,7 @@ async function runLocked(
   const previous = options.resume && ended ? await readCoco(`${out}/coco.json`) : null;
 
   const failedAt: number[] = [];
+  const streamedFrames = new Set<string>();
   const doImage = async (index: number) => {
     const source = index === 0 ? firstSource : undefined;
     if (options.signal?.aborted) {
@@ -713,6 +720,7 @@ async function runLocked(
         timings,
         summary,
         emit,
+        streamedFrames,
       });
       summary.imagesDone++;
       summary.instances += n;
@@ -796,6 +804,8 @@ interface ImageJob {
   timings: Timings;
   summary: RunSummary;
   emit: (e: RunEvent) => void;
+  /** The frames already said of features streamed through `onFeature` (one warning each). */
+  streamedFrames: Set<string>;
 }
 
 /** A detection file's text; one that is not UTF-8 is read all the same, and said. */
@@ -862,6 +872,28 @@ async function segmentOneImage(
         message: `${(e as Error).message}; written in the raster's CRS instead`,
       });
     }
+    // Streamed features (newline-delimited GeoJSON) have no collection to name their frame:
+    // each says it, and a frame other than WGS84 is said once (readers take them for WGS84)
+    let streamed: Record<string, string> = {};
+    if (job.geojsonPath === null) {
+      const head = instancesToFeatureCollection([], writerOptions);
+      const crs = head.crs?.properties.name ?? head["sopseg:crs_wkt"];
+      streamed = {
+        "sopseg:coordinates": frame,
+        ...(crs === undefined ? {} : { "sopseg:crs": crs }),
+      };
+      if (frame !== "wgs84" && !job.streamedFrames.has(frame)) {
+        job.streamedFrames.add(frame);
+        emit({
+          kind: "warning",
+          message:
+            `${image}: streamed features are in ${
+              frame === "pixel" ? "pixel coordinates" : `the raster's CRS (${crs ?? "unnamed"})`
+            }, which readers of GeoJSON sequences take for WGS84; each line says its frame ` +
+            `("sopseg:coordinates", "sopseg:crs")`,
+        });
+      }
+    }
     const det = job.detections;
     const parsed = det.kind === "list"
       ? { detections: det.detections, issues: [] }
@@ -924,7 +956,7 @@ async function segmentOneImage(
       if (job.overlayPath) masks.push(r.mask);
       if (job.geojsonPath === null) {
         const t0 = performance.now();
-        options.onFeature?.(instanceToFeature(result, writerOptions));
+        options.onFeature?.({ ...instanceToFeature(result, writerOptions), ...streamed });
         timings.write += (performance.now() - t0) / 1e3;
       } else {
         results.push(result);

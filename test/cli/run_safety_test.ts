@@ -141,10 +141,18 @@ Deno.test("segment: another shard in a used folder warns about the earlier shard
     assert.match(
       r.stderr,
       new RegExp(
-        `holds ${first.length} file\\(s\\) of an earlier run for images this run does not segment`,
+        `holds ${first.length} file\\(s\\) of an earlier run that this run does not write`,
       ),
     );
     assert.equal(await exists(`${dir}/out/.${first[0]}.123456789.tmp`), false);
+    // the same share in the other vector format: this share's GeoJSON files are said
+    const fgb = await segment([...args, "--shard", "0/2", "--vector-format", "fgb"]);
+    assert.equal(fgb.code, 0, fgb.stderr);
+    assert.match(fgb.stderr, /of an earlier run that this run does not write \(.*\.geojson/);
+    // --out naming a file
+    const file = await segment([...args.slice(0, 4), "--out", `${dir}/labels/a.txt`]);
+    assert.equal(file.code, 2, file.stderr);
+    assert.match(file.stderr, /Cannot write to --out .*a\.txt: it is a file, not a folder/);
   });
 });
 
@@ -194,7 +202,7 @@ Deno.test({
   },
 });
 
-Deno.test("segment --out -: a reader that goes away (| head -1) stops the run, exit 0, not a failure", async () => {
+Deno.test("segment --out -: lines say their frame; a reader that goes away (| head -1) stops the run, exit 0", async () => {
   await withRun({ a: MANY }, async (dir) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -223,6 +231,9 @@ Deno.test("segment --out -: a reader that goes away (| head -1) stops the run, e
     const stderr = await errText;
     assert.equal(code, 0, stderr);
     assert.match(stderr, /stdout was closed by its reader: stopped/);
+    // a line says its frame, and a frame other than WGS84 is said once
+    assert.match(new TextDecoder().decode(first.value), /"sopseg:coordinates":"pixel"/);
+    assert.equal(stderr.match(/streamed features are in pixel coordinates/g)?.length, 1);
     assert.doesNotMatch(stderr, /error|failed/);
   });
 });

@@ -250,3 +250,43 @@ Deno.test("parseGeoJsonDetections() names a feature whose geometry type is no st
   assert.match(issues[1]!.message, /geometry is a \[\[\[\[.*\.\.\., expected a 4-corner Polygon/);
   assert.ok(issues.every((i) => i.message.length < 300), "messages stay short");
 });
+
+Deno.test("parseGeoJsonDetections(): lon/lat boxes (no crs member) off the image or on a raster without a georeference are refused, not read as pixels", () => {
+  // a car near Rome: 4 m across, 0.00005 degrees
+  const lonLat = [
+    { x: 12.49, y: 41.89 },
+    { x: 12.49005, y: 41.89 },
+    { x: 12.49005, y: 41.89002 },
+    { x: 12.49, y: 41.89002 },
+  ];
+  const text = JSON.stringify({
+    type: "FeatureCollection",
+    features: [polygonFeature(closed(lonLat))],
+  });
+  assert.throws(
+    () =>
+      parseGeoJsonDetections(text, { source: "d.geojson", imageSize: { width: 800, height: 600 } }),
+    /WGS84 longitude\/latitude .* but the raster has no georeference/,
+  );
+  // GEOREF is in UTM 33N near 36 N, 15 E: Rome is not on it
+  assert.throws(
+    () =>
+      parseGeoJsonDetections(text, {
+        source: "d.geojson",
+        georef: GEOREF,
+        imageSize: { width: 800, height: 600 },
+      }),
+    /WGS84 longitude\/latitude .* do not fall on the image: another image's detections\?/,
+  );
+  // a pixel box near the origin is still pixels
+  const small = [{ x: 1, y: 1 }, { x: 9, y: 1 }, { x: 9, y: 5 }, { x: 1, y: 5 }];
+  const px = JSON.stringify({
+    type: "FeatureCollection",
+    features: [polygonFeature(closed(small))],
+  });
+  const { detections } = parseGeoJsonDetections(px, {
+    source: "p.geojson",
+    imageSize: { width: 800, height: 600 },
+  });
+  near(detections[0]!.box.cx, 5);
+});
