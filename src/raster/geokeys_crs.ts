@@ -207,6 +207,14 @@ function projection(keys: Map<number, number>, rf: number): { wkt: string } | { 
   const make = (name: string, ...params: string[]) => ({
     wkt: `PROJECTION["${name}"],${[...params, ...falses].join(",")}`,
   });
+  // the methods defined by a natural origin and a scale there
+  const atOrigin = (name: string) =>
+    make(
+      name,
+      param("latitude_of_origin", lat0),
+      param("central_meridian", lon0),
+      param("scale_factor", k),
+    );
   let method = keys.get(K.coordTrans);
   const conversion = keys.get(K.projection);
   if (method === undefined && conversion !== undefined) {
@@ -231,12 +239,7 @@ function projection(keys: Map<number, number>, rf: number): { wkt: string } | { 
   const sp1 = keys.get(K.stdParallel1), sp2 = keys.get(K.stdParallel2);
   switch (method) {
     case 1:
-      return make(
-        "Transverse_Mercator",
-        param("latitude_of_origin", lat0),
-        param("central_meridian", lon0),
-        param("scale_factor", k),
-      );
+      return atOrigin("Transverse_Mercator");
     case 7: {
       // Mercator (2SP), true scale at +-sp1, is Mercator (1SP) with the scale of that
       // parallel at the equator (proj4js reads no Mercator_2SP)
@@ -267,12 +270,7 @@ function projection(keys: Map<number, number>, rf: number): { wkt: string } | { 
         }`,
       };
     case 9:
-      return make(
-        "Lambert_Conformal_Conic_1SP",
-        param("latitude_of_origin", lat0),
-        param("central_meridian", lon0),
-        param("scale_factor", k),
-      );
+      return atOrigin("Lambert_Conformal_Conic_1SP");
     case 10:
       return make(
         "Lambert_Azimuthal_Equal_Area",
@@ -300,12 +298,7 @@ function projection(keys: Map<number, number>, rf: number): { wkt: string } | { 
       );
     }
     case 16:
-      return make(
-        "Oblique_Stereographic",
-        param("latitude_of_origin", lat0),
-        param("central_meridian", lon0),
-        param("scale_factor", k),
-      );
+      return atOrigin("Oblique_Stereographic");
     case 24:
       return make(
         "Sinusoidal",

@@ -38,3 +38,27 @@ async function spawn(args: string[], stdin?: string): Promise<CliResult> {
 
 /** The DOTA samples in ../shared/data, read in place. */
 export const DOTA = `${root}../shared/data/dota-samples`;
+
+/**
+ * Runs `fn` on a new temporary folder holding empty `images/` and `labels/`, then removes it;
+ * `args` are the segment flags for them (`--images`, `--detections`, `--out <dir>/out`).
+ */
+export async function withFolders(
+  fn: (dir: string, args: string[]) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sopseg-cli-" });
+  try {
+    await Deno.mkdir(`${dir}/images`);
+    await Deno.mkdir(`${dir}/labels`);
+    await fn(dir, [
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      `${dir}/labels`,
+      "--out",
+      `${dir}/out`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -2,7 +2,7 @@
 // with and without confidence, an interrupted run resumed, and the scoped
 // launcher's grants actually enforced.
 import assert from "node:assert/strict";
-import { runCli, runTask } from "./_run_cli.ts";
+import { runCli, runTask, withFolders } from "./_run_cli.ts";
 import { fixture } from "../raster/_fixtures.ts";
 import { scopedPermissions } from "../../src/cli/permissions.ts";
 
@@ -13,35 +13,14 @@ const root = new URL("../..", import.meta.url).pathname;
 const segmentCli = (args: string[], stdin?: string) =>
   runCli(["segment", ...args, "--backend", "wasm"], stdin);
 
-/** Runs `fn` on a new temporary folder holding empty `images/` and `labels/`, then removes it. */
-async function withFolders(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.mkdir(`${dir}/images`);
-    await Deno.mkdir(`${dir}/labels`);
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("segment: an undecodable image mid-folder fails alone; summary and exit code 1", async () => {
-  await withFolders(async (dir) => {
+  await withFolders(async (dir, args) => {
     for (const name of ["a", "b", "c"]) {
       const src = await fixture(name === "b" ? "truncated.png" : "rgb8.png");
       await Deno.copyFile(src, `${dir}/images/${name}.png`);
       await Deno.writeTextFile(`${dir}/labels/${name}.txt`, CAR);
     }
-    const r = await runTask("segment", [
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      `${dir}/labels`,
-      "--out",
-      `${dir}/out`,
-      "--backend",
-      "wasm",
-    ]);
+    const r = await runTask("segment", [...args, "--backend", "wasm"]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /error: .*b\.png: /);
     assert.match(r.stderr, /done: 2 masks on 2 image\(s\).*, 1 failed/);
@@ -291,7 +270,7 @@ Deno.test("segment: a relative path not found says where relative paths start", 
 });
 
 Deno.test("segment: images sharing a stem are left out (exit 1), links to nothing said", async () => {
-  await withFolders(async (dir) => {
+  await withFolders(async (dir, args) => {
     const png = await fixture("rgb8.png");
     for (const name of ["a.png", "b.png", "b.tif"]) {
       if (name.endsWith(".tif")) {
@@ -300,14 +279,7 @@ Deno.test("segment: images sharing a stem are left out (exit 1), links to nothin
     }
     await Deno.symlink(`${dir}/gone.png`, `${dir}/images/c.png`);
     for (const stem of ["a", "b", "c"]) await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, CAR);
-    const r = await segmentCli([
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      `${dir}/labels`,
-      "--out",
-      `${dir}/out`,
-    ]);
+    const r = await segmentCli(args);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /several image files share the stem "b": .*b\.png, .*b\.tif; left out/);
     assert.match(r.stderr, /images\/c\.png is a symbolic link to nothing; left out/);
@@ -329,17 +301,10 @@ Deno.test("segment: Task1 result lines piped in are refused once, naming why", a
 });
 
 Deno.test("segment: a raster whose every sampled pixel is nodata is said, not silently empty", async () => {
-  await withFolders(async (dir) => {
+  await withFolders(async (dir, args) => {
     await Deno.copyFile(await fixture("f32_all_nodata.tif"), `${dir}/images/void.tif`);
     await Deno.writeTextFile(`${dir}/labels/void.txt`, "10 10 40 10 40 25 10 25 car 0\n");
-    const r = await segmentCli([
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      `${dir}/labels`,
-      "--out",
-      `${dir}/out`,
-    ]);
+    const r = await segmentCli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
@@ -349,18 +314,11 @@ Deno.test("segment: a raster whose every sampled pixel is nodata is said, not si
 });
 
 Deno.test("segment: an image without a detection file is written with no detections (coco.json lists it)", async () => {
-  await withFolders(async (dir) => {
+  await withFolders(async (dir, args) => {
     const png = await fixture("rgb8.png");
     for (const stem of ["a", "b"]) await Deno.copyFile(png, `${dir}/images/${stem}.png`);
     await Deno.writeTextFile(`${dir}/labels/b.txt`, CAR);
-    const r = await segmentCli([
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      `${dir}/labels`,
-      "--out",
-      `${dir}/out`,
-    ]);
+    const r = await segmentCli(args);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,

@@ -2,7 +2,7 @@
 // started, a resume killed in its turn, another shard in a used folder, temporary files left by
 // a kill, and a path the permission flags cannot express.
 import assert from "node:assert/strict";
-import { runCli, runTask } from "./_run_cli.ts";
+import { runCli, runTask, withFolders } from "./_run_cli.ts";
 import { fixture } from "../raster/_fixtures.ts";
 import { beginRunRecord, readRunRecord, writeRunRecord } from "../../src/pipeline/run_record.ts";
 
@@ -16,30 +16,17 @@ const MANY = Array.from({ length: 200 }, (_, k) => {
 }).join("\n") + "\n";
 
 /** A temporary folder with `images/` (copies of the 600 x 400 PNG) and `labels/`. */
-async function withRun(
+function withRun(
   labels: Record<string, string>,
   fn: (dir: string, args: string[]) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sopseg-safety-" });
-  try {
-    await Deno.mkdir(`${dir}/images`);
-    await Deno.mkdir(`${dir}/labels`);
+  return withFolders(async (dir, args) => {
     for (const [stem, text] of Object.entries(labels)) {
       await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);
       await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, text);
     }
-    const args = [
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      `${dir}/labels`,
-      "--out",
-      `${dir}/out`,
-    ];
     await fn(dir, [...args, "--backend", "wasm"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 const segment = (args: string[]) => runCli(["segment", ...args]);
