@@ -215,7 +215,7 @@ function projection(keys: Map<number, number>, rf: number): { wkt: string } | { 
       param("central_meridian", lon0),
       param("scale_factor", k),
     );
-  let method = keys.get(K.coordTrans);
+  const method = keys.get(K.coordTrans);
   const conversion = keys.get(K.projection);
   if (method === undefined && conversion !== undefined) {
     // an EPSG conversion code: the UTM zones (16001-16060 north, 16101-16160 south)
