@@ -209,6 +209,13 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         );
       },
     });
+    const empty = report.summary.classes.filter((c) => c.instances === 0).map((c) => c.className);
+    if (empty.length > 0) {
+      io.stderr(
+        `sopseg: warning: no instance of ${empty.join(", ")} was scored in the evaluated ` +
+          `images: ${empty.length > 1 ? "they are" : "it is"} left out of the mean\n`,
+      );
+    }
     io.stdout(formatTextReport(report));
     if (a.outJson) await writeFileAtomic(a.outJson, formatJsonReport(report));
     if (a.outMd) await writeFileAtomic(a.outMd, formatMarkdownReport(report));

@@ -297,6 +297,12 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
       `Cannot parse eval arguments: --dilation-ratio ${v["dilation-ratio"]} is not a number >= 0`,
     );
   }
+  if (v.classes !== undefined && v.classes.split(",").every((c) => c.trim() === "")) {
+    throw new RangeError(
+      "Cannot parse eval arguments: --classes names no class (give names, e.g. plane,ship, or " +
+        "leave it out to score every class)",
+    );
+  }
   return {
     gt: v.gt,
     images: v.images ?? null,

@@ -311,9 +311,15 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
     throw new TypeError("Cannot evaluate: give either prompts or detections, not both");
   }
   const classOf = det?.classOf ?? normalizeClassName;
-  // the classes a detection can be matched in: those of the scored GT categories
+  // the classes a detection can be matched in: those of the scored GT categories that the GT
+  // annotates (a file may list categories it never annotates: iSAID's 7-class file lists 15)
+  const annotated = new Set<number>();
+  for (const list of gt.annotationsByImage.values()) {
+    for (const a of list) annotated.add(a.categoryId);
+  }
   const matchable = new Set(
-    gt.categories.filter((c) => categoryIds.has(c.id)).map((c) => classOf(c.name)),
+    gt.categories.filter((c) => categoryIds.has(c.id) && annotated.has(c.id))
+      .map((c) => classOf(c.name)),
   );
   const matchCounts = new Map<string, MatchCounts>();
   // detections of classes the evaluation does not score, by class: left out, counted

@@ -87,6 +87,28 @@ dataTest({
       ]);
       assert.equal(floor.summary.all.instances, total - dropped);
       assert.ok(floor.summary.mIoU! < part.summary.mIoU!);
+
+      // the 7-class GT file lists all 15 categories but annotates 7: detections of the other 8
+      // are of classes it does not have, not false positives
+      const listed = `${dir}/listed`;
+      await Deno.mkdir(listed);
+      for await (const e of Deno.readDir(exact)) {
+        const text = await Deno.readTextFile(`${exact}/${e.name}`);
+        await Deno.writeTextFile(
+          `${listed}/${e.name}`,
+          text + "40 40 90 40 90 70 40 70 tennis-court 0\n",
+        );
+      }
+      const seven = `${dir}/seven.json`;
+      const r7 = await runTask("eval", [
+        ...["--gt", `${ISAID_VAL}/annotations.json.gz`, "--images", `${ISAID_VAL}/images`],
+        ...["--max-images", String(IMAGES), "--backend", "wasm", "--out-json", seven],
+        ...["--detections", listed],
+      ]);
+      assert.equal(r7.code, 0, r7.stderr);
+      const d7 = (JSON.parse(await Deno.readTextFile(seven)) as EvalReport).detections!;
+      assert.equal(d7.detections, d7.matched, JSON.stringify(d7.classes));
+      assert.deepEqual(d7.otherClasses, [{ className: "tennis_court", detections: IMAGES }]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -126,5 +148,22 @@ dataTest({
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+dataTest({
+  name:
+    "eval: a selected class with no instance in the evaluated images is said, not a silent dash",
+  needs: [GT],
+  async fn() {
+    const r = await runTask("eval", [
+      ...["--gt", GT, "--images", `${ISAID_VAL}/images`, "--baseline", "obb-fill"],
+      ...["--max-images", "1", "--classes", "helicopter,roundabout,small_vehicle"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: no instance of helicopter, roundabout was scored in the evaluated images: they are left out of the mean/,
+    );
   },
 });

@@ -172,3 +172,10 @@ Deno.test("parseEvalArgs() --prompt-class-swap: GT class = the class the model i
     /need the model, not --baseline/,
   );
 });
+
+Deno.test("parseEvalArgs() --classes that names no class is refused (it scored every class)", () => {
+  const base = ["--gt", "a", "--images", "i"];
+  assert.throws(() => parseEvalArgs([...base, "--classes", ""]), /--classes names no class/);
+  assert.throws(() => parseEvalArgs([...base, "--classes", " , "]), /--classes names no class/);
+  assert.deepEqual(parseEvalArgs([...base, "--classes", "ship,"]).classes, ["ship"]);
+});
