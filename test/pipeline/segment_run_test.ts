@@ -281,7 +281,7 @@ Deno.test("segmentRun()", async (t) => {
         const { events } = await run(model, { ...base, out: `${folder}/out` });
         const warning = events.find((e) => e.kind === "warning" && /earlier run/.test(e.message));
         assert.ok(warning?.kind === "warning", JSON.stringify(events));
-        assert.match(warning.message, /1 file\(s\) of an earlier run .*\(c\.geojson\)/);
+        assert.match(warning.message, /1 file\(s\) of an earlier run .*\(c\.geojson: /);
       },
     );
 
