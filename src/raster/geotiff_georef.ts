@@ -65,6 +65,19 @@ export function inlineGeoKeys(directory: ArrayLike<number>): Map<number, number>
  * @returns The georeference, or `null`.
  */
 export function georefFromGeoTiffTags(tags: GeoTiffGeoTags): Georef | null {
+  const geoTransform = geoTransformFromTags(tags);
+  if (geoTransform === null) return null;
+  const crs = tags.geoKeyDirectory
+    ? geoKeysCrs(tags.geoKeyDirectory, tags.geoDoubleParams)
+    : { epsg: null, wkt: null };
+  return { geoTransform, epsg: crs.epsg, wkt: crs.wkt };
+}
+
+/**
+ * The geotransform part of {@linkcode georefFromGeoTiffTags} (PixelIsPoint
+ * shifted), or `null` without an affine georeference.
+ */
+export function geoTransformFromTags(tags: GeoTiffGeoTags): Georef["geoTransform"] | null {
   let gt: [number, number, number, number, number, number] | null = null;
   const { pixelScale: s, tiepoint: t, transformation: m } = tags;
   if (m !== undefined && m.length >= 16) {
@@ -74,14 +87,11 @@ export function georefFromGeoTiffTags(tags: GeoTiffGeoTags): Georef | null {
     const [sx, sy] = [s[0]!, s[1]!];
     gt = [x! - i! * sx, sx, 0, y! + j! * sy, 0, -sy];
   }
-  const keys = tags.geoKeyDirectory ? inlineGeoKeys(tags.geoKeyDirectory) : new Map();
   if (gt === null) return null;
+  const keys = tags.geoKeyDirectory ? inlineGeoKeys(tags.geoKeyDirectory) : new Map();
   if (keys.get(GT_RASTER_TYPE) === PIXEL_IS_POINT) {
     gt[0] -= 0.5 * gt[1] + 0.5 * gt[2];
     gt[3] -= 0.5 * gt[4] + 0.5 * gt[5];
   }
-  const crs = tags.geoKeyDirectory
-    ? geoKeysCrs(tags.geoKeyDirectory, tags.geoDoubleParams)
-    : { epsg: null, wkt: null };
-  return { geoTransform: gt, epsg: crs.epsg, wkt: crs.wkt };
+  return gt;
 }

@@ -16,7 +16,7 @@ import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
 import { readSidecarCrs } from "./world_file.ts";
-import { georefFromGeoTiffTags } from "./geotiff_georef.ts";
+import { geoTransformFromTags } from "./geotiff_georef.ts";
 import { geoKeysCrs } from "./geokeys_crs.ts";
 import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
@@ -379,25 +379,26 @@ export class GeoTiffRasterSource implements RasterSource {
     const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
     const geoKeys = numbers(await loadTag(image, "GeoKeyDirectory"));
     const geoDoubles = numbers(await loadTag(image, "GeoDoubleParams"));
-    const georef = georefFromGeoTiffTags({
+    const geoTransform = geoTransformFromTags({
       pixelScale: numbers(await loadTag(image, "ModelPixelScale")),
       tiepoint: tiepoints,
       transformation: numbers(await loadTag(image, "ModelTransformation")),
       geoKeyDirectory: geoKeys,
-      geoDoubleParams: geoDoubles,
     });
-    if (georef === null && tiepoints !== undefined && tiepoints.length > 6) {
+    if (geoTransform === null && tiepoints !== undefined && tiepoints.length > 6) {
       this.georefNote = `georeferenced by ${tiepoints.length / 6} ground control points, ` +
         `which sopseg does not read: output in pixels (gdalwarp it to a geotransform first)`;
     }
-    // a CRS the GeoKeys do not name by a code: GDAL's .aux.xml or a .prj may (and
-    // override them, as in GDAL)
-    const sidecar = georef !== null && georef.epsg === null ? await readSidecarCrs(path) : null;
-    this.georef = sidecar === null || georef === null ? georef : { ...georef, ...sidecar };
-    const keysNote = georef !== null && sidecar === null && geoKeys !== undefined
-      ? geoKeysCrs(geoKeys, geoDoubles).note
-      : undefined;
-    if (keysNote !== undefined) this.georefNote = keysNote;
+    if (geoTransform !== null) {
+      const crs = geoKeys === undefined
+        ? { epsg: null, wkt: null }
+        : geoKeysCrs(geoKeys, geoDoubles);
+      // a CRS the GeoKeys do not name by a code: GDAL's .aux.xml or a .prj may (and
+      // override them, as in GDAL)
+      const sidecar = crs.epsg === null ? await readSidecarCrs(path) : null;
+      this.georef = { geoTransform, epsg: crs.epsg, wkt: crs.wkt, ...sidecar };
+      if (sidecar === null && crs.note !== undefined) this.georefNote = crs.note;
+    }
 
     // fast path when every sample has one type in host (little-endian) byte order
     const ctor = arrayType(format(0), bitDepth(0));

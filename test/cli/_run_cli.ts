@@ -62,3 +62,9 @@ export async function withFolders(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** 200 car boxes of 20 x 12 px in a grid over a 600 x 400 image, as DOTA lines: seconds of work. */
+export const GRID_200 = Array.from({ length: 200 }, (_, i) => {
+  const x = 20 + (i % 20) * 28, y = 20 + Math.floor(i / 20) * 36;
+  return `${x} ${y} ${x + 20} ${y} ${x + 20} ${y + 12} ${x} ${y + 12} car 0`;
+}).join("\n") + "\n";

@@ -2,7 +2,7 @@
 // with and without confidence, an interrupted run resumed, and the scoped
 // launcher's grants actually enforced.
 import assert from "node:assert/strict";
-import { runCli, runTask, withFolders } from "./_run_cli.ts";
+import { GRID_200, runCli, runTask, withFolders } from "./_run_cli.ts";
 import { fixture } from "../raster/_fixtures.ts";
 import { scopedPermissions } from "../../src/cli/permissions.ts";
 
@@ -81,34 +81,16 @@ Deno.test("segment reads YOLO-OBB with and without confidence, names classes wit
 });
 
 Deno.test("segment --resume finishes an interrupted run; a clean end leaves no .sopseg-parts", async () => {
-  await withFolders(async (dir) => {
+  await withFolders(async (dir, folders) => {
     const png = await fixture("rgb8.png");
     // "a" is quick; "b" has enough boxes to be interrupted while it runs.
     await Deno.copyFile(png, `${dir}/images/a.png`);
     await Deno.copyFile(png, `${dir}/images/b.png`);
     await Deno.writeTextFile(`${dir}/labels/a.txt`, CAR);
-    const many = Array.from({ length: 200 }, (_, i) => {
-      const x = 20 + (i % 20) * 28, y = 20 + Math.floor(i / 20) * 36;
-      return `${x} ${y} ${x + 20} ${y} ${x + 20} ${y + 12} ${x} ${y + 12} car 0`;
-    });
-    await Deno.writeTextFile(`${dir}/labels/b.txt`, many.join("\n") + "\n");
+    await Deno.writeTextFile(`${dir}/labels/b.txt`, GRID_200);
     const args = [
-      "run",
-      "-A",
-      `${root}cli.ts`,
-      "segment",
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      `${dir}/labels`,
-      "--out",
-      `${dir}/out`,
-      "--backend",
-      "wasm",
-      "--threads",
-      "1",
-      "--batch",
-      "2",
+      ...["run", "-A", `${root}cli.ts`, "segment", ...folders],
+      ...["--backend", "wasm", "--threads", "1", "--batch", "2"],
     ];
     const child = new Deno.Command(Deno.execPath(), { args, stderr: "piped", stdout: "null" })
       .spawn();

@@ -2,18 +2,12 @@
 // started, a resume killed in its turn, another shard in a used folder, temporary files left by
 // a kill, and a path the permission flags cannot express.
 import assert from "node:assert/strict";
-import { runCli, runTask, withFolders } from "./_run_cli.ts";
+import { GRID_200, runCli, runTask, withFolders } from "./_run_cli.ts";
 import { fixture } from "../raster/_fixtures.ts";
 import { beginRunRecord, readRunRecord, writeRunRecord } from "../../src/pipeline/run_record.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const CAR = "100 100 140 100 140 120 100 120 car 0\n";
-
-/** 200 small boxes over the 600 x 400 fixture: a few seconds of work. */
-const MANY = Array.from({ length: 200 }, (_, k) => {
-  const x = 20 + (k % 20) * 28, y = 20 + Math.floor(k / 20) * 36;
-  return `${x} ${y} ${x + 20} ${y} ${x + 20} ${y + 12} ${x} ${y + 12} car 0`;
-}).join("\n") + "\n";
 
 /** A temporary folder with `images/` (copies of the 600 x 400 PNG) and `labels/`. */
 function withRun(
@@ -84,7 +78,7 @@ Deno.test("segment --resume: a resume of a finished run, killed, still trusts th
   }
   // through the CLI, killed for real: a, b and c finished; a removed; the resume that redoes it
   // killed; the next resume redoes a only
-  await withRun({ a: MANY, b: CAR, c: CAR }, async (dir, args) => {
+  await withRun({ a: GRID_200, b: CAR, c: CAR }, async (dir, args) => {
     assert.equal((await segment(args)).code, 0);
     await Deno.remove(`${dir}/out/a.geojson`);
     const child = new Deno.Command(Deno.execPath(), {
@@ -159,7 +153,7 @@ Deno.test({
     "deno task segment: SIGTERM to the task stops the run it started; a comma in --out is refused",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    await withRun({ a: MANY, b: MANY, c: MANY }, async (dir, args) => {
+    await withRun({ a: GRID_200, b: GRID_200, c: GRID_200 }, async (dir, args) => {
       const child = new Deno.Command(Deno.execPath(), {
         args: ["task", "-q", "segment", ...args, "--quiet"],
         cwd: root,
@@ -190,7 +184,7 @@ Deno.test({
 });
 
 Deno.test("segment --out -: lines say their frame; a reader that goes away (| head -1) stops the run, exit 0", async () => {
-  await withRun({ a: MANY }, async (dir) => {
+  await withRun({ a: GRID_200 }, async (dir) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
