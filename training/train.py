@@ -107,6 +107,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--degrade", action="store_true", help="sensor/processing augmentation (data.degrade)"
     )
     p.add_argument(
+        "--degrade-prob",
+        type=float,
+        default=1.0,
+        help="with --degrade: share of samples it touches (1: all)",
+    )
+    p.add_argument(
+        "--clean-prob",
+        type=float,
+        default=0.0,
+        help="share of training boxes left as labelled, before any box error (0: none extra)",
+    )
+    p.add_argument(
         "--class-uniform-weight",
         type=float,
         default=0.5,
@@ -271,6 +283,8 @@ def run_record(args: argparse.Namespace) -> dict:
         "mixture_tail": args.mixture_tail,
         "mixture_rel_prob": args.mixture_rel_prob,
         "degrade": args.degrade,
+        "degrade_prob": args.degrade_prob,
+        "clean_prob": args.clean_prob,
         "class_uniform_weight": args.class_uniform_weight,
         "box_only_prob": args.box_only_prob,
         "class_drop": args.class_drop,
@@ -490,6 +504,8 @@ def main(argv: list[str] | None = None) -> None:
         mixture_tail=args.mixture_tail,
         mixture_rel_prob=args.mixture_rel_prob,
         degrade=args.degrade,
+        degrade_prob=args.degrade_prob,
+        clean_prob=args.clean_prob,
         input_size=args.input_size,
         small_input_size=args.small_input_size,
         small_prob=args.small_prob if args.small_input_size else 0.0,

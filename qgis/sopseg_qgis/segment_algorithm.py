@@ -477,6 +477,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 detections,
                 options,
                 progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
+                warning=lambda message: feedback.pushWarning(f"sopseg: {message}"),
                 cancelled=feedback.isCanceled,
             )
         except SopsegCancelled:

@@ -32,7 +32,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"
 REQUEST_CANCELLED = -32800
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 """The server's longest request line unless `--max-line-bytes` says otherwise."""
@@ -42,6 +42,9 @@ BOX_FIELD = re.compile(r"detections\.boxes\[(\d+)\]")
 
 ProgressCallback = Callable[[int, int], None]
 """Called with `(done, total)` for each `$/progress` notification of the running request."""
+
+WarningCallback = Callable[[str], None]
+"""Called with the message of each `$/warning` notification of the running request."""
 
 CancelledCallback = Callable[[], bool]
 """Polled while a request runs; returning True sends `$/cancelRequest` (once)."""
@@ -169,6 +172,25 @@ def non_finite_path(value: Any, path: str) -> Optional[str]:
         if found is not None:
             return found
     return None
+
+
+def once(callback: WarningCallback) -> WarningCallback:
+    """`callback`, called once per distinct message.
+
+    >>> seen = []
+    >>> say = once(seen.append)
+    >>> say("a"); say("b"); say("a")
+    >>> seen
+    ['a', 'b']
+    """
+    said: set[str] = set()
+
+    def call(message: str) -> None:
+        if message not in said:
+            said.add(message)
+            callback(message)
+
+    return call
 
 
 def shift_box_indexes(value: Any, offset: int) -> Any:
@@ -368,6 +390,7 @@ class SopsegServer:
         params: Any = None,
         *,
         progress: Optional[ProgressCallback] = None,
+        warning: Optional[WarningCallback] = None,
         cancelled: Optional[CancelledCallback] = None,
         timeout: Optional[float] = None,
         poll_interval: float = 0.1,
@@ -375,7 +398,8 @@ class SopsegServer:
     ) -> Any:
         """Send one request and wait for its answer; returns the result or raises SopsegError.
 
-        `progress(done, total)` gets the request's `$/progress` notifications; `cancelled()` is
+        `progress(done, total)` gets the request's `$/progress` notifications, `warning(message)`
+        its `$/warning` notifications (what the server has to say about its inputs); `cancelled()` is
         polled every `poll_interval` seconds and, once it returns True, `$/cancelRequest` is sent
         and the request ends in `SopsegCancelled`. `timeout`: seconds without any message from
         the server before giving up (the server is then killed, as its state is unknown).
@@ -421,7 +445,7 @@ class SopsegServer:
                         f"The sopseg server wrote a non-JSON-RPC line: {reply['_invalid']!r}"
                     )
                 if "method" in reply or ("id" not in reply and "error" not in reply):
-                    self._notification(reply, request_id, progress)
+                    self._notification(reply, request_id, progress, warning)
                     continue
                 reply_id = reply.get("id")
                 if reply_id is None and self._unanswered:
@@ -442,13 +466,19 @@ class SopsegServer:
 
     @staticmethod
     def _notification(
-        message: dict[str, Any], request_id: int, progress: Optional[ProgressCallback]
+        message: dict[str, Any],
+        request_id: int,
+        progress: Optional[ProgressCallback],
+        warning: Optional[WarningCallback],
     ) -> None:
-        if message.get("method") != "$/progress" or progress is None:
-            return
         params = message.get("params") or {}
-        if params.get("id") == request_id:
+        if params.get("id") != request_id:
+            return
+        method = message.get("method")
+        if method == "$/progress" and progress is not None:
             progress(int(params.get("done", 0)), int(params.get("total", 0)))
+        elif method == "$/warning" and warning is not None:
+            warning(str(params.get("message", "")))
 
     def segment(
         self,
@@ -458,6 +488,7 @@ class SopsegServer:
         out: Optional[str | os.PathLike[str]] = None,
         *,
         progress: Optional[ProgressCallback] = None,
+        warning: Optional[WarningCallback] = None,
         cancelled: Optional[CancelledCallback] = None,
         timeout: Optional[float] = None,
         max_boxes: int = MAX_BOXES_PER_REQUEST,
@@ -472,8 +503,11 @@ class SopsegServer:
         ask for; their answers come back as one collection (`detection_index` counting all the
         boxes, progress over all of them) and an error names its box by its index in
         `detections["boxes"]`. A box with a NaN or infinite number is refused before anything
-        is sent (SopsegError naming it).
+        is sent (SopsegError naming it). `warning(message)` gets each of the server's warnings
+        about the inputs once (a raster note repeated by every part is passed on once).
         """
+        if warning is not None:
+            warning = once(warning)
         params: dict[str, Any] = {"image": str(image), "detections": dict(detections)}
         if options:
             params["options"] = dict(options)
@@ -482,7 +516,12 @@ class SopsegServer:
             if out is not None:
                 params["out"] = str(out)
             return self.request(
-                "segment", params, progress=progress, cancelled=cancelled, timeout=timeout
+                "segment",
+                params,
+                progress=progress,
+                warning=warning,
+                cancelled=cancelled,
+                timeout=timeout,
             )
         parts = self._box_parts(params, boxes, max_boxes)
         collection: dict[str, Any] = {}
@@ -498,7 +537,12 @@ class SopsegServer:
             )
             try:
                 answer = self.request(
-                    "segment", part, progress=part_progress, cancelled=cancelled, timeout=timeout
+                    "segment",
+                    part,
+                    progress=part_progress,
+                    warning=warning,
+                    cancelled=cancelled,
+                    timeout=timeout,
                 )
             except SopsegError as e:
                 if start == 0:

@@ -99,7 +99,7 @@ def test_find_deno_names_a_missing_configured_path() -> None:
 def test_initialize_reports_protocol_model_and_backend(server: SopsegServer) -> None:
     info = server.initialize_result
     assert info is not None
-    assert info["protocolVersion"] == "1.0"
+    assert info["protocolVersion"] == "1.1"
     assert info["backend"] == "wasm"
     assert isinstance(info["model"], dict) and isinstance(info["server"]["name"], str)
 
@@ -131,6 +131,26 @@ def test_segment_streams_progress_to_the_callback(server: SopsegServer) -> None:
     assert seen, "no $/progress notification"
     assert all(t == seen[0][1] and 0 <= d <= t for d, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_segment_passes_the_server_warnings_to_the_callback_once(
+    server: SopsegServer, small_server: SopsegServer
+) -> None:
+    """`$/warning` notifications (here: a box off the image) reach `warning`, those of the
+    request only, a message repeated by the parts of a split request once."""
+    far = {"corners": [[5000, 5000], [5040, 5000], [5040, 5020], [5000, 5020]], "class": "ship"}
+    seen: list[str] = []
+    collection = server.segment(DOTA_IMAGE, {"boxes": [*boxes(1), far]}, warning=seen.append)
+    assert len(collection["features"]) == 2 and collection["features"][1]["geometry"] is None
+    assert len(seen) == 1 and "1 of 2 detection(s) lie entirely outside the image" in seen[0]
+    seen.clear()
+    assert server.segment(DOTA_IMAGE, {"boxes": boxes(2)}, warning=seen.append)["features"]
+    assert seen == []
+    # Every part of a split request holds off-image boxes only: the same message each time.
+    many = [far] * 60
+    parts = small_server.segment(DOTA_IMAGE, {"boxes": many}, warning=seen.append, timeout=120)
+    assert len(parts["features"]) == 60
+    assert len(set(seen)) == len(seen) >= 1, seen
 
 
 def test_detections_as_dota_text(server: SopsegServer) -> None:

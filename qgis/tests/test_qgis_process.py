@@ -493,7 +493,8 @@ def test_qgis_process_with_nan_scores_and_a_nan_vertex(
 ) -> None:
     """A NaN or infinite score is sent as no score (JSON has no NaN: the server could not read
     the request, and the client waited for an answer forever); a NaN vertex stops the run
-    naming its feature."""
+    naming its feature. A box off the raster gets no mask, and the server's warning about it
+    reaches the algorithm's log."""
     from osgeo import ogr
 
     exe = qgis_process()
@@ -503,16 +504,21 @@ def test_qgis_process_with_nan_scores_and_a_nan_vertex(
     scores = [0.5, math.nan, math.inf, -math.inf]
     rings = [pixel_to_map(NORTH_UP, [tuple(p) for p in b["corners"]]) for b in boxes]
     rows = [(ring, b["class"], score) for ring, b, score in zip(rings, boxes, scores)]
+    far = pixel_to_map(NORTH_UP, [(5000, 5000), (5040, 5000), (5040, 5020), (5000, 5020)])
     out = tmp_path / "out.gpkg"
-    run_algorithm(exe, env, tif, write_geojson(tmp_path / "nan.geojson", rows), out)
+    log = run_algorithm(
+        exe, env, tif, write_geojson(tmp_path / "nan.geojson", [*rows, (far, "ship", 0.9)]), out
+    )
     dataset = ogr.Open(str(out))  # kept: its layer dies with it
     features = sorted(dataset.GetLayer(0), key=lambda f: f.GetField("detection_index"))
-    assert len(features) == len(boxes)
+    assert len(features) == len(boxes) + 1
     assert features[0].GetField("score") == 0.5
-    assert [f.IsFieldNull("score") for f in features] == [False, True, True, True]
-    for index, feature in enumerate(features):
+    assert [f.IsFieldNull("score") for f in features] == [False, True, True, True, False]
+    for index, feature in enumerate(features[: len(boxes)]):
         assert feature.GetField("class") == boxes[index]["class"]
         assert feature.GetField("area_px") == pixel_masks[index]["properties"]["area_px"]
+    assert features[-1].GetField("area_px") == 0
+    assert "1 of 5 detection(s) lie entirely outside the image" in log, log
 
     rows[2] = ([(math.nan, rings[2][0][1]), *rings[2][1:]], boxes[2]["class"], 0.5)
     geojson = write_geojson(tmp_path / "nan_vertex.geojson", rows)

@@ -31,6 +31,7 @@ import {
 import { InputError } from "./input_error.ts";
 import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { baseName } from "./paths.ts";
+import { notUtf8Warning, outsideImageWarning, rasterWarnings } from "./input_warnings.ts";
 import { readResults, type ResultsByImage, type ResultsCache } from "./results_input.ts";
 
 /** How detections given as text or a file are read. */
@@ -78,6 +79,13 @@ export type SegmentDetectionsOptions =
   & {
     /** Called after each batch with the number of detections done and the total. */
     onProgress?: (done: number, total: number) => void;
+    /**
+     * Called with each warning about the inputs, before any model call (what
+     * `deno task segment` prints for the image: the raster's georeference and
+     * pixel notes, a detection file that is not UTF-8, detections entirely
+     * outside the image). Default: ignored.
+     */
+    onWarning?: (message: string) => void;
     /**
      * Keeps results files (Task1, mmrotate JSON) parsed between calls for the
      * same unchanged files: a server segmenting image after image of one
@@ -241,6 +249,7 @@ async function readDetections(
   spec: DetectionsSpec,
   source: RasterSource,
   cache: ResultsCache | undefined,
+  warn: (message: string) => void,
 ): Promise<readonly Detection[]> {
   if (spec.kind === "list") return spec.detections;
   const name = spec.kind === "text" ? spec.source : spec.path;
@@ -263,6 +272,8 @@ async function readDetections(
       } catch (e) {
         throw unreadable(spec.path, e);
       }
+      const notUtf8 = notUtf8Warning(spec.path, text);
+      if (notUtf8 !== undefined) warn(notUtf8);
     }
     let parsed;
     try {
@@ -315,7 +326,11 @@ export async function segmentDetections(
   options: SegmentDetectionsOptions = {},
 ): Promise<InstanceFeatureCollection> {
   const { source } = input;
-  const detections = await readDetections(input.detections, source, options.resultsCache);
+  const warn = options.onWarning ?? (() => {});
+  rasterWarnings(source.path, source).forEach(warn);
+  const detections = await readDetections(input.detections, source, options.resultsCache, warn);
+  const outside = outsideImageWarning(source.path, detections, source.width, source.height);
+  if (outside !== undefined) warn(outside);
   const results: InstanceResult[] = [];
   for await (
     const r of segmentBoxes(model, {

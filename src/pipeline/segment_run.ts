@@ -35,13 +35,7 @@ import {
   perFileFormat,
   type ResultsFormat,
 } from "./detections_input.ts";
-import {
-  batchSizeOf,
-  instanceResult,
-  isOutsideImage,
-  segmentBoxes,
-  type SegmentOptions,
-} from "./segment_image.ts";
+import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { countDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
@@ -54,6 +48,7 @@ import {
   writeRunRecord,
 } from "./run_record.ts";
 import { baseName, pathExists } from "./paths.ts";
+import { notUtf8Warning, outsideImageWarning, rasterWarnings } from "./input_warnings.ts";
 import {
   isDirectory,
   listFiles,
@@ -811,13 +806,8 @@ interface ImageJob {
 /** A detection file's text; one that is not UTF-8 is read all the same, and said. */
 async function readDetectionText(path: string, emit: (e: RunEvent) => void): Promise<string> {
   const text = await Deno.readTextFile(path);
-  if (text.includes("\uFFFD")) {
-    emit({
-      kind: "warning",
-      message: `${path} is not UTF-8 text: bytes it cannot decode are read as "\uFFFD" ` +
-        `(class names may not match; save it as UTF-8)`,
-    });
-  }
+  const warning = notUtf8Warning(path, text);
+  if (warning !== undefined) emit({ kind: "warning", message: warning });
   return text;
 }
 
@@ -834,11 +824,6 @@ function looksLikeTask1(text: string): boolean {
     n.slice(2).every(Number.isFinite);
 }
 
-/** How many of `dets` have no point inside a `width` x `height` image. */
-function outsideImage(dets: readonly Detection[], width: number, height: number): number {
-  return dets.filter((d) => isOutsideImage(d.box, width, height)).length;
-}
-
 async function segmentOneImage(
   model: SopsegModel,
   options: SegmentRunOptions,
@@ -852,12 +837,7 @@ async function segmentOneImage(
       georef: source.georef,
       coordinates: outputFrame(options, source.georef),
     };
-    if (source.georefNote !== undefined) {
-      emit({ kind: "warning", message: `${image}: ${source.georefNote}` });
-    }
-    if (source.pixelsNote !== undefined) {
-      emit({ kind: "warning", message: `${image}: ${source.pixelsNote}` });
-    }
+    for (const message of rasterWarnings(image, source)) emit({ kind: "warning", message });
     // Fail before any model call when the coordinates cannot be written (no CRS, unknown
     // CRS); by default (no `crs` asked for) keep the raster's CRS instead, and say so.
     let frame: OutputFrame;
@@ -912,18 +892,8 @@ async function segmentOneImage(
     const dets = options.minScore === undefined
       ? parsed.detections
       : selectDetections(parsed.detections, { minScore: options.minScore });
-    const outside = outsideImage(dets, source.width, source.height);
-    if (outside > 0) {
-      emit({
-        kind: "warning",
-        message: `${image}: ${outside} of ${dets.length} detection(s) lie entirely outside the ` +
-          `image (${source.width} x ${source.height} px): their masks are empty` +
-          (outside === dets.length
-            ? ": all of them (another image's detections, map coordinates read as pixels, " +
-              "or normalised ones?)"
-            : ""),
-      });
-    }
+    const outside = outsideImageWarning(image, dets, source.width, source.height);
+    if (outside !== undefined) emit({ kind: "warning", message: outside });
     emit({ kind: "image-start", image, index: job.index, total: job.total, boxes: dets.length });
     const results: InstanceResult[] = [];
     const masks: MaskWindow[] = [];

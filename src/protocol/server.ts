@@ -26,6 +26,8 @@ export interface MethodCall {
   signal: AbortSignal;
   /** Sends a `$/progress` notification `{ id, done, total }`. */
   progress: (done: number, total: number) => void;
+  /** Sends a `$/warning` notification `{ id, message }`. */
+  warn: (message: string) => void;
 }
 
 /** A method: params in, result out (or an error thrown; see {@linkcode toRpcError}). */
@@ -196,6 +198,7 @@ export async function serveJsonRpc(
         id,
         signal: controller.signal,
         progress: (done, total) => void send(notificationLine("$/progress", { id, done, total })),
+        warn: (message) => void send(notificationLine("$/warning", { id, message })),
       });
       if (controller.signal.aborted) throw controller.signal.reason;
       await send(resultLine(id, result ?? null));

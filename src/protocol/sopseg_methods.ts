@@ -26,7 +26,7 @@ import type { MethodHandler } from "./server.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The protocol version `initialize` reports. */
-export const PROTOCOL_VERSION = "1.0";
+export const PROTOCOL_VERSION = "1.1";
 
 /** What the methods work with. */
 export interface SopsegMethodsContext {
@@ -91,7 +91,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       backendReason: model.backendReason,
       capabilities: {
         methods: ["initialize", "segment", "shutdown", "exit", "$/cancelRequest"],
-        notifications: ["$/progress"],
+        notifications: ["$/progress", "$/warning"],
         detectionInputs: ["boxes", "text", "path"],
         detectionFormats: RESULTS_DETECTION_FORMATS,
         imageFormats: ["tiff", "png", "jpeg"],
@@ -141,6 +141,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       onProgress: (done, total) => {
         if (total > batchSize) call.progress(done, total);
       },
+      onWarning: call.warn,
     }).catch((e) => {
       if (e instanceof AngleConventionError) {
         const why = e.message.replace("--angle-convention ", "");

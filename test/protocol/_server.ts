@@ -114,13 +114,15 @@ export class Server {
     return message;
   }
 
-  /** The next response (skipping and returning progress notifications). */
-  async response(): Promise<{ response: Message; progress: Message[] }> {
+  /** The next response (skipping and returning progress and warning notifications). */
+  async response(): Promise<{ response: Message; progress: Message[]; warnings: Message[] }> {
     const progress: Message[] = [];
+    const warnings: Message[] = [];
     while (true) {
       const m = await this.next();
       if (m.method === "$/progress") progress.push(m);
-      else return { response: m, progress };
+      else if (m.method === "$/warning") warnings.push(m);
+      else return { response: m, progress, warnings };
     }
   }
 

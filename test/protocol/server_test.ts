@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { assertSchema } from "./_schema.ts";
+import { fixture } from "../raster/_fixtures.ts";
 import {
   DATA,
   dataTest,
@@ -47,7 +48,7 @@ dataTest(
       await withServer(["--read", DATA, "--write", out], async (s) => {
         const init = await s.call("initialize", { client: { name: "test" } });
         assertSchema("InitializeResponse", init);
-        assert.equal(init.result.protocolVersion, "1.0");
+        assert.equal(init.result.protocolVersion, "1.1");
         assert.equal(init.result.backend, "wasm");
         assert.deepEqual(init.result.capabilities.writeRoots, [out]);
 
@@ -474,6 +475,85 @@ dataTest(
       });
     } finally {
       await Deno.remove(out, { recursive: true });
+    }
+  },
+);
+
+dataTest(
+  "serve tells the client what segment prints as warnings ($/warning): boxes outside the image, a file that is not UTF-8, an all-nodata raster",
+  async () => {
+    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "sopseg-serve-warn-" }));
+    try {
+      const voidTif = `${dir}/void.tif`;
+      await Deno.copyFile(await fixture("f32_all_nodata.tif"), voidTif);
+      // "car" in Latin-1 with an e-acute: not UTF-8
+      const latin1 = `${dir}/latin1.txt`;
+      await Deno.writeFile(
+        latin1,
+        new Uint8Array([
+          ..."10 10 40 10 40 25 10 25 voitur".split("").map((c) => c.charCodeAt(0)),
+          0xe9,
+          ...new TextEncoder().encode(" 0\n"),
+        ]),
+      );
+      await withServer(["--read", DATA, "--read", dir], async (s) => {
+        const send = async (params: unknown) => {
+          const id = await s.sendRequest("segment", params);
+          const r = await s.response();
+          assert.equal(r.response.id, id);
+          for (const w of r.warnings) assert.equal(w.params.id, id);
+          return { ...r, messages: r.warnings.map((w) => w.params.message as string) };
+        };
+
+        const clean = await send(oneBox(P1888.image));
+        assert.deepEqual(clean.messages, [], "no warning for a box on the image");
+
+        const far = oneBox(P1888.image, 5000, 5000);
+        const two = {
+          ...far,
+          detections: {
+            boxes: [
+              ...(oneBox(P1888.image).detections as { boxes: unknown[] }).boxes,
+              ...(far.detections as { boxes: unknown[] }).boxes,
+            ],
+          },
+        };
+        const some = await send(two);
+        assert.deepEqual(some.messages, [
+          `${P1888.image}: 1 of 2 detection(s) lie entirely outside the image (712 x 557 px): their masks are empty`,
+        ]);
+        assert.equal(some.response.result.features[1].geometry, null);
+        const all = await send(far);
+        assert.match(all.messages[0]!, /1 of 1 detection\(s\) .*: all of them \(another image's/);
+        // sent before the first progress of a request that has some
+        const many = await s.sendRequest("segment", {
+          image: P1888.image,
+          detections: { path: P1888.labels },
+        });
+        const order: string[] = [];
+        while (true) {
+          const m = await s.next();
+          if (m.id === many) break;
+          order.push(m.method);
+        }
+        assert.ok(order.length > 1 && order.every((m) => m === "$/progress"), order.join());
+
+        const decoded = await send({ image: P1888.image, detections: { path: latin1 } });
+        assert.deepEqual(decoded.messages, [
+          `${latin1} is not UTF-8 text: bytes it cannot decode are read as "\uFFFD" (class names may not match; save it as UTF-8)`,
+        ]);
+        assert.equal(decoded.response.result.features[0].properties.class, "voitur\uFFFD");
+
+        const voided = await send({ ...oneBox(voidTif, 10, 10) });
+        assert.equal(voided.messages.length, 1, voided.messages.join("\n"));
+        assert.match(
+          voided.messages[0]!,
+          /void\.tif: every pixel sampled in band 1 is nodata \(-9999\) or not finite: its masks will be empty/,
+        );
+        assert.equal(await s.stop(), 0);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 );

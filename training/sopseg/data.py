@@ -379,6 +379,11 @@ class SamplerConfig:
     mixture_tail: float = 1.0  # `mixture_obox`'s tail multiplier
     mixture_rel_prob: float = 0.6  # `mixture_obox`'s probability of a relative error
     degrade: bool = False  # `degrade` the tile window (sensor / processing augmentation)
+    # Share of training boxes left exactly as labelled, before the mixture (0: the mixture's own
+    # clean share only, (1 - rel_prob) / 2); drawn only when over 0, so older runs reproduce.
+    clean_prob: float = 0.0
+    # Share of windows that `degrade` touches when `degrade` is on (1: all, as before).
+    degrade_prob: float = 1.0
     input_size: int = INPUT_SIZE  # the model's crop side in pixels
     # A second, smaller crop side (0: none) that the runtime uses for objects whose RAM crop
     # is at most that many source pixels (it never shrinks their crop). A training batch is
@@ -449,9 +454,10 @@ class InstanceSampler:
         cfg = self.cfg
         train = cfg.train
         box = inst.obox
-        if train and cfg.noise_mixture:
+        noisy = train and not (cfg.clean_prob > 0 and rng.random() < cfg.clean_prob)
+        if noisy and cfg.noise_mixture:
             box = mixture_obox(box, rng, cfg.mixture_tail, cfg.mixture_rel_prob)
-        elif train and rng.random() < cfg.noise_prob:
+        elif noisy and rng.random() < cfg.noise_prob:
             box = jitter_obox(box, rng, cfg.noise_shift, cfg.noise_scale, cfg.noise_angle)
         ax, ay = 0.5, 0.5
         if train:
@@ -492,7 +498,7 @@ class InstanceSampler:
             i0, j0, i1, j1 = 0, 0, w, h
         sub = Crop(crop.x0 - i0, crop.y0 - j0, crop.size)
         window = tile[j0:j1, i0:i1]
-        if train and cfg.degrade:
+        if train and cfg.degrade and (cfg.degrade_prob >= 1 or rng.random() < cfg.degrade_prob):
             window = degrade(window, rng)
         img = sample_crop(normalised_tensor(window, contrast, brightness), sub, n)[0]
         mask_np = gt_mask(inst.polygons, w, h)[j0:j1, i0:i1]

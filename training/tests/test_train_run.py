@@ -326,3 +326,48 @@ def test_ram_context_gives_a_large_object_a_larger_crop(subset: str) -> None:
         c = InstanceSampler(data, cfg, seed=0).make_sample(k)["coords"]
         spans.append(float(c[4, 0] - c[3, 0]))  # the box prompt's two corners, x
     assert spans[1] / spans[0] == pytest.approx(ram_side(d) / ram_side(d, 1.3), rel=1e-4)
+
+
+def test_clean_prob_and_degrade_prob_set_the_shares_that_get_box_errors_and_degradation(
+    subset: str, monkeypatch
+) -> None:
+    """`clean_prob` leaves that share of training boxes as labelled (the mixture is not drawn for
+    them); `degrade_prob` degrades that share of the windows."""
+    import sopseg.data as data_mod
+
+    calls = {"mixture": 0, "degrade": 0}
+    real_mixture, real_degrade = data_mod.mixture_obox, data_mod.degrade
+
+    def counting_mixture(*a, **k):
+        calls["mixture"] += 1
+        return real_mixture(*a, **k)
+
+    def counting_degrade(*a, **k):
+        calls["degrade"] += 1
+        return real_degrade(*a, **k)
+
+    monkeypatch.setattr(data_mod, "mixture_obox", counting_mixture)
+    monkeypatch.setattr(data_mod, "degrade", counting_degrade)
+    data = CocoInstances(subset)
+    n = 300
+
+    def shares(clean: float, degrade: float) -> tuple[float, float]:
+        calls.update(mixture=0, degrade=0)
+        cfg = SamplerConfig(
+            train=True,
+            input_size=64,
+            noise_mixture=True,
+            degrade=True,
+            clean_prob=clean,
+            degrade_prob=degrade,
+        )
+        sampler = InstanceSampler(data, cfg, seed=5)
+        for k in sampler.random_indices(n):
+            sampler.make_sample(k)
+        return calls["mixture"] / n, calls["degrade"] / n
+
+    assert shares(0.0, 1.0) == (1.0, 1.0)  # the defaults: every sample, as before
+    assert shares(1.0, 0.0) == (0.0, 0.0)
+    mixed, degraded = shares(0.4, 0.5)
+    assert 0.5 < mixed < 0.7
+    assert 0.4 < degraded < 0.6
