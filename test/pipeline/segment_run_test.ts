@@ -7,6 +7,7 @@ import {
   type SegmentRunOptions,
 } from "../../src/pipeline/segment_run.ts";
 import { SopsegModel } from "../../src/model/sopseg_model.ts";
+import { openImage, segmentDetections } from "../../src/pipeline/segment_detections.ts";
 import { DEFAULT_MODEL_DIR } from "../../src/model/default_model.ts";
 import { fixture } from "../raster/_fixtures.ts";
 
@@ -344,6 +345,31 @@ Deno.test("segmentRun()", async (t) => {
         coco.annotations.map((a: { in_training_classes?: boolean }) => a.in_training_classes),
         [true, false, harbour],
       );
+    });
+    await t.step("segmentDetections() says through onWarning what segmentRun() says", async () => {
+      const dets = "700 500 760 500 760 540 700 540 car 0\n100 100 140 100 140 120 100 120 car 0\n";
+      const { events } = await run(model, {
+        images: png,
+        detections: text(dets),
+        out: `${dir}/said`,
+      });
+      const byRun = events.filter((e) => e.kind === "warning").map((e) => e.message);
+      const source = await openImage(png);
+      const byCall: string[] = [];
+      try {
+        const fc = await segmentDetections(
+          model,
+          { source, detections: text(dets) },
+          { onWarning: (m) => byCall.push(m) },
+        );
+        assert.equal(fc.features.length, 2);
+      } finally {
+        await source.close();
+      }
+      assert.deepEqual(byCall, [
+        `${png}: 1 of 2 detection(s) lie entirely outside the image (600 x 400 px): their masks are empty`,
+      ]);
+      assert.deepEqual(byRun, byCall);
     });
   } finally {
     await model.close();
