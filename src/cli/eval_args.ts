@@ -146,7 +146,8 @@ export function parsePromptNoise(text: string): PromptNoiseOptions {
       }
       seed = Number(m[1]);
     }
-    if (first === "default") return { ...DEFAULT_PROMPT_NOISE, seed };
+    // the same draws as `key=value` pairs with the defaults; named in the report
+    if (first === "default") return { ...DEFAULT_PROMPT_NOISE, seed, preset: first };
     return { ...preset, seed, preset: first };
   }
   return parseNoisePairs(text);

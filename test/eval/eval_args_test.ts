@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseEvalArgs, parsePromptNoise } from "../../src/cli/eval_args.ts";
+import { perturbBox } from "../../src/eval/prompt_noise.ts";
 
 Deno.test("parseEvalArgs() reads a model run with ablations and outputs", () => {
   const a = parseEvalArgs([
@@ -57,7 +58,21 @@ Deno.test("parseEvalArgs() rejects unknown flags, baselines and model switches w
 });
 
 Deno.test("parsePromptNoise() takes defaults and rejects unknown keys", () => {
-  assert.deepEqual(parsePromptNoise("default"), { shift: 0.1, scale: 0.1, angle: 5, seed: 0 });
+  assert.deepEqual(parsePromptNoise("default"), {
+    shift: 0.1,
+    scale: 0.1,
+    angle: 5,
+    seed: 0,
+    preset: "default",
+  });
+  // the preset is named, and draws what the pairs with the defaults draw
+  const box = { cx: 50, cy: 40, width: 30, height: 12, angle: 0.3 };
+  for (const key of [1, 2, 3]) {
+    assert.deepEqual(
+      perturbBox(box, key, parsePromptNoise("default")),
+      perturbBox(box, key, parsePromptNoise("shift=0.1")),
+    );
+  }
   assert.throws(() => parsePromptNoise("wobble=1"), SyntaxError);
   assert.throws(() => parsePromptNoise("shift=x"), SyntaxError);
   assert.throws(() => parsePromptNoise("scale=1"), RangeError);
@@ -77,6 +92,7 @@ Deno.test("parsePromptNoise() takes presets with a seed and rejects unknown name
     scale: 0.1,
     angle: 5,
     seed: 2,
+    preset: "default",
   });
   assert.throws(() => parsePromptNoise("stormy"), /unknown preset .*heavy/);
   assert.throws(() => parsePromptNoise("heavy,shift=0.2"), /only seed=N/);
