@@ -208,7 +208,8 @@ export function parseDotaTask1(text: string, options: ParseDotaTask1Options): Pa
   const { source, minScore } = options;
   let className = options.className;
   if (className === undefined) {
-    const match = /(?:^|[\\/])Task1_(.+)\.txt$/i.exec(source);
+    // from the file's own name: a folder may be called task1_<something> too
+    const match = /^Task1_(.+)\.txt$/i.exec(source.split(/[\\/]/).pop() ?? "");
     if (!match) {
       throw new TypeError(
         `Cannot read DOTA Task1 file "${source}": no className given and the file is not named Task1_<class>.txt`,

@@ -59,7 +59,9 @@ export interface HBox {
  *
  * - `"radians"`: any finite angle in radians.
  * - `"degrees"`: any finite angle in degrees.
- * - `"oc"`: mmrotate's OpenCV convention, radians in `(0, pi/2]`.
+ * - `"oc"`: mmrotate's OpenCV convention, radians in `[-pi/2, 0)` (mmrotate
+ *   1.x: `regularize_boxes("oc")`) or in `(0, pi/2]` (mmrotate 0.x); the box is
+ *   the same either way, so both ranges are taken.
  * - `"le90"`: mmrotate's long-edge convention, radians in `[-pi/2, pi/2)`
  *   (mmrotate also keeps `width >= height`; not required here).
  * - `"le135"`: mmrotate's long-edge convention, radians in `[-pi/4, 3pi/4)`
@@ -89,7 +91,7 @@ export interface OrientedBoxFromCenterOptions {
 const RANGE_TOLERANCE = 1e-6;
 
 const CONVENTION_RANGES: Record<"oc" | "le90" | "le135", [number, number, string]> = {
-  oc: [0, Math.PI / 2, "(0, pi/2]"],
+  oc: [-Math.PI / 2, Math.PI / 2, "[-pi/2, 0) (mmrotate 1.x) or (0, pi/2] (0.x)"],
   le90: [-Math.PI / 2, Math.PI / 2, "[-pi/2, pi/2)"],
   le135: [-Math.PI / 4, (3 * Math.PI) / 4, "[-pi/4, 3pi/4)"],
 };

@@ -199,6 +199,11 @@ Deno.test("parseDotaTask1() takes the class from options or needs a Task1_ name"
   const text = "P1 0.5 10 10 30 10 30 20 10 20\n";
   const named = parseDotaTask1(text, { source: "C:\\r\\Task1_large-vehicle.txt" });
   assert.equal(named.byImage.get("P1")![0]!.className, "large-vehicle");
+  // a folder named like a Task1 file does not lend its name to the class
+  for (const source of ["results/task1_merged/Task1_ship.txt", "/d/Task1_epoch12/task1_ship.TXT"]) {
+    assert.equal(parseDotaTask1(text, { source }).byImage.get("P1")![0]!.className, "ship");
+  }
+  assert.throws(() => parseDotaTask1(text, { source: "Task1_x/dets.txt" }), /Task1_<class>\.txt/);
   const given = parseDotaTask1(text, { source: "dets.txt", className: "plane" });
   assert.equal(given.byImage.get("P1")![0]!.className, "plane");
   assert.throws(

@@ -31,6 +31,8 @@ Deno.test("parseMmrotateJson() reads one rectangle the same in every angle conve
     ["le90", [100, 50, 40, 10, -Math.PI / 3]], // [-pi/2, pi/2)
     ["le135", [100, 50, 40, 10, (2 * Math.PI) / 3]], // [-pi/4, 3pi/4)
     ["oc", [100, 50, 10, 40, Math.PI / 6]], // (0, pi/2]: the short side's direction, w and h swapped
+    // mmrotate 1.x's oc, [-pi/2, 0): the same rectangle, as its regularize_boxes("oc") writes it
+    ["oc", [100, 50, 40, 10, -Math.PI / 3]],
     ["degrees", [100, 50, 40, 10, 120]],
     ["radians", [100, 50, 40, 10, -Math.PI / 3 + 2 * Math.PI]],
   ];

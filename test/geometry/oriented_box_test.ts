@@ -64,9 +64,12 @@ Deno.test("orientedBoxFromCenter() reads degrees with the same direction as radi
 });
 
 Deno.test("orientedBoxFromCenter() checks the mmrotate angle ranges", () => {
-  // oc: (0, pi/2]; pi/2 is the same box as -pi/2.
+  // oc: (0, pi/2] (mmrotate 0.x); pi/2 is the same box as -pi/2.
   const oc = orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: PI / 2, convention: "oc" });
   assertClose(oc.angle, -PI / 2, 1e-15);
+  // and [-pi/2, 0) (mmrotate 1.x's regularize_boxes("oc")): the angle read as it is
+  const oc1 = orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: -0.1, convention: "oc" });
+  assert.equal(oc1.angle, -0.1);
   // le135: [-pi/4, 3pi/4); 0.7 pi is kept as the same box at -0.3 pi.
   const le135 = orientedBoxFromCenter(0, 0, {
     width: 4,
@@ -82,7 +85,8 @@ Deno.test("orientedBoxFromCenter() checks the mmrotate angle ranges", () => {
     () => orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: 45, convention: "oc" }),
     {
       name: "RangeError",
-      message: "Cannot build an oriented box: angle 45 is outside the oc range (0, pi/2] (radians)",
+      message:
+        "Cannot build an oriented box: angle 45 is outside the oc range [-pi/2, 0) (mmrotate 1.x) or (0, pi/2] (0.x) (radians)",
     },
   );
   assert.throws(
@@ -94,7 +98,7 @@ Deno.test("orientedBoxFromCenter() checks the mmrotate angle ranges", () => {
     /outside the le135 range/,
   );
   assert.throws(
-    () => orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: -0.1, convention: "oc" }),
+    () => orientedBoxFromCenter(0, 0, { width: 4, height: 2, angle: -1.6, convention: "oc" }),
     /outside the oc range/,
   );
   // The ends are accepted within the tolerance.
