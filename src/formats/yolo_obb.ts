@@ -22,6 +22,12 @@ import {
  */
 export const YOLO_OBB_LIMIT = 2;
 
+/**
+ * A YOLO-OBB class id: a non-negative integer, also written as a float with a
+ * zero fraction (`10.000000`, as `np.savetxt` writes a float array).
+ */
+export const YOLO_CLASS_ID = /^\d+(?:\.0*)?$/;
+
 /** Options for {@linkcode parseYoloObb}. */
 export interface ParseYoloObbOptions {
   /** Where the text comes from (a file path); copied into detections and issues. */
@@ -89,7 +95,7 @@ export function parseYoloObb(text: string, options: ParseYoloObbOptions): Parsed
         );
       }
       const idToken = fields[0] ?? "";
-      if (!/^\d+$/.test(idToken)) {
+      if (!YOLO_CLASS_ID.test(idToken)) {
         throw new FieldError(`class id must be a non-negative integer, got "${idToken}"`);
       }
       const classId = Number(idToken);

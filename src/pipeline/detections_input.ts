@@ -5,7 +5,7 @@
  */
 import type { ParsedDetections } from "../formats/detection.ts";
 import { parseDota } from "../formats/dota.ts";
-import { parseYoloObb } from "../formats/yolo_obb.ts";
+import { parseYoloObb, YOLO_CLASS_ID } from "../formats/yolo_obb.ts";
 import { parseGeoJsonDetections } from "../formats/geojson_detections.ts";
 import type { Georef } from "../raster/source.ts";
 
@@ -47,7 +47,8 @@ export const RESULTS_DETECTION_FORMATS: readonly (DetectionFormat | ResultsForma
 /**
  * Guess the format of a detection file from its name and first data line:
  * `.geojson`/`.json` or a leading `{` is GeoJSON; a `.txt` whose first data
- * line is `<int> x1 .. y4 [conf]` with values in [-1, 2] is YOLO-OBB; a line
+ * line is `<int> x1 .. y4 [conf]` with values in [-1, 2] is YOLO-OBB (the
+ * class id may be written `3.000000`); a line
  * of 9 or 10 numbers (YOLO-OBB in pixels, or DOTA with a numeric class) is
  * the one whose corners make the more rectangular box, a detector's box being
  * a rectangle (YOLO-OBB's reader then refuses pixels, saying so); else DOTA.
@@ -59,6 +60,8 @@ export const RESULTS_DETECTION_FORMATS: readonly (DetectionFormat | ResultsForma
  * if (sniffDetectionFormat("a.txt", "gsd:0.3\n10 10 20 10 20 20 10 20 ship 0\n") !== "dota") throw new Error();
  * if (sniffDetectionFormat("a.txt", "0 674 375 683 375 684 394 675 395\n") !== "yolo-obb") throw new Error();
  * if (sniffDetectionFormat("a.txt", "674 375 683 375 684 394 675 395 3 0\n") !== "dota") throw new Error();
+ * // every column written as a float (np.savetxt): the class id too
+ * if (sniffDetectionFormat("a.txt", "3.000000 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2 0.9\n") !== "yolo-obb") throw new Error();
  * ```
  */
 export function sniffDetectionFormat(name: string, text: string): DetectionFormat {
@@ -71,7 +74,7 @@ export function sniffDetectionFormat(name: string, text: string): DetectionForma
     if (line === "" || line.startsWith("#") || /^(imagesource|gsd)\s*:/i.test(line)) continue;
     const f = line.split(/\s+/);
     const nums = f.slice(1, 9).map(Number);
-    const shaped = /^\d+$/.test(f[0] ?? "") && (f.length === 9 || f.length === 10) &&
+    const shaped = YOLO_CLASS_ID.test(f[0] ?? "") && (f.length === 9 || f.length === 10) &&
       nums.every(Number.isFinite);
     if (shaped && nums.every((v) => v >= -1 && v <= 2)) return "yolo-obb";
     const ninth = Number(f[8]);

@@ -29,6 +29,22 @@ Deno.test("parseYoloObb() scales normalised corners by the image size", () => {
   near(b.box.cy, 350);
   near(a.corners![2]!.x, 300);
   near(a.corners![2]!.y, 100);
+  // every column written as a float (np.savetxt "%.6f"): the same detections, names by id
+  const floats = text.split("\n").map((l) =>
+    l.split(" ").map((v) => Number(v).toFixed(6)).join(" ")
+  ).join("\n");
+  const again = parseYoloObb(floats, {
+    source: "a.txt",
+    imageWidth: 1000,
+    imageHeight: 500,
+    classNames: ["plane", "ship", "tank"],
+  });
+  assert.deepEqual(again.issues, []);
+  assert.deepEqual(again.detections.map((d) => [d.className, d.score]), [
+    ["plane", null],
+    ["tank", 0.42],
+  ]);
+  near(again.detections[1]!.box.cx, 600);
 });
 
 Deno.test("parseYoloObb() matches DOTA on the same box", () => {
