@@ -288,17 +288,30 @@ function outputFrame(options: SegmentRunOptions, georef: Georef | null): "auto" 
   return georef === null && options.crs === undefined ? "pixel" : "wgs84";
 }
 
-/** Detections keyed by image id -> one job per image, matched by file stem. */
+/**
+ * Detections keyed by image id -> one job per image, matched by file stem. Ids
+ * no image has are said; when not one id names an image, the results are left
+ * out (`leaveOut`: exit 1), as nothing of them was segmented.
+ */
 function planByImageId(
   images: string[],
   byImage: Map<string, Detection[]>,
   source: string,
   what: string,
   warn: (m: string) => void,
+  leaveOut: (m: string, files?: number) => void,
 ) {
   const stems = new Set(images.map(fileStem));
   const orphans = [...byImage.keys()].filter((id) => !stems.has(id)).sort();
-  if (orphans.length) warn(orphanIdsMessage(orphans, what));
+  if (orphans.length && orphans.length === byImage.size) {
+    leaveOut(
+      `${orphanIdsMessage(orphans, what)}; not one of them names one of the ${images.length} ` +
+        `image(s), so none of its detections is segmented (image ids ` +
+        `are matched to the images' file stems, e.g. ${fileStem(images[0]!)})`,
+    );
+  } else if (orphans.length) {
+    warn(orphanIdsMessage(orphans, what));
+  }
   // An image no record names has no detections: it gets empty outputs.
   return images.map((image) => ({
     image,
@@ -350,7 +363,14 @@ async function planRun(
         seconds: (performance.now() - start) / 1000,
       });
       for (const issue of results.issues) onIssue(issue);
-      return planByImageId(images, results.byImage, results.source, results.what, warn);
+      return planByImageId(
+        images,
+        results.byImage,
+        results.source,
+        results.what,
+        warn,
+        leaveOut,
+      );
     }
   } else if (
     det.kind === "text" && (options.format === "mmrotate-json" ||
@@ -363,7 +383,14 @@ async function planRun(
       classNames: options.classNames,
     });
     for (const issue of parsed.issues) onIssue(issue);
-    return planByImageId(images, parsed.byImage, det.source, "the mmrotate results", warn);
+    return planByImageId(
+      images,
+      parsed.byImage,
+      det.source,
+      "the mmrotate results",
+      warn,
+      leaveOut,
+    );
   } else if (
     det.kind === "text" && (options.format === "task1" ||
       ((options.format ?? "auto") === "auto" && looksLikeTask1(det.text)))
@@ -404,10 +431,24 @@ async function planRun(
   // An image without a detection file is one the detector found nothing in (YOLO and DOTA
   // tools write no file then), as an image that Task1 or mmrotate results do not name: it is
   // written with no masks, and coco.json lists it.
-  for (const i of match.imagesWithoutDetections) {
-    warn(`no detection file for image ${i}: written with no detections`);
+  const unpaired = match.detectionsWithoutImages;
+  if (match.pairs.length === 0 && unpaired.length > 0) {
+    // Not one file pairs: another folder, files named otherwise (numbers, a suffix): said once.
+    leaveOut(
+      `not one of the ${unpaired.length} detection file(s) in ${det.path} is named ` +
+        `after one of the ${images.length} image(s) (${
+          unpaired.slice(0, 3).map(baseName).join(", ")
+        }${unpaired.length > 3 ? ", ..." : ""}): a detection file pairs with the image of ` +
+        `its stem (${fileStem(images[0]!)}.txt for ${baseName(images[0]!)}); left out, and the ` +
+        `images written with no detections`,
+      unpaired.length,
+    );
+  } else {
+    for (const i of match.imagesWithoutDetections) {
+      warn(`no detection file for image ${i}: written with no detections`);
+    }
+    for (const d of unpaired) warn(`no image for detection file ${d}`);
   }
-  for (const d of match.detectionsWithoutImages) warn(`no image for detection file ${d}`);
   const none: DetectionsInput = { kind: "list", detections: [], source: "(no detection file)" };
   const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [

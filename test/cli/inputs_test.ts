@@ -295,6 +295,70 @@ Deno.test("segment: a raster whose every sampled pixel is nodata is said, not si
   });
 });
 
+Deno.test("segment: detection files or results ids none of which names an image: said once, exit 1", async () => {
+  await withFolders(async (dir, args) => {
+    const png = await fixture("rgb8.png");
+    for (const stem of ["a", "b"]) await Deno.copyFile(png, `${dir}/images/${stem}.png`);
+    // Task2-like names, or another folder's files: not one pairs
+    for (const stem of ["a_task2", "b_task2", "c"]) {
+      await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, CAR);
+    }
+    const r = await segmentCli(args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /not one of the 3 detection file\(s\) in .*labels is named after one of the 2 image\(s\) \(a_task2\.txt, b_task2\.txt, c\.txt\): a detection file pairs with the image of its stem \(a\.txt for a\.png\)/,
+    );
+    assert.doesNotMatch(r.stderr, /no detection file for image/); // said once, not per file
+    assert.match(r.stderr, /3 input file\(s\) left out/);
+    const coco = JSON.parse(await Deno.readTextFile(`${dir}/out/coco.json`));
+    assert.equal(coco.images.length, 2);
+
+    // mmrotate results whose ids are numbers (ultralytics-style), not the images' stems
+    const results = `${dir}/results.bbox.json`;
+    await Deno.writeTextFile(
+      results,
+      JSON.stringify([{
+        image_id: 7,
+        bbox: [10, 10, 30, 10, 30, 20, 10, 20],
+        score: 0.9,
+        category_id: 0,
+      }]),
+    );
+    const ids = await segmentCli([
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      results,
+      "--out",
+      `${dir}/out2`,
+    ]);
+    assert.equal(ids.code, 1, ids.stderr);
+    assert.match(
+      ids.stderr,
+      /no image for 1 image id\(s\) of the mmrotate results: 7; not one of them names one of the 2 image\(s\), so none of its detections is segmented/,
+    );
+    // one id that names an image is enough: the others are a warning, exit 0
+    await Deno.writeTextFile(
+      results,
+      JSON.stringify([
+        { image_id: 7, bbox: [10, 10, 30, 10, 30, 20, 10, 20], score: 0.9, category_id: 0 },
+        { image_id: "a", bbox: [10, 10, 30, 10, 30, 20, 10, 20], score: 0.9, category_id: 0 },
+      ]),
+    );
+    const one = await segmentCli([
+      "--images",
+      `${dir}/images`,
+      "--detections",
+      results,
+      "--out",
+      `${dir}/out3`,
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stderr, /warning: no image for 1 image id\(s\) of the mmrotate results: 7\n/);
+  });
+});
+
 Deno.test("segment: an image without a detection file is written with no detections (coco.json lists it)", async () => {
   await withFolders(async (dir, args) => {
     const png = await fixture("rgb8.png");
