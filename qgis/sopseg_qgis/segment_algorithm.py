@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -79,7 +80,53 @@ def raster_file(layer: QgsRasterLayer) -> str:
         raise QgsProcessingException(
             f"sopseg reads raster files: {layer.source()!r} of layer {layer.name()!r} is not one"
         )
-    return str(Path(path).resolve())
+    path = str(Path(path).resolve())
+    try:
+        kind = raster_format(path)
+    except OSError as e:
+        raise QgsProcessingException(f"Cannot read raster {path} of layer {layer.name()!r}: {e}")
+    if kind is None:
+        driver = gdal_driver(path)
+        target = str(Path(path).with_suffix(".tif"))
+        raise QgsProcessingException(
+            f"sopseg reads TIFF (GeoTIFF), PNG and JPEG files: raster {path} of layer "
+            f"{layer.name()!r} is {f'a {driver} file' if driver else 'none of them'}. Convert "
+            f"it first, e.g. gdal_translate -of GTiff -co TILED=YES {shlex.quote(path)} "
+            f"{shlex.quote(target)}, and segment the GeoTIFF"
+        )
+    return path
+
+
+def raster_format(path: str) -> Optional[str]:
+    """`"tiff"`, `"png"` or `"jpeg"`, told by the file's first bytes as the server tells them
+    (src/raster/open_raster.ts); None for any other file (a VRT, a JPEG 2000, a GeoPackage).
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(suffix=".vrt") as f:
+    ...     _ = f.write(b"<VRTDataset>"); f.flush(); raster_format(f.name) is None
+    True
+    """
+    with open(path, "rb") as file:
+        head = file.read(8)
+    if head[:4] in (b"II*\0", b"II+\0", b"MM\0*", b"MM\0+"):
+        return "tiff"
+    if head == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    return None
+
+
+def gdal_driver(path: str) -> str:
+    """The short name of the GDAL driver that reads `path` (`VRT`, `JP2OpenJPEG`); empty when
+    GDAL's Python bindings are missing or no driver reads it."""
+    try:
+        from osgeo import gdal
+
+        driver = gdal.IdentifyDriver(path)
+    except (ImportError, RuntimeError):
+        return ""
+    return driver.ShortName if driver is not None else ""
 
 
 def raster_geotransform(layer: QgsRasterLayer, path: str) -> GeoTransform:

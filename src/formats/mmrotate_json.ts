@@ -117,10 +117,19 @@ export function parseMmrotateJson(
   const { source, angleConvention, classNames } = options;
   const what = `Cannot read mmrotate results "${source}"`;
   let records: unknown;
+  const json = text.replace(/^\uFEFF/, "");
   try {
-    records = JSON.parse(text.replace(/^\uFEFF/, ""));
+    records = JSON.parse(json);
   } catch (error) {
-    throw new TypeError(`${what}: not JSON (${errorMessage(error)})`);
+    // Python's json module writes NaN and Infinity (a diverged model's scores): their records
+    // are named and skipped below, the others read.
+    const marked = markNonFinite(json);
+    try {
+      if (marked === null) throw error;
+      records = JSON.parse(marked);
+    } catch {
+      throw new TypeError(`${what}: not JSON (${errorMessage(error)})`);
+    }
   }
   if (!Array.isArray(records)) {
     throw new TypeError(
@@ -211,7 +220,45 @@ function imageId(value: unknown): string {
 
 function finite(value: unknown, name: string): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && value.startsWith(NON_FINITE)) {
+    throw new FieldError(`${name} is ${value.slice(1)}`);
+  }
   throw new FieldError(`${name} is not a finite number: ${shown(value)}`);
+}
+
+/** Marks a `NaN`/`Infinity` token that {@linkcode markNonFinite} made a string. */
+const NON_FINITE = "\u0000";
+
+/**
+ * `text` with each `NaN`, `Infinity` and `-Infinity` outside strings (Python's
+ * json module writes them for non-finite floats; JSON has none) made a marked
+ * string, or `null` when it has none.
+ */
+function markNonFinite(text: string): string | null {
+  const token = /-?Infinity|NaN/y;
+  let out = "";
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== "N" && c !== "I" && c !== "-") continue;
+    token.lastIndex = i;
+    const m = token.exec(text);
+    if (m === null) continue;
+    out += `${text.slice(from, i)}"\\u0000${m[0]}"`; // JSON for the NON_FINITE mark
+    i += m[0].length - 1;
+    from = i + 1;
+  }
+  return from === 0 ? null : out + text.slice(from);
 }
 
 function numbers(bbox: unknown): number[] {

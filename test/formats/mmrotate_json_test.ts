@@ -162,3 +162,29 @@ Deno.test("parseMmrotateJson() refuses boxes out of range, vanishing sides and a
     ],
   );
 });
+
+Deno.test("parseMmrotateJson() reads Python's NaN and Infinity: their records named and skipped, the rest read", () => {
+  // json.dump writes float('nan') as NaN: not JSON, but what a diverged model's results hold
+  const text = `[
+    {"image_id": "P1", "bbox": [100, 50, 40, 10, 0.1], "score": 0.9, "category_id": 0},
+    {"image_id": "P1", "bbox": [100, 50, 40, 10, 0.1], "score": NaN, "category_id": 0},
+    {"image_id": "P1", "bbox": [100, 50, -Infinity, 10, 0.1], "score": 0.5, "category_id": 0},
+    {"image_id": "NaN Infinity \\" NaN", "bbox": [10, 10, 4, 2, 0], "score": Infinity, "category_id": 0}
+  ]`;
+  assert.throws(() => JSON.parse(text));
+  const { byImage, issues } = parseMmrotateJson(text, {
+    source: "r.json",
+    angleConvention: "le90",
+  });
+  assert.equal(byImage.get("P1")!.length, 1);
+  assert.deepEqual(issues.map((i) => i.message), [
+    "Cannot read mmrotate record 1 (image P1): score is NaN",
+    "Cannot read mmrotate record 2 (image P1): bbox w is -Infinity",
+    'Cannot read mmrotate record 3 (image NaN Infinity " NaN): score is Infinity',
+  ]);
+  // still not JSON for other reasons: the parser's own message
+  assert.throws(
+    () => parseMmrotateJson("[{NaN}]", { source: "r.json", angleConvention: "le90" }),
+    /r\.json.*not JSON/,
+  );
+});
