@@ -316,6 +316,43 @@ def check_finite(geometry: QgsGeometry, fid: int) -> None:
             )
 
 
+def not_a_box(geometry: QgsGeometry) -> Optional[str]:
+    """Why a detection's (non-empty) geometry gives no box, e.g. `is a Point, not a polygon`;
+    None for a polygon (curved, with Z, or a multipolygon of one part). A multipolygon of
+    several parts is several boxes: one oriented box around them all would span the gaps."""
+    kind = QgsWkbTypes.displayString(geometry.wkbType())
+    if QgsWkbTypes.geometryType(geometry.wkbType()) != QgsWkbTypes.PolygonGeometry:
+        return f"is a {kind}, not a polygon"
+    parts = geometry.constGet().partCount()
+    if parts > 1:
+        return (
+            f"is a {kind} of {parts} parts: one box per feature (split it with Vector > "
+            "Geometry Tools > Multipart to Singleparts)"
+        )
+    return None
+
+
+def check_lon_lat(
+    geometry: QgsGeometry, fid: int, crs: QgsCoordinateReferenceSystem, layer_name: str
+) -> None:
+    """QgsProcessingException when a vertex of a detection in the geographic CRS `crs` is no
+    longitude/latitude (|x| > 180 or |y| > 90): the layer's CRS is not the one its coordinates
+    were written in. A GeoJSON file without a `crs` member is read as EPSG:4326 whatever its
+    coordinates; UTM metres taken as degrees would then give infinite pixel coordinates.
+    Non-finite vertices are left to `check_finite`."""
+    for vertex in geometry.vertices():
+        x, y = vertex.x(), vertex.y()
+        if math.isfinite(x) and math.isfinite(y) and (abs(x) > 180 or abs(y) > 90):
+            raise QgsProcessingException(
+                f"Cannot place the detections on the raster: detections layer {layer_name!r} is "
+                f"in {crs_name(crs)}, longitude and latitude in degrees, but its coordinates "
+                f"are not (feature id {fid} has the vertex ({x!r}, {y!r})). Set the layer's "
+                "CRS to the one its coordinates were written in (Layer Properties > Source > "
+                "Assigned Coordinate Reference System; a GeoJSON file without a \"crs\" member "
+                "is read as EPSG:4326), or write the file with its CRS"
+            )
+
+
 NEEDS_DENO = (
     "Needs Deno (https://deno.com) and the sopseg folder; set their paths in "
     "Settings > Options > Processing > Providers > sopseg if they are not found."
@@ -598,10 +635,13 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
 
     def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
         return (
-            "One instance mask per oriented box. RASTER: the image (a file GDAL reads: GeoTIFF, "
-            "PNG, JPEG). DETECTIONS: polygons of oriented boxes (4 corners; any CRS, reprojected "
-            "to the raster's; other shapes are replaced by their oriented minimum bounding box; "
-            "on a raster without georeference, a layer without a CRS drawn over it in QGIS). "
+            "One instance mask per oriented box. RASTER: the image (a GeoTIFF, TIFF, PNG or "
+            "JPEG file; convert others, such as a VRT, with gdal_translate -of GTiff). "
+            "DETECTIONS: polygons of oriented boxes (4 corners; any CRS, reprojected to the "
+            "raster's; other polygons are replaced by their oriented minimum bounding box; "
+            "points, lines and multipolygons of several parts are skipped with a warning: one "
+            "box per feature; on a raster without georeference, a layer without a CRS drawn "
+            "over it in QGIS). "
             "CLASS_FIELD / SCORE_FIELD: the detector's class and score, copied to the output; "
             "the class also tells the model what it is segmenting (DOTA / iSAID names and "
             "aliases such as small-vehicle or car; other classes are segmented from the box "
@@ -655,10 +695,13 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
         model = self.model_settings(parameters, context, raster, feedback)
 
         layer = self.parameterAsVectorLayer(parameters, self.DETECTIONS, context)
-        check_crs(source.sourceCrs(), raster, layer.name() if layer else source.sourceName())
+        layer_name = layer.name() if layer else source.sourceName()
+        check_crs(source.sourceCrs(), raster, layer_name)
         image = raster_file(raster)
         gt = raster_geotransform(raster, image)
-        fids, boxes = self._boxes(source, raster, gt, class_field, score_field, context, feedback)
+        fids, boxes = self._boxes(
+            source, layer_name, raster, gt, class_field, score_field, context, feedback
+        )
 
         sink, dest_id = self.output_sink(parameters, context, raster)
         if not boxes:
@@ -682,6 +725,7 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
     def _boxes(
         self,
         source: Any,
+        layer_name: str,
         raster: QgsRasterLayer,
         gt: GeoTransform,
         class_field: str,
@@ -689,15 +733,16 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
         context: QgsProcessingContext,
         feedback: QgsProcessingFeedback,
     ) -> tuple[list[int], list[dict[str, Any]]]:
-        """The detections as pixel-frame boxes (and their feature ids), in feature order."""
+        """The detections as pixel-frame boxes (and their feature ids), in feature order.
+        Features that are no box are skipped with a warning: no geometry, not a polygon (a
+        point or a line in a layer of mixed geometry types), several polygons in one feature."""
         if not source.sourceCrs().isValid() and raster.crs().isValid():
             feedback.pushWarning(
                 "The detections have no CRS: their coordinates are taken to be in the raster's, "
                 f"{crs_name(raster.crs())}"
             )
-        to_raster = QgsCoordinateTransform(
-            source.sourceCrs(), raster.crs(), context.transformContext()
-        )
+        source_crs = source.sourceCrs()
+        to_raster = QgsCoordinateTransform(source_crs, raster.crs(), context.transformContext())
         tolerance = 1e-9 * max(abs(gt[1]), abs(gt[2]), abs(gt[4]), abs(gt[5]))
         fids: list[int] = []
         boxes: list[dict[str, Any]] = []
@@ -707,9 +752,16 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
                 break
             fid = int(feature.id())
             geometry = QgsGeometry(feature.geometry())
+            named = f"Detection with feature id {fid} in layer {layer_name!r}"
             if geometry.isNull() or geometry.isEmpty():
-                feedback.pushWarning(f"Detection {fid} has no geometry: skipped")
+                feedback.pushWarning(f"{named} has no geometry: skipped")
                 continue
+            why_not = not_a_box(geometry)
+            if why_not is not None:
+                feedback.pushWarning(f"{named} {why_not}: skipped")
+                continue
+            if source_crs.isGeographic():
+                check_lon_lat(geometry, fid, source_crs, layer_name)
             if not to_raster.isShortCircuited():
                 try:
                     geometry.transform(to_raster)
@@ -730,11 +782,10 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
                     ring = bounding.asPolygon()[0]
                     corners = box_corners([(p.x(), p.y()) for p in ring], tolerance)
                 feedback.pushWarning(
-                    f"Detection {fid} is not a 4-corner box: its oriented minimum "
-                    "bounding box is used"
+                    f"{named} is not a 4-corner box: its oriented minimum bounding box is used"
                 )
             if corners is None:
-                feedback.pushWarning(f"Detection {fid} is degenerate: skipped")
+                feedback.pushWarning(f"{named} is degenerate: skipped")
                 continue
             # Rounded to 1e-6 px: a CRS round trip (boxes made in pixels, stored in EPSG:4326)
             # gives back the same numbers, so the same prompt box; a near-square box's

@@ -351,12 +351,33 @@ class SopsegServer:
         """The exit code once the process has ended, else None."""
         return None if self._process is None else self._process.poll()
 
-    def _died(self, what: str) -> SopsegError:
-        code = self._process.wait(timeout=5) if self._process is not None else None
+    def _died(self, what: str, running: str, timeout: float = 5.0) -> SopsegError:
+        """The error for a server that stopped talking: how it ended and the end of its stderr.
+
+        Waits up to `timeout` seconds for the process to exit and for the stderr reader to
+        reach EOF: a server failing at start-up (a flag its Deno does not know, a broken
+        wrapper) writes why and exits, and an error built before the reader has read that
+        would say nothing useful. `what` says when (`before answering initialize`);
+        `running` what it did if it has not exited (`closed its stdout`).
+        """
+        code: Optional[int] = None
+        if self._process is not None:
+            try:
+                code = self._process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        deadline = time.monotonic() + (timeout if code is not None else 0.5)
+        for reader in self._readers:
+            if reader.name == "sopseg-stderr" and reader is not threading.current_thread():
+                reader.join(timeout=max(0.0, deadline - time.monotonic()))
+        if code is None:
+            how = f"{running} while still running"
+        elif code < 0 and os.name == "posix":
+            how = f"was killed (signal {-code})"
+        else:
+            how = f"exited (code {code})"
         tail = self.stderr_tail.strip()
-        return SopsegError(
-            f"The sopseg server {what} (exit code {code})" + (f":\n{tail}" if tail else "")
-        )
+        return SopsegError(f"The sopseg server {how} {what}" + (f":\n{tail}" if tail else ""))
 
     def _send(self, message: dict[str, Any]) -> None:
         if self._process is None or self._process.stdin is None:
@@ -369,7 +390,9 @@ class SopsegServer:
             self._process.stdin.write(data)
             self._process.stdin.flush()
         except (BrokenPipeError, OSError, ValueError) as e:  # ValueError: we closed it (killed)
-            raise self._died("closed its stdin") from e
+            method = message.get("method")
+            what = f"before answering {method}" if "id" in message else f"before reading {method}"
+            raise self._died(what, "closed its stdin") from e
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -439,7 +462,7 @@ class SopsegServer:
                 last_message = time.monotonic()
                 if reply is None:
                     self._messages.put(None)  # later calls see the EOF too
-                    raise self._died("ended before answering " + method)
+                    raise self._died("before answering " + method, "closed its stdout")
                 if "_invalid" in reply:
                     raise SopsegError(
                         f"The sopseg server wrote a non-JSON-RPC line: {reply['_invalid']!r}"

@@ -284,6 +284,31 @@ def test_a_server_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> No
     assert "no-model" in str(caught.value)
 
 
+def test_a_server_that_exits_at_start_up_is_reported_with_its_stderr(tmp_path: Path) -> None:
+    """A `deno` that writes why and exits at once (too old for the config, a broken wrapper, a
+    flag it does not know): the error says it exited, with its code and its stderr, every time.
+    The `initialize` line may hit a closed pipe or reach a process about to exit; either way
+    the error waited for the stderr reader (once it came before the reader had read a line)."""
+    deno = tmp_path / "bin" / "deno"
+    deno.parent.mkdir()
+    deno.write_text('#!/bin/sh\necho "error: unsupported flag \'--quiet\'" >&2\nexit 1\n')
+    deno.chmod(0o755)
+    (tmp_path / "deno.json").write_text(json.dumps({"tasks": {"serve": "deno run main.ts"}}))
+    for attempt in range(12):
+        logged: list[str] = []
+        server = SopsegServer(tmp_path, deno=str(deno), log=logged.append)
+        with pytest.raises(SopsegError) as caught:
+            server.start(timeout=30)
+        message = str(caught.value)
+        assert message.startswith(
+            "The sopseg server exited (code 1) before answering initialize:\n"
+        ), (attempt, message)
+        assert message.endswith("error: unsupported flag '--quiet'"), (attempt, message)
+        assert "stdin" not in message and caught.value.code is None, (attempt, message)
+        assert logged == ["error: unsupported flag '--quiet'"], (attempt, logged)
+        assert server.returncode == 1
+
+
 STUCK_SERVER = """
 import json, sys, time
 for line in sys.stdin:

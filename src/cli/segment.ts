@@ -26,6 +26,9 @@ import {
   UsageError,
 } from "./common.ts";
 
+/** Malformed records printed per detection file; the rest are counted at the end. */
+const ISSUES_SHOWN = 20;
+
 /** Usage text of the subcommand. */
 export const SEGMENT_USAGE =
   `Usage: sopseg segment --images FILE|DIR --detections FILE|DIR|- --out DIR|- [options]
@@ -247,10 +250,16 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const clearLine = () => {
     if (!quiet && io.stderrIsTerminal) io.stderr("\r\x1b[2K");
   };
+  const issuesBySource = new Map<string, number>();
   const onEvent = (e: RunEvent) => {
     switch (e.kind) {
-      case "issue":
+      case "issue": {
         failed++;
+        // A file of thousands of bad records (another format, the wrong angle convention)
+        // would bury everything else: the first ISSUES_SHOWN per file, then a count.
+        const n = (issuesBySource.get(e.issue.source) ?? 0) + 1;
+        issuesBySource.set(e.issue.source, n);
+        if (n > ISSUES_SHOWN) break;
         clearLine();
         // records of JSON formats have no line; their message names the record
         io.stderr(
@@ -259,6 +268,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
           }: ${e.issue.message} (skipped)\n`,
         );
         break;
+      }
       case "warning":
         clearLine();
         io.stderr(`sopseg: warning: ${e.message}\n`);
@@ -399,6 +409,13 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     void totalBoxes;
   } finally {
     await model?.close();
+    for (const [source, n] of issuesBySource) {
+      if (n <= ISSUES_SHOWN) continue;
+      io.stderr(
+        `sopseg: ${source}: ${n} malformed record(s) in all, skipped; the first ` +
+          `${ISSUES_SHOWN} are shown above\n`,
+      );
+    }
   }
   return failed > 0 || leftOut > 0 ? 1 : 0;
 }

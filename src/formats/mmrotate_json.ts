@@ -160,6 +160,13 @@ export function parseMmrotateJson(
       }
       const r = record as Record<string, unknown>;
       image = imageId(r.image_id);
+      if (r.bbox === undefined && (r.poly !== undefined || r.rbox !== undefined)) {
+        throw new FieldError(
+          "no bbox but rbox/poly: this is ultralytics' predictions.json (save_json), which is " +
+            "not read (its category_id base differs between versions); give its save_txt " +
+            "labels (YOLO-OBB, --classes in the model's order) instead",
+        );
+      }
       const bbox = numbers(r.bbox);
       const className = classOf(r.category_id, classNames);
       const score = r.score === undefined || r.score === null ? null : finite(r.score, "score");

@@ -380,3 +380,31 @@ Deno.test("segment: an image without a detection file is written with no detecti
     assert.deepEqual(a.features, []);
   });
 });
+
+Deno.test("segment: a file of many malformed records shows the first 20 and counts the rest; ultralytics JSON is named", async () => {
+  await withFolders(async (dir, args) => {
+    await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/a.png`);
+    const records = Array.from({ length: 30 }, (_, i) => ({
+      image_id: "a",
+      category_id: 1,
+      score: 0.9,
+      rbox: [100 + i, 100, 20, 10, 0.1],
+      poly: [90, 95, 110, 95, 110, 105, 90, 105],
+    }));
+    const file = `${dir}/predictions.json`;
+    await Deno.writeTextFile(file, JSON.stringify(records));
+    const r = await segmentCli([...args.slice(0, 2), "--detections", file, ...args.slice(4)]);
+    assert.equal(r.code, 1, r.stderr);
+    const shown = r.stderr.split("\n").filter((l) => l.includes("(skipped)"));
+    assert.equal(shown.length, 20, r.stderr);
+    assert.match(
+      shown[0]!,
+      /record 0 \(image a\): no bbox but rbox\/poly: this is ultralytics' predictions\.json/,
+    );
+    assert.match(
+      r.stderr,
+      /predictions\.json: 30 malformed record\(s\) in all, skipped; the first 20 are shown above/,
+    );
+    assert.match(r.stderr, /30 malformed detection\(s\) skipped/);
+  });
+});
