@@ -61,8 +61,10 @@ async function main(args: string[]): Promise<number> {
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      // the usage, then the error, last, where a terminal leaves it in view
-      io.stderr(`${command.usage}\nsopseg ${name}: ${e.message}\n`);
+      // what is wrong, not buried under the options: those are a --help away
+      io.stderr(
+        `sopseg ${name}: ${e.message}\nRun "deno task ${name} --help" for its options.\n`,
+      );
       return 2;
     }
     if (e instanceof RunRecordError || e instanceof RunSetupError) {

@@ -760,6 +760,7 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
             if why_not is not None:
                 feedback.pushWarning(f"{named} {why_not}: skipped")
                 continue
+            check_finite(geometry, fid)  # a NaN vertex named as such, not as a CRS failure
             if source_crs.isGeographic():
                 check_lon_lat(geometry, fid, source_crs, layer_name)
             if not to_raster.isShortCircuited():

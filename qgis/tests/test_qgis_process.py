@@ -524,3 +524,126 @@ def test_qgis_process_with_nan_scores_and_a_nan_vertex(
     geojson = write_geojson(tmp_path / "nan_vertex.geojson", rows)
     output = refused_output(exe, env, tif, geojson, tmp_path / "refused.gpkg")
     assert "feature id 2" in output and "not a finite number" in output, output
+
+
+def feature_json(geometry: dict, label: str, conf: float) -> dict:
+    return {
+        "type": "Feature",
+        "properties": {"label": label, "conf": conf},
+        "geometry": geometry,
+    }
+
+
+def test_qgis_process_skips_points_lines_and_multipolygons_of_several_parts(
+    tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
+) -> None:
+    """A GeoPackage of any geometry type (a hand-edited or merged layer): a point and a line
+    among the boxes are skipped naming their feature id and type (once a Python traceback); a
+    multipolygon of two boxes (after "Collect geometries") is skipped naming its parts (once
+    one oriented box around both, its mask spanning the gap); a multipolygon of one box is that
+    box. The other features get the masks their boxes get alone."""
+    from osgeo import ogr
+
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    env = installed(qgis_home)
+    boxes = dota_boxes()[:6]
+    rings = []
+    for box in boxes:
+        ring = [list(p) for p in pixel_to_map(NORTH_UP, [tuple(p) for p in box["corners"]])]
+        rings.append([*ring, ring[0]])
+    centre = [sum(p[0] for p in rings[1][:4]) / 4, sum(p[1] for p in rings[1][:4]) / 4]
+    geometries = [
+        {"type": "Polygon", "coordinates": [rings[0]]},
+        {"type": "Point", "coordinates": centre},
+        {"type": "Polygon", "coordinates": [rings[1]]},
+        {"type": "LineString", "coordinates": rings[2][:2]},
+        {"type": "MultiPolygon", "coordinates": [[rings[2]], [rings[3]]]},
+        {"type": "MultiPolygon", "coordinates": [[rings[4]]]},
+        {"type": "Polygon", "coordinates": [rings[5]]},
+    ]
+    labels = ["a", "b", "c", "d", "e", "f", "g"]  # a box's own class below
+    for row, index in {0: 0, 2: 1, 5: 4, 6: 5}.items():
+        labels[row] = boxes[index]["class"]
+    features = [feature_json(g, label, 0.9) for g, label in zip(geometries, labels)]
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32633"}}
+    geojson = tmp_path / "mixed.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": features}))
+    gpkg = tmp_path / "mixed.gpkg"
+    run(["ogr2ogr", "-f", "GPKG", "-nlt", "GEOMETRY", "-nln", "mixed", str(gpkg), str(geojson)])
+
+    out = tmp_path / "out.gpkg"
+    log = run_algorithm(exe, env, tif, gpkg, out)
+    assert "Traceback" not in log, log
+    # GeoPackage feature ids count from 1
+    for fid, why in [
+        (2, "is a Point, not a polygon: skipped"),
+        (4, "is a LineString, not a polygon: skipped"),
+        (5, "is a MultiPolygon of 2 parts: one box per feature"),
+    ]:
+        assert f"Detection with feature id {fid} in layer 'mixed' {why}" in log, log
+    assert "Multipart to Singleparts" in log, log
+    assert "feature id 6 in layer 'mixed' is not a 4-corner box" not in log, log
+    dataset = ogr.Open(str(out))  # kept: its layer dies with it
+    written = sorted(dataset.GetLayer(0), key=lambda f: f.GetField("detection_index"))
+    assert [f.GetField("detection_fid") for f in written] == [1, 3, 6, 7]
+    for feature, index in zip(written, [0, 1, 4, 5]):
+        assert feature.GetField("class") == boxes[index]["class"]
+        assert feature.GetField("area_px") == pixel_masks[index]["properties"]["area_px"], index
+        obb_pixel = json.loads(feature.GetField("obb_pixel"))
+        for got, want in zip(obb_pixel, pixel_masks[index]["properties"]["obb_pixel"]):
+            assert abs(got - want) < PIXEL_TOLERANCE * 10, (index, obb_pixel)
+
+
+def test_qgis_process_refuses_a_vrt_raster_and_utm_coordinates_read_as_degrees(
+    tmp_path: Path, qgis_home: Path, data_ready: None
+) -> None:
+    """A VRT (a mosaic) is refused before the server starts, naming the file and how to
+    convert it (the server cannot read it). A GeoJSON in UTM metres without a `crs` member,
+    which QGIS reads as EPSG:4326, is refused naming the layer, its CRS, a vertex and where
+    to set the CRS (it once blamed feature 0 for an "(inf, inf)" vertex); a NaN vertex in the
+    same file with its CRS is still named as such."""
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    vrt = tmp_path / "raster.vrt"  # what make_geotiff translated
+    assert vrt.is_file()
+    gpkg = make_detections(tmp_path, NORTH_UP, 32633)
+    env = installed(qgis_home)
+
+    output = refused_output(exe, env, vrt, gpkg, tmp_path / "vrt.gpkg")
+    assert f"raster {vrt} of layer 'raster' is a VRT file" in output, output
+    assert "gdal_translate -of GTiff" in output, output
+    assert "sopseg server" not in output and "not a TIFF, PNG or JPEG" not in output, output
+
+    boxes = dota_boxes()[:3]
+    rings = [pixel_to_map(NORTH_UP, [tuple(p) for p in b["corners"]]) for b in boxes]
+    features = [
+        feature_json({"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, b["class"], 0.9)
+        for ring, b in zip(rings, boxes)
+    ]
+    geojson = tmp_path / "utm_nocrs.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    output = refused_output(exe, env, tif, geojson, tmp_path / "nocrs.gpkg")
+    x, y = rings[0][0]
+    assert "detections layer 'utm_nocrs' is in EPSG:4326" in output, output
+    assert f"feature id 0 has the vertex ({x!r}, {y!r})" in output, output
+    assert "Layer Properties > Source" in output, output
+    assert "not a finite number" not in output and "(inf, inf)" not in output, output
+
+    # The same boxes in longitude/latitude, still without `crs`, one with a NaN vertex.
+    from osgeo import osr
+
+    utm, wgs84 = osr.SpatialReference(), osr.SpatialReference()
+    utm.ImportFromEPSG(32633)
+    wgs84.ImportFromEPSG(4326)
+    wgs84.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    to_degrees = osr.CoordinateTransformation(utm, wgs84)
+    for feature, ring in zip(features, rings):
+        degrees = [list(to_degrees.TransformPoint(x, y)[:2]) for x, y in ring]
+        feature["geometry"]["coordinates"] = [[*degrees, degrees[0]]]
+    features[1]["geometry"]["coordinates"][0][2][0] = math.nan
+    geojson = tmp_path / "nan_vertex.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    output = refused_output(exe, env, tif, geojson, tmp_path / "nan.gpkg")
+    assert "feature id 1: its geometry has a vertex that is not a finite number" in output, output
+    assert "Layer Properties" not in output, output

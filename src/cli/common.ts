@@ -68,6 +68,9 @@ export function choiceFlag<T extends string>(
 ): T {
   if (value === undefined) return fallback;
   if ((choices as readonly string[]).includes(value)) return value as T;
+  // LE90, WASM: the case is no reason to stop a run
+  const lower = value.toLowerCase();
+  if ((choices as readonly string[]).includes(lower)) return lower as T;
   throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
 }
 
@@ -119,7 +122,7 @@ export function ttaFlag(value: string | undefined): FlipTta | undefined {
 /** Parse `--backend` (default `auto`) or throw a usage error that lists the valid names. */
 export function backendFlag(value: string | undefined): BackendChoice {
   try {
-    return parseBackendChoice(value ?? "auto");
+    return parseBackendChoice((value ?? "auto").toLowerCase());
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -399,7 +399,7 @@ function parseDetectionsArgs(v: Record<string, string | boolean | undefined>) {
   return {
     path,
     format: format as DetectionFormat | ResultsFormat | "auto",
-    classNames: classes === undefined ? undefined : classes.split(","),
+    classNames: classes === undefined ? undefined : classes.split(",").map((c) => c.trim()),
     angleConvention: convention as AngleConvention | undefined,
     minScore: number("min-score", () => true, ""),
     iouThreshold: number("match-iou", (x) => x > 0 && x <= 1, "in (0, 1]") ?? 0.5,

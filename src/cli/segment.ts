@@ -346,7 +346,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         : { kind: "path", path: values.detections! },
       format,
       angleConvention,
-      classNames: values.classes?.split(","),
+      classNames: values.classes?.split(",").map((c) => c.trim()), // "plane, ship" as pasted
       minScore,
       crs,
       vectorFormat,

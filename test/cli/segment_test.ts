@@ -340,7 +340,29 @@ Deno.test("segment usage errors exit 2 and name the flag", async () => {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
+    if (args[0] === "segment") {
+      // the error first and alone, the options a --help away
+      assert.match(
+        r.stderr,
+        /^sopseg segment: .*\nRun "deno task segment --help" for its options\.\n$/,
+      );
+    }
   }
+  // a choice in capitals is the choice: LE90 is le90 (the run gets past the flags)
+  const upper = await runCli([
+    "segment",
+    "--images",
+    "/nonexistent",
+    "--detections",
+    "y",
+    "--out",
+    "o",
+    "--angle-convention",
+    "LE90",
+    "--backend",
+    "WASM",
+  ]);
+  assert.doesNotMatch(upper.stderr, /--angle-convention must be|valid backends/, upper.stderr);
 });
 
 dataTest({
