@@ -47,6 +47,8 @@ export interface ParsedMmrotateJson {
   byImage: Map<string, Detection[]>;
   /** Skipped records, in file order (`feature`: the record's 0-based index). */
   issues: ParseIssue[];
+  /** What the file's numbers suggest was misread (angles in the other unit), to be said. */
+  warnings: string[];
 }
 
 /** Rotated boxes without the angle convention that gives their angle a meaning. */
@@ -152,6 +154,7 @@ export function parseMmrotateJson(
   }
   const byImage = new Map<string, Detection[]>();
   const issues: ParseIssue[] = [];
+  const angles: number[] = [];
   records.forEach((record: unknown, index) => {
     let image = "";
     try {
@@ -174,6 +177,7 @@ export function parseMmrotateJson(
       let corners: Detection["corners"];
       if (bbox.length === 5) {
         const [cx = NaN, cy = NaN, width = NaN, height = NaN, angle = NaN] = bbox;
+        angles.push(angle);
         // a side under a millionth of a pixel is no box (corners: the same rule, relative)
         if (!(width > 1e-6 && height > 1e-6)) {
           throw new FieldError(`degenerate box: w x h = ${width} x ${height}`);
@@ -216,7 +220,35 @@ export function parseMmrotateJson(
       });
     }
   });
-  return { byImage, issues };
+  const unit = angleUnitWarning(what.replace(/^Cannot read /, ""), angles, angleConvention);
+  return { byImage, issues, warnings: unit === undefined ? [] : [unit] };
+}
+
+/**
+ * A warning when a file's angles look like the other unit than the one stated
+ * (the range of le90, le135 and oc catches degrees given as radians; `degrees`
+ * and `radians` take any angle): at least 8 angles, all within +-pi read as
+ * degrees (boxes turned at most 3 degrees), or some past 2 pi read as radians.
+ */
+function angleUnitWarning(
+  what: string,
+  angles: readonly number[],
+  convention: AngleConvention | undefined,
+): string | undefined {
+  if (angles.length < 8) return undefined;
+  let largest = 0;
+  for (const a of angles) largest = Math.max(largest, Math.abs(a));
+  const told = `--angle-convention ${convention}`;
+  if (convention === "degrees" && largest > 0 && largest <= Math.PI + 1e-6) {
+    return `${what}: all ${angles.length} angles are within +-pi (the largest ${largest}), ` +
+      `read as degrees as ${told} says: if they are radians, give the detector's angle_version ` +
+      `(le90, le135, oc) or radians instead`;
+  }
+  if (convention === "radians" && largest > 2 * Math.PI + 1e-6) {
+    return `${what}: angles up to ${largest} are read as radians as ${told} says: if they are ` +
+      `degrees, give --angle-convention degrees`;
+  }
+  return undefined;
 }
 
 function imageId(value: unknown): string {

@@ -26,6 +26,8 @@ export interface ResultsByImage {
   what: string;
   /** The format the results were read in. */
   format: ResultsFormat;
+  /** What the file's numbers suggest was misread, to be said (none for Task1). */
+  warnings?: string[];
 }
 
 /** Options of {@linkcode readResults}. */
@@ -271,6 +273,7 @@ export async function readResults(
     source: file.path,
     what: "the mmrotate results",
     format: "mmrotate-json",
+    warnings: parsed.warnings,
   };
 }
 

@@ -261,6 +261,7 @@ async function readDetections(
       const task1 = results.format === "task1";
       throw malformed(spec, name, results.issues, !task1);
     }
+    (results.warnings ?? []).forEach(warn);
     detections = imageShare(results, spec.imageId ?? fileStem(source.path));
   } else {
     let text: string;

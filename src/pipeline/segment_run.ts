@@ -363,6 +363,7 @@ async function planRun(
         seconds: (performance.now() - start) / 1000,
       });
       for (const issue of results.issues) onIssue(issue);
+      for (const w of results.warnings ?? []) warn(w);
       return planByImageId(
         images,
         results.byImage,
@@ -383,6 +384,7 @@ async function planRun(
       classNames: options.classNames,
     });
     for (const issue of parsed.issues) onIssue(issue);
+    for (const w of parsed.warnings) warn(w);
     return planByImageId(
       images,
       parsed.byImage,

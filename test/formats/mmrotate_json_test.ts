@@ -188,3 +188,37 @@ Deno.test("parseMmrotateJson() reads Python's NaN and Infinity: their records na
     /r\.json.*not JSON/,
   );
 });
+
+Deno.test("parseMmrotateJson() warns when the angles look like the other unit than stated", () => {
+  const angles = [0.1, -0.4, 1.2, 0.7, -1.5, 0.3, 0.9, -0.2];
+  const text = JSON.stringify(angles.map((a, i) => ({
+    image_id: "P1",
+    bbox: [100 + 30 * i, 50, 40, 10, a],
+    score: 0.9,
+    category_id: 0,
+  })));
+  const asDegrees = parseMmrotateJson(text, { source: "r.json", angleConvention: "degrees" });
+  assert.equal(asDegrees.byImage.get("P1")!.length, 8); // read as told, and said
+  assert.deepEqual(asDegrees.warnings, [
+    'mmrotate results "r.json": all 8 angles are within +-pi (the largest 1.5), read as degrees as --angle-convention degrees says: if they are radians, give the detector\'s angle_version (le90, le135, oc) or radians instead',
+  ]);
+  assert.deepEqual(
+    parseMmrotateJson(text, { source: "r.json", angleConvention: "le90" }).warnings,
+    [],
+  );
+  // degrees read as radians
+  const degrees = JSON.stringify(
+    JSON.parse(text).map((r: { bbox: number[] }) => ({
+      ...r,
+      bbox: [...r.bbox.slice(0, 4), r.bbox[4]! * 57],
+    })),
+  );
+  const asRadians = parseMmrotateJson(degrees, { source: "r.json", angleConvention: "radians" });
+  assert.match(asRadians.warnings[0] ?? "", /angles up to 85\.5 are read as radians/);
+  // a handful of boxes says nothing either way
+  const few = JSON.stringify(JSON.parse(text).slice(0, 7));
+  assert.deepEqual(
+    parseMmrotateJson(few, { source: "r.json", angleConvention: "degrees" }).warnings,
+    [],
+  );
+});
