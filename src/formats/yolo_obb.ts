@@ -44,8 +44,9 @@ export interface ParseYoloObbOptions {
 }
 
 /**
- * Reads an Ultralytics YOLO-OBB file: `cls x1 y1 x2 y2 x3 y3 x4 y4 [conf]` per
- * line, coordinates normalised by the image width and height. Returns boxes in
+ * Reads an Ultralytics YOLO-OBB file: `cls x1 y1 x2 y2 x3 y3 x4 y4 [conf
+ * [track_id]]` per line (the track id of `yolo track` is read and not used),
+ * coordinates normalised by the image width and height. Returns boxes in
  * the pixel frame (`x * imageWidth`, `y * imageHeight`).
  *
  * Values slightly outside `[0, 1]` are accepted (corners off the image); a
@@ -89,9 +90,9 @@ export function parseYoloObb(text: string, options: ParseYoloObbOptions): Parsed
   const issues: ParseIssue[] = [];
   for (const { line, fields } of textRecords(text)) {
     try {
-      if (fields.length !== 9 && fields.length !== 10) {
+      if (fields.length < 9 || fields.length > 11) {
         throw new FieldError(
-          `expected 9 or 10 fields (cls x1 y1 x2 y2 x3 y3 x4 y4 [conf]), got ${fields.length}`,
+          `expected 9 to 11 fields (cls x1 y1 x2 y2 x3 y3 x4 y4 [conf [track_id]]), got ${fields.length}`,
         );
       }
       const idToken = fields[0] ?? "";
@@ -124,7 +125,15 @@ export function parseYoloObb(text: string, options: ParseYoloObbOptions): Parsed
       if (conf !== undefined) {
         score = parseFiniteNumber(conf);
         if (score === null) throw new FieldError(`conf is not a number: "${conf}"`);
+        if (fields.length === 10 && Number.isInteger(score) && score >= 2) {
+          // ultralytics' tracker writes the track id last, after conf only with save_conf
+          throw new FieldError(
+            `conf ${conf} is no confidence: a tracker's id? (ultralytics writes ` +
+              `cls x1..y4 conf track_id with save_conf=True; without it the id takes conf's place)`,
+          );
+        }
       }
+      // an 11th field: the tracker's id (ultralytics `track` with save_txt and save_conf): not used
       const corners: Detection["corners"] = [0, 2, 4, 6].map((i) => ({
         x: (values[i] ?? NaN) * imageWidth,
         y: (values[i + 1] ?? NaN) * imageHeight,

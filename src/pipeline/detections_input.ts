@@ -74,7 +74,7 @@ export function sniffDetectionFormat(name: string, text: string): DetectionForma
     if (line === "" || line.startsWith("#") || /^(imagesource|gsd)\s*:/i.test(line)) continue;
     const f = line.split(/\s+/);
     const nums = f.slice(1, 9).map(Number);
-    const shaped = YOLO_CLASS_ID.test(f[0] ?? "") && (f.length === 9 || f.length === 10) &&
+    const shaped = YOLO_CLASS_ID.test(f[0] ?? "") && f.length >= 9 && f.length <= 11 &&
       nums.every(Number.isFinite);
     if (shaped && nums.every((v) => v >= -1 && v <= 2)) return "yolo-obb";
     const ninth = Number(f[8]);

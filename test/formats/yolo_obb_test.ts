@@ -82,6 +82,9 @@ Deno.test("parseYoloObb() reports malformed lines and goes on", () => {
     "0 -0.05 -0.05 1.05 -0.05 1.05 1.05 -0.05 1.05 0.9", // 9 ok, off the image
     "0 0.1 0.1 0.3 0.1 0.3 0.2 0.1 0.2 conf", // 10 bad conf
     "# comment",
+    "0 0.1 0.1 0.3 0.1 0.3 0.2 0.1 0.2 0.8 17", // 12 ok: conf and a tracker's id
+    "0 0.1 0.1 0.3 0.1 0.3 0.2 0.1 0.2 17", // 13 a tracker's id in conf's place
+    "0 0.1 0.1 0.3 0.1 0.3 0.2 0.1 0.2 0.8 17 4", // 14 field count
   ].join("\n");
   const { detections, issues } = parseYoloObb(text, {
     source: "y.txt",
@@ -89,8 +92,9 @@ Deno.test("parseYoloObb() reports malformed lines and goes on", () => {
     imageHeight: 100,
     classNames: ["plane", "ship", "harbor"],
   });
-  assert.deepEqual(detections.map((d) => d.line), [1, 9]);
-  assert.deepEqual(issues.map((i) => i.line), [2, 3, 4, 5, 6, 7, 8, 10]);
+  assert.deepEqual(detections.map((d) => d.line), [1, 9, 12]);
+  assert.equal(detections[2]!.score, 0.8);
+  assert.deepEqual(issues.map((i) => i.line), [2, 3, 4, 5, 6, 7, 8, 10, 13, 14]);
   const byLine = new Map(issues.map((i) => [i.line, i.message]));
   for (const m of byLine.values()) assert.match(m, /^Cannot read YOLO-OBB box: /);
   assert.match(byLine.get(2)!, /class id must be a non-negative integer, got "1.5"/);
@@ -101,6 +105,8 @@ Deno.test("parseYoloObb() reports malformed lines and goes on", () => {
   assert.match(byLine.get(7)!, /x1 = 120 is far outside \[0, 1\].*pixel coordinates/);
   assert.match(byLine.get(8)!, /degenerate box/);
   assert.match(byLine.get(10)!, /conf is not a number/);
+  assert.match(byLine.get(13)!, /conf 17 is no confidence: a tracker's id\?/);
+  assert.match(byLine.get(14)!, /expected 9 to 11 fields .*got 12/);
   assert.ok(issues.every((i) => i.source === "y.txt"));
 });
 
