@@ -260,7 +260,8 @@ export async function* segmentBoxes(
       ready.set(k, {
         index: k,
         mask,
-        predictedIou: out.iou[i]!,
+        // an empty mask overlaps nothing, whatever the model expected of it
+        predictedIou: area === 0 ? 0 : out.iou[i]!,
         crop: crops[k]!,
         polygons,
         rle,

@@ -77,6 +77,17 @@ Deno.test("segmentRun()", async (t) => {
       assert.equal(edgeFc.features[1].geometry, null);
       assert.equal(edgeFc.features[1].properties.predicted_iou, 0);
       assert.equal(edgeFc.features[1].properties.area_px, 0);
+      // a box over the image many times over: the image is a speck of its crop, the mask
+      // empty, and so is its predicted IoU (the model's guess was about a mask not kept)
+      const huge = await run(model, {
+        images: png,
+        detections: text("-1e6 -1e6 1e6 -1e6 1e6 1e6 -1e6 1e6 car 0\n"),
+        out: `${dir}/huge`,
+      });
+      assert.equal(huge.summary.instances, 1);
+      const hugeFc = JSON.parse(await Deno.readTextFile(`${dir}/huge/rgb8.geojson`));
+      assert.equal(hugeFc.features[0].geometry, null);
+      assert.equal(hugeFc.features[0].properties.predicted_iou, 0);
       const said = events.filter((e) => e.kind === "warning").map((e) => e.message);
       assert.deepEqual(said.length, 1, JSON.stringify(said));
       assert.match(
