@@ -1,6 +1,8 @@
 /**
  * Warnings about one image's inputs that `deno task segment` prints and the
  * server sends its client (`$/warning`): the same words on both doors.
+ * Those about the raster and the detections come before any model call; the
+ * one about boxes over nodata when the image is done.
  *
  * @module
  */
@@ -64,4 +66,28 @@ export function notUtf8Warning(path: string, text: string): string | undefined {
   if (!text.includes("\uFFFD")) return undefined;
   return `${path} is not UTF-8 text: bytes it cannot decode are read as "\uFFFD" ` +
     `(class names may not match; save it as UTF-8)`;
+}
+
+/** Share of a box's pixels that must be nodata for {@linkcode nodataWarning} to name it. */
+export const MOSTLY_NODATA = 0.5;
+
+/**
+ * The warning for detections of `image` that lie mostly (over half of their
+ * pixels) on nodata, given each detection's nodata share in detection order,
+ * or `undefined` when none does.
+ *
+ * @example
+ * ```ts
+ * import { nodataWarning } from "./input_warnings.ts";
+ * const w = nodataWarning("a.tif", [0, 0.8, 0.2, 1]);
+ * if (!w?.startsWith("a.tif: 2 of 4 detection(s) lie mostly on nodata")) throw new Error(w);
+ * ```
+ */
+export function nodataWarning(image: string, shares: readonly number[]): string | undefined {
+  const named = shares.flatMap((s, i) => s > MOSTLY_NODATA ? [i] : []);
+  if (named.length === 0) return undefined;
+  return `${image}: ${named.length} of ${shares.length} detection(s) lie mostly on nodata ` +
+    `(over half of their pixels; detection_index ${named.slice(0, 5).join(", ")}${
+      named.length > 5 ? ", ..." : ""
+    }): their masks may be empty, or hold a neighbour's pixels`;
 }

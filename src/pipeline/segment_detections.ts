@@ -31,7 +31,12 @@ import {
 import { InputError } from "./input_error.ts";
 import { instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { baseName } from "./paths.ts";
-import { notUtf8Warning, outsideImageWarning, rasterWarnings } from "./input_warnings.ts";
+import {
+  nodataWarning,
+  notUtf8Warning,
+  outsideImageWarning,
+  rasterWarnings,
+} from "./input_warnings.ts";
 import { readResults, type ResultsByImage, type ResultsCache } from "./results_input.ts";
 
 /** How detections given as text or a file are read. */
@@ -80,10 +85,11 @@ export type SegmentDetectionsOptions =
     /** Called after each batch with the number of detections done and the total. */
     onProgress?: (done: number, total: number) => void;
     /**
-     * Called with each warning about the inputs, before any model call (what
-     * `deno task segment` prints for the image: the raster's georeference and
-     * pixel notes, a detection file that is not UTF-8, detections entirely
-     * outside the image). Default: ignored.
+     * Called with each warning about the inputs (what `deno task segment`
+     * prints for the image): before any model call, the raster's georeference
+     * and pixel notes, a detection file that is not UTF-8, detections entirely
+     * outside the image; after the last, detections mostly on nodata.
+     * Default: ignored.
      */
     onWarning?: (message: string) => void;
     /**
@@ -333,6 +339,7 @@ export async function segmentDetections(
   const outside = outsideImageWarning(source.path, detections, source.width, source.height);
   if (outside !== undefined) warn(outside);
   const results: InstanceResult[] = [];
+  const nodata: number[] = [];
   for await (
     const r of segmentBoxes(model, {
       source,
@@ -350,7 +357,10 @@ export async function segmentDetections(
     })
   ) {
     results.push(instanceResult(model, r, detections));
+    nodata.push(r.nodataShare);
   }
+  const onNodata = nodataWarning(source.path, nodata);
+  if (onNodata !== undefined) warn(onNodata);
   return instancesToFeatureCollection(results, {
     sourceImage: baseName(source.path),
     georef: source.georef,

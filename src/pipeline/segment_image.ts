@@ -19,7 +19,7 @@ import { pasteBack } from "../masks/paste_back.ts";
 import { keepPromptComponents } from "../masks/components.ts";
 import { type Polygon, simplifyPolygon, traceMask } from "../masks/polygon.ts";
 import { encodeRle, type Rle, rleArea, rleBbox } from "../masks/rle.ts";
-import type { RasterSource } from "../raster/source.ts";
+import type { RasterSource, RgbWindow } from "../raster/source.ts";
 import { cropReadWindow, writeCropTensor } from "../model/crop_tensor.ts";
 import type { PromptBatch, SopsegModel } from "../model/sopseg_model.ts";
 import { newTimings, type Timings } from "./timings.ts";
@@ -76,6 +76,53 @@ export interface SegmentedBox {
   readonly area: number;
   /** `[x, y, w, h]` of the mask in pixels. */
   readonly bbox: [number, number, number, number];
+  /**
+   * Share of the image pixels under the box (centre inside it) that are nodata,
+   * 0 to 1; 0 when the raster has no nodata (or the box is outside the image).
+   */
+  readonly nodataShare: number;
+}
+
+/**
+ * The share of the pixels of `pixels` (a window whose top-left pixel is at
+ * `origin` in the image) whose centre lies in `box` that are nodata; 0 when
+ * the window has no nodata or no pixel centre lies in the box.
+ *
+ * @example
+ * ```ts
+ * import { nodataShare } from "./segment_image.ts";
+ * // a 4 x 1 window, its left half nodata; the box covers pixels 1 and 2
+ * const pixels = { width: 4, height: 1, data: new Uint8Array(12), valid: Uint8Array.of(0, 0, 1, 1) };
+ * const box = { cx: 2, cy: 0.5, width: 2, height: 1, angle: 0 };
+ * if (nodataShare(pixels, [0, 0], box) !== 0.5) throw new Error();
+ * ```
+ */
+export function nodataShare(
+  pixels: RgbWindow,
+  origin: readonly [number, number],
+  box: OrientedBox,
+): number {
+  const valid = pixels.valid;
+  if (valid === null) return 0;
+  const cos = Math.cos(box.angle), sin = Math.sin(box.angle);
+  const hw = box.width / 2, hh = box.height / 2;
+  const h = enclosingHBox(box);
+  const x0 = Math.max(0, Math.floor(h.x0) - origin[0]);
+  const x1 = Math.min(pixels.width, Math.ceil(h.x1) - origin[0]);
+  const y0 = Math.max(0, Math.floor(h.y0) - origin[1]);
+  const y1 = Math.min(pixels.height, Math.ceil(h.y1) - origin[1]);
+  let inside = 0, missing = 0;
+  for (let y = y0; y < y1; y++) {
+    const dy = origin[1] + y + 0.5 - box.cy;
+    for (let x = x0; x < x1; x++) {
+      const dx = origin[0] + x + 0.5 - box.cx;
+      const u = dx * cos + dy * sin, v = -dx * sin + dy * cos;
+      if (Math.abs(u) > hw || Math.abs(v) > hh) continue;
+      inside++;
+      if (valid[y * pixels.width + x] === 0) missing++;
+    }
+  }
+  return inside === 0 ? 0 : missing / inside;
 }
 
 /** The crops per model call that `options` ask for: `batchSize`, default 8, at least 1. */
@@ -127,6 +174,7 @@ export async function* segmentBoxes(
   const t = options.timings ?? newTimings();
   const { mean, std, ram } = model.manifest;
   const crops = boxes.map((box) => cropFor(box, rule, ram));
+  const nodata = new Float64Array(boxes.length);
   // A box entirely outside the image has nothing to segment: an empty mask, no model call
   // (its context could still reach the image's edge and give a sliver that is not it).
   const outside = boxes.map((box) => isOutsideImage(box, source.width, source.height));
@@ -154,6 +202,7 @@ export async function* segmentBoxes(
       if (win) {
         const t0 = performance.now();
         const pixels = await source.readWindow(win);
+        nodata[k] = nodataShare(pixels, [win[0], win[1]], box);
         const t1 = performance.now();
         writeCropTensor(pixels, { origin: [win[0], win[1]], crop }, {
           inputSize: n,
@@ -208,6 +257,7 @@ export async function* segmentBoxes(
       rle: vectorize ? encodeRle(mask, source.width, source.height) : null,
       area: 0,
       bbox: [0, 0, 0, 0],
+      nodataShare: 0,
     });
     done++;
   }
@@ -267,6 +317,7 @@ export async function* segmentBoxes(
         rle,
         area,
         bbox,
+        nodataShare: nodata[k]!,
       });
     }
     done += batch.size;

@@ -48,7 +48,12 @@ import {
   writeRunRecord,
 } from "./run_record.ts";
 import { baseName, pathExists } from "./paths.ts";
-import { notUtf8Warning, outsideImageWarning, rasterWarnings } from "./input_warnings.ts";
+import {
+  nodataWarning,
+  notUtf8Warning,
+  outsideImageWarning,
+  rasterWarnings,
+} from "./input_warnings.ts";
 import {
   isDirectory,
   listFiles,
@@ -940,6 +945,7 @@ async function segmentOneImage(
     emit({ kind: "image-start", image, index: job.index, total: job.total, boxes: dets.length });
     const results: InstanceResult[] = [];
     const masks: MaskWindow[] = [];
+    const nodata: number[] = [];
     for await (
       const r of segmentBoxes(model, {
         source,
@@ -958,6 +964,7 @@ async function segmentOneImage(
       })
     ) {
       const result = instanceResult(model, r, dets);
+      nodata.push(r.nodataShare);
       const name = result.detection.className;
       if (/^\d+$/.test(name)) {
         job.summary.bareClassIds[name] = (job.summary.bareClassIds[name] ?? 0) + 1;
@@ -975,6 +982,8 @@ async function segmentOneImage(
         results.push(result);
       }
     }
+    const onNodata = nodataWarning(image, nodata);
+    if (onNodata !== undefined) emit({ kind: "warning", message: onNodata });
     if (job.geojsonPath !== null && job.partPath !== null) {
       const t0 = performance.now();
       const fc = instancesToFeatureCollection(results, writerOptions);

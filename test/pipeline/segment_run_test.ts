@@ -357,6 +357,37 @@ Deno.test("segmentRun()", async (t) => {
         [true, false, harbour],
       );
     });
+    await t.step("names the detections that lie mostly on nodata", async () => {
+      // nodata 0: the columns x < 40, and the block x 450..600, y 300..380
+      const tif = await fixture("u16x4_tiled_nodata.tif");
+      const dets = [
+        "5 100 30 100 30 120 5 120 car 0", // all nodata
+        "20 200 60 200 60 220 20 220 car 0", // half: not named
+        "100 100 140 100 140 120 100 120 car 0", // valid
+        "460 320 500 320 500 340 460 340 car 0", // in the block
+      ].join("\n") + "\n";
+      const { events } = await run(model, {
+        images: tif,
+        detections: text(dets),
+        out: `${dir}/nodata`,
+      });
+      const said = events.filter((e) => e.kind === "warning").map((e) => e.message);
+      assert.deepEqual(said, [
+        `${tif}: 2 of 4 detection(s) lie mostly on nodata (over half of their pixels; detection_index 0, 3): their masks may be empty, or hold a neighbour's pixels`,
+      ]);
+      // the same through segmentDetections()
+      const source = await openImage(tif);
+      const byCall: string[] = [];
+      try {
+        await segmentDetections(model, { source, detections: text(dets) }, {
+          onWarning: (m) => byCall.push(m),
+        });
+      } finally {
+        await source.close();
+      }
+      assert.deepEqual(byCall, said);
+    });
+
     await t.step("segmentDetections() says through onWarning what segmentRun() says", async () => {
       const dets = "700 500 760 500 760 540 700 540 car 0\n100 100 140 100 140 120 100 120 car 0\n";
       const { events } = await run(model, {
