@@ -9,7 +9,8 @@ import { readCocoGt } from "../eval/coco_gt.ts";
 import { type EvalDetections, evaluate, type SegmentFn } from "../eval/run_eval.ts";
 import { openEvalDetections } from "../eval/detections_source.ts";
 import { normalizeClassName } from "../eval/class_map.ts";
-import { loadManifest } from "../model/manifest.ts";
+import { loadManifest, modelFilesSha256 } from "../model/manifest.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 import { TrainingClasses } from "../model/model_classes.ts";
 import { DEFAULT_FLIP_TTA } from "../model/flip_tta.ts";
 import { AngleConventionError } from "../formats/mmrotate_json.ts";
@@ -41,7 +42,7 @@ Options:
   --images DIR             folder of the GT's images
   --baseline B             score the prompt itself: hbox-fill or obb-fill (no model)
   --classes a,b,...        classes to score (names map across datasets: airplane = plane, ...)
-  --class-groups g=a+b;... extra class groups
+  --class-groups g=a+b;... class groups, each scored where --classes names it
   --model DIR              model directory (default: models/sopseg-lite)
   --backend B              auto (default), wasm, webgpu
   --threads N, --batch N   WASM threads, crops per model call (default 8)
@@ -109,6 +110,25 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     }
     throw e;
   });
+  if (a.baseline === null) {
+    // every image to segment is there, before the model starts: one missing near the end
+    // would otherwise throw away an hour of work
+    const wanted = gt.images.slice(0, a.maxImages ?? gt.images.length).map((i) => i.fileName);
+    const missing: string[] = [];
+    for (const name of wanted) {
+      if (!(await Deno.stat(`${a.images}/${name}`).then((s) => s.isFile, () => false))) {
+        missing.push(name);
+      }
+    }
+    if (missing.length > 0) {
+      throw new RunSetupError(
+        `Cannot evaluate: ${missing.length} of the ${wanted.length} image(s) the GT needs are ` +
+          `not in --images ${a.images} (${missing.slice(0, 5).join(", ")}${
+            missing.length > 5 ? ", ..." : ""
+          }); give the folder that holds them, or --max-images`,
+      );
+    }
+  }
   let model: SopsegModel | null = null;
   let segment: SegmentFn | undefined;
   if (a.baseline === null) {
@@ -178,7 +198,15 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       dilationRatio: a.dilationRatio,
       cocoResults: a.outCoco !== null,
       settings: {
+        // how the report was made: rerun the command to get it again
+        command: `deno task eval ${args.map(shellWord).join(" ")}`,
+        sopseg_version: denoJson.version,
+        date: new Date().toISOString(),
         model: model ? model.manifest.name : null,
+        model_dir: model ? model.manifest.dir : null,
+        model_manifest_sha256: model
+          ? (await modelFilesSha256(model.manifest))["manifest.json"] ?? null
+          : null,
         backend: model ? model.backend : null,
         ram: a.noRam
           ? `fixed ${FIXED_CONTEXT} px`
@@ -211,9 +239,31 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     });
     const empty = report.summary.classes.filter((c) => c.instances === 0).map((c) => c.className);
     if (empty.length > 0) {
+      // a file may list a category it never annotates (iSAID's 7-class file lists 15)
+      const annotated = new Set<number>();
+      for (const list of gt.annotationsByImage.values()) {
+        for (const x of list) annotated.add(x.categoryId);
+      }
+      const never = new Set(
+        gt.categories.filter((c) => !annotated.has(c.id)).map((c) => c.name),
+      );
+      const absent = empty.filter((c) => never.has(c));
       io.stderr(
         `sopseg: warning: no instance of ${empty.join(", ")} was scored in the evaluated ` +
-          `images: ${empty.length > 1 ? "they are" : "it is"} left out of the mean\n`,
+          `images: ${empty.length > 1 ? "they are" : "it is"} left out of the mean` +
+          (absent.length
+            ? ` (${a.gt} lists ${absent.join(", ")} among its categories but annotates none)`
+            : "") +
+          "\n",
+      );
+    }
+    // with GT prompts, nothing scored is a wrong selection; a detector matching nothing is a result
+    if (detections === undefined && report.summary.classes.every((c) => c.instances === 0)) {
+      io.stdout(formatTextReport(report));
+      throw new RunSetupError(
+        `Cannot evaluate: not one instance was scored (classes ${
+          report.summary.classes.map((c) => c.className).join(", ") || "none"
+        } in ${report.images} image(s) of ${a.gt})`,
       );
     }
     io.stdout(formatTextReport(report));
@@ -228,4 +278,9 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** `word` as a shell reads it back: quoted when it holds anything but safe characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

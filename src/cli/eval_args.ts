@@ -304,13 +304,24 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "leave it out to score every class)",
     );
   }
+  const classes = (v.classes ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const classGroups = v["class-groups"] === undefined ? {} : parseClassGroups(v["class-groups"]);
+  const unnamed = Object.keys(classGroups).filter((g) => !classes.includes(g));
+  if (unnamed.length > 0) {
+    // a group is a row only where --classes names it: said rather than left out silently
+    throw new RangeError(
+      `Cannot parse eval arguments: --class-groups defines ${unnamed.join(", ")}, which ` +
+        `--classes does not name: a group is scored as a row of --classes (e.g. --classes ` +
+        `${[...unnamed, ...classes].join(",")})`,
+    );
+  }
   return {
     gt: v.gt,
     images: v.images ?? null,
     model: v.model ?? null,
     baseline,
-    classes: (v.classes ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""),
-    classGroups: v["class-groups"] === undefined ? {} : parseClassGroups(v["class-groups"]),
+    classes,
+    classGroups,
     noRam: v["no-ram"] ?? false,
     boxOnly: v["box-only"] ?? false,
     noClassPrompt: v["no-class-prompt"] ?? false,

@@ -294,12 +294,23 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
     gt.categories.filter((c) => selection.reportName.has(c.name)).map((c) => c.id),
   );
   const explicit = options.classes !== undefined && options.classes.length > 0;
-  const acc = new EvalAccumulator(explicit ? selection.reportNames : []);
-  const sizes = new SizeAccumulator({
-    edges: options.sizeEdges,
-    classNames: explicit ? selection.reportNames : [],
-  });
   const images = gt.images.slice(0, options.maxImages ?? gt.images.length);
+  // Without a selection, the rows are the classes the evaluated images annotate, scored or
+  // not: a class no detection matched stays in the table (no score, said) instead of
+  // leaving the mean without a word.
+  const rows = explicit ? selection.reportNames : (() => {
+    const nameOf = new Map(gt.categories.map((c) => [c.id, c.name]));
+    const present = new Set<string>();
+    for (const image of images) {
+      for (const a of gt.annotationsByImage.get(image.id) ?? []) {
+        const name = selection.reportName.get(nameOf.get(a.categoryId) ?? "");
+        if (name !== undefined) present.add(name);
+      }
+    }
+    return selection.reportNames.filter((n) => present.has(n));
+  })();
+  const acc = new EvalAccumulator(rows);
+  const sizes = new SizeAccumulator({ edges: options.sizeEdges, classNames: rows });
   const results: CocoResultEntry[] = [];
   const dilations = new Set<number>();
   let scored = 0;

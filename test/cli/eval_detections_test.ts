@@ -167,3 +167,112 @@ dataTest({
     );
   },
 });
+
+dataTest({
+  name:
+    "eval: a run that can score nothing, or lacks an image, stops at once (exit 2); unnamed groups are a usage error",
+  needs: [GT],
+  async fn() {
+    const seven = `${ISAID_VAL}/annotations.json.gz`; // lists 15 categories, annotates 7
+    const none = await runTask("eval", [
+      ...["--gt", seven, "--baseline", "obb-fill", "--max-images", "3", "--classes", "harbor"],
+    ]);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(
+      none.stderr,
+      /no instance of harbor was scored .* \(.*annotations\.json\.gz lists harbor among its categories but annotates none\)/,
+    );
+    assert.match(
+      none.stderr,
+      /Cannot evaluate: not one instance was scored \(classes harbor in 3 image\(s\)/,
+    );
+
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_evalmiss_" });
+    try {
+      const gt = await readCocoGt(GT);
+      // the first two images of the GT, not the third: refused before the model loads
+      for (const image of gt.images.slice(0, 2)) {
+        await Deno.symlink(`${ISAID_VAL}/images/${image.fileName}`, `${dir}/${image.fileName}`);
+      }
+      const started = performance.now();
+      const missing = await runTask("eval", [
+        ...["--gt", GT, "--images", dir, "--max-images", "3", "--backend", "wasm"],
+      ]);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(
+        missing.stderr,
+        new RegExp(
+          `Cannot evaluate: 1 of the 3 image\\(s\\) the GT needs are not in --images ${dir} \\(${
+            gt.images[2]!.fileName.replaceAll(".", "\\.")
+          }\\)`,
+        ),
+      );
+      assert.doesNotMatch(missing.stderr, /images, \d+ instances/); // no image was segmented
+      assert.ok(performance.now() - started < 60_000);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+
+    const groups = await runTask("eval", [
+      ...[
+        "--gt",
+        GT,
+        "--baseline",
+        "obb-fill",
+        "--class-groups",
+        "vehicles=small_vehicle+large_vehicle",
+      ],
+    ]);
+    assert.equal(groups.code, 2, groups.stderr);
+    assert.match(groups.stderr, /--class-groups defines vehicles, which --classes does not name/);
+  },
+});
+
+dataTest({
+  name:
+    "eval --detections: a GT class no detection matched keeps its row and is said; the report says how it was made",
+  needs: [GT],
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_evalrow_" });
+    try {
+      const gt = await readCocoGt(GT);
+      const images = gt.images.slice(0, IMAGES);
+      const classes = new Set<string>();
+      for (const image of images) {
+        const lines: string[] = [];
+        for (const inst of gtInstances(gt, image)) {
+          classes.add(inst.className);
+          if (inst.className === "small_vehicle") continue; // the detector misses them all
+          const corners = boxCorners(inst.box).flatMap((p) => [p.x, p.y]);
+          lines.push(`${corners.join(" ")} ${inst.className} 0`);
+        }
+        const stem = image.fileName.replace(/\.[^.]+$/, "");
+        await Deno.writeTextFile(`${dir}/${stem}.txt`, lines.join("\n") + "\n");
+      }
+      assert.ok(classes.has("small_vehicle") && classes.size > 1, [...classes].join());
+      const out = `${dir}/r.json`;
+      const r = await runTask("eval", [
+        ...["--gt", GT, "--baseline", "obb-fill", "--max-images", String(IMAGES)],
+        ...["--detections", dir, "--out-json", out],
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /no instance of small_vehicle was scored .*left out of the mean/);
+      const report: EvalReport = JSON.parse(await Deno.readTextFile(out));
+      const rows = report.summary.classes.map((c) => c.className);
+      assert.deepEqual(rows, [...classes].sort());
+      assert.equal(
+        report.summary.classes.find((c) => c.className === "small_vehicle")!.instances,
+        0,
+      );
+      const s = report.settings as Record<string, unknown>;
+      assert.match(
+        String(s.command),
+        /^deno task eval --gt \S+annotations_all\.json\.gz --baseline obb-fill --max-images 12 --detections \S+ --out-json \S+r\.json$/,
+      );
+      assert.match(String(s.date), /^\d{4}-\d\d-\d\dT/);
+      assert.equal(typeof s.sopseg_version, "string");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
