@@ -4,18 +4,23 @@
  * prompts, an edge-aware decoder with progressive refinement), on
  * onnxruntime-web (WASM SIMD, or WebGPU after a parity self-check).
  *
- * A model is loaded once and serves many images; nothing here prints or
- * exits. The CLI (`cli.ts`) is one front end over this API.
+ * A model is loaded once and serves many images, and is closed when done;
+ * nothing here exits, and nothing prints but onnxruntime-web's WASM loader
+ * when it fails (e.g. without read access to Deno's cache). The CLI
+ * (`cli.ts`) is one front end over this API.
  *
  * ```ts ignore
  * import { SopsegModel, segmentRun } from "./mod.ts";
  * const model = await SopsegModel.load("models/sopseg-lite", { backend: "auto" });
- * const summary = await segmentRun(model, {
- *   images: "imagery/",
- *   detections: { kind: "path", path: "labels/" },
- *   out: "out/",
- * });
- * await model.close();
+ * try {
+ *   const summary = await segmentRun(model, {
+ *     images: "imagery/",
+ *     detections: { kind: "path", path: "labels/" },
+ *     out: "out/",
+ *   });
+ * } finally {
+ *   await model.close();
+ * }
  * ```
  *
  * @module
@@ -59,7 +64,7 @@ export { parseDetections, sniffDetectionFormat } from "./src/pipeline/detections
 export { newTimings, STAGES } from "./src/pipeline/timings.ts";
 export type { Timings } from "./src/pipeline/timings.ts";
 export { openImage, segmentDetections } from "./src/pipeline/segment_detections.ts";
-export { readResults, ResultsCache } from "./src/pipeline/results_input.ts";
+export { MissingInputError, readResults, ResultsCache } from "./src/pipeline/results_input.ts";
 export type { ReadResultsOptions, ResultsByImage } from "./src/pipeline/results_input.ts";
 export type {
   DetectionsSpec,

@@ -373,6 +373,8 @@ export class SopsegModel {
    * Load the model directory `dir` on a backend. With `auto`, WebGPU is used
    * only when an adapter exists and its outputs on a fixed batch match WASM's
    * within the tolerance; otherwise WASM, and `backendReason` says why.
+   * {@linkcode close} it when done (in a `finally`): with `sessions` over 1
+   * its sessions run in workers, which keep the process alive until then.
    *
    * @example
    * ```ts
@@ -678,7 +680,10 @@ export class SopsegModel {
     await open;
   }
 
-  /** Release the sessions. */
+  /**
+   * Release the sessions (and end their workers). The model is not to be used
+   * afterwards.
+   */
   async close(): Promise<void> {
     await (this.#pair instanceof SessionPool ? this.#pair.close() : this.#pair.release());
   }

@@ -85,6 +85,13 @@ export type SegmentDetectionsOptions =
     /** Called after each batch with the number of detections done and the total. */
     onProgress?: (done: number, total: number) => void;
     /**
+     * The frame of the returned coordinates: `"auto"` (default), the raster's
+     * CRS when it is georeferenced, else pixels (`deno task segment --crs
+     * raster`); `"wgs84"`, longitude/latitude (the CLI's default, RFC 7946;
+     * the raster's CRS must be one `--crs` lists); `"pixel"`.
+     */
+    coordinates?: "auto" | "wgs84" | "pixel";
+    /**
      * Called with each warning about the inputs (what `deno task segment`
      * prints for the image): before any model call, the raster's georeference
      * and pixel notes, a detection file that is not UTF-8, detections entirely
@@ -229,8 +236,12 @@ async function resultsOf(
   }
 }
 
-/** The detections of the image `imageId` in `results`. */
-function imageShare(results: ResultsByImage, imageId: string): Detection[] {
+/** The detections of the image `imageId` in `results` (none named: said through `warn`). */
+function imageShare(
+  results: ResultsByImage,
+  imageId: string,
+  warn: (message: string) => void,
+): Detection[] {
   const share = results.byImage.get(imageId);
   if (share !== undefined) return share;
   // DOTA split tools name patches <image>__<rate>__<x>___<y>, in the patch's own pixels
@@ -247,7 +258,17 @@ function imageShare(results: ResultsByImage, imageId: string): Detection[] {
       { issues: [] },
     );
   }
-  // No record names the image: the detector found nothing there.
+  // No record names the image: the detector found nothing there, or the id is another.
+  if (results.byImage.size > 0) {
+    const ids = [...results.byImage.keys()];
+    warn(
+      `no detections of image id ${imageId} in ${results.what} ${results.source} (its ` +
+        `${ids.length} image id(s): ${ids.slice(0, 3).join(", ")}${
+          ids.length > 3 ? ", ..." : ""
+        })` +
+        `: the detector found nothing there, or named the image otherwise (give its id)`,
+    );
+  }
   return [];
 }
 
@@ -268,7 +289,7 @@ async function readDetections(
       throw malformed(spec, name, results.issues, !task1);
     }
     (results.warnings ?? []).forEach(warn);
-    detections = imageShare(results, spec.imageId ?? fileStem(source.path));
+    detections = imageShare(results, spec.imageId ?? fileStem(source.path), warn);
   } else {
     let text: string;
     if (spec.kind === "text") {
@@ -310,21 +331,27 @@ async function readDetections(
 
 /**
  * Segments every detection of one opened image and returns the GeoJSON
- * FeatureCollection the CLI would write for it: one feature per detection, in
- * detection order, map coordinates when the raster is georeferenced.
+ * FeatureCollection `deno task segment --crs raster` would write for it: one
+ * feature per detection, in detection order, map coordinates when the raster
+ * is georeferenced (`coordinates: "wgs84"`: what the CLI writes by default).
  * Detections given as text or a file are parsed against the raster (size,
  * georeference); any malformed record fails the whole call with an
  * {@linkcode InputError} of kind `detections-malformed` naming its line.
  *
  * @example
  * ```ts ignore
+ * const model = await SopsegModel.load("models/sopseg-lite");
  * const source = await openImage("P1888.png");
- * const fc = await segmentDetections(model, {
- *   source,
- *   detections: { kind: "path", path: "P1888.txt" },
- * });
- * console.log(fc.features.length);
- * await source.close();
+ * try {
+ *   const fc = await segmentDetections(model, {
+ *     source,
+ *     detections: { kind: "path", path: "P1888.txt" },
+ *   }, { onWarning: (m) => console.warn(m) });
+ *   console.log(fc.features.length);
+ * } finally {
+ *   await source.close();
+ *   await model.close();
+ * }
  * ```
  */
 export async function segmentDetections(
@@ -333,6 +360,12 @@ export async function segmentDetections(
   options: SegmentDetectionsOptions = {},
 ): Promise<InstanceFeatureCollection> {
   const { source } = input;
+  const writer = {
+    sourceImage: baseName(source.path),
+    georef: source.georef,
+    coordinates: options.coordinates ?? "auto",
+  };
+  instancesToFeatureCollection([], writer); // a frame it cannot write fails before any work
   const warn = options.onWarning ?? (() => {});
   rasterWarnings(source.path, source).forEach(warn);
   const detections = await readDetections(input.detections, source, options.resultsCache, warn);
@@ -361,8 +394,5 @@ export async function segmentDetections(
   }
   const onNodata = nodataWarning(source.path, nodata);
   if (onNodata !== undefined) warn(onNodata);
-  return instancesToFeatureCollection(results, {
-    sourceImage: baseName(source.path),
-    georef: source.georef,
-  });
+  return instancesToFeatureCollection(results, writer);
 }

@@ -357,6 +357,38 @@ Deno.test("segmentRun()", async (t) => {
         [true, false, harbour],
       );
     });
+    await t.step(
+      "segmentDetections() writes the frame asked for: the raster's CRS, WGS84 as the CLI, pixels",
+      async () => {
+        const tif = await fixture("rgb8_striped_deflate.tif"); // UTM 33N, 1 m pixels
+        const dets = "100 100 140 100 140 120 100 120 car 0\n";
+        const { events } = await run(model, {
+          images: tif,
+          detections: text(dets),
+          out: `${dir}/geo`,
+        });
+        assert.ok(!events.some((e) => e.kind === "image-failed"));
+        const cli = await readFc(`${dir}/geo/rgb8_striped_deflate.geojson`); // WGS84 by default
+        const source = await openImage(tif);
+        try {
+          const frame = async (coordinates?: "auto" | "wgs84" | "pixel") =>
+            await segmentDetections(model, { source, detections: text(dets) }, { coordinates });
+          const map = await frame();
+          assert.equal(map["sopseg:coordinates"], "map");
+          const ring = (fc: { features: { geometry: unknown }[] }) =>
+            (fc.features[0]!.geometry as { coordinates: number[][][] }).coordinates[0]!;
+          assert.ok(ring(map).every(([x, y]) => x! > 500000 && y! > 5199000), "UTM metres");
+          const wgs84 = await frame("wgs84");
+          assert.equal(wgs84["sopseg:coordinates"], "wgs84");
+          assert.deepEqual(wgs84.features, cli.features); // what the CLI writes
+          const pixel = await frame("pixel");
+          assert.ok(ring(pixel).every(([x, y]) => x! >= 90 && x! <= 150 && y! >= 90 && y! <= 130));
+        } finally {
+          await source.close();
+        }
+      },
+    );
+
     await t.step("names the detections that lie mostly on nodata", async () => {
       // nodata 0: the columns x < 40, and the block x 450..600, y 300..380
       const tif = await fixture("u16x4_tiled_nodata.tif");
@@ -412,6 +444,24 @@ Deno.test("segmentRun()", async (t) => {
         `${png}: 1 of 2 detection(s) lie entirely outside the image (600 x 400 px): their masks are empty`,
       ]);
       assert.deepEqual(byRun, byCall);
+      // results of other images only: empty, and said (a mistyped image id is not silent)
+      const others = JSON.stringify([
+        { image_id: "P0706", bbox: [10, 10, 30, 10, 30, 20, 10, 20], score: 0.9, category_id: 0 },
+      ]);
+      const other = await openImage(png);
+      const said: string[] = [];
+      try {
+        const fc = await segmentDetections(model, {
+          source: other,
+          detections: { ...text(others), format: "mmrotate-json" },
+        }, { onWarning: (m) => said.push(m) });
+        assert.equal(fc.features.length, 0);
+      } finally {
+        await other.close();
+      }
+      assert.deepEqual(said, [
+        "no detections of image id rgb8 in the mmrotate results <test> (its 1 image id(s): P0706): the detector found nothing there, or named the image otherwise (give its id)",
+      ]);
     });
   } finally {
     await model.close();
