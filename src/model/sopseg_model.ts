@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BackendChoice, BackendName } from "./backends.ts";
+import { type BackendChoice, type BackendName, parseBackendChoice } from "./backends.ts";
 import {
   createGraphRunner,
   type Float32Tensor,
@@ -352,6 +352,7 @@ export class SopsegModel {
   }
   #pair: Pairs | SessionPool;
   #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   private constructor(
     manifest: ModelManifest,
@@ -392,7 +393,13 @@ export class SopsegModel {
   }
 
   static async #load(dir: string, options: ModelLoadOptions): Promise<SopsegModel> {
-    const choice = options.backend ?? "auto";
+    // JavaScript callers get no type check: a backend or count the load cannot honour throws
+    const choice = parseBackendChoice(options.backend ?? "auto");
+    for (const [name, value] of [["threads", options.threads], ["sessions", options.sessions]]) {
+      if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) {
+        throw new RangeError(`Cannot load ${dir}: ${name} must be an integer >= 1, got ${value}`);
+      }
+    }
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
     const sessions = Math.max(1, Math.min(options.sessions ?? 1, threads));
     const log = options.onLog ?? (() => {});
@@ -596,6 +603,9 @@ export class SopsegModel {
     batch: PromptBatch,
     options: { transfer?: boolean } = {},
   ): Promise<BatchPrediction> {
+    if (this.#closed) {
+      throw new Error(`Cannot predict: model ${this.manifest.dir} was closed (load it again)`);
+    }
     const n = batch.inputSize ?? this.manifest.inputSize;
     if (this.tta === "all" || (this.tta === "main" && n === this.manifest.inputSize)) {
       const out = await this.#predict(withMirrors(batch, n), { transfer: true });
@@ -681,10 +691,11 @@ export class SopsegModel {
   }
 
   /**
-   * Release the sessions (and end their workers). The model is not to be used
-   * afterwards.
+   * Release the sessions (and end their workers). A later {@linkcode predict}
+   * throws: load the model again.
    */
   async close(): Promise<void> {
+    this.#closed = true;
     await (this.#pair instanceof SessionPool ? this.#pair.close() : this.#pair.release());
   }
 }

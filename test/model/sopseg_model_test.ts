@@ -12,6 +12,17 @@ Deno.test("SopsegModel.load() names a directory without a manifest", async () =>
   );
 });
 
+Deno.test("SopsegModel.load() refuses options it cannot honour (a caller without types)", async () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ backend: "cuda" }, /Cannot use backend "cuda": valid backends are auto, wasm, webgpu/],
+    [{ backend: "wasm", threads: 0 }, /threads must be an integer >= 1, got 0/],
+    [{ backend: "wasm", sessions: 1.5 }, /sessions must be an integer >= 1, got 1\.5/],
+  ];
+  for (const [options, pattern] of cases) {
+    await assert.rejects(() => SopsegModel.load(LITE, options as never), pattern);
+  }
+});
+
 Deno.test("SopsegModel.load() names a graph that lacks a manifest tensor", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -47,6 +58,11 @@ Deno.test("SopsegModel.predict() returns one mask and one IoU per batch item", a
   } finally {
     await model.close();
   }
+  // closed: a later call says so (it reopened sessions that nothing released)
+  await assert.rejects(
+    () => model.predict(checkBatch(model.manifest, 1)),
+    /Cannot predict: model .*sopseg-lite was closed/,
+  );
 });
 
 Deno.test("the shipped model's class prompt changes the masks; unknown is the default", async () => {
