@@ -272,13 +272,40 @@ function imageShare(
   return [];
 }
 
+/**
+ * `detections` given as a list, checked as a file's records are: finite boxes with sides
+ * over a millionth of a pixel; the others named by index in one InputError.
+ */
+function checkedList(detections: readonly Detection[]): readonly Detection[] {
+  const issues: ParseIssue[] = [];
+  detections.forEach((d, i) => {
+    const b = d.box;
+    const numbers = [b.cx, b.cy, b.width, b.height, b.angle];
+    const why = !numbers.every(Number.isFinite)
+      ? `its box [${numbers.join(", ")}] is not finite`
+      : !(b.width > 1e-6 && b.height > 1e-6)
+      ? `degenerate box: ${b.width} x ${b.height}`
+      : null;
+    if (why !== null) {
+      issues.push({ source: "detections", line: 0, feature: i, message: `detection ${i}: ${why}` });
+    }
+  });
+  if (issues.length === 0) return detections;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+  throw new InputError(
+    "detections-malformed",
+    `Cannot segment the detections: ${issues[0]!.message}${more}`,
+    { issues },
+  );
+}
+
 async function readDetections(
   spec: DetectionsSpec,
   source: RasterSource,
   cache: ResultsCache | undefined,
   warn: (message: string) => void,
 ): Promise<readonly Detection[]> {
-  if (spec.kind === "list") return spec.detections;
+  if (spec.kind === "list") return checkedList(spec.detections);
   const name = spec.kind === "text" ? spec.source : spec.path;
   let detections: readonly Detection[];
   const results = await resultsOf(spec, cache);

@@ -8,6 +8,7 @@ import {
 } from "../../src/pipeline/segment_run.ts";
 import { SopsegModel } from "../../src/model/sopseg_model.ts";
 import { openImage, segmentDetections } from "../../src/pipeline/segment_detections.ts";
+import { InputError } from "../../src/pipeline/input_error.ts";
 import { DEFAULT_MODEL_DIR } from "../../src/model/default_model.ts";
 import { fixture } from "../raster/_fixtures.ts";
 
@@ -383,6 +384,37 @@ Deno.test("segmentRun()", async (t) => {
           assert.deepEqual(wgs84.features, cli.features); // what the CLI writes
           const pixel = await frame("pixel");
           assert.ok(ring(pixel).every(([x, y]) => x! >= 90 && x! <= 150 && y! >= 90 && y! <= 130));
+        } finally {
+          await source.close();
+        }
+      },
+    );
+
+    await t.step(
+      "segmentDetections() checks a list as a file's records: an InputError naming the detection",
+      async () => {
+        const source = await openImage(png);
+        const det = (cx: number, width: number) => ({
+          box: { cx, cy: 50, width, height: 10, angle: 0 },
+          className: "car",
+          score: null,
+          difficult: false,
+          source: "list",
+          line: 0,
+        });
+        try {
+          await assert.rejects(
+            () =>
+              segmentDetections(model, {
+                source,
+                detections: { kind: "list", detections: [det(50, 20), det(NaN, 20), det(90, 0)] },
+              }),
+            (e: unknown) =>
+              e instanceof InputError && e.kind === "detections-malformed" &&
+              /Cannot segment the detections: detection 1: its box \[NaN, 50, 20, 10, 0\] is not finite \(and 1 more\)/
+                .test(e.message) &&
+              e.issues?.length === 2 && /degenerate box: 0 x 10/.test(e.issues[1]!.message),
+          );
         } finally {
           await source.close();
         }
