@@ -52,9 +52,15 @@ dataTest({
   name: "matchDetectionFiles() pairs the DOTA samples",
   needs: [SAMPLES],
   fn: () => {
-    const list = (dir: string) =>
-      [...Deno.readDirSync(SAMPLES + dir)].map((e) => `${dir}/${e.name}`);
-    const match = matchDetectionFiles(list("images"), list("labelTxt"));
+    // as segment lists them: by extension (GDAL and QGIS write <image>.aux.xml beside images)
+    const list = (dir: string, ext: RegExp) =>
+      [...Deno.readDirSync(SAMPLES + dir)].filter((e) => ext.test(e.name)).map((e) =>
+        `${dir}/${e.name}`
+      );
+    const match = matchDetectionFiles(
+      list("images", /\.(png|tiff?|jpe?g)$/i),
+      list("labelTxt", /\.txt$/i),
+    );
     assert.deepEqual(match.pairs.map((p) => p.stem), ["P0706", "P1888"]);
     assert.deepEqual(match.imagesWithoutDetections, []);
     assert.deepEqual(match.detectionsWithoutImages, []);
