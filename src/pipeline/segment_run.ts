@@ -523,15 +523,32 @@ export class RunBusyError extends Error {
 /** The lock file of an `out` folder: one run writes a folder at a time. */
 const LOCK_FILE = ".sopseg-lock";
 
+/** The `out` folders (real paths) that runs of this process hold the lock of. */
+const LOCKED_HERE = new Set<string>();
+
 /**
  * Takes `out`'s lock (an advisory lock the system releases when the process
  * ends, `kill -9` included) or throws a {@linkcode RunBusyError} naming the
- * process that holds it. The caller closes the handle when the run ends.
+ * process that holds it. The caller releases it when the run ends.
  */
-async function lockOutFolder(out: string): Promise<Deno.FsFile> {
+async function lockOutFolder(out: string): Promise<{ release: () => void }> {
+  // runs of this process first: a library caller may start two into one folder
+  const key = await Deno.realPath(out).catch(() => out);
+  if (LOCKED_HERE.has(key)) {
+    throw new RunBusyError(
+      `Cannot write to --out ${out}: another run of this process (${Deno.pid}) is writing ` +
+        `there; wait for it to end, then rerun with --resume`,
+    );
+  }
+  LOCKED_HERE.add(key); // taken at once (no await since the check): another call sees it
   const path = `${out}/${LOCK_FILE}`;
-  const file = await Deno.open(path, { read: true, write: true, create: true });
+  const file = await Deno.open(path, { read: true, write: true, create: true })
+    .catch((e) => {
+      LOCKED_HERE.delete(key);
+      throw e;
+    });
   if (!(await file.tryLock(true))) {
+    LOCKED_HERE.delete(key);
     file.close();
     const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
     throw new RunBusyError(
@@ -543,7 +560,12 @@ async function lockOutFolder(out: string): Promise<Deno.FsFile> {
   const holder = `process ${Deno.pid}, started ${new Date().toISOString()}`;
   await file.truncate(0);
   await file.write(new TextEncoder().encode(`${holder}\n`));
-  return file;
+  return {
+    release: () => {
+      LOCKED_HERE.delete(key);
+      file.close();
+    },
+  };
 }
 
 /**
@@ -624,7 +646,7 @@ export async function segmentRun(
   const out = options.out?.replace(/\/+$/, "") ?? null;
   // One run writes a folder at a time (a scheduler's retry beside a worker still alive would
   // otherwise lose images from coco.json): taken before the model starts.
-  let lock: Deno.FsFile | null = null;
+  let lock: { release: () => void } | null = null;
   if (out !== null) {
     await Deno.mkdir(out, { recursive: true }).catch(async (e) => {
       const file = await Deno.stat(out).then((st) => !st.isDirectory, () => false);
@@ -647,7 +669,7 @@ export async function segmentRun(
       started,
     });
   } finally {
-    lock?.close();
+    lock?.release();
   }
 }
 

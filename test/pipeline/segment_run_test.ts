@@ -2,6 +2,7 @@
 // cases a CLI run rarely shows.
 import assert from "node:assert/strict";
 import {
+  RunBusyError,
   type RunEvent,
   segmentRun,
   type SegmentRunOptions,
@@ -418,6 +419,23 @@ Deno.test("segmentRun()", async (t) => {
         } finally {
           await source.close();
         }
+      },
+    );
+
+    await t.step(
+      "a second run into a folder one of this process writes is refused as such",
+      async () => {
+        const dets = text("100 100 140 100 140 120 100 120 car 0\n");
+        const first = segmentRun(model, { images: png, detections: dets, out: `${dir}/busy` });
+        await assert.rejects(
+          () => segmentRun(model, { images: png, detections: dets, out: `${dir}/busy` }),
+          (e: unknown) =>
+            e instanceof RunBusyError &&
+            new RegExp(`another run of this process \\(${Deno.pid}\\) is writing there`).test(
+              e.message,
+            ),
+        );
+        assert.equal((await first).instances, 1);
       },
     );
 
