@@ -325,14 +325,9 @@ Deno.test("segment: detection files or results ids none of which names an image:
         category_id: 0,
       }]),
     );
-    const ids = await segmentCli([
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      results,
-      "--out",
-      `${dir}/out2`,
-    ]);
+    const fromResults = (out: string) =>
+      segmentCli(["--images", `${dir}/images`, "--detections", results, "--out", out]);
+    const ids = await fromResults(`${dir}/out2`);
     assert.equal(ids.code, 1, ids.stderr);
     assert.match(
       ids.stderr,
@@ -346,14 +341,7 @@ Deno.test("segment: detection files or results ids none of which names an image:
         { image_id: "a", bbox: [10, 10, 30, 10, 30, 20, 10, 20], score: 0.9, category_id: 0 },
       ]),
     );
-    const one = await segmentCli([
-      "--images",
-      `${dir}/images`,
-      "--detections",
-      results,
-      "--out",
-      `${dir}/out3`,
-    ]);
+    const one = await fromResults(`${dir}/out3`);
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stderr, /warning: no image for 1 image id\(s\) of the mmrotate results: 7\n/);
   });
