@@ -209,7 +209,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     model = await SopsegModel.load(values.model ?? DEFAULT_MODEL_DIR, {
       backend,
       threads: values.threads === undefined && work.batches <= 1 ? 1 : threads,
-      sessions: values.sessions !== undefined ? sessions : Math.min(sessions, work.batches),
+      sessions: values.sessions !== undefined
+        ? sessions
+        : Math.max(1, Math.min(sessions, work.batches)),
       batches: work.batches,
       smallGraphs,
       tta,
