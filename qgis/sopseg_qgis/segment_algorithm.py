@@ -257,6 +257,29 @@ def name_detection_features(message: str, fids: Sequence[int]) -> str:
     return BOX_FIELD.sub(named, message)
 
 
+DETECTION_INDEXES = re.compile(r"detection_index (\d+(?:, \d+)*)")
+
+
+def name_warning_features(message: str, fids: Optional[Sequence[int]]) -> str:
+    """`message` (a server warning) with the detections it names by `detection_index` also
+    named by their feature ids in the detections layer (None: detections from a file).
+
+    >>> name_warning_features("2 of 4 lie on nodata (detection_index 0, 3, ...)", [5, 6, 7, 9])
+    '2 of 4 lie on nodata (detection_index 0, 3 = feature ids 5, 9 in the detections layer, ...)'
+    """
+    if fids is None:
+        return message
+
+    def named(match: re.Match[str]) -> str:
+        indexes = [int(i) for i in match.group(1).split(", ")]
+        if not all(0 <= i < len(fids) for i in indexes):
+            return match.group(0)
+        ids = ", ".join(str(fids[i]) for i in indexes)
+        return f"{match.group(0)} = feature ids {ids} in the detections layer"
+
+    return DETECTION_INDEXES.sub(named, message)
+
+
 def crs_name(crs: QgsCoordinateReferenceSystem) -> str:
     """`EPSG:4326`, or the CRS's description when it has no authority id."""
     return crs.authid() or crs.description() or crs.toWkt()[:80]
@@ -561,7 +584,9 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 detections,
                 options,
                 progress=lambda done, total: feedback.setProgress(100.0 * done / max(total, 1)),
-                warning=lambda message: feedback.pushWarning(f"sopseg: {message}"),
+                warning=lambda message: feedback.pushWarning(
+                    f"sopseg: {name_warning_features(message, fids)}"
+                ),
                 cancelled=feedback.isCanceled,
             )
         except SopsegCancelled:

@@ -187,15 +187,19 @@ def write_csv(path: Path, rows: Sequence[tuple[Optional[list[tuple[float, float]
     return path
 
 
-def write_geojson(path: Path, rows: Sequence[tuple[list[tuple[float, float]], str, float]]) -> Path:
-    """A GeoJSON layer of (ring, label, conf) rows in EPSG:32633 (a `crs` member), written as
-    Python writes JSON: NaN and Infinity as such (GDAL reads them). QGIS numbers its features
-    from 0."""
+def write_geojson(
+    path: Path, rows: Sequence[tuple[Optional[list[tuple[float, float]]], str, float]]
+) -> Path:
+    """A GeoJSON layer of (ring, label, conf) rows in EPSG:32633 (a `crs` member; a ring of
+    None: no geometry), written as Python writes JSON: NaN and Infinity as such (GDAL reads
+    them). QGIS numbers its features from 0."""
     features = [
         {
             "type": "Feature",
             "properties": {"label": label, "conf": conf},
-            "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            "geometry": None
+            if ring is None
+            else {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
         }
         for ring, label, conf in rows
     ]
@@ -647,3 +651,36 @@ def test_qgis_process_refuses_a_vrt_raster_and_utm_coordinates_read_as_degrees(
     output = refused_output(exe, env, tif, geojson, tmp_path / "nan.gpkg")
     assert "feature id 1: its geometry has a vertex that is not a finite number" in output, output
     assert "Layer Properties" not in output, output
+
+
+def test_qgis_process_names_boxes_on_nodata_by_feature_id(
+    tmp_path: Path, qgis_home: Path, data_ready: None
+) -> None:
+    """A box over the nodata edge of a scene is named in the log by its feature id (the server
+    says `detection_index`, the place in the request, which skipped features shift)."""
+    from osgeo import gdal, ogr
+
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    dataset = gdal.Open(str(tif), gdal.GA_Update)
+    for k in range(1, 4):
+        band = dataset.GetRasterBand(k)
+        band.WriteRaster(0, 0, 60, 557, bytes(60 * 557))  # the scene's edge: no data
+        band.SetNoDataValue(0)
+    dataset = None  # written
+    env = installed(qgis_home)
+    inside = [(100.0, 100.0), (140.0, 100.0), (140.0, 120.0), (100.0, 120.0)]
+    edge = [(5.0, 200.0), (45.0, 200.0), (45.0, 220.0), (5.0, 220.0)]
+    rows = [
+        (pixel_to_map(NORTH_UP, inside), "small-vehicle", 0.9),
+        (None, "ship", 0.8),  # no geometry: skipped, so the edge box is the request's second
+        (pixel_to_map(NORTH_UP, edge), "small-vehicle", 0.7),
+    ]
+    out = tmp_path / "out.gpkg"
+    log = run_algorithm(exe, env, tif, write_geojson(tmp_path / "edge.geojson", rows), out)
+    assert (
+        "1 of 2 detection(s) lie mostly on nodata (over half of their pixels; detection_index 1 "
+        "= feature ids 2 in the detections layer)" in log
+    ), log
+    layer = ogr.Open(str(out))  # kept: its layer dies with it
+    assert len(layer.GetLayer(0)) == 2
