@@ -419,7 +419,8 @@ export async function segmentDetections(
     results.push(instanceResult(model, r, detections));
     nodata.push(r.nodataShare);
   }
-  const onNodata = nodataWarning(source.path, nodata);
+  // a raster of nodata only was said as such: not again box by box
+  const onNodata = source.pixelsNote === undefined ? nodataWarning(source.path, nodata) : undefined;
   if (onNodata !== undefined) warn(onNodata);
   return instancesToFeatureCollection(results, writer);
 }

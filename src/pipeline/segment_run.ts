@@ -1004,7 +1004,8 @@ async function segmentOneImage(
         results.push(result);
       }
     }
-    const onNodata = nodataWarning(image, nodata);
+    // a raster of nodata only was said as such: not again box by box
+    const onNodata = source.pixelsNote === undefined ? nodataWarning(image, nodata) : undefined;
     if (onNodata !== undefined) emit({ kind: "warning", message: onNodata });
     if (job.geojsonPath !== null && job.partPath !== null) {
       const t0 = performance.now();

@@ -426,7 +426,18 @@ Deno.test("segmentRun()", async (t) => {
       "a second run into a folder one of this process writes is refused as such",
       async () => {
         const dets = text("100 100 140 100 140 120 100 120 car 0\n");
-        const first = segmentRun(model, { images: png, detections: dets, out: `${dir}/busy` });
+        // the second starts once the first holds the folder (its first image has begun)
+        let started!: () => void;
+        const holding = new Promise<void>((resolve) => started = resolve);
+        const first = segmentRun(model, {
+          images: png,
+          detections: dets,
+          out: `${dir}/busy`,
+          onEvent: (e) => {
+            if (e.kind === "image-start") started();
+          },
+        });
+        await holding;
         await assert.rejects(
           () => segmentRun(model, { images: png, detections: dets, out: `${dir}/busy` }),
           (e: unknown) =>
