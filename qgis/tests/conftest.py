@@ -21,6 +21,10 @@ DOTA_LABELS = DATA / "dota-samples" / "labelTxt" / "P1888.txt"
 
 sys.path.insert(0, str(QGIS_DIR))
 
+# QGIS and GDAL write <raster>.aux.xml (statistics) beside the rasters they read: never into
+# ../shared/data, which the tests read in place (qgis_process inherits this environment).
+os.environ["GDAL_PAM_ENABLED"] = "NO"
+
 
 def missing(reason: str) -> None:
     """Skip the test, or fail it under CI."""
