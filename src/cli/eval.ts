@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readCocoGt } from "../eval/coco_gt.ts";
+import { annotatedCategoryIds, readCocoGt } from "../eval/coco_gt.ts";
 import { type EvalDetections, evaluate, type SegmentFn } from "../eval/run_eval.ts";
 import { openEvalDetections } from "../eval/detections_source.ts";
 import { normalizeClassName } from "../eval/class_map.ts";
@@ -239,11 +239,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     });
     const empty = report.summary.classes.filter((c) => c.instances === 0).map((c) => c.className);
     if (empty.length > 0) {
-      // a file may list a category it never annotates (iSAID's 7-class file lists 15)
-      const annotated = new Set<number>();
-      for (const list of gt.annotationsByImage.values()) {
-        for (const x of list) annotated.add(x.categoryId);
-      }
+      const annotated = annotatedCategoryIds(gt);
       const never = new Set(
         gt.categories.filter((c) => !annotated.has(c.id)).map((c) => c.name),
       );

@@ -231,6 +231,29 @@ export function parseCocoGt(json: unknown, options: ParseCocoGtOptions = {}): Co
 }
 
 /**
+ * The ids of the categories `gt` annotates at least once: a file may list
+ * categories it never annotates (iSAID's 7-class val lists 15).
+ *
+ * @example
+ * ```ts
+ * import { annotatedCategoryIds, parseCocoGt } from "./coco_gt.ts";
+ * const gt = parseCocoGt({
+ *   images: [{ id: 1, file_name: "a.png", width: 8, height: 8 }],
+ *   categories: [{ id: 1, name: "ship" }, { id: 2, name: "harbor" }],
+ *   annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: [[1, 1, 4, 1, 4, 3]], iscrowd: 0 }],
+ * });
+ * if ([...annotatedCategoryIds(gt)].join() !== "1") throw new Error();
+ * ```
+ */
+export function annotatedCategoryIds(gt: CocoGt): Set<number> {
+  const ids = new Set<number>();
+  for (const list of gt.annotationsByImage.values()) {
+    for (const a of list) ids.add(a.categoryId);
+  }
+  return ids;
+}
+
+/**
  * Reads a COCO ground-truth file, plain JSON or gzipped (recognised by its
  * content, not its name).
  *

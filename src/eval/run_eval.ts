@@ -16,7 +16,13 @@ import { BASELINE_KINDS, type BaselineKind, fillHBox, fillOrientedBox } from "./
 import { normalizeClassName, selectClasses } from "./class_map.ts";
 import type { Detection } from "../formats/detection.ts";
 import { type MatchCounts, matchDetections } from "./match_detections.ts";
-import { type CocoGt, type CocoImage, type GtInstance, gtInstances } from "./coco_gt.ts";
+import {
+  annotatedCategoryIds,
+  type CocoGt,
+  type CocoImage,
+  type GtInstance,
+  gtInstances,
+} from "./coco_gt.ts";
 import { boundaryDilation, DEFAULT_DILATION_RATIO, maskScores } from "./metrics.ts";
 import { perturbBox, type PromptNoiseOptions } from "./prompt_noise.ts";
 import { longSide, SizeAccumulator, type SizeBinSummary } from "./size_bins.ts";
@@ -324,10 +330,7 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   const classOf = det?.classOf ?? normalizeClassName;
   // the classes a detection can be matched in: those of the scored GT categories that the GT
   // annotates (a file may list categories it never annotates: iSAID's 7-class file lists 15)
-  const annotated = new Set<number>();
-  for (const list of gt.annotationsByImage.values()) {
-    for (const a of list) annotated.add(a.categoryId);
-  }
+  const annotated = annotatedCategoryIds(gt);
   const matchable = new Set(
     gt.categories.filter((c) => categoryIds.has(c.id) && annotated.has(c.id))
       .map((c) => classOf(c.name)),
