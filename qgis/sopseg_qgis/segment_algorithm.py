@@ -156,7 +156,8 @@ def raster_geotransform(layer: QgsRasterLayer, path: str) -> GeoTransform:
 
 
 def output_fields() -> QgsFields:
-    """The CLI's GeoJSON properties, plus the id of the detection feature each mask comes from."""
+    """The CLI's GeoJSON properties, plus the id of the detection feature each mask comes from
+    (`source_line` / `source_record`: the record of a detector's file; empty for a layer)."""
     fields = QgsFields()
     for name, kind in [
         ("detection_fid", QVariant.LongLong),
@@ -169,6 +170,8 @@ def output_fields() -> QgsFields:
         ("obb", QVariant.String),
         ("obb_pixel", QVariant.String),
         ("in_training_classes", QVariant.Bool),
+        ("source_line", QVariant.Int),
+        ("source_record", QVariant.Int),
     ]:
         fields.append(QgsField(name, kind))
     return fields
@@ -638,6 +641,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                     json.dumps(props.get("obb")),
                     json.dumps(props.get("obb_pixel")),
                     props.get("in_training_classes"),
+                    props.get("source_line"),
+                    props.get("source_record"),
                 ]
             )
             if not sink.addFeature(feature, QgsFeatureSink.FastInsert):

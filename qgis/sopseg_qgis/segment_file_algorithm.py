@@ -103,7 +103,9 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
             "sopseg stops rather than guess. MIN_SCORE: leave out weaker detections.\n\n"
             "The output is in the raster's CRS with the attributes of sopseg's GeoJSON: class, "
             "score, predicted_iou, area_px, the prompt box (obb, obb_pixel), detection_index "
-            "(detection_fid is empty: there is no detection layer).\n\n" + NEEDS_DENO
+            "(detection_fid is empty: there is no detection layer), and the detection's record "
+            "in the file: source_line (1-based; DOTA, YOLO-OBB, Task1) or source_record "
+            "(0-based; GeoJSON features, mmrotate results).\n\n" + NEEDS_DENO
         )
 
     def createInstance(self) -> "SegmentDetectionFileAlgorithm":  # noqa: N802 (QGIS's name)

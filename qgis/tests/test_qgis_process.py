@@ -241,8 +241,15 @@ def gdal_pixel_to_map(raster: Path, points: list[tuple[float, float]]) -> list[t
 
 
 def check_output(
-    out: Path, raster: Path, gt: GeoTransform, pixel_masks: dict[int, dict], epsg: int
+    out: Path,
+    raster: Path,
+    gt: GeoTransform,
+    pixel_masks: dict[int, dict],
+    epsg: int,
+    from_records: bool = False,
 ) -> None:
+    """`from_records`: the boxes came from a JSON results file in `dota_boxes()` order, so each
+    mask names its record there (`source_record`); from a layer, no record."""
     from osgeo import ogr, osr
 
     boxes = dota_boxes()
@@ -274,6 +281,8 @@ def check_output(
         assert feature.GetField("area_px") == props["area_px"]
         # the GeoPackage stores booleans as 0/1
         assert bool(feature.GetField("in_training_classes")) == props["in_training_classes"]
+        assert feature.GetField("source_line") is None
+        assert feature.GetField("source_record") == (index if from_records else None)
     # A few masks: their outline in map coordinates is the pixel-frame outline through GDAL.
     for index in [0, 17, 40, len(boxes) - 1]:
         feature = next(f for f in features if f.GetField("detection_index") == index)
@@ -403,7 +412,7 @@ def test_qgis_process_segments_a_detector_output_file(
         f"OUTPUT={out}",
     ]
     run([exe, "run", "sopseg:segment_detection_file", "--", *common, *args], env=env, timeout=300)
-    check_output(out, tif, NORTH_UP, pixel_masks, 32633)
+    check_output(out, tif, NORTH_UP, pixel_masks, 32633, from_records=True)
 
     rboxes = tmp_path / "rboxes.bbox.json"
     rbox = {"image_id": "raster", "bbox": [50, 50, 20, 10, 0.1], "score": 0.9, "category_id": 0}

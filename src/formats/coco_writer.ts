@@ -7,6 +7,7 @@
 import { boxCorners } from "../geometry/oriented_box.ts";
 import type { Rle } from "../masks/rle.ts";
 import type { InstanceResult } from "./instance_result.ts";
+import { detectionOrigin } from "./detection.ts";
 
 /** An image entry as {@linkcode CocoWriter.addImage} takes it. */
 export interface CocoImageInput {
@@ -60,8 +61,14 @@ export interface CocoAnnotation {
   predicted_iou: number;
   /** The prompt box corners `[x1, y1, ..., x4, y4]`, pixel frame, 3 decimals. */
   obb: number[];
-  /** Index of the detection in its image's detection list. */
+  /** Index of the detection in its image's detection list (the detections kept). */
   detection_index: number;
+  /** The detection file the box was read from; `null` for detections given as a list. */
+  source_file: string | null;
+  /** The box's 1-based line in `source_file` (text formats); `null` otherwise. */
+  source_line: number | null;
+  /** The box's 0-based index in `source_file`'s JSON array; `null` otherwise. */
+  source_record: number | null;
   /** Whether the class is one the model was trained on; absent when unknown. */
   in_training_classes?: boolean;
 }
@@ -203,6 +210,7 @@ export class CocoWriter {
       throw new RangeError(`Cannot add annotation to COCO: no image with id ${imageId}`);
     }
     const [h, w] = result.rle.size;
+    const origin = detectionOrigin(result.detection);
     if (h !== image.height || w !== image.width) {
       throw new RangeError(
         `Cannot add annotation to COCO: RLE size [${h}, ${w}] is not image "${image.file_name}"'s ` +
@@ -223,6 +231,9 @@ export class CocoWriter {
         ? [...written.obb]
         : boxCorners(result.detection.box).flatMap((p) => [roundTo(p.x, 3), roundTo(p.y, 3)]),
       detection_index: result.detectionIndex,
+      source_file: origin.file,
+      source_line: origin.line,
+      source_record: origin.record,
     };
     if (result.inTrainingClasses !== undefined) {
       annotation.in_training_classes = result.inTrainingClasses;

@@ -132,3 +132,32 @@ export function countByClass(detections: Iterable<Detection>): Map<string, numbe
   for (const d of detections) counts.set(d.className, (counts.get(d.className) ?? 0) + 1);
   return counts;
 }
+
+/**
+ * Where a detection was read from, as the writers record it: the file with the record's 1-based
+ * line (text formats) or its 0-based index in the file's JSON array (GeoJSON features, mmrotate
+ * results). All `null` for a detection that locates no record (given as a list, or as the server's
+ * `boxes`). These, not `detection_index` (which counts the detections kept after `--min-score` and
+ * `--classes`), join a mask back to the detector's output.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectionOrigin, type Detection } from "./detection.ts";
+ *
+ * const d: Detection = {
+ *   box: { cx: 5, cy: 5, width: 4, height: 2, angle: 0 },
+ *   className: "ship", score: 0.8, difficult: false, source: "P0001.txt", line: 7,
+ * };
+ * assert.deepEqual(detectionOrigin(d), { file: "P0001.txt", line: 7, record: null });
+ * assert.deepEqual(detectionOrigin({ ...d, line: 0 }), { file: null, line: null, record: null });
+ * ```
+ */
+export function detectionOrigin(
+  detection: Detection,
+): { file: string | null; line: number | null; record: number | null } {
+  const line = detection.line > 0 ? detection.line : null;
+  const record = detection.feature ?? null;
+  const file = line !== null || record !== null ? detection.source : null;
+  return { file, line, record };
+}

@@ -45,9 +45,20 @@ const COLUMNS: [keyof InstanceProperties, number][] = [
   ["obb_pixel", ColumnType.Json],
   ["source_image", ColumnType.String],
   ["detection_index", ColumnType.Int],
+  ["source_file", ColumnType.String],
+  ["source_line", ColumnType.Int],
+  ["source_record", ColumnType.Int],
   ["area_px", ColumnType.Int],
   ["in_training_classes", ColumnType.Bool],
 ];
+
+const NULLABLE = new Set<string>([
+  "score",
+  "source_file",
+  "source_line",
+  "source_record",
+  "in_training_classes",
+]);
 
 function columnMeta(name: string, type: number): ColumnMeta {
   return {
@@ -58,7 +69,7 @@ function columnMeta(name: string, type: number): ColumnMeta {
     width: -1,
     precision: -1,
     scale: -1,
-    nullable: name === "score" || name === "in_training_classes",
+    nullable: NULLABLE.has(name),
     unique: false,
     primary_key: false,
   };
@@ -232,7 +243,8 @@ function header(
  * const properties = {
  *   class: "ship", score: 0.9, predicted_iou: 0.95, obb: [1, 1, 3, 1, 3, 3, 1, 3],
  *   obb_pixel: [2, 2, 2, 2, 0] as [number, number, number, number, number],
- *   source_image: "a.png", detection_index: 0, area_px: 4,
+ *   source_image: "a.png", detection_index: 0, source_file: "a.txt", source_line: 3,
+ *   source_record: null, area_px: 4,
  * };
  * const bytes = [...featureCollectionToFlatGeobuf({
  *   type: "FeatureCollection", name: "a", "sopseg:coordinates": "pixel",

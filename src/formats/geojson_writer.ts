@@ -19,6 +19,7 @@ import { fileStem } from "./detection_files.ts";
 import { applyGeoTransform, pixelSize } from "./geo_transform.ts";
 import { reprojection } from "./reproject.ts";
 import type { InstanceResult } from "./instance_result.ts";
+import { detectionOrigin } from "./detection.ts";
 
 /** A GeoJSON position `[x, y]`. */
 export type Position = [number, number];
@@ -42,8 +43,20 @@ export interface InstanceProperties {
   obb_pixel: [number, number, number, number, number];
   /** The image the instance belongs to. */
   source_image: string;
-  /** Index of the detection in its image's detection list. */
+  /** Index of the detection in its image's detection list (the detections kept). */
   detection_index: number;
+  /**
+   * The detection file the box was read from (as the run named it); `null` when the detections
+   * were given as a list (the server's `boxes`, the library).
+   */
+  source_file: string | null;
+  /** The box's 1-based line in `source_file` (text formats); `null` otherwise. */
+  source_line: number | null;
+  /**
+   * The box's 0-based index in `source_file`'s JSON array (GeoJSON `features`, mmrotate's
+   * results); `null` otherwise.
+   */
+  source_record: number | null;
   /** Mask area in pixels. */
   area_px: number;
   /**
@@ -219,6 +232,7 @@ function feature(
   if (parts.length === 1) geometry = { type: "Polygon", coordinates: parts[0] as Position[][] };
   else if (parts.length > 1) geometry = { type: "MultiPolygon", coordinates: parts };
   const { box } = result.detection;
+  const origin = detectionOrigin(result.detection);
   const obb = boxCorners(box).flatMap((p) => {
     const q = frame.transform(p);
     return [roundTo(q.x, frame.decimals), roundTo(q.y, frame.decimals)];
@@ -237,6 +251,9 @@ function feature(
     ],
     source_image: options.sourceImage,
     detection_index: result.detectionIndex,
+    source_file: origin.file,
+    source_line: origin.line,
+    source_record: origin.record,
     area_px: result.area,
   };
   if (result.inTrainingClasses !== undefined) {

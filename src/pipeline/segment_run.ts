@@ -11,7 +11,12 @@
  *
  * @module
  */
-import { type Detection, type ParseIssue, selectDetections } from "../formats/detection.ts";
+import {
+  type Detection,
+  detectionOrigin,
+  type ParseIssue,
+  selectDetections,
+} from "../formats/detection.ts";
 import type { AngleConvention } from "../geometry/oriented_box.ts";
 import type { Georef, RasterSource } from "../raster/source.ts";
 import { fileStem, matchDetectionFiles } from "../formats/detection_files.ts";
@@ -205,6 +210,10 @@ interface PartFile {
     inTrainingClasses?: boolean;
     /** The prompt box corners as coco.json had them (a part rebuilt by `readCoco`). */
     obb?: number[];
+    /** Where the detection was read from (`detectionOrigin`). */
+    sourceFile: string | null;
+    sourceLine: number | null;
+    sourceRecord: number | null;
   }[];
 }
 
@@ -280,9 +289,23 @@ async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
       predictedIou: a.predicted_iou,
       inTrainingClasses: a.in_training_classes,
       obb: o,
+      // absent from a coco.json written before sopseg 0.1's source_* members
+      sourceFile: a.source_file ?? null,
+      sourceLine: a.source_line ?? null,
+      sourceRecord: a.source_record ?? null,
     });
   }
   return byName;
+}
+
+/** A part annotation's record of where its detection was read from. */
+function sourceOf(detection: Detection): {
+  sourceFile: string | null;
+  sourceLine: number | null;
+  sourceRecord: number | null;
+} {
+  const { file, line, record } = detectionOrigin(detection);
+  return { sourceFile: file, sourceLine: line, sourceRecord: record };
 }
 
 /** The frame of the written coordinates, from `crs` and the raster's georeference. */
@@ -829,8 +852,9 @@ async function runLocked(
             className: a.className,
             score: a.score,
             difficult: false,
-            source: "",
-            line: 0,
+            source: a.sourceFile ?? "",
+            line: a.sourceLine ?? 0,
+            ...(a.sourceRecord === null ? {} : { feature: a.sourceRecord }),
           },
           polygons: [],
           rle: a.rle,
@@ -1035,6 +1059,7 @@ async function segmentOneImage(
           bbox: r.bbox,
           predictedIou: r.predictedIou,
           inTrainingClasses: r.inTrainingClasses,
+          ...sourceOf(r.detection),
         })),
       };
       if (job.overlayPath) {

@@ -26,7 +26,7 @@ import type { MethodHandler } from "./server.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The protocol version `initialize` reports. */
-export const PROTOCOL_VERSION = "1.1";
+export const PROTOCOL_VERSION = "1.2";
 
 /** What the methods work with. */
 export interface SopsegMethodsContext {

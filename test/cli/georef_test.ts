@@ -167,6 +167,23 @@ Deno.test("segment --vector-format fgb is read by ogrinfo: count, CRS, valid, in
       ]),
     );
     assert.match(valid, /n \(Integer\) = 2/);
+    // where each mask's box was read: the labels file's lines 1 (the car) and 2 (the ship)
+    const origins = new TextDecoder().decode(
+      await gdal("ogrinfo", [
+        "-ro",
+        "-dialect",
+        "SQLite",
+        "-sql",
+        "select class || ':' || source_line || ':' || coalesce(source_record, 'null') || ':' || " +
+        "source_file as o from utm_north_up order by source_line",
+        fgb,
+      ]),
+    );
+    const read = [...origins.matchAll(/o \(String\) = (.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(read, [
+      `car:1:null:${dir}/labels/utm_north_up.txt`,
+      `ship:2:null:${dir}/labels/utm_north_up.txt`,
+    ]);
     // The spatial index answers a window query like a full scan of the GeoJSON does.
     const extent = /Extent: \(([-\d.]+), ([-\d.]+)\) - \(([-\d.]+), ([-\d.]+)\)/.exec(info)!;
     const [x0, y0, x1, y1] = extent.slice(1).map(Number) as [number, number, number, number];

@@ -130,6 +130,8 @@ dataTest({
       const fc = JSON.parse(await Deno.readTextFile(`${dir}/out/P1888.geojson`));
       assert.equal(fc.features.length, 1);
       assert.equal(fc.features[0].properties.class, "0"); // no --classes: the id
+      const { source_file, source_line, source_record } = fc.features[0].properties;
+      assert.deepEqual([source_file, source_line, source_record], [file, null, 0]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

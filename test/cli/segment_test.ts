@@ -104,6 +104,14 @@ dataTest({
       assert.match(r.stderr, /2 malformed detection\(s\) skipped/);
       const fc = await readJson(`${dir}/out/P1888.geojson`);
       assert.equal(fc.features.length, 2);
+      // each mask names its line in the detection file: lines 3 and 5 (4 and 6 were skipped)
+      const origins = (ps: Record<string, unknown>[]) =>
+        ps.map((p) => [p.detection_index, p.source_file, p.source_line, p.source_record]);
+      const file = `${dir}/labels/P1888.txt`;
+      const expected = [[0, file, 3, null], [1, file, 5, null]];
+      assert.deepEqual(origins(fc.features.map((f: Feature) => f.properties)), expected);
+      const coco = await readJson(`${dir}/out/coco.json`);
+      assert.deepEqual(origins(coco.annotations), expected);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -137,6 +145,11 @@ dataTest({
     assert.equal(lines.length, 64);
     const features = lines.map((l) => JSON.parse(l));
     assert.deepEqual(features.map((f) => f.properties.detection_index), [...Array(64).keys()]);
+    // two header lines, then one box per line
+    assert.deepEqual(
+      features.map((f) => [f.properties.source_file, f.properties.source_line]),
+      [...Array(64).keys()].map((i) => ["<stdin>", i + 3]),
+    );
     assert.ok(features.every((f) => f.type === "Feature"));
   },
 });

@@ -61,6 +61,9 @@ Deno.test("CocoWriter builds images, first-seen categories and annotations", () 
     "predicted_iou",
     "score",
     "segmentation",
+    "source_file",
+    "source_line",
+    "source_record",
   ]);
   assert.deepEqual(first.segmentation, { size: [1182, 1111], counts: "0abc" });
   assert.deepEqual(first.bbox, [2, 3, 6, 2]);
@@ -69,6 +72,11 @@ Deno.test("CocoWriter builds images, first-seen categories and annotations", () 
   assert.equal(first.score, 0.5);
   assert.equal(first.predicted_iou, 0.8765);
   assert.equal(first.detection_index, 0);
+  assert.deepEqual([first.source_file, first.source_line, first.source_record], [
+    "labels.txt",
+    1,
+    null,
+  ]);
   assert.deepEqual(first.obb, [2, 3, 8, 3, 8, 5, 2, 5]);
   assert.equal(json.annotations[2].score, null, "no detector score: null");
 });

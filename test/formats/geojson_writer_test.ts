@@ -89,6 +89,7 @@ Deno.test("instanceToFeature() writes pixel MultiPolygons with holes, RFC 7946 o
   assert.equal(p.predicted_iou, 0.9123);
   assert.equal(p.source_image, "images/P1.png");
   assert.equal(p.detection_index, 7);
+  assert.deepEqual([p.source_file, p.source_line, p.source_record], ["labels/P1.txt", 9, null]);
   assert.equal(p.area_px, 80);
   assert.equal(p.obb.length, 8);
   assert.deepEqual(p.obb_pixel, [6, 5, 10, 6, 30]);

@@ -48,7 +48,7 @@ dataTest(
       await withServer(["--read", DATA, "--write", out], async (s) => {
         const init = await s.call("initialize", { client: { name: "test" } });
         assertSchema("InitializeResponse", init);
-        assert.equal(init.result.protocolVersion, "1.1");
+        assert.equal(init.result.protocolVersion, "1.2");
         assert.equal(init.result.backend, "wasm");
         assert.deepEqual(init.result.capabilities.writeRoots, [out]);
 
@@ -78,6 +78,12 @@ dataTest(
         assert.equal(fc.features[1].properties.class, "object");
         assert.equal(fc.features[1].properties.score, null);
         assert.ok(fc.features[0].properties.area_px > 0);
+        const origins = (r: Message) =>
+          r.features.map((f: Message) => {
+            const { source_file, source_line, source_record } = f.properties;
+            return [source_file, source_line, source_record];
+          });
+        assert.deepEqual(origins(fc), [[null, null, null], [null, null, null]]); // boxes: none
 
         // The DOTA file by path, and the same text inline: the same 64 features.
         const byPath = await s.call("segment", {
@@ -91,11 +97,25 @@ dataTest(
           assert.notEqual(f.geometry, null, `feature ${i} is empty`);
           assert.equal(f.properties.source_image, "P1888.png");
         });
+        // two header lines, then a box per line
+        const lines = byPath.result.features.map((_: Message, i: number) => i + 3);
+        assert.deepEqual(origins(byPath.result), lines.map((l: number) => [P1888.labels, l, null]));
         const text = await Deno.readTextFile(P1888.labels);
         const id = await s.sendRequest("segment", { image: P1888.image, detections: { text } });
         const { response: byText, progress } = await s.response();
         assert.equal(byText.id, id);
-        assert.deepEqual(byText.result, byPath.result);
+        assert.deepEqual(
+          origins(byText.result),
+          lines.map((l: number) => ["detections.text", l, null]),
+        );
+        const sourceless = (r: Message) => ({
+          ...r,
+          features: r.features.map((f: Message) => ({
+            ...f,
+            properties: { ...f.properties, source_file: null },
+          })),
+        });
+        assert.deepEqual(sourceless(byText.result), sourceless(byPath.result));
         // 64 boxes in batches of 8: a progress notification per batch, counting up to 64.
         assert.deepEqual(progress.map((p) => p.params.done), [8, 16, 24, 32, 40, 48, 56, 64]);
         for (const p of progress) {
