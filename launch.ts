@@ -47,22 +47,24 @@ if (import.meta.main) {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // A supervisor that stops this process (not its group) stops the run: SIGTERM goes on to
-  // the child, whose exit this process then reports. `deno task` does not pass SIGTERM on, and
-  // a killed `deno task` leaves this process to init: then the child is stopped too. (SIGINT
-  // and SIGHUP are left alone: a terminal's reach the whole group, and `nohup` or a script's
-  // `&` ignore them on purpose; Windows has no SIGTERM.)
-  const stop = () => {
+  // A supervisor that stops this process (not its group) stops the run: SIGTERM and SIGINT go
+  // on to the child, whose exit this process then reports. `deno task` does not pass SIGTERM
+  // on, and on SIGINT it ends this process but not the child; a killed `deno task` leaves this
+  // process to init: then the child is stopped too. (SIGHUP is left alone: `nohup` ignores it
+  // on purpose; Windows has neither.)
+  const stop = (signal: "SIGTERM" | "SIGINT" = "SIGTERM") => {
     try {
-      child.kill("SIGTERM");
+      child.kill(signal);
     } catch {
       // already ended
     }
   };
-  try {
-    Deno.addSignalListener("SIGTERM", stop);
-  } catch {
-    // not a signal this platform has
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    try {
+      Deno.addSignalListener(signal, () => stop(signal));
+    } catch {
+      // not a signal this platform has
+    }
   }
   const parent = Deno.ppid;
   const watch = setInterval(() => {

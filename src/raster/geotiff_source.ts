@@ -63,6 +63,7 @@ const STRIP_GROUP_BYTES = 4 << 20;
  */
 const UNSUPPORTED_COMPRESSIONS: Record<number, string> = {
   2: "CCITT",
+  34925: "LZMA",
   3: "CCITT fax 3",
   4: "CCITT fax 4",
   34712: "JPEG 2000",
@@ -202,7 +203,9 @@ export async function openGeoTiff(
       image = await tiff.getImage(0);
     } catch (error) {
       throw new TypeError(
-        `Cannot open ${path}: not a readable TIFF (${(error as Error).message})`,
+        `Cannot open ${path}: not a readable TIFF, or a damaged or truncated one (${
+          describe(error)
+        })`,
         { cause: error },
       );
     }
@@ -255,6 +258,8 @@ export class GeoTiffRasterSource implements RasterSource {
   #image: GeoTIFFImage;
   #bands: [number, number, number] = [0, 0, 0];
   #alphaBand: number | null = null;
+  /** GDAL's internal mask (a 1-bit full-resolution IFD, NewSubfileType 4), when there is no alpha. */
+  #maskImage: GeoTIFFImage | null = null;
   #readSamples: number[] = [];
   #palette: Uint8Array | null = null;
   /** 8-bit JPEG-compressed YCbCr: blocks are converted to RGB once decoded. */
@@ -305,14 +310,24 @@ export class GeoTiffRasterSource implements RasterSource {
         `Cannot open ${path}: not a readable TIFF (image size ${this.width}x${this.height})`,
       );
     }
+    await checkComplete(image, this.#bytes.size, path);
     const format = (s: number) => formats[s] ?? formats[0] ?? 1;
     const bitDepth = (s: number) => bits[s] ?? bits[0] ?? 1;
     for (let s = 0; s < this.bandCount; s++) {
       const b = bitDepth(s), f = format(s);
+      if (b === 0 || f === 0) {
+        throw new TypeError(
+          `Cannot open ${path}: a damaged or truncated TIFF (band ${s + 1} reads as ${b}-bit ` +
+            `samples of format ${f}); copy or download it again`,
+        );
+      }
       if (![8, 16, 32, 64].includes(b) || f < 1 || f > 3 || (f === 3 && b < 32)) {
+        const fix = f === 1 || f === 2
+          ? `; rewrite it, e.g. gdal_translate -ot ${b < 8 ? "Byte" : f === 1 ? "UInt16" : "Int16"}`
+          : "";
         throw new TypeError(
           `Cannot open ${path}: band ${s + 1} has ${b}-bit samples of format ${f}; ` +
-            "supported are 8/16/32-bit integers and 32/64-bit floats",
+            `supported are 8/16/32-bit integers and 32/64-bit floats${fix}`,
         );
       }
     }
@@ -360,6 +375,7 @@ export class GeoTiffRasterSource implements RasterSource {
     ) {
       this.#alphaBand = alpha;
     }
+    if (this.#alphaBand === null) this.#maskImage = await this.#findMask();
     this.#readSamples = this.#ycbcr ? [0, 1, 2] : [
       ...new Set([...this.#bands, ...(this.#alphaBand === null ? [] : [this.#alphaBand])]),
     ];
@@ -419,7 +435,8 @@ export class GeoTiffRasterSource implements RasterSource {
     }
 
     // block grid: tiles, or groups of strips of at most ~4 MiB decoded
-    this.#blockBytesPerPixel = this.#readSamples.reduce((a, s) => a + bitDepth(s) / 8, 0);
+    this.#blockBytesPerPixel = this.#readSamples.reduce((a, s) => a + bitDepth(s) / 8, 0) +
+      (this.#maskImage === null ? 0 : 1);
     if (image.isTiled) {
       this.#blockHeight = image.getTileHeight();
     } else {
@@ -509,7 +526,7 @@ export class GeoTiffRasterSource implements RasterSource {
         PixelArray,
         PixelArray,
       ];
-      const alpha = alphaBand === null ? null : block.arrays.get(alphaBand)!;
+      const alpha = block.arrays.get(alphaBand ?? MASK_SAMPLE) ?? null;
       const cx0 = Math.max(x0, bx * bw), cx1 = Math.min(x1, (bx + 1) * bw);
       const cy0 = Math.max(y0, by * bh), cy1 = Math.min(y1, (by + 1) * bh);
       const count = cx1 - cx0;
@@ -563,6 +580,10 @@ export class GeoTiffRasterSource implements RasterSource {
         ? await readBlock(this.#image, win, this.#readSamples, this.path)
         : await this.#decodeBlock(win, this.#fast.decoder, this.#fast.ctor);
       if (this.#ycbcr) ycbcrToRgb(arrays);
+      if (this.#maskImage !== null) {
+        const mask = await readBlock(this.#maskImage, win, [0], this.path);
+        arrays.set(MASK_SAMPLE, mask.get(0)!);
+      }
       return { width: x1 - x0, arrays };
     });
   }
@@ -598,9 +619,7 @@ export class GeoTiffRasterSource implements RasterSource {
               tile = await image.getTileOrStrip(tx, ty, plane, decoder);
             } catch (error) {
               throw new TypeError(
-                `Cannot read window [${window.join(", ")}] of ${this.path}: ${
-                  (error as Error).message
-                }`,
+                `Cannot read window [${window.join(", ")}] of ${this.path}: ${describe(error)}`,
                 { cause: error },
               );
             }
@@ -625,6 +644,36 @@ export class GeoTiffRasterSource implements RasterSource {
     }
     await Promise.all(jobs);
     return arrays;
+  }
+
+  /**
+   * GDAL's internal mask of the full-resolution image (`GDAL_TIFF_INTERNAL_MASK`, COGs made from
+   * RGBA or with a mask: the nodata of JPEG-compressed orthophotos), or `null`: the first IFD
+   * with NewSubfileType 4 (a transparency mask, not an overview) of the image's size.
+   */
+  async #findMask(): Promise<GeoTIFFImage | null> {
+    try {
+      const count = Math.min(MAX_IFDS, await this.#tiff.getImageCount());
+      for (let i = 1; i < count; i++) {
+        const img = await this.#tiff.getImage(i);
+        await loadBigEndianArrays(img, this.#bytes);
+        const type = numbers(await loadTag(img, "NewSubfileType"))?.[0] ?? 0;
+        if (
+          (type & 4) === 4 && (type & 1) === 0 && img.getWidth() === this.width &&
+          img.getHeight() === this.height && img.getSamplesPerPixel() === 1
+        ) {
+          for (const tag of ["BitsPerSample", "SampleFormat", "PlanarConfiguration", "Predictor"]) {
+            await loadTag(img, tag);
+          }
+          await checkComplete(img, this.#bytes.size, this.path);
+          return img;
+        }
+      }
+    } catch (error) {
+      if (/truncated/.test((error as Error).message)) throw error;
+      // a damaged IFD chain after the image: read it without a mask
+    }
+    return null;
   }
 
   async #sampleRanges(
@@ -724,11 +773,43 @@ async function readBlock(
     rasters = await image.readRasters({ window, samples: [...samples], interleave: false });
   } catch (error) {
     throw new TypeError(
-      `Cannot read window [${window.join(", ")}] of ${path}: ${(error as Error).message}`,
+      `Cannot read window [${window.join(", ")}] of ${path}: ${describe(error)}`,
       { cause: error },
     );
   }
   const arrays = new Map<number, PixelArray>();
   samples.forEach((s, i) => arrays.set(s, rasters[i] as PixelArray));
   return arrays;
+}
+
+/** Where {@linkcode GeoTiffRasterSource} keeps a block's internal-mask values (not a band index). */
+const MASK_SAMPLE = -1;
+
+/**
+ * Throws when `image`'s tiles or strips reach past the end of the file (a partial copy or
+ * download): their bytes would read as zeros and give masks of an image that is not there.
+ */
+async function checkComplete(image: GeoTIFFImage, fileSize: number, path: string): Promise<void> {
+  const kind = image.isTiled ? "Tile" : "Strip";
+  const offsets = numbers(await loadTag(image, `${kind}Offsets`)) ?? [];
+  const counts = numbers(await loadTag(image, `${kind}ByteCounts`)) ?? [];
+  let end = 0, block = -1;
+  for (let i = 0; i < offsets.length; i++) {
+    const e = offsets[i]! + (counts[i] ?? 0);
+    if (e > end) [end, block] = [e, i];
+  }
+  if (end > fileSize) {
+    throw new TypeError(
+      `Cannot open ${path}: the file is truncated: its ${kind.toLowerCase()} ${block} ends at ` +
+        `byte ${end}, the file has ${fileSize} bytes (an incomplete copy or download?)`,
+    );
+  }
+}
+
+/** A decoder's error as text: some throw strings, or errors without a message. */
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text && text !== "undefined"
+    ? text
+    : "a damaged tile or strip (the decoder gave no reason)";
 }

@@ -150,30 +150,43 @@ async function processesNaming(text: string): Promise<number> {
 
 Deno.test({
   name:
-    "deno task segment: SIGTERM to the task stops the run it started; a comma in --out is refused",
+    "deno task segment: SIGTERM or SIGINT to the task stops the run it started; a comma in --out is refused",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     await withRun({ a: GRID_200, b: GRID_200, c: GRID_200 }, async (dir, args) => {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["task", "-q", "segment", ...args, "--quiet"],
-        cwd: root,
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      // the run has started once its record is there
-      for (let t = 0; t < 1500 && !(await exists(`${dir}/out/sopseg-run.json`)); t++) {
-        await new Promise((r) => setTimeout(r, 20));
+      // SIGINT: `deno task` ended the launcher and left the run going (timeout -s INT, Docker)
+      for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        const out = `${dir}/out_${signal}`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "task",
+            "-q",
+            "segment",
+            ...args.slice(0, 4),
+            ...args.slice(6),
+            "--out",
+            out,
+            "--quiet",
+          ],
+          cwd: root,
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        // the run has started once its record is there
+        for (let t = 0; t < 1500 && !(await exists(`${out}/sopseg-run.json`)); t++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.ok(await processesNaming(out) >= 2);
+        child.kill(signal);
+        await child.status;
+        let left = -1;
+        for (let t = 0; t < 50 && left !== 0; t++) {
+          await new Promise((r) => setTimeout(r, 200));
+          left = await processesNaming(out);
+        }
+        assert.equal(left, 0, `${signal}: a process of the run outlived the task`);
+        assert.equal((await readRunRecord(out))!.state, "running");
       }
-      assert.ok(await processesNaming(`${dir}/out`) >= 2);
-      child.kill("SIGTERM");
-      await child.status;
-      let left = -1;
-      for (let t = 0; t < 50 && left !== 0; t++) {
-        await new Promise((r) => setTimeout(r, 200));
-        left = await processesNaming(`${dir}/out`);
-      }
-      assert.equal(left, 0, "a process of the run outlived the task");
-      assert.equal((await readRunRecord(`${dir}/out`))!.state, "running");
 
       const comma = await runTask("segment", [...args.slice(0, 4), "--out", `${dir}/a,b`]);
       assert.equal(comma.code, 2, comma.stderr);

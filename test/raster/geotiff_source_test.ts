@@ -481,3 +481,84 @@ for (
     }
   });
 }
+
+/** Runs a command, failing the test with its stderr when it fails. */
+async function run(cmd: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+Deno.test("openGeoTiff() refuses a truncated file (a partial copy), naming the block and sizes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tiled = await fixture("rgb8_tiled_lzw.tif");
+    const raw = `${dir}/raw.tif`;
+    await run("gdal_translate", ["-q", "-co", "COMPRESS=NONE", tiled, raw]);
+    for (const [name, from] of [["tiled_lzw", tiled], ["striped_raw", raw]]) {
+      const bytes = await Deno.readFile(from!);
+      const cut = `${dir}/${name}_cut.tif`;
+      await Deno.writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      // Before: the missing bytes read as zeros, and the image was segmented as if whole.
+      await assert.rejects(
+        openGeoTiff(cut),
+        new RegExp(
+          `^TypeError: Cannot open .*${name}_cut\\.tif: the file is truncated: its (tile|strip) ` +
+            `\\d+ ends at byte \\d+, the file has ${Math.floor(bytes.length * 0.6)} bytes`,
+        ),
+      );
+    }
+    // cut inside the first IFD's arrays: damaged, not "0-bit samples" as a format limit
+    const head = `${dir}/head_cut.tif`;
+    await Deno.writeFile(head, (await Deno.readFile(raw)).subarray(0, 200));
+    await assert.rejects(openGeoTiff(head), /Cannot open .*head_cut\.tif: .*(truncated|damaged)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openGeoTiff() reads GDAL's internal mask as nodata, as an alpha band", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 300 x 200, JPEG YCbCr tiles (the usual orthophoto) with a mask: 0 right of x = 200 and in
+    // the bottom-left corner; the same pixels as an alpha band in a second file
+    const script = `
+import numpy as np, sys
+from osgeo import gdal
+gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES")
+a = (np.arange(300)[None, :] * np.ones((200, 1))).astype(np.uint8)
+m = np.full((200, 300), 255, np.uint8); m[:, 200:] = 0; m[150:, :50] = 0
+for path, opts, bands in ((sys.argv[1], ["TILED=YES", "COMPRESS=JPEG", "PHOTOMETRIC=YCBCR", "BLOCKXSIZE=128", "BLOCKYSIZE=128"], 3), (sys.argv[2], ["ALPHA=YES"], 4)):
+    ds = gdal.GetDriverByName("GTiff").Create(path, 300, 200, bands, gdal.GDT_Byte, opts)
+    for b in range(3): ds.GetRasterBand(b + 1).WriteArray(a)
+    if bands == 4: ds.GetRasterBand(4).WriteArray(m)
+    else:
+        ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+        ds.GetRasterBand(1).GetMaskBand().WriteArray(m)
+    ds = None
+`;
+    const masked = `${dir}/masked.tif`, alpha = `${dir}/alpha.tif`;
+    await run("/usr/bin/python3", ["-c", script, masked, alpha]);
+    for (const path of [masked, alpha]) {
+      const src = await openGeoTiff(path);
+      try {
+        const win = await src.readWindow([150, 100, 250, 200]);
+        assert.ok(win.valid !== null, `${path}: the masked pixels are nodata`);
+        for (let y = 0; y < 100; y++) {
+          for (let x = 0; x < 100; x++) {
+            const want = 150 + x < 200 ? 1 : 0;
+            assert.equal(win.valid[y * 100 + x], want, `${path} (${150 + x}, ${100 + y})`);
+          }
+        }
+        const corner = await src.readWindow([0, 140, 60, 160]);
+        assert.equal(corner.valid![15 * 60 + 10], 0, "(10, 155) is masked");
+        assert.equal(corner.valid![5 * 60 + 10], 1, "(10, 145) is not");
+        const clear = await src.readWindow([0, 0, 100, 100]);
+        assert.equal(clear.valid, null, "a window without masked pixels has no valid array");
+      } finally {
+        await src.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
