@@ -56,6 +56,7 @@ async function main(args: string[]): Promise<number> {
     // Run directly (deno run -A): the launcher, which says this itself, grants no env reads.
     const note = schedulerIndexNote(rest, readSchedulerEnv());
     if (note !== null) io.stderr(`${note}\n`);
+    sayWhenStopped(rest, io);
   }
   try {
     return await command.run(rest, io);
@@ -81,6 +82,29 @@ async function main(args: string[]): Promise<number> {
     }
     io.stderr(`sopseg ${name}: error: ${(e as Error).message}\n`);
     return 1;
+  }
+}
+
+/**
+ * A segment run stopped by SIGINT or SIGTERM says so, and how to go on, before it ends with the
+ * signal's exit status (128 + its number): otherwise its last line is a progress line. The
+ * images written are whole (temporary file, then rename); `--resume` skips them.
+ */
+function sayWhenStopped(args: readonly string[], io: { stderr(text: string): void }): void {
+  const at = args.indexOf("--out");
+  const out = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith("--out="))?.slice(6);
+  const next = out === undefined || out === "-"
+    ? ""
+    : `; the images finished are in ${out}: run the same command with --resume to go on`;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    try {
+      Deno.addSignalListener(signal, () => {
+        io.stderr(`\nsopseg segment: stopped by ${signal}${next}\n`);
+        Deno.exit(code);
+      });
+    } catch {
+      // not a signal this platform has
+    }
   }
 }
 

@@ -81,7 +81,7 @@ ${TTA_USAGE}
                           made with another model, other options or another shard)
   --shard I/N             segment only share I of N (I from 0): the same share on every
                           machine, balanced by detection count; one --out per shard, then
-                          "sopseg merge" (docs/SCALE.md)
+                          deno task merge (docs/SCALE.md)
   --quiet                 no progress lines
 
 Exit codes: 0 done; 1 some images failed, or an input is missing (each on stderr; a retry
@@ -215,15 +215,19 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       batches: work.batches,
       smallGraphs,
       tta,
-      onLog: (m) => io.stderr(`sopseg: ${m}\n`),
+      // --quiet: the backend is in the closing line; a failure or disagreement still shows
+      onLog: (m) => {
+        if (!quiet || /warning|error|fail|disagree/.test(m)) io.stderr(`sopseg: ${m}\n`);
+      },
     });
-    if (backend !== "auto") {
+    if (backend !== "auto" && !quiet) {
       io.stderr(`sopseg: backend ${model.backend} (${model.backendReason})\n`);
     }
     return model;
   };
 
   let failed = 0;
+  const failedImages: string[] = [];
   let leftOut = 0; // input files that could not be paired or read
   let lastDraw = 0;
   const started = performance.now();
@@ -319,6 +323,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         break;
       case "image-failed":
         failed++;
+        failedImages.push(e.image);
         current.delete(e.image);
         clearLine();
         io.stderr(`sopseg: error: ${e.image}: ${e.message}\n`);
@@ -383,7 +388,11 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         model!.backend // opened by segmentRun before it returns
       })` +
         (summary.imagesSkipped ? `, ${summary.imagesSkipped} skipped` : "") +
-        (summary.imagesFailed ? `, ${summary.imagesFailed} failed` : "") +
+        (summary.imagesFailed
+          ? `, ${summary.imagesFailed} failed (${failedImages.slice(0, 5).join(", ")}${
+            failedImages.length > 5 ? ", ..." : ""
+          })`
+          : "") +
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
         (summary.inputsLeftOut ? `, ${summary.inputsLeftOut} input file(s) left out` : "") +
         (toStdout ? "" : `; wrote ${values.out}`) + "\n",

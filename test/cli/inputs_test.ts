@@ -23,7 +23,7 @@ Deno.test("segment: an undecodable image mid-folder fails alone; summary and exi
     const r = await runTask("segment", [...args, "--backend", "wasm"]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /error: .*b\.png: /);
-    assert.match(r.stderr, /done: 2 masks on 2 image\(s\).*, 1 failed/);
+    assert.match(r.stderr, /done: 2 masks on 2 image\(s\).*, 1 failed \(.*b\.png\)/);
     for (const name of ["a", "c"]) await Deno.stat(`${dir}/out/${name}.geojson`);
   });
 });

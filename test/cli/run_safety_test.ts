@@ -170,8 +170,9 @@ Deno.test({
           ],
           cwd: root,
           stdout: "null",
-          stderr: "null",
+          stderr: "piped",
         }).spawn();
+        const stderr = new Response(child.stderr).text();
         // the run has started once its record is there
         for (let t = 0; t < 1500 && !(await exists(`${out}/sopseg-run.json`)); t++) {
           await new Promise((r) => setTimeout(r, 20));
@@ -179,6 +180,14 @@ Deno.test({
         assert.ok(await processesNaming(out) >= 2);
         child.kill(signal);
         await child.status;
+        // what to do next is the last line, not a progress line
+        assert.match(
+          await stderr,
+          new RegExp(
+            `stopped by ${signal}; the images finished are in .*out_${signal}: run the ` +
+              `same command with --resume to go on\\n$`,
+          ),
+        );
         let left = -1;
         for (let t = 0; t < 50 && left !== 0; t++) {
           await new Promise((r) => setTimeout(r, 200));

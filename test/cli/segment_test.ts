@@ -133,6 +133,9 @@ async function segmentP1888Stdin(text: string, flags: string[] = []) {
     ...flags,
   ], text);
   assert.equal(r.code, 0, r.stderr);
+  // --quiet: no backend line, no progress; the closing line names the backend
+  assert.doesNotMatch(r.stderr, /sopseg: backend|boxes, \d+ instances|\[1\/1\]/);
+  assert.match(r.stderr, /done: \d+ masks on 1 image\(s\) .*wasm/);
   return r.stdout.trim().split("\n");
 }
 
