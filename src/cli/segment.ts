@@ -76,7 +76,8 @@ ${TTA_USAGE}
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: first three)
-  --overlay               also write <stem>.overlay.png for a visual check
+  --overlay               also write <stem>.overlay.png for a visual check (with a world
+                          file and CRS for a georeferenced raster: it lies on the map)
   --resume                skip images whose outputs exist (refused when --out holds a run
                           made with another model, other options or another shard)
   --shard I/N             segment only share I of N (I from 0): the same share on every

@@ -283,7 +283,8 @@ export async function mergeRuns(
   const extension = reference.options.vector_format === "fgb" ? "fgb" : "geojson";
   for (const { image, dir } of entries) {
     const stem = fileStem(image.file_name);
-    for (const file of [`${stem}.${extension}`, `${stem}.overlay.png`]) {
+    const overlay = [`${stem}.overlay.png`, `${stem}.overlay.pgw`, `${stem}.overlay.png.aux.xml`];
+    for (const file of [`${stem}.${extension}`, ...overlay]) {
       if (!(await pathExists(`${dir}/${file}`))) {
         if (file.endsWith(extension)) {
           throw new UnfinishedShardError(`Cannot merge ${dir}: ${file} is missing`);

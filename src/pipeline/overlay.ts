@@ -7,7 +7,7 @@
 import { encode } from "fast-png";
 import { boxCorners, type OrientedBox } from "../geometry/oriented_box.ts";
 import type { MaskWindow } from "../masks/mask_window.ts";
-import type { RasterSource } from "../raster/source.ts";
+import type { Georef, RasterSource } from "../raster/source.ts";
 
 /** Largest image (pixels) an overlay is drawn for; it reads the whole image. */
 export const OVERLAY_MAX_PIXELS = 64e6;
@@ -63,4 +63,31 @@ export async function renderOverlay(
     }
   }
   return encode({ width: W, height: H, data: img, channels: 3 });
+}
+
+/**
+ * The sidecars that put an overlay of a georeferenced raster on the map in GIS tools: the world
+ * file (`<name>.pgw`: the pixel grid, centre of the top-left pixel) and GDAL's `.aux.xml` naming
+ * the CRS (WKT, else `EPSG:<code>`; none when the raster names no CRS).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { overlaySidecars } from "./overlay.ts";
+ *
+ * const s = overlaySidecars({ geoTransform: [500000, 0.5, 0, 4000000, 0, -0.5], epsg: 32633, wkt: null });
+ * assert.equal(s.worldFile, "0.5\n0\n0\n-0.5\n500000.25\n3999999.75\n");
+ * assert.match(s.auxXml!, /<SRS>EPSG:32633<\/SRS>/);
+ * ```
+ */
+export function overlaySidecars(georef: Georef): { worldFile: string; auxXml: string | null } {
+  const [x0, a, b, y0, d, e] = georef.geoTransform;
+  const worldFile = [a, d, b, e, x0 + a / 2 + b / 2, y0 + d / 2 + e / 2].map(String).join("\n") +
+    "\n";
+  const srs = georef.wkt ?? (georef.epsg === null ? null : `EPSG:${georef.epsg}`);
+  const escaped = srs?.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const auxXml = escaped === undefined
+    ? null
+    : `<PAMDataset>\n  <SRS>${escaped}</SRS>\n</PAMDataset>\n`;
+  return { worldFile, auxXml };
 }

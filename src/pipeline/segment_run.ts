@@ -1068,6 +1068,14 @@ async function segmentOneImage(
         if (png) {
           await writeFileAtomic(job.overlayPath, png);
           job.summary.written.push(job.overlayPath);
+          if (source.georef !== null) {
+            // the overlay on the map, over the raster, in QGIS and GDAL
+            const { overlaySidecars } = await import("./overlay.ts");
+            const { worldFile, auxXml } = overlaySidecars(source.georef);
+            const stemPath = job.overlayPath.replace(/\.png$/, "");
+            await writeFileAtomic(`${stemPath}.pgw`, worldFile);
+            if (auxXml !== null) await writeFileAtomic(`${job.overlayPath}.aux.xml`, auxXml);
+          }
         } else {
           emit({ kind: "warning", message: `${image}: too large for an overlay, skipped` });
         }

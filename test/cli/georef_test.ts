@@ -198,3 +198,24 @@ Deno.test("segment --vector-format fgb is read by ogrinfo: count, CRS, valid, in
     assert.equal(await count(fgb), "1");
   }
 });
+
+Deno.test("segment --overlay: each overlay lies on its raster in GDAL (world file and CRS)", async () => {
+  const dir = await makeInputs();
+  const out = `${dir}/out_overlay`;
+  await segment(dir, out, ["--overlay", "--vector-format", "fgb"]);
+  const info = async (path: string) =>
+    JSON.parse(new TextDecoder().decode(await gdal("gdalinfo", ["-json", path])));
+  for (const name of Object.keys(RASTERS)) {
+    const raster = await info(`${dir}/images/${name}.tif`);
+    const overlay = await info(`${out}/${name}.overlay.png`);
+    assert.deepEqual(overlay.size, raster.size, name);
+    overlay.geoTransform.forEach((v: number, i: number) => {
+      const want = raster.geoTransform[i];
+      assert.ok(Math.abs(v - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${name} ${i}: ${v}`);
+    });
+    const epsg = (j: { coordinateSystem?: { wkt?: string } }) =>
+      /ID\["EPSG",(\d+)\]\]\s*$/.exec(j.coordinateSystem?.wkt ?? "")?.[1];
+    assert.ok(epsg(raster) !== undefined, name);
+    assert.equal(epsg(overlay), epsg(raster), name);
+  }
+});
