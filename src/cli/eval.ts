@@ -58,6 +58,9 @@ Options:
                            N: on, for the crops up to N px (64: more accurate, slower)
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
+  --image-degrade SPEC     seeded degradation of each image before the model reads it (the GT
+                           unchanged): a preset (lowres, blur, jpeg, sensor; e.g. sensor,seed=1)
+                           or resolution=2,blur=1.2,gain=0.1,gamma=1.3,noise=4,jpeg=50,seed=0
   --max-images N           only the first N images
   --max-per-class N        only the first N instances of each class (image order)
   --refine-passes N        N more passes, each prompted with the box of the last pass's mask
@@ -151,6 +154,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       promptClassOf: (c) => a.promptClassSwap[c] ?? c,
       crop: a.noRam ? FIXED_CONTEXT : "ram",
       refinePasses: a.refinePasses,
+      imageDegrade: a.imageDegrade ?? undefined,
     });
   }
   let issues = 0;
@@ -193,6 +197,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       classes: a.classes.length ? a.classes : undefined,
       classGroups: a.classGroups,
       promptNoise: a.promptNoise ?? undefined,
+      imageDegrade: a.imageDegrade ?? undefined,
       maxImages: a.maxImages ?? undefined,
       maxPerClass: a.maxPerClass ?? undefined,
       dilationRatio: a.dilationRatio,

@@ -5,6 +5,7 @@
  * sopseg eval --gt annotations.json[.gz] [--images DIR] [--model DIR]
  *   [--baseline hbox-fill|obb-fill] [--classes a,b] [--class-groups name=a+b,...]
  *   [--no-ram] [--box-only] [--no-class-prompt] [--prompt-class-swap gt=prompt,...] [--small-graphs on|off|N] [--prompt-noise shift=0.1,scale=0.1,angle=5,seed=0]
+ *   [--image-degrade lowres|blur|jpeg|sensor[,seed=N] | resolution=2,blur=1,...]
  *   [--max-images N] [--dilation-ratio 0.005]
  *   [--out-json FILE] [--out-md FILE] [--out-coco FILE]
  * ```
@@ -28,6 +29,7 @@ import {
   PROMPT_NOISE_PRESETS,
   type PromptNoiseOptions,
 } from "../eval/prompt_noise.ts";
+import { type ImageDegradeOptions, parseImageDegrade } from "../eval/image_degrade.ts";
 
 /** The checked arguments of `sopseg eval`. */
 export interface EvalArgs {
@@ -63,6 +65,8 @@ export interface EvalArgs {
   smallGraphs: boolean | number | undefined;
   /** Seeded prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
+  /** Seeded degradation of the images before the model reads them, or `null`. */
+  imageDegrade: ImageDegradeOptions | null;
   /** Evaluate only the first N images; `null` = all. */
   maxImages: number | null;
   /** Boundary IoU band as a fraction of the image diagonal. */
@@ -226,6 +230,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         "prompt-class-swap": { type: "string" },
         "small-graphs": { type: "string" },
         "prompt-noise": { type: "string" },
+        "image-degrade": { type: "string" },
         "max-images": { type: "string" },
         "dilation-ratio": { type: "string" },
         "out-json": { type: "string" },
@@ -275,6 +280,11 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   ) {
     throw new TypeError(
       "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --prompt-class-swap, --small-graphs, --refine-passes, --tta and --model need the model, not --baseline",
+    );
+  }
+  if (baseline !== null && v["image-degrade"] !== undefined) {
+    throw new TypeError(
+      `Cannot parse eval arguments: --image-degrade changes the pixels the model reads; --baseline ${baseline} reads none`,
     );
   }
   if (v["no-class-prompt"] && v["prompt-class-swap"] !== undefined) {
@@ -330,6 +340,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
       : parseClassSwap(v["prompt-class-swap"]),
     smallGraphs: parseSmallGraphs(v["small-graphs"]),
     promptNoise: v["prompt-noise"] === undefined ? null : parsePromptNoise(v["prompt-noise"]),
+    imageDegrade: v["image-degrade"] === undefined ? null : parseImageDegrade(v["image-degrade"]),
     maxImages,
     dilationRatio,
     outJson: v["out-json"] ?? null,

@@ -2,7 +2,7 @@
  * Evaluation of instance masks against COCO ground truth (METHOD.md
  * section 6): GT loading with the project's pixel conventions, IoU and
  * Boundary IoU, per-class and overall means, prompt baselines, seeded
- * prompt noise, scores by object size, reports.
+ * prompt noise, seeded image degradation, scores by object size, reports.
  *
  * @example
  * ```ts
@@ -27,6 +27,7 @@ export * from "./accumulator.ts";
 export * from "./baselines.ts";
 export * from "./class_map.ts";
 export * from "./coco_gt.ts";
+export * from "./image_degrade.ts";
 export * from "./metrics.ts";
 export * from "./prompt_noise.ts";
 export * from "./report.ts";

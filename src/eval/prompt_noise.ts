@@ -13,7 +13,7 @@ import { boxCorners, type OrientedBox } from "../geometry/oriented_box.ts";
 import { minAreaRect } from "../geometry/min_area_rect.ts";
 
 export { mulberry32 } from "../random.ts";
-import { mulberry32 } from "../random.ts";
+import { mixSeed, mulberry32 } from "../random.ts";
 
 /**
  * How a box is perturbed:
@@ -71,14 +71,6 @@ export const DEFAULT_PROMPT_NOISE: Required<
   angle: 5,
   seed: 0,
 };
-
-/** Mixes a seed and a key into one 32-bit seed (murmur3 finaliser). */
-function mixSeed(seed: number, key: number): number {
-  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ (key >>> 0) ^ Math.floor(key / 4294967296)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** Wraps an angle into `[-pi/2, pi/2)`. */
 function normalizeAngle(a: number): number {

@@ -92,9 +92,14 @@ function title(report: EvalReport): string {
   const noise = report.promptNoise
     ? `, prompt noise ${Object.entries(report.promptNoise).map(([k, v]) => `${k}=${v}`).join(" ")}`
     : "";
+  const degrade = report.imageDegrade
+    ? `, image degradation ${
+      Object.entries(report.imageDegrade).map(([k, v]) => `${k}=${v}`).join(" ")
+    }`
+    : "";
   return `${what} on ${report.gt} (${report.images} images, Boundary IoU band ${
     report.dilations.join("/")
-  } px${noise})`;
+  } px${noise}${degrade})`;
 }
 
 /**

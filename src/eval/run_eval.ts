@@ -3,7 +3,8 @@
  * classes, a prompt (the GT oriented box of METHOD.md section 6, a given
  * detection box, optionally with seeded noise), a mask (from the caller's
  * segmenter or a baseline fill), and its IoU and Boundary IoU against the GT
- * mask. Writes nothing: it returns the report and the COCO results.
+ * mask. Writes nothing: it returns the report and the COCO results. Image
+ * degradation is the segmenter's to apply; the report records it.
  *
  * @module
  */
@@ -25,6 +26,7 @@ import {
 } from "./coco_gt.ts";
 import { boundaryDilation, DEFAULT_DILATION_RATIO, maskScores } from "./metrics.ts";
 import { perturbBox, type PromptNoiseOptions } from "./prompt_noise.ts";
+import type { ImageDegradeOptions } from "./image_degrade.ts";
 import { longSide, SizeAccumulator, type SizeBinSummary } from "./size_bins.ts";
 
 /** One prompt handed to the segmenter. */
@@ -92,6 +94,11 @@ export interface EvaluateOptions {
   detections?: EvalDetections;
   /** Seeded noise on the prompts. Default: none. */
   promptNoise?: PromptNoiseOptions;
+  /**
+   * The degradation the segmenter applies to the images (`segment` applies it; this
+   * records it in the report). Not with `baseline`, which reads no pixels. Default: none.
+   */
+  imageDegrade?: ImageDegradeOptions;
   /** Evaluate only the first this many images (file order). Default: all. */
   maxImages?: number;
   /**
@@ -166,6 +173,11 @@ export interface EvalReport {
   dilations: number[];
   /** The prompt noise, or `null`. */
   promptNoise: PromptNoiseOptions | null;
+  /**
+   * The degradation of the images the segmenter read, or `null` (always set by
+   * {@linkcode evaluate}; absent from reports written before it was recorded).
+   */
+  imageDegrade?: ImageDegradeOptions | null;
   /** The detector's boxes matched to the GT, when they were the prompts. */
   detections?: EvalDetectionsReport;
   /** The caller's settings. */
@@ -284,6 +296,11 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
   const { segment, baseline, signal } = options;
   if ((segment === undefined) === (baseline === undefined)) {
     throw new TypeError("Cannot evaluate: give exactly one of a segmenter and a baseline");
+  }
+  if (baseline !== undefined && options.imageDegrade !== undefined) {
+    throw new TypeError(
+      `Cannot evaluate: baseline ${baseline} reads no pixels, so image degradation changes nothing`,
+    );
   }
   if (baseline !== undefined && !BASELINE_KINDS.includes(baseline)) {
     throw new RangeError(
@@ -452,6 +469,7 @@ export async function evaluate(gt: CocoGt, options: EvaluateOptions): Promise<Ev
       dilationRatio,
       dilations: [...dilations].sort((a, b) => a - b),
       promptNoise: options.promptNoise ? { ...options.promptNoise } : null,
+      imageDegrade: options.imageDegrade ? { ...options.imageDegrade } : null,
       ...(det === undefined
         ? {}
         : { detections: detectionsReport(det, matchCounts, otherClasses) }),

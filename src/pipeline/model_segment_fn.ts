@@ -11,6 +11,7 @@ import type { MaskWindow } from "../masks/mask_window.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 import { maskBox } from "../masks/mask_box.ts";
 import { openRaster } from "../raster/open_raster.ts";
+import { degradedSource, type ImageDegradeOptions } from "../eval/image_degrade.ts";
 import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 
 /** Options of {@linkcode modelSegmentFn}. */
@@ -28,6 +29,11 @@ export interface ModelSegmentFnOptions
    * ablation: a detector's class confusions). Default: `className`.
    */
   promptClassOf?: (className: string) => string;
+  /**
+   * Seeded degradation of each image before the model reads it, keyed by the COCO image
+   * id ({@linkcode degradedSource}). Default: none.
+   */
+  imageDegrade?: ImageDegradeOptions;
 }
 
 /**
@@ -44,8 +50,11 @@ export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOption
   const dir = options.imagesDir.replace(/\/+$/, "");
   const promptClassOf = options.promptClassOf ?? ((c: string) => c);
   return async (image: CocoImage, prompts: EvalPrompt[], signal?: AbortSignal) => {
-    const source = await openRaster(`${dir}/${image.fileName}`);
+    let source = await openRaster(`${dir}/${image.fileName}`);
     try {
+      if (options.imageDegrade) {
+        source = await degradedSource(source, options.imageDegrade, image.id);
+      }
       let boxes = prompts.map((p) => p.box);
       let masks: MaskWindow[] = [];
       for (let pass = 0; pass <= (options.refinePasses ?? 0); pass++) {
