@@ -75,7 +75,8 @@ Options:
 ${TTA_USAGE}
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
-  --bands 1,2,3           raster bands to read as RGB (default: first three)
+  --bands 1,2,3           raster bands to read as RGB (default: those a GeoTIFF tags red,
+                          green, blue, else the first three)
   --overlay               also write <stem>.overlay.png for a visual check (with a world
                           file and CRS for a georeferenced raster: it lies on the map)
   --resume                skip images whose outputs exist (refused when --out holds a run

@@ -353,7 +353,14 @@ export class GeoTiffRasterSource implements RasterSource {
       );
     }
 
-    this.#bands = selectBands(options.bands, { bandCount: this.bandCount, path });
+    const interp = gdalColourInterp(await loadTag(image, "GDAL_METADATA"));
+    const tagged = options.bands === undefined && photometric !== 3 && !this.#ycbcr
+      ? taggedRgb(interp, this.bandCount)
+      : null;
+    this.#bands = selectBands(options.bands ?? tagged ?? undefined, {
+      bandCount: this.bandCount,
+      path,
+    });
     if (photometric === 3) {
       const map = numbers(await loadTag(image, "ColorMap"));
       if (map === undefined || bitDepth(0) !== 8 || this.bandCount !== 1) {
@@ -369,9 +376,11 @@ export class GeoTiffRasterSource implements RasterSource {
     }
     // first extra sample an alpha channel (1 associated, 2 unassociated) that is not selected
     const alpha = this.bandCount - extra.length;
+    // (GDAL's colour interpretation of that band, when it gives one, overrides the TIFF's)
+    const gdalSaysAlpha = (interp.get(alpha) ?? "alpha") === "alpha";
     if (
       extra.length > 0 && (extra[0] === 1 || extra[0] === 2) && alpha >= 0 &&
-      !this.#bands.includes(alpha)
+      !this.#bands.includes(alpha) && gdalSaysAlpha
     ) {
       this.#alphaBand = alpha;
     }
@@ -812,4 +821,32 @@ function describe(error: unknown): string {
   return text && text !== "undefined"
     ? text
     : "a damaged tile or strip (the decoder gave no reason)";
+}
+
+/**
+ * The colour interpretation GDAL's metadata tag gives each band (`gdal_translate -colorinterp`,
+ * a B, G, R, NIR export), by 0-based sample, lower case: GDAL reads it over the TIFF's own tags.
+ *
+ * @example
+ * ```ts ignore
+ * gdalColourInterp('<Item name="COLORINTERP" sample="0" role="colorinterp">Blue</Item>');
+ * // Map { 0 => "blue" }
+ * ```
+ */
+function gdalColourInterp(metadata: unknown): Map<number, string> {
+  const found = new Map<number, string>();
+  if (typeof metadata !== "string") return found;
+  const item = /<Item\s+name="COLORINTERP"\s+sample="(\d+)"[^>]*>\s*(\w+)\s*<\/Item>/gi;
+  for (const [, sample, name] of metadata.matchAll(item)) {
+    found.set(Number(sample), name!.toLowerCase());
+  }
+  return found;
+}
+
+/** The 1-based bands `interp` calls red, green and blue, or `null` unless it names all three. */
+function taggedRgb(interp: Map<number, string>, bandCount: number): number[] | null {
+  const bands = ["red", "green", "blue"].map((c) =>
+    [...interp].find(([s, name]) => name === c && s < bandCount)?.[0]
+  );
+  return bands.every((b) => b !== undefined) ? bands.map((b) => b! + 1) : null;
 }

@@ -562,3 +562,31 @@ for path, opts, bands in ((sys.argv[1], ["TILED=YES", "COMPRESS=JPEG", "PHOTOMET
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openGeoTiff() reads the bands GDAL tags red, green, blue as such (a B, G, R, NIR file)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rgb = await fixture("rgb8_tiled_lzw.tif");
+    const bgrn = `${dir}/bgrn.tif`;
+    await run("gdal_translate", [
+      "-q",
+      ...["-b", "3", "-b", "2", "-b", "1", "-b", "1"],
+      ...["-colorinterp", "blue,green,red,undefined", rgb, bgrn],
+    ]);
+    const window: Window = [10, 20, 200, 120];
+    const read = async (path: string, bands?: number[]) => {
+      const src = await openGeoTiff(path, { bands });
+      try {
+        return (await src.readWindow(window)).data;
+      } finally {
+        await src.close();
+      }
+    };
+    const want = await read(rgb);
+    assert.deepEqual(await read(bgrn), want, "tagged Blue, Green, Red: read as R, G, B");
+    assert.deepEqual(await read(bgrn, [3, 2, 1]), want);
+    assert.notDeepEqual(await read(bgrn, [1, 2, 3]), want, "--bands still wins");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
