@@ -219,9 +219,10 @@ def parse_bands(text: str, band_count: int) -> Optional[list[int]]:
 
 
 def displayed_bands(layer: QgsRasterLayer) -> Optional[list[int]]:
-    """The bands the layer's renderer shows as red, green, blue (or its one grey band) when
-    they are not the server's default (the first three, or band 1 of a one-band raster);
-    None otherwise. A user looking at a false-colour or reordered view segments what they see."""
+    """The bands the layer's renderer shows as red, green, blue (or its one grey band); None
+    for another kind of view (the server's default then: the bands the file tags red, green,
+    blue, else the first three). A user looking at a false-colour or reordered view segments
+    what they see; sent even when they are 1, 2, 3, which a file's colour tags may not be."""
     renderer = layer.renderer()
     if renderer is None:
         return None
@@ -234,8 +235,7 @@ def displayed_bands(layer: QgsRasterLayer) -> Optional[list[int]]:
         bands = [renderer.grayBand()]
     else:
         return None
-    default = [1] if layer.bandCount() == 1 else [1, 2, 3]
-    return None if bands == default else bands
+    return bands
 
 
 # A box's field in a server error (`detections.boxes[3].corners[1][0]`, `detections.boxes[3]`).
@@ -508,7 +508,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(f"BANDS: {e}") from e
         if bands is None:
             bands = displayed_bands(raster)
-            if bands is not None:
+            if bands is not None and bands not in ([1], [1, 2, 3]):
                 feedback.pushInfo(
                     f"Bands {','.join(map(str, bands))} as the layer shows them (BANDS to change)"
                 )

@@ -25,19 +25,20 @@ def qgis_app() -> Iterator[object]:
     yield app
 
 
-def geotiff(folder: Path, name: str, bands: list[int]) -> Path:
+def geotiff(folder: Path, name: str, bands: list[int], *extra: str) -> Path:
     if not shutil.which("gdal_translate"):
         missing("gdal_translate is not installed (gdal-bin)")
     require_files(DOTA_IMAGE)
     out = folder / name
     args = [a for b in bands for a in ("-b", str(b))]
     subprocess.run(
-        ["gdal_translate", "-q", "-of", "GTiff", *args, str(DOTA_IMAGE), str(out)], check=True
+        ["gdal_translate", "-q", "-of", "GTiff", *args, *extra, str(DOTA_IMAGE), str(out)],
+        check=True,
     )
     return out
 
 
-def test_the_bands_a_layer_shows_unless_they_are_the_servers_default(
+def test_the_bands_a_layer_shows(
     qgis_app: object, tmp_path: Path
 ) -> None:
     from qgis.core import (
@@ -50,7 +51,7 @@ def test_the_bands_a_layer_shows_unless_they_are_the_servers_default(
 
     layer = QgsRasterLayer(str(geotiff(tmp_path, "four.tif", [3, 2, 1, 1])), "four")
     assert layer.isValid() and layer.bandCount() == 4
-    assert displayed_bands(layer) is None  # QGIS shows bands 1, 2, 3: the server's default
+    assert displayed_bands(layer) == [1, 2, 3]  # as QGIS shows them
     provider = layer.dataProvider()
     layer.setRenderer(QgsMultiBandColorRenderer(provider, 3, 2, 1))
     assert displayed_bands(layer) == [3, 2, 1]
@@ -63,4 +64,12 @@ def test_the_bands_a_layer_shows_unless_they_are_the_servers_default(
 
     grey = QgsRasterLayer(str(geotiff(tmp_path, "grey.tif", [2])), "grey")
     assert grey.bandCount() == 1
-    assert displayed_bands(grey) is None  # band 1 of a one-band raster: the default
+    assert displayed_bands(grey) == [1]
+
+    # a B, G, R, NIR export: QGIS shows bands 1, 2, 3 whatever the tags; the server's default
+    # would be the tagged 3, 2, 1, so the bands shown are said even when they are 1, 2, 3
+    tagged = geotiff(tmp_path, "bgrn.tif", [3, 2, 1, 1], "-colorinterp", "blue,green,red,undefined")
+    bgrn = QgsRasterLayer(str(tagged), "bgrn")
+    assert displayed_bands(bgrn) == [1, 2, 3]
+    bgrn.setRenderer(QgsMultiBandColorRenderer(bgrn.dataProvider(), 3, 2, 1))
+    assert displayed_bands(bgrn) == [3, 2, 1]
