@@ -36,7 +36,7 @@ export interface RunRecordOptions {
   crs: string;
   /** `geojson` or `fgb`. */
   vector_format: string;
-  /** Bands read (1-based), or null for the first three. */
+  /** Bands read (1-based), or null for the default (tagged red, green, blue, else the first three). */
   bands: number[] | null;
   /** `opm`, `box` or `points`. */
   prompt: string;

@@ -124,7 +124,7 @@ export interface SegmentRunOptions extends
   overlay?: boolean;
   /** Skip images whose outputs already exist. Default: false. */
   resume?: boolean;
-  /** Bands to read (1-based). Default: the raster's first three. */
+  /** Bands to read (1-based). Default: those a GeoTIFF tags red, green, blue, else the first three. */
   bands?: number[];
   /** Receives events (progress, issues, per image results). */
   onEvent?: (event: RunEvent) => void;

@@ -46,7 +46,7 @@ export interface SegmentRequestOptions {
   allComponents: boolean;
   /** Give the model each detection's class (its class prompt). Default: true. */
   classPrompt: boolean;
-  /** 1-based bands read as RGB. Default: the raster's first three. */
+  /** 1-based bands read as RGB. Default: those a GeoTIFF tags red, green, blue, else the first three. */
   bands: number[] | undefined;
   /** Crops per model call. Default: the server's `--batch`. */
   batch: number | undefined;
