@@ -333,5 +333,42 @@ export async function mergeRuns(
     failed: [],
   });
   summary.written.push(`${out}/${RUN_RECORD_FILE}`);
+  await tidyOut(out, summary.written, emit);
   return summary;
+}
+
+/**
+ * After a merge into `out`: the temporary copies a stopped merge left (`<file>.tmp-<8 hex>`, only
+ * ever made by {@linkcode copyAtomic}) are removed, and output files this merge did not write
+ * (an earlier run's, in another vector format or of other images) are named in a warning: a glob
+ * over the folder would take them for this run's.
+ */
+async function tidyOut(
+  out: string,
+  written: readonly string[],
+  emit: (event: MergeEvent) => void,
+): Promise<void> {
+  const ours = new Set(written.map((p) => p.slice(p.lastIndexOf("/") + 1)));
+  const foreign: string[] = [];
+  for await (const entry of Deno.readDir(out)) {
+    if (!entry.isFile) continue;
+    if (/\.tmp-[0-9a-f]{8}$/.test(entry.name)) {
+      await Deno.remove(`${out}/${entry.name}`).catch(() => {});
+    } else if (
+      !ours.has(entry.name) && /\.(geojson|fgb|overlay\.png|overlay\.pgw)$/.test(entry.name)
+    ) {
+      foreign.push(entry.name);
+    }
+  }
+  if (foreign.length > 0) {
+    foreign.sort();
+    emit({
+      kind: "warning",
+      message:
+        `${foreign.length} output file(s) in ${out} are not from this merge (${
+          foreign.slice(0, 3).join(", ")
+        }${foreign.length > 3 ? ", ..." : ""}): an earlier run's? Remove them, or merge into an ` +
+        `empty folder`,
+    });
+  }
 }

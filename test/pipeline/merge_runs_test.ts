@@ -107,6 +107,33 @@ Deno.test("mergeRuns() writes the single run's coco.json and gathers the vector 
   }
 });
 
+Deno.test("mergeRuns() into a used folder: a stopped merge's copies removed, other outputs named", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const dirs = await shardFolders(dir, 2, []);
+    const out = `${dir}/merged`;
+    await Deno.mkdir(out);
+    // an earlier merge in FlatGeobuf, and the temporary copy of a merge stopped half way
+    await Deno.writeTextFile(`${out}/a.fgb`, "old");
+    await Deno.writeTextFile(`${out}/b.geojson.tmp-0a1b2c3d`, "half");
+    await Deno.writeTextFile(`${out}/notes.txt`, "the user's");
+    const warnings: string[] = [];
+    await mergeRuns(dirs, out, {
+      onEvent: (e) => e.kind === "warning" && warnings.push(e.message),
+    });
+    assert.deepEqual(warnings, [
+      `1 output file(s) in ${out} are not from this merge (a.fgb): an earlier run's? Remove ` +
+      "them, or merge into an empty folder",
+    ]);
+    const left = [];
+    for await (const e of Deno.readDir(out)) left.push(e.name);
+    assert.ok(!left.some((n) => n.includes(".tmp-")), left.join(", "));
+    assert.ok(left.includes("notes.txt") && left.includes("a.fgb"), "nothing else is removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("mergeRuns() refuses unfinished shards and shards of other runs", async () => {
   const dir = await Deno.makeTempDir();
   try {
