@@ -90,7 +90,8 @@ export async function isDirectory(path: string): Promise<boolean> {
 /**
  * The files of `dir` whose names pass `keep`, sorted. Symlinks count when
  * they point at a file (dataset splits are often folders of links); a
- * dangling link is left out and given to `onDangling`.
+ * dangling link is left out and given to `onDangling`; a folder (or a link to one), whatever
+ * its name, is not searched and given to `onFolder`.
  *
  * @example
  * ```ts ignore
@@ -101,25 +102,38 @@ export async function listFiles(
   dir: string,
   keep: (name: string) => boolean,
   onDangling?: (path: string) => void,
+  onFolder?: (path: string) => void,
 ): Promise<string[]> {
   const out: string[] = [];
   const base = dir.replace(/\/+$/, "");
   for await (const e of Deno.readDir(dir)) {
-    if (!keep(e.name)) continue;
     const path = `${base}/${e.name}`;
+    if (e.isDirectory) {
+      onFolder?.(path);
+      continue;
+    }
+    if (!keep(e.name)) {
+      // a link to a folder (a target outside the granted paths cannot be told: left alone)
+      if (e.isSymlink && onFolder && await linkTarget(path).catch(() => "other") === "folder") {
+        onFolder(path);
+      }
+      continue;
+    }
     if (e.isFile) out.push(path);
     else if (e.isSymlink) {
       const target = await linkTarget(path);
       if (target === "file") out.push(path);
       else if (target === "nothing") onDangling?.(path);
+      else if (target === "folder") onFolder?.(path);
     }
   }
   return out.sort();
 }
 
-async function linkTarget(path: string): Promise<"file" | "other" | "nothing"> {
+async function linkTarget(path: string): Promise<"file" | "folder" | "other" | "nothing"> {
   try {
-    return (await Deno.stat(path)).isFile ? "file" : "other";
+    const info = await Deno.stat(path);
+    return info.isFile ? "file" : info.isDirectory ? "folder" : "other";
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return "nothing";
     throw e;

@@ -366,15 +366,38 @@ async function planRun(
   const isImage = (n: string) => IMAGE_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e));
   // said, not counted: a split's link whose file is gone leaves out nothing else
   const dangling = (path: string) => warn(`${path} is a symbolic link to nothing; left out`);
+  const det = options.detections;
+  const folders: string[] = [];
   const images = (await isDirectory(options.images))
-    ? await listFiles(options.images, isImage, dangling)
+    ? await listFiles(options.images, isImage, dangling, (f) => folders.push(f))
     : [options.images];
+  // the run's own folders (--out, a labels folder kept beside the images) are no news
+  const real = (p: string) => Deno.realPath(p).catch(() => p);
+  const own = new Set(
+    await Promise.all(
+      [options.out, det.kind === "path" ? det.path : null]
+        .filter((p): p is string => p !== null).map(real),
+    ),
+  );
+  for (let i = folders.length - 1; i >= 0; i--) {
+    if (own.has(await real(folders[i]!))) folders.splice(i, 1);
+  }
+  folders.sort();
+  const named = `${folders.slice(0, 3).map(baseName).join(", ")}${
+    folders.length > 3 ? ", ..." : ""
+  }`;
   if (images.length === 0) {
     throw new TypeError(
-      `Cannot segment: no images (${IMAGE_EXTENSIONS.join(", ")}) in ${options.images}`,
+      `Cannot segment: no images (${IMAGE_EXTENSIONS.join(", ")}) in ${options.images}` +
+        (folders.length ? ` (its subfolders, not searched: ${named}; give one of them)` : ""),
     );
   }
-  const det = options.detections;
+  if (folders.length > 0) {
+    warn(
+      `${folders.length} subfolder(s) of ${options.images} not searched (${named}): only its own ` +
+        `images are segmented; give a subfolder as --images to segment its`,
+    );
+  }
   if (det.kind === "path") {
     const start = performance.now();
     const results = await readResults(det.path, {

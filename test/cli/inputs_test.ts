@@ -396,3 +396,31 @@ Deno.test("segment: a file of many malformed records shows the first 20 and coun
     assert.match(r.stderr, /30 malformed detection\(s\) skipped/);
   });
 });
+
+Deno.test("segment: subfolders of --images are named as not searched (not --out inside it)", async () => {
+  await withFolders(async (dir) => {
+    const images = `${dir}/images`;
+    await Deno.copyFile(await fixture("rgb8.png"), `${images}/a.png`);
+    await Deno.writeTextFile(`${dir}/labels/a.txt`, CAR);
+    await Deno.mkdir(`${images}/2026-11`);
+    await Deno.copyFile(await fixture("rgb8.png"), `${images}/2026-11/b.png`);
+    await Deno.mkdir(`${dir}/elsewhere`);
+    await Deno.symlink(`${dir}/elsewhere`, `${images}/linked`);
+    const args = ["--images", images, "--detections", `${dir}/labels`, "--backend", "wasm"];
+    const r = await runTask("segment", [...args, "--out", `${images}/out`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: 2 subfolder\(s\) of .*images not searched \(2026-11, linked\): only its own images/,
+    );
+    assert.match(r.stderr, /done: 1 masks on 1 image\(s\)/);
+    // a folder of subfolders only: the error says where the images may be
+    await Deno.remove(`${images}/a.png`);
+    const none = await runTask("segment", [...args, "--out", `${dir}/out2`]);
+    assert.notEqual(none.code, 0);
+    assert.match(
+      none.stderr,
+      /no images .* in .*images \(its subfolders, not searched: 2026-11, linked, out; give one of them\)/,
+    );
+  });
+});
