@@ -141,6 +141,13 @@ export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typ
   try {
     return parseArgs(config);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    const message = (e as Error).message;
+    // node's words for a value that starts with "-" (`--shard -1/3`, `--min-score -0.5`)
+    const flag = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message)?.[1];
+    throw new UsageError(
+      flag === undefined
+        ? message
+        : `${flag}: a value that starts with "-" reads as another flag; give it as ${flag}=VALUE`,
+    );
   }
 }

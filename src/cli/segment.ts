@@ -232,7 +232,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
   const failedImages: string[] = [];
   let leftOut = 0; // input files that could not be paired or read
   let lastDraw = 0;
-  const started = performance.now();
+  let rateFrom: { t: number; n: number } | null = null;
   let totalBoxes = 0;
   let doneBefore = 0;
   // Images in progress (several at once with several model sessions), by name.
@@ -248,11 +248,16 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       boxes += c.boxes;
     }
     const instances = doneBefore + done;
-    const rate = instances / ((now - started) / 1e3);
-    const eta = (boxes - done) / rate;
-    const names = [...current.keys()].join(", ");
-    const line = `sopseg: ${names} ${done}/${boxes} boxes, ` +
-      `${instances} instances, ${rate.toFixed(1)} inst/s, image ETA ${formatDuration(eta)}`;
+    // the rate from the first batch done on, not from the start: the model's loading and the
+    // first image's read would make the first estimates ten times too long
+    rateFrom ??= { t: now, n: instances };
+    const rate = (instances - rateFrom.n) / ((now - rateFrom.t) / 1e3);
+    const known = rate > 0 && Number.isFinite(rate);
+    const line = `sopseg: ${[...current.keys()].join(", ")} ${done}/${boxes} boxes, ` +
+      `${instances} instances, ` +
+      (known
+        ? `${rate.toFixed(1)} inst/s, image ETA ${formatDuration((boxes - done) / rate)}`
+        : "timing the next batch");
     io.stderr(io.stderrIsTerminal ? `\r\x1b[2K${line}` : `${line}\n`);
   };
   const clearLine = () => {
