@@ -19,7 +19,7 @@ Deno.test("parseFlags: a value that starts with '-' gets the --flag=VALUE advice
       e.message ===
         '--shard: a value that starts with "-" reads as another flag; give it as --shard=VALUE',
   );
-  assert.deepEqual(parseFlags({ args: ["--shard=-1/3"], options }).values, { shard: "-1/3" });
+  assert.equal(parseFlags({ args: ["--shard=-1/3"], options }).values.shard, "-1/3");
   assert.throws(
     () => parseFlags({ args: ["--nope"], options }),
     (e) => e instanceof UsageError && /--nope/.test(e.message),
