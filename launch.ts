@@ -5,18 +5,27 @@
  * segment` goes through here.
  *
  * This launcher itself may only start `deno`, read the three environment
- * variables that locate Deno's cache and the array index a batch scheduler
- * sets (to say that `--shard` was not given; `src/cli/scheduler_env.ts`), and
+ * variables that locate Deno's cache, `INIT_CWD` (the folder `deno task` was
+ * started from: relative paths are made absolute from it) and the array index
+ * a batch scheduler sets (to say that `--shard` was not given; `src/cli/scheduler_env.ts`), and
  * read (to resolve symlinked inputs); it writes nothing. The child gets no
  * environment permission.
  *
  * @module
  */
-import { PermissionPathError, scopedPermissions } from "./src/cli/permissions.ts";
+import { fromUserDir, PermissionPathError, scopedPermissions } from "./src/cli/permissions.ts";
 import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
 
 if (import.meta.main) {
-  const [command, ...rest] = Deno.args;
+  const [command, ...given] = Deno.args;
+  // `deno task` runs this in deno.json's folder: relative paths are the user's, from INIT_CWD
+  let userDir: string | undefined;
+  try {
+    userDir = Deno.env.get("INIT_CWD");
+  } catch {
+    // run without the grant (deno run launch.ts): paths are taken as given
+  }
+  const rest = command && userDir ? fromUserDir(command, given, userDir, Deno.cwd()) : given;
   const cli = new URL("./cli.ts", import.meta.url).pathname;
   const env: Record<string, string> = {};
   for (const name of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
@@ -42,7 +51,7 @@ if (import.meta.main) {
     if (note !== null) console.error(note);
   }
   const child = new Deno.Command("deno", {
-    args: ["run", "--no-prompt", ...flags, cli, ...Deno.args],
+    args: ["run", "--no-prompt", ...flags, cli, ...(command ? [command] : []), ...rest],
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

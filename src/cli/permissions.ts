@@ -180,3 +180,59 @@ export function scopedPermissions(
   }
   return flags;
 }
+
+/** The flags whose values are paths, by command (merge's shard folders are its positionals). */
+const PATH_FLAGS: Record<string, readonly string[]> = {
+  segment: ["images", "detections", "out", "model"],
+  eval: ["gt", "images", "model", "detections", "out-json", "out-md", "out-coco"],
+  serve: ["read", "write", "model"],
+  merge: ["out"],
+};
+
+/**
+ * `args` with relative paths made absolute from `userDir`, the folder `deno task` was started
+ * from (its `INIT_CWD`): `deno task` runs the launcher in deno.json's folder, where
+ * `--images imgs/` would name the checkout's `imgs/`, not the user's. `-` (stdin, stdout) and
+ * absolute paths are kept; so is everything when `userDir` is `taskDir`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromUserDir } from "./permissions.ts";
+ *
+ * const args = ["--images", "imgs", "--detections", "-", "--out=/o", "--batch", "4"];
+ * assert.deepEqual(fromUserDir("segment", args, "/home/u/data", "/opt/sopseg"), [
+ *   "--images", "/home/u/data/imgs", "--detections", "-", "--out=/o", "--batch", "4",
+ * ]);
+ * assert.deepEqual(fromUserDir("merge", ["s0", "--out", "m"], "/w", "/opt"), ["/w/s0", "--out", "/w/m"]);
+ * assert.deepEqual(fromUserDir("segment", args, "/opt/sopseg", "/opt/sopseg"), args);
+ * ```
+ */
+export function fromUserDir(
+  command: string,
+  args: readonly string[],
+  userDir: string,
+  taskDir: string,
+): string[] {
+  const flags = PATH_FLAGS[command] ?? [];
+  if (userDir === taskDir || flags.length === 0) return [...args];
+  const abs = (p: string) =>
+    p === "-" || p === "" || p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p)
+      ? p
+      : `${userDir.replace(/\/+$/, "")}/${p.replace(/^\.\//, "")}`;
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.startsWith("--") ? a.slice(2).split("=")[0]! : null;
+    if (name !== null && flags.includes(name)) {
+      if (a.includes("=")) out.push(`--${name}=${abs(a.slice(name.length + 3))}`);
+      else {
+        out.push(a);
+        if (i + 1 < args.length) out.push(abs(args[++i]!));
+      }
+    } else if (command === "merge" && !a.startsWith("-")) {
+      out.push(abs(a)); // a shard folder
+    } else out.push(a);
+  }
+  return out;
+}
