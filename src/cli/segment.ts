@@ -40,7 +40,8 @@ line) to stdout.
 
 Options:
   --images FILE|DIR       GeoTIFF, PNG or JPEG file, or a folder of them
-  --detections FILE|DIR|- detection file, folder of files named after the images, or - (stdin, one image)
+  --detections FILE|DIR|- detection file, folder of files named after the images, or - (stdin:
+                          one image's detections, or mmrotate results for a folder)
   --format F              auto (default), dota, yolo-obb, geojson, task1 (a folder of
                           Task1_<class>.txt result files, as mmrotate writes them),
                           mmrotate-json (mmrotate's <prefix>.bbox.json: one file, records

@@ -43,8 +43,8 @@ export interface ParseGeoJsonDetectionsOptions {
   defaultClassName?: string;
 }
 
-const CLASS_KEYS = ["class", "class_name", "label"] as const;
-const SCORE_KEYS = ["score", "confidence"] as const;
+const CLASS_KEYS = ["class", "class_name", "label", "category"] as const;
+const SCORE_KEYS = ["score", "confidence", "conf"] as const;
 
 /**
  * The EPSG code named by a GeoJSON (2008) `crs` member, `null` when there is
@@ -88,8 +88,8 @@ export function geoJsonCrsEpsg(geojson: unknown): number | null {
  * Reads oriented detections from a GeoJSON FeatureCollection (or a single
  * Feature) whose features are Polygons with the box's 4 corners (4 or 5
  * positions, the 5th closing the ring), in any winding. Properties: the class
- * from `class`, `class_name` or `label`; the score from `score` or
- * `confidence`; `difficult` (true or 1) optional.
+ * from `class`, `class_name`, `label` or `category`; the score from `score`,
+ * `confidence` or `conf`; `difficult` (true or 1) optional.
  *
  * Coordinates are pixel-frame, or map coordinates in the raster's CRS
  * (see {@linkcode ParseGeoJsonDetectionsOptions.coordinates}). A feature that

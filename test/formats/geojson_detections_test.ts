@@ -42,6 +42,7 @@ Deno.test("parseGeoJsonDetections() reads pixel polygons and properties", () => 
       }),
       polygonFeature(closed(PIXEL_CORNERS), { label: 3, difficult: true }),
       polygonFeature(closed(PIXEL_CORNERS)),
+      polygonFeature(closed(PIXEL_CORNERS), { category: "car", conf: 0.25 }), // a score was lost
     ],
   });
   const { detections, issues } = parseGeoJsonDetections(text, { source: "d.geojson" });
@@ -51,6 +52,7 @@ Deno.test("parseGeoJsonDetections() reads pixel polygons and properties", () => 
     ["plane", 0.5, false, 1, 0],
     ["3", null, true, 2, 0],
     ["object", null, false, 3, 0],
+    ["car", 0.25, false, 4, 0],
   ]);
   const box = detections[0]!.box;
   near(box.cx, 114);
