@@ -155,6 +155,13 @@ async function loadBigEndianArrays(image: GeoTIFFImage, bytes: ByteSource): Prom
   }
 }
 
+/** Loads the tags geotiff.js's reader needs of an image other than the first. */
+async function loadReadTags(image: GeoTIFFImage): Promise<void> {
+  for (const tag of ["BitsPerSample", "SampleFormat", "PlanarConfiguration", "Predictor"]) {
+    await loadTag(image, tag);
+  }
+}
+
 async function loadTag(image: GeoTIFFImage, name: string): Promise<unknown> {
   // deno-lint-ignore no-explicit-any
   return await (image.fileDirectory as any).loadValue(name);
@@ -656,33 +663,39 @@ export class GeoTiffRasterSource implements RasterSource {
   }
 
   /**
-   * GDAL's internal mask of the full-resolution image (`GDAL_TIFF_INTERNAL_MASK`, COGs made from
-   * RGBA or with a mask: the nodata of JPEG-compressed orthophotos), or `null`: the first IFD
-   * with NewSubfileType 4 (a transparency mask, not an overview) of the image's size.
+   * The file's other images (IFDs after the first, at most {@linkcode MAX_IFDS}) with their
+   * NewSubfileType (1: reduced resolution, 4: a transparency mask); as many as can be read when
+   * the chain is damaged after the image, which is then read without them.
    */
-  async #findMask(): Promise<GeoTIFFImage | null> {
+  async #subImages(): Promise<{ img: GeoTIFFImage; type: number }[]> {
+    const out: { img: GeoTIFFImage; type: number }[] = [];
     try {
       const count = Math.min(MAX_IFDS, await this.#tiff.getImageCount());
       for (let i = 1; i < count; i++) {
         const img = await this.#tiff.getImage(i);
         await loadBigEndianArrays(img, this.#bytes);
-        const type = numbers(await loadTag(img, "NewSubfileType"))?.[0] ?? 0;
-        if (
-          (type & 4) === 4 && (type & 1) === 0 && img.getWidth() === this.width &&
-          img.getHeight() === this.height && img.getSamplesPerPixel() === 1
-        ) {
-          for (const tag of ["BitsPerSample", "SampleFormat", "PlanarConfiguration", "Predictor"]) {
-            await loadTag(img, tag);
-          }
-          await checkComplete(img, this.#bytes.size, this.path);
-          return img;
-        }
+        out.push({ img, type: numbers(await loadTag(img, "NewSubfileType"))?.[0] ?? 0 });
       }
-    } catch (error) {
-      if (/truncated/.test((error as Error).message)) throw error;
-      // a damaged IFD chain after the image: read it without a mask
+    } catch {
+      // a damaged IFD chain after the image
     }
-    return null;
+    return out;
+  }
+
+  /**
+   * GDAL's internal mask of the full-resolution image (`GDAL_TIFF_INTERNAL_MASK`, COGs made from
+   * RGBA or with a mask: the nodata of JPEG-compressed orthophotos), or `null`: the first IFD
+   * with NewSubfileType 4 (a transparency mask, not an overview) of the image's size.
+   */
+  async #findMask(): Promise<GeoTIFFImage | null> {
+    const mask = (await this.#subImages()).find(({ img, type }) =>
+      (type & 4) === 4 && (type & 1) === 0 && img.getWidth() === this.width &&
+      img.getHeight() === this.height && img.getSamplesPerPixel() === 1
+    )?.img;
+    if (mask === undefined) return null;
+    await loadReadTags(mask);
+    await checkComplete(mask, this.#bytes.size, this.path);
+    return mask;
   }
 
   async #sampleRanges(
@@ -694,21 +707,11 @@ export class GeoTiffRasterSource implements RasterSource {
     // prefer the largest reduced-resolution image (internal overview) within the budget
     let best: GeoTIFFImage = this.#image;
     const overviews: GeoTIFFImage[] = [];
-    try {
-      const count = Math.min(MAX_IFDS, await this.#tiff.getImageCount());
-      for (let i = 1; i < count; i++) {
-        const img = await this.#tiff.getImage(i);
-        await loadBigEndianArrays(img, this.#bytes);
-        const type = numbers(await loadTag(img, "NewSubfileType"))?.[0] ?? 0;
-        if ((type & 1) === 1 && (type & 4) === 0 && img.getSamplesPerPixel() === this.bandCount) {
-          for (const tag of ["BitsPerSample", "SampleFormat", "PlanarConfiguration", "Predictor"]) {
-            await loadTag(img, tag);
-          }
-          overviews.push(img);
-        }
+    for (const { img, type } of await this.#subImages()) {
+      if ((type & 1) === 1 && (type & 4) === 0 && img.getSamplesPerPixel() === this.bandCount) {
+        await loadReadTags(img);
+        overviews.push(img);
       }
-    } catch {
-      // a damaged IFD chain: sample the full-resolution image
     }
     const pixels = (img: GeoTIFFImage) => img.getWidth() * img.getHeight();
     overviews.sort((a, b) => pixels(b) - pixels(a));
