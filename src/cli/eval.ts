@@ -55,7 +55,7 @@ Options:
                            confusions); scores stay under the GT class
   --small-graphs on|off|N  run the crops that fit on the model's small, faster graphs
                            (default: the model's choice, small_graphs.default in its manifest);
-                           N: on, for the crops up to N px (64: more accurate, slower)
+                           N: on, for the crops up to N px (64: small objects a little better, slower)
   --prompt-noise SPEC      seeded detector-like noise: a preset (default, heavy, tight1, loose1,
                            corners; e.g. heavy,seed=1) or shift=0.1,scale=0.1,angle=5,seed=0
   --image-degrade SPEC     seeded degradation of each image before the model reads it (the GT

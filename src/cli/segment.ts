@@ -72,7 +72,7 @@ Options:
   --small-graphs on|off|N run small crops (at most 96 px for the shipped model) on the
                           model's smaller, faster graphs (default: the model's choice,
                           small_graphs.default in its manifest); N: on, for the crops up to
-                          N px (64: more accurate on ships, vehicles and planes, slower)
+                          N px (64: ships and vehicles a little better, slower)
 ${TTA_USAGE}
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
