@@ -235,7 +235,9 @@ Deno.test("segment: a relative path not found is named from the folder deno task
         "out",
       ],
       cwd: dir,
-      env: { NO_COLOR: "1" },
+      // what `deno task` sets when typed in `dir`; one inherited from an outer task (`deno task
+      // ok` running these tests) would win over it, as in npm
+      env: { NO_COLOR: "1", INIT_CWD: dir },
     }).output();
     const stderr = new TextDecoder().decode(child.stderr);
     assert.equal(child.code, 1, stderr);
@@ -436,7 +438,7 @@ Deno.test("deno task segment started in another folder reads and writes relative
       cwd: dir,
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", INIT_CWD: dir }, // as above
     }).output();
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stderr);
