@@ -71,6 +71,12 @@ async function realPath(path: string): Promise<string> {
 async function readShards(dirs: readonly string[]): Promise<{ dir: string; record: RunRecord }[]> {
   const shards = [];
   for (const dir of dirs) {
+    if (!(await pathExists(dir))) {
+      // a shard that has not run yet (or whose folder is not back from its node): retryable
+      throw new UnfinishedShardError(
+        `Cannot merge ${dir}: no such folder; run that shard (or wait for its output), then merge`,
+      );
+    }
     const record = await readRunRecord(dir);
     if (record === null) {
       throw new RunRecordError(

@@ -159,6 +159,12 @@ Deno.test("mergeRuns() refuses unfinished shards and shards of other runs", asyn
     );
     await Deno.remove(`${dirs[1]}/sopseg-run.json`);
     await assert.rejects(mergeRuns(dirs, `${dir}/out`), RunRecordError);
+    // a shard folder that is not there yet: that shard has to run (retryable, exit 1)
+    await assert.rejects(
+      mergeRuns([dirs[0]!, `${dir}/s9`], `${dir}/out`),
+      (e) =>
+        e instanceof UnfinishedShardError && /s9: no such folder; run that shard/.test(e.message),
+    );
     await assert.rejects(Deno.stat(`${dir}/out/coco.json`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
