@@ -218,6 +218,22 @@ def parse_bands(text: str, band_count: int) -> Optional[list[int]]:
     return bands
 
 
+SHAPEFILE_NAMES = (
+    "A Shapefile keeps 10 characters of a field name: detection_fid, detection_index, "
+    "predicted_iou, in_training_classes and the source_* fields come out cut (detection_, "
+    "detection1, predicted_, in_trainin, ...). A GeoPackage (.gpkg) keeps them."
+)
+
+
+def shapefile_destination(dest_id: str) -> bool:
+    """Whether an output destination is an ESRI Shapefile (its path, maybe with |layername=).
+
+    >>> shapefile_destination("/tmp/masks.SHP"), shapefile_destination("/tmp/m.gpkg|layername=m")
+    (True, False)
+    """
+    return dest_id.split("|")[0].lower().endswith(".shp")
+
+
 def displayed_bands(layer: QgsRasterLayer) -> Optional[list[int]]:
     """The bands the layer's renderer shows as red, green, blue (or its one grey band); None
     for another kind of view (the server's default then: the bands the file tags red, green,
@@ -528,8 +544,9 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         parameters: dict[str, Any],
         context: QgsProcessingContext,
         raster: QgsRasterLayer,
+        feedback: QgsProcessingFeedback,
     ) -> tuple[QgsFeatureSink, str]:
-        """The output layer, in the raster's CRS."""
+        """The output layer, in the raster's CRS. A Shapefile is said to cut the field names."""
         sink, dest_id = self.parameterAsSink(
             parameters,
             self.OUTPUT,
@@ -540,6 +557,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
         )
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
+        if shapefile_destination(dest_id):
+            feedback.pushWarning(SHAPEFILE_NAMES)
         return sink, dest_id
 
     def segment_with_server(
@@ -733,7 +752,7 @@ class SegmentDetectionsAlgorithm(SopsegAlgorithm):
             source, layer_name, raster, gt, class_field, score_field, context, feedback
         )
 
-        sink, dest_id = self.output_sink(parameters, context, raster)
+        sink, dest_id = self.output_sink(parameters, context, raster, feedback)
         if not boxes:
             feedback.pushWarning("No detections to segment")
             return {self.OUTPUT: dest_id}

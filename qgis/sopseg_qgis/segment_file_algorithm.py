@@ -198,7 +198,7 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
 
         image = raster_file(raster)
         gt = raster_geotransform(raster, image)
-        sink, dest_id = self.output_sink(parameters, context, raster)
+        sink, dest_id = self.output_sink(parameters, context, raster, feedback)
         read = sorted({str(Path(image).parent), str(Path(path).parent)})
         collection = self.segment_with_server(
             image, detections, read, model, feedback, f"detections from {detections['path']}"

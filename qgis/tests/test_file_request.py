@@ -4,7 +4,7 @@ detector's output file, and the `bands` option from the BANDS text."""
 from __future__ import annotations
 
 import pytest
-from sopseg_qgis.segment_algorithm import parse_bands
+from sopseg_qgis.segment_algorithm import parse_bands, shapefile_destination
 from sopseg_qgis.segment_file_algorithm import detections_request
 
 
@@ -54,3 +54,11 @@ def test_bands_are_one_or_three_of_the_rasters_band_numbers() -> None:
     ]:
         with pytest.raises(ValueError, match=why):
             parse_bands(text, 8)
+
+
+def test_a_shapefile_destination_is_recognised_for_its_field_name_warning() -> None:
+    assert shapefile_destination("/tmp/masks.shp")
+    assert shapefile_destination("/tmp/MASKS.SHP|layername=masks")
+    assert not shapefile_destination("/tmp/masks.gpkg")
+    assert not shapefile_destination("memory:Instance masks")
+    assert not shapefile_destination("/tmp/shp/masks.geojson")
