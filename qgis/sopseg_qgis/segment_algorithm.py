@@ -221,7 +221,7 @@ def parse_bands(text: str, band_count: int) -> Optional[list[int]]:
 SHAPEFILE_NAMES = (
     "A Shapefile keeps 10 characters of a field name: detection_fid, detection_index, "
     "predicted_iou, in_training_classes and the source_* fields come out cut (detection_, "
-    "detection1, predicted_, in_trainin, ...). A GeoPackage (.gpkg) keeps them."
+    "detectio_1, predicted_, in_trainin, ...). A GeoPackage (.gpkg) keeps them."
 )
 
 
