@@ -17,6 +17,7 @@ import { EVAL_USAGE, evalCommand } from "./src/cli/eval.ts";
 import { SERVE_USAGE, serveCommand } from "./src/cli/serve.ts";
 import { MERGE_USAGE, mergeCommand } from "./src/cli/merge.ts";
 import { readSchedulerEnv, schedulerIndexNote } from "./src/cli/scheduler_env.ts";
+import { flagValues } from "./src/cli/permissions.ts";
 import { RunRecordError } from "./src/pipeline/run_record.ts";
 import { RunSetupError } from "./src/pipeline/segment_run.ts";
 
@@ -91,8 +92,7 @@ async function main(args: string[]): Promise<number> {
  * images written are whole (temporary file, then rename); `--resume` skips them.
  */
 function sayWhenStopped(args: readonly string[], io: { stderr(text: string): void }): void {
-  const at = args.indexOf("--out");
-  const out = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith("--out="))?.slice(6);
+  const out = flagValues(args, "out").at(-1);
   const next = out === undefined || out === "-"
     ? ""
     : `; the images finished are in ${out}: run the same command with --resume to go on`;

@@ -33,7 +33,18 @@ function parentDir(path: string): string {
   return cut < 0 ? "." : cut === 0 ? "/" : path.slice(0, cut);
 }
 
-function flagValues(args: readonly string[], name: string): string[] {
+/**
+ * The values `args` gives the flag `--name` (as `--name V` or `--name=V`), in order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flagValues } from "./permissions.ts";
+ *
+ * assert.deepEqual(flagValues(["--out", "a", "--out=b", "--outx", "c"], "out"), ["a", "b"]);
+ * ```
+ */
+export function flagValues(args: readonly string[], name: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

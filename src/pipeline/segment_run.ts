@@ -1086,14 +1086,13 @@ async function segmentOneImage(
         })),
       };
       if (job.overlayPath) {
-        const { renderOverlay } = await import("./overlay.ts");
+        const { overlaySidecars, renderOverlay } = await import("./overlay.ts");
         const png = await renderOverlay(source, { masks, boxes: dets.map((d) => d.box) });
         if (png) {
           await writeFileAtomic(job.overlayPath, png);
           job.summary.written.push(job.overlayPath);
           if (source.georef !== null) {
             // the overlay on the map, over the raster, in QGIS and GDAL
-            const { overlaySidecars } = await import("./overlay.ts");
             const { worldFile, auxXml } = overlaySidecars(source.georef);
             const stemPath = job.overlayPath.replace(/\.png$/, "");
             await writeFileAtomic(`${stemPath}.pgw`, worldFile);

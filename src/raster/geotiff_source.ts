@@ -267,6 +267,7 @@ export class GeoTiffRasterSource implements RasterSource {
   #alphaBand: number | null = null;
   /** GDAL's internal mask (a 1-bit full-resolution IFD, NewSubfileType 4), when there is no alpha. */
   #maskImage: GeoTIFFImage | null = null;
+  #subImageList: Promise<{ img: GeoTIFFImage; type: number }[]> | null = null;
   #readSamples: number[] = [];
   #palette: Uint8Array | null = null;
   /** 8-bit JPEG-compressed YCbCr: blocks are converted to RGB once decoded. */
@@ -667,7 +668,13 @@ export class GeoTiffRasterSource implements RasterSource {
    * NewSubfileType (1: reduced resolution, 4: a transparency mask); as many as can be read when
    * the chain is damaged after the image, which is then read without them.
    */
-  async #subImages(): Promise<{ img: GeoTIFFImage; type: number }[]> {
+  #subImages(): Promise<{ img: GeoTIFFImage; type: number }[]> {
+    // read once: the internal mask and the stretch's overview both look
+    this.#subImageList ??= this.#readSubImages();
+    return this.#subImageList;
+  }
+
+  async #readSubImages(): Promise<{ img: GeoTIFFImage; type: number }[]> {
     const out: { img: GeoTIFFImage; type: number }[] = [];
     try {
       const count = Math.min(MAX_IFDS, await this.#tiff.getImageCount());
