@@ -30,6 +30,7 @@ import {
   type PromptNoiseOptions,
 } from "../eval/prompt_noise.ts";
 import { type ImageDegradeOptions, parseImageDegrade } from "../eval/image_degrade.ts";
+import { type KeyRange, parsePresetOrPairs } from "../eval/_option_text.ts";
 
 /** The checked arguments of `sopseg eval`. */
 export interface EvalArgs {
@@ -114,7 +115,8 @@ export interface EvalDetectionsArgs {
 /**
  * Parses `key=value,key=value` prompt noise (keys `shift`, `scale`, `angle`,
  * `seed`; missing keys take the defaults; uniform noise), or a preset's name
- * from {@linkcode PROMPT_NOISE_PRESETS}, optionally followed by `,seed=N`.
+ * from {@linkcode PROMPT_NOISE_PRESETS}, optionally followed by `,seed=N`. Throws a
+ * `TypeError` naming the unknown preset or key, or the value and its allowed range.
  *
  * @example
  * ```ts
@@ -130,61 +132,24 @@ export interface EvalDetectionsArgs {
  * ```
  */
 export function parsePromptNoise(text: string): PromptNoiseOptions {
-  const [first = "", ...rest] = text.split(",").map((s) => s.trim());
-  if (!first.includes("=")) {
-    const preset = PROMPT_NOISE_PRESETS[first];
-    if (!preset) {
-      throw new SyntaxError(
-        `Cannot parse prompt noise "${first}": unknown preset (presets: ${
-          Object.keys(PROMPT_NOISE_PRESETS).join(", ")
-        }; or key=number pairs)`,
-      );
-    }
-    let seed = 0;
-    for (const item of rest) {
-      const m = /^seed=(-?\d+)$/.exec(item);
-      if (!m) {
-        throw new SyntaxError(
-          `Cannot parse prompt noise "${text}": a preset takes only seed=N after its name`,
-        );
-      }
-      seed = Number(m[1]);
-    }
-    // the same draws as `key=value` pairs with the defaults; named in the report
-    if (first === "default") return { ...DEFAULT_PROMPT_NOISE, seed, preset: first };
-    return { ...preset, seed, preset: first };
-  }
-  return parseNoisePairs(text);
+  const { preset, values } = parsePresetOrPairs(text, {
+    what: "prompt noise",
+    presets: Object.keys(PROMPT_NOISE_PRESETS),
+    ranges: NOISE_RANGES,
+  });
+  const seed = values.seed ?? 0;
+  // `default` draws what `key=value` pairs with the defaults draw; named in the report
+  if (preset === "default") return { ...DEFAULT_PROMPT_NOISE, seed, preset };
+  if (preset !== null) return { ...PROMPT_NOISE_PRESETS[preset], seed, preset };
+  return { ...DEFAULT_PROMPT_NOISE, ...values };
 }
 
-function parseNoisePairs(text: string): PromptNoiseOptions {
-  const out = { ...DEFAULT_PROMPT_NOISE };
-  for (const item of text.split(",")) {
-    if (item.trim() === "") continue;
-    const [key, value, extra] = item.split("=").map((s) => s.trim());
-    const v = Number(value);
-    if (extra !== undefined || value === undefined || value === "" || !Number.isFinite(v)) {
-      throw new SyntaxError(`Cannot parse prompt noise "${item}": expected key=number`);
-    }
-    if (key === "shift" || key === "scale" || key === "angle") {
-      if (v < 0) throw new RangeError(`Cannot parse prompt noise "${item}": must be >= 0`);
-      out[key] = v;
-    } else if (key === "seed") {
-      if (!Number.isInteger(v)) {
-        throw new RangeError(`Cannot parse prompt noise "${item}": seed must be an integer`);
-      }
-      out.seed = v;
-    } else {
-      throw new SyntaxError(
-        `Cannot parse prompt noise "${item}": unknown key "${key}" (keys: shift, scale, angle, seed)`,
-      );
-    }
-  }
-  if (out.scale >= 1) {
-    throw new RangeError(`Cannot parse prompt noise: scale ${out.scale} is not below 1`);
-  }
-  return out;
-}
+const NOISE_RANGES: Readonly<Record<"shift" | "scale" | "angle" | "seed", KeyRange>> = {
+  shift: { ok: (v) => v >= 0, range: "a number >= 0" },
+  scale: { ok: (v) => v >= 0 && v < 1, range: "a number in [0, 1)" },
+  angle: { ok: (v) => v >= 0, range: "a number >= 0" },
+  seed: { ok: Number.isInteger, range: "an integer" },
+};
 
 /**
  * Parses and checks the arguments of `sopseg eval` (without the subcommand).

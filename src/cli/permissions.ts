@@ -106,26 +106,44 @@ export function allowFlag(
   return `--allow-${what}=${[...new Set(paths.map(grantable))].join(",")}`;
 }
 
-/** `merge --out DIR SHARD...`: reads of the shard folders and --out, writes of --out. */
-function mergePermissions(
-  args: readonly string[],
-  onWiden?: (path: string, grant: string) => void,
-): string[] {
-  const reads: string[] = [];
-  const writes = flagValues(args, "out");
+/**
+ * What a path flag's value is to the permissions: `read` (a file or folder
+ * read), `image` (an image file, whose folder is granted for its sidecars, or
+ * a folder), `model` (read; the shipped model when absent), `output` (a folder
+ * read and written), `report` (a file written atomically, so its folder is
+ * read and written).
+ */
+type PathRole = "read" | "image" | "model" | "output" | "report";
+
+/**
+ * Every flag whose value is a path, by command, with its role: the one table
+ * both the grants (`scopedPermissions`) and the launcher's path resolution
+ * (`fromUserDir`) read. merge's shard folders are its positionals (read).
+ */
+const PATH_FLAGS: Record<string, Readonly<Record<string, PathRole>>> = {
+  segment: { model: "model", images: "image", detections: "read", out: "output" },
+  eval: {
+    model: "model",
+    images: "image",
+    detections: "read",
+    gt: "read",
+    "out-json": "report",
+    "out-md": "report",
+    "out-coco": "report",
+  },
+  serve: { model: "model", read: "read", write: "output" },
+  merge: { out: "output" },
+};
+
+/** merge's shard folders: its arguments that are neither flags nor a flag's value. */
+function positionals(args: readonly string[]): string[] {
+  const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "--out") i++;
-    else if (!a.startsWith("-")) reads.push(a);
+    else if (!a.startsWith("-")) out.push(a);
   }
-  reads.push(...writes);
-  for (const path of [...reads]) {
-    const real = resolveLink(path);
-    if (real !== null && real !== path) reads.push(real);
-  }
-  const flags = reads.length ? [allowFlag("read", reads, { onWiden })] : [];
-  if (writes.length) flags.push(allowFlag("write", writes, { widen: false }));
-  return flags;
+  return out;
 }
 
 /**
@@ -147,58 +165,41 @@ export function scopedPermissions(
   env: Readonly<Record<string, string>>,
   onWiden?: (path: string, grant: string) => void,
 ): string[] {
-  if (command === "merge") return mergePermissions(args, onWiden);
-  const cache = `${denoCacheDir(env)}/npm`;
-  // Model sessions in workers (--sessions): Deno reads a worker's modules as
-  // files, so the program's own src/ (code only) is readable.
-  const reads = [cache, SOURCE_DIR];
+  const table = PATH_FLAGS[command] ?? {};
+  // merge reads and writes files only; the others run the model: onnxruntime-web's
+  // WASM files in Deno's cache, and (--sessions: Deno reads a worker's modules as
+  // files) the program's own src/ (code only).
+  const reads = command === "merge" ? positionals(args) : [`${denoCacheDir(env)}/npm`, SOURCE_DIR];
   const writes: string[] = [];
-  const model = flagValues(args, "model");
-  reads.push(...(model.length ? model : [DEFAULT_MODEL_DIR]));
-  // An image file may have sidecars (world file, .aux.xml): grant its folder.
-  for (const v of flagValues(args, "images")) reads.push(IMAGE_FILE.test(v) ? parentDir(v) : v);
-  for (const name of ["detections", "gt"]) {
-    reads.push(...flagValues(args, name).filter((v) => v !== "-"));
-  }
-  for (const v of flagValues(args, "out")) {
-    if (v !== "-") {
-      writes.push(v);
-      reads.push(v);
+  for (const [name, role] of Object.entries(table)) {
+    const values = flagValues(args, name).filter((v) => v !== "-");
+    for (const v of values) {
+      if (role === "image") {
+        reads.push(IMAGE_FILE.test(v) ? parentDir(v) : v); // sidecars: world file, .aux.xml
+      } else if (role === "report") {
+        // written atomically (a temporary file beside it, then a rename): its folder
+        writes.push(parentDir(v));
+        reads.push(parentDir(v));
+      } else if (role === "output") {
+        writes.push(v);
+        reads.push(v);
+      } else reads.push(v);
     }
-  }
-  // Report files are written atomically (a temporary file beside them, then a
-  // rename), which needs the folder that holds them.
-  for (const v of ["out-json", "out-md", "out-coco"].flatMap((n) => flagValues(args, n))) {
-    writes.push(parentDir(v));
-    reads.push(parentDir(v));
-  }
-  // serve: requests may read the --read and --write folders and write the --write ones.
-  if (command === "serve") {
-    reads.push(...flagValues(args, "read"));
-    for (const v of flagValues(args, "write")) {
-      writes.push(v);
-      reads.push(v);
-    }
+    if (role === "model" && values.length === 0) reads.push(DEFAULT_MODEL_DIR);
   }
   // Deno checks permissions on resolved paths: grant the target of a symlinked input too.
   for (const path of [...reads]) {
     const real = resolveLink(path);
     if (real !== null && real !== path) reads.push(real);
   }
-  const flags = [allowFlag("read", reads, { onWiden })];
+  const flags = reads.length ? [allowFlag("read", reads, { onWiden })] : [];
   if (writes.length) {
+    // The server's own check holds its writes to the --write folders given; a CLI's
+    // output folder is never widened.
     flags.push(allowFlag("write", writes, { widen: command === "serve", onWiden }));
   }
   return flags;
 }
-
-/** The flags whose values are paths, by command (merge's shard folders are its positionals). */
-const PATH_FLAGS: Record<string, readonly string[]> = {
-  segment: ["images", "detections", "out", "model"],
-  eval: ["gt", "images", "model", "detections", "out-json", "out-md", "out-coco"],
-  serve: ["read", "write", "model"],
-  merge: ["out"],
-};
 
 /**
  * `args` with relative paths made absolute from `userDir`, the folder `deno task` was started
@@ -225,8 +226,8 @@ export function fromUserDir(
   userDir: string,
   taskDir: string,
 ): string[] {
-  const flags = PATH_FLAGS[command] ?? [];
-  if (userDir === taskDir || flags.length === 0) return [...args];
+  const flags = PATH_FLAGS[command];
+  if (userDir === taskDir || flags === undefined) return [...args];
   const abs = (p: string) =>
     p === "-" || p === "" || p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p)
       ? p
@@ -235,7 +236,7 @@ export function fromUserDir(
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const name = a.startsWith("--") ? a.slice(2).split("=")[0]! : null;
-    if (name !== null && flags.includes(name)) {
+    if (name !== null && Object.hasOwn(flags, name)) {
       if (a.includes("=")) out.push(`--${name}=${abs(a.slice(name.length + 3))}`);
       else {
         out.push(a);

@@ -21,6 +21,7 @@ import { mixSeed, mulberry32 } from "../random.ts";
 import { checkWindow } from "../raster/check_window.ts";
 import { decodeJpegPlanes } from "../raster/jpeg_decode.ts";
 import type { RasterSource, RgbWindow, Window } from "../raster/source.ts";
+import { type KeyRange, parsePresetOrPairs } from "./_option_text.ts";
 
 // MozJPEG's encoder (WASM), loaded on the first JPEG step; decoding goes through the
 // raster adapter (`jpeg_decode.ts`).
@@ -78,7 +79,7 @@ export const MAX_DEGRADE_PIXELS = 64_000_000;
 type Key = Exclude<keyof ImageDegradeOptions, "preset">;
 
 /** Each option's check and the range it says when the check fails. */
-const RANGES: Readonly<Record<Key, { ok: (v: number) => boolean; range: string }>> = {
+const RANGES: Readonly<Record<Key, KeyRange>> = {
   resolution: { ok: (v) => v >= 1, range: "a number >= 1" },
   blur: { ok: (v) => v >= 0, range: "a number >= 0" },
   gain: { ok: (v) => v >= 0 && v < 1, range: "a number in [0, 1)" },
@@ -245,7 +246,7 @@ export async function degradedSource(
  * Parses `--image-degrade`: a preset's name from {@linkcode IMAGE_DEGRADE_PRESETS},
  * optionally followed by `,seed=N`, or `key=value,...` pairs (keys `resolution`, `blur`,
  * `gain`, `gamma`, `noise`, `jpeg`, `seed`; the others off, seed 0). Throws a `TypeError`
- * naming the unknown preset or key, or the value and its allowed range.
+ * naming the unknown preset or key, or the value and its allowed range (`_option_text.ts`).
  *
  * @example
  * ```ts
@@ -258,49 +259,19 @@ export async function degradedSource(
  * ```
  */
 export function parseImageDegrade(text: string): ImageDegradeOptions {
-  const what = `Cannot parse image degradation "${text}"`;
-  const [first = "", ...rest] = text.split(",").map((s) => s.trim());
-  if (!first.includes("=")) {
-    const preset = IMAGE_DEGRADE_PRESETS[first];
-    if (!preset) {
-      throw new TypeError(
-        `${what}: unknown preset "${first}" (presets: ${
-          Object.keys(IMAGE_DEGRADE_PRESETS).join(", ")
-        }; or key=number pairs with keys ${KEYS.join(", ")})`,
-      );
-    }
-    const { seed = 0 } = parsePairs(rest, what, ["seed"]);
-    return { ...preset, seed, preset: first };
+  const { preset, values } = parsePresetOrPairs(text, {
+    what: "image degradation",
+    presets: Object.keys(IMAGE_DEGRADE_PRESETS),
+    ranges: RANGES,
+  });
+  const seed = values.seed ?? 0;
+  if (preset !== null) return { ...IMAGE_DEGRADE_PRESETS[preset], seed, preset };
+  if (KEYS.every((k) => k === "seed" || values[k] === undefined)) {
+    throw new TypeError(
+      `Cannot parse image degradation "${text}": it changes nothing (keys: ${KEYS.join(", ")})`,
+    );
   }
-  const out = parsePairs([first, ...rest], what, KEYS);
-  if (KEYS.every((k) => k === "seed" || out[k] === undefined)) {
-    throw new TypeError(`${what}: it changes nothing (keys: ${KEYS.join(", ")})`);
-  }
-  return { ...out, seed: out.seed ?? 0 };
-}
-
-function parsePairs(
-  items: readonly string[],
-  what: string,
-  allowed: readonly Key[],
-): Partial<Record<Key, number>> {
-  const out: Partial<Record<Key, number>> = {};
-  for (const item of items) {
-    if (item === "") continue;
-    const [key = "", value, extra] = item.split("=").map((s) => s.trim());
-    if (!(allowed as readonly string[]).includes(key)) {
-      throw new TypeError(
-        `${what}: unknown key "${key}" (${
-          allowed.length === 1 ? "a preset takes only seed=N" : `keys: ${allowed.join(", ")}`
-        })`,
-      );
-    }
-    const v = value === undefined || value === "" || extra !== undefined ? NaN : Number(value);
-    const bad = badValue(key as Key, v);
-    if (bad !== null) throw new TypeError(`${what}: ${bad}`);
-    out[key as Key] = v;
-  }
-  return out;
+  return { ...values, seed };
 }
 
 /** Interleaved RGB -> three float planes. */

@@ -73,9 +73,10 @@ Deno.test("parsePromptNoise() takes defaults and rejects unknown keys", () => {
       perturbBox(box, key, parsePromptNoise("shift=0.1")),
     );
   }
-  assert.throws(() => parsePromptNoise("wobble=1"), SyntaxError);
-  assert.throws(() => parsePromptNoise("shift=x"), SyntaxError);
-  assert.throws(() => parsePromptNoise("scale=1"), RangeError);
+  assert.throws(() => parsePromptNoise("wobble=1"), /unknown key "wobble" \(keys: shift, scale/);
+  assert.throws(() => parsePromptNoise("shift=x"), /shift x is not a number >= 0/);
+  assert.throws(() => parsePromptNoise("scale=1"), /scale 1 is not a number in \[0, 1\)/);
+  assert.throws(() => parsePromptNoise("seed=1.5"), /seed 1\.5 is not an integer/);
 });
 
 Deno.test("parsePromptNoise() takes presets with a seed and rejects unknown names", () => {

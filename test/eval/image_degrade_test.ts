@@ -218,7 +218,7 @@ Deno.test("parseImageDegrade() rejects bad values, keys and names, naming them",
   rejects("jpeg=0", /jpeg 0 is not an integer in 1\.\.100/);
   rejects("jpeg=55.5", /jpeg 55\.5 is not an integer in 1\.\.100/);
   rejects("gain=1", /gain 1 is not a number in \[0, 1\)/);
-  rejects("blur=x", /blur NaN is not a number >= 0/);
+  rejects("blur=x", /blur x is not a number >= 0/);
   rejects("foo=1", /unknown key "foo" \(keys: resolution, blur, gain, gamma, noise, jpeg, seed\)/);
   rejects("foggy", /unknown preset "foggy" \(presets: lowres, blur, jpeg, sensor;/);
   rejects("sensor,jpeg=20", /unknown key "jpeg" \(a preset takes only seed=N\)/);
