@@ -22,9 +22,17 @@ from qgis.core import (
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
+    QgsRasterLayer,
+    QgsVectorLayer,
 )
 
-from .segment_algorithm import NEEDS_DENO, SopsegAlgorithm, raster_file, raster_geotransform
+from .segment_algorithm import (
+    NEEDS_DENO,
+    SopsegAlgorithm,
+    crs_name,
+    raster_file,
+    raster_geotransform,
+)
 
 FORMATS = ["auto", "dota", "yolo-obb", "geojson", "task1", "mmrotate-json"]
 # optional: only mmrotate's [cx, cy, w, h, angle] boxes need one
@@ -69,6 +77,34 @@ def detections_request(
     if min_score is not None:
         request["min_score"] = min_score
     return request
+
+
+def geojson_in_another_crs(path: str, fmt: str, raster: QgsRasterLayer) -> Optional[str]:
+    """Why a GeoJSON detection file cannot be sent as it is, or None: sopseg reads GeoJSON in
+    the raster's CRS or in WGS84 (RFC 7946), and a file in a third CRS (say EPSG:3857 beside a
+    UTM raster) would be refused by the server after it started. QGIS can reproject it: the
+    message says how. What OGR does not open as a vector layer (mmrotate's JSON records) and a
+    file without a `crs` member (WGS84 or pixels: OGR calls it EPSG:4326) are left to the
+    server, as is a raster whose CRS has no EPSG code (the server trusts the file then)."""
+    if fmt not in ("auto", "geojson"):
+        return None
+    if fmt == "auto" and Path(path).suffix.lower() not in (".geojson", ".json"):
+        return None
+    layer = QgsVectorLayer(path, "detections", "ogr")
+    if not layer.isValid():
+        return None
+    crs, raster_crs = layer.crs(), raster.crs()
+    # as the server checks it: EPSG codes compared; a raster without one trusts the file
+    codes = (crs.authid(), raster_crs.authid())
+    if not all(code.startswith("EPSG:") for code in codes) or codes[0] in (codes[1], "EPSG:4326"):
+        return None
+    return (
+        f"The detections in {path} are in {crs_name(crs)} and the raster in "
+        f"{crs_name(raster_crs)}: sopseg reads a GeoJSON file in the raster's CRS or in WGS84. "
+        "Add the file to the map and run 'Segment oriented detections' "
+        "(sopseg:segment_detections) on that layer, which reprojects it, or save it in the "
+        "raster's CRS (Export > Save Features As)"
+    )
 
 
 class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
@@ -180,6 +216,10 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
         if not path or not Path(path).is_file():
             raise QgsProcessingException(f"Cannot read detections: {path!r} is not a file")
         path = str(Path(path).resolve())
+        fmt = self.parameterAsEnumString(parameters, self.FORMAT, context) or "auto"
+        why_not = geojson_in_another_crs(path, fmt, raster)
+        if why_not is not None:
+            raise QgsProcessingException(why_not)
         min_score = (
             self.parameterAsDouble(parameters, self.MIN_SCORE, context)
             if parameters.get(self.MIN_SCORE) not in (None, "")
@@ -187,7 +227,7 @@ class SegmentDetectionFileAlgorithm(SopsegAlgorithm):
         )
         detections = detections_request(
             path,
-            self.parameterAsEnumString(parameters, self.FORMAT, context) or "auto",
+            fmt,
             self.parameterAsString(parameters, self.CLASSES, context) or "",
             self.parameterAsString(parameters, self.IMAGE_ID, context) or "",
             self.parameterAsEnumString(parameters, self.ANGLE_CONVENTION, context) or "",

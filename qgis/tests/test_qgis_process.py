@@ -442,6 +442,59 @@ def test_qgis_process_segments_a_detector_output_file(
     assert math.isclose(obb[0][4], math.degrees(0.1), abs_tol=1e-3)  # written to 4 decimals
 
 
+def test_qgis_process_file_algorithm_refuses_geojson_in_a_third_crs_before_starting(
+    tmp_path: Path, qgis_home: Path, data_ready: None
+) -> None:
+    """A GeoJSON detection file in EPSG:3857 beside a raster in EPSG:32633 is refused by
+    `sopseg:segment_detection_file` with both CRSs named and the way to reproject it (the server
+    reads GeoJSON in the raster's CRS or WGS84 only); the same boxes in EPSG:32633 run."""
+    exe = qgis_process()
+    tif = make_geotiff(tmp_path, NORTH_UP)
+    features = []
+    for box in dota_boxes()[:2]:
+        ring = pixel_to_map(NORTH_UP, [tuple(p) for p in box["corners"]])
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"class": box["class"]},
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            }
+        )
+    plain = tmp_path / "plain.geojson"
+    plain.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    files = {}
+    for epsg in (32633, 3857):
+        files[epsg] = tmp_path / f"boxes_{epsg}.geojson"
+        run(
+            ["ogr2ogr", "-f", "GeoJSON", "-s_srs", "EPSG:32633", "-t_srs", f"EPSG:{epsg}"]
+            + ["-lco", "RFC7946=NO", str(files[epsg]), str(plain)]
+        )
+        assert f"EPSG::{epsg}" in files[epsg].read_text()  # the file names its CRS
+    env = installed(qgis_home)
+    algorithm = [exe, "run", "sopseg:segment_detection_file", "--", f"RASTER={tif}"]
+    algorithm += [f"BACKEND={QGIS_FLAGS['backend']}", f"THREADS={QGIS_FLAGS['threads']}"]
+    refused_out = tmp_path / "refused.gpkg"
+    refused = subprocess.run(
+        [*algorithm, f"DETECTIONS_FILE={files[3857]}", f"OUTPUT={refused_out}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0, said
+    assert "are in EPSG:3857 and the raster in EPSG:32633" in said, said
+    assert "sopseg:segment_detections" in said, said
+    assert "sopseg server" not in said  # refused before a server was started
+    assert not refused_out.exists()
+    out = tmp_path / "out.gpkg"
+    run([*algorithm, f"DETECTIONS_FILE={files[32633]}", f"OUTPUT={out}"], env=env, timeout=300)
+    from osgeo import ogr
+
+    dataset = ogr.Open(str(out))  # kept: its layer dies with it
+    assert dataset.GetLayer(0).GetFeatureCount() == 2
+
+
 def test_qgis_process_on_a_raster_without_georeference(
     tmp_path: Path, qgis_home: Path, data_ready: None, pixel_masks: dict[int, dict]
 ) -> None:
