@@ -12,6 +12,7 @@
  * @module
  */
 
+import { cutAtAntimeridian, pastAntimeridian } from "./antimeridian.ts";
 import { boxCorners, type Point } from "../geometry/oriented_box.ts";
 import type { Polygon } from "../masks/polygon.ts";
 import type { Georef } from "../raster/source.ts";
@@ -182,8 +183,8 @@ function signedArea(ring: readonly Position[]): number {
   return sum / 2;
 }
 
-/** Transforms, rounds, de-duplicates, orients (positive area when `outer`) and closes a ring. */
-function outputRing(ring: readonly Point[], frame: Frame, outer: boolean): Position[] | null {
+/** Transforms, rounds and de-duplicates a ring (left open); `null` under 3 positions. */
+function projectRing(ring: readonly Point[], frame: Frame): Position[] | null {
   const out: Position[] = [];
   for (const p of ring) {
     const q = frame.transform(p);
@@ -197,12 +198,16 @@ function outputRing(ring: readonly Point[], frame: Frame, outer: boolean): Posit
     if (first[0] !== last[0] || first[1] !== last[1]) break;
     out.pop();
   }
-  if (out.length < 3) return null;
-  const area = signedArea(out);
+  return out.length < 3 ? null : out;
+}
+
+/** Orients (positive area when `outer`) and closes an open ring; `null` when it has no area. */
+function closeRing(ring: Position[], outer: boolean): Position[] | null {
+  const area = signedArea(ring);
   if (area === 0) return null;
-  if ((area > 0) !== outer) out.splice(1, out.length - 1, ...out.slice(1).reverse());
-  out.push([...(out[0] as Position)]);
-  return out;
+  if ((area > 0) !== outer) ring.splice(1, ring.length - 1, ...ring.slice(1).reverse());
+  ring.push([...(ring[0] as Position)]);
+  return ring;
 }
 
 function outputPolygons(polygons: readonly Polygon[], frame: Frame): Position[][][] {
@@ -210,14 +215,23 @@ function outputPolygons(polygons: readonly Polygon[], frame: Frame): Position[][
   for (const polygon of polygons) {
     const [outer, ...holes] = polygon;
     if (outer === undefined) continue;
-    const shell = outputRing(outer, frame, true);
+    const open = [outer, ...holes].map((ring) => projectRing(ring, frame));
+    // A mask across the antimeridian (or past it: a raster in longitudes 0..360): its
+    // longitudes made continuous (past 180) for the orientation, then the polygon cut at 180
+    // and its east part brought into -180..180 (RFC 7946 3.1.9).
+    const wrapped = frame.kind === "wgs84" && open.some((r) => r !== null && pastAntimeridian(r));
+    if (wrapped) {
+      for (const ring of open) ring?.forEach((p) => p[0] < 0 && (p[0] += 360));
+    }
+    const shell = open[0] ? closeRing(open[0], true) : null;
     if (shell === null) continue;
     const rings = [shell];
-    for (const hole of holes) {
-      const h = outputRing(hole, frame, false);
+    for (const hole of open.slice(1)) {
+      const h = hole ? closeRing(hole, false) : null;
       if (h !== null) rings.push(h);
     }
-    out.push(rings);
+    if (wrapped) out.push(...cutAtAntimeridian(rings, frame.decimals));
+    else out.push(rings);
   }
   return out;
 }

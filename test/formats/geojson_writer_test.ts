@@ -152,6 +152,46 @@ Deno.test("instancesToFeatureCollection() writes map coordinates with the raster
   assertValidGeometry(pixel.features[0]!.geometry);
 });
 
+Deno.test("instancesToFeatureCollection() cuts a WGS84 mask across the antimeridian in two (RFC 7946 3.1.9)", () => {
+  /** The polygons of a one-part mask (a 10x4 px rectangle with a 2x2 hole) written in WGS84. */
+  const written = (georef: Georef) => {
+    const polygons = [[rect(0, 0, 10, 4, false), rect(3, 1, 5, 3, false)]];
+    const fc = instancesToFeatureCollection([result({ polygons })], {
+      sourceImage: "scene.tif",
+      georef,
+      coordinates: "wgs84",
+    });
+    const geometry = fc.features[0]!.geometry;
+    assertValidGeometry(geometry);
+    return geometry!.type === "Polygon"
+      ? [geometry!.coordinates as Position[][]]
+      : geometry!.coordinates as Position[][][];
+  };
+  const area = (polygon: Position[][]) => polygon.reduce((a, ring) => a + signedArea(ring), 0);
+  const px = 1e-5; // degrees per pixel
+  // pixels 0..10 span longitudes 179.99997..180.00007: 3 px west of the antimeridian, 7 east
+  const across = written({ geoTransform: [179.99997, px, 0, 10, 0, -px], epsg: 4326, wkt: null });
+  assert.equal(across.length, 2);
+  const [west, east] = across as [Position[][], Position[][]];
+  for (const [x] of west.flat()) assert.ok(x >= 179.99997 && x <= 180, `${x}`);
+  for (const [x] of east.flat()) assert.ok(x >= -180 && x <= -179.99993, `${x}`);
+  assert.ok(west[0]!.some(([x]) => x === 180) && east[0]!.some(([x]) => x === -180));
+  // the hole (pixels 3..5) lies east of the cut, whole; nothing of the mask is lost
+  assert.equal(west.length, 1);
+  assert.equal(east.length, 2);
+  // (to 1e-4: the shoelace sum over longitudes near 180 cancels digits)
+  assert.ok(Math.abs(area(west) / (3 * 4 * px * px) - 1) < 1e-4, `${area(west)}`);
+  assert.ok(Math.abs(area(east) / ((7 * 4 - 4) * px * px) - 1) < 1e-4, `${area(east)}`);
+  // a raster in longitudes 0..360: past 180 is written west of Greenwich, in one piece
+  const past = written({ geoTransform: [200, px, 0, 10, 0, -px], epsg: 4326, wkt: null });
+  assert.equal(past.length, 1);
+  for (const [x] of past.flat().flat() as unknown as number[][]) assert.ok(x! < -159.9998);
+  // a mask away from it is left as it was
+  const away = written({ geoTransform: [179.9, px, 0, 10, 0, -px], epsg: 4326, wkt: null });
+  assert.equal(away.length, 1);
+  assert.equal(away[0]![0]![0]![0], 179.9);
+});
+
 Deno.test("instancesToFeatureCollection() picks map decimals from the pixel size", () => {
   const degrees: Georef = { geoTransform: [10, 1e-5, 0, 50, 0, -1e-5], epsg: 4326, wkt: null };
   const poly = [[rect(1 / 3, 1 / 3, 2, 2, true)]];
