@@ -25,6 +25,12 @@ const RASTERS: Record<string, { from: string; translate?: string[] }> = {
     from: "rgb8_striped_deflate.tif",
     translate: ["-a_srs", "EPSG:3035", "-a_ullr", "4321000", "3210000", "4321150", "3209900"],
   },
+  // UTM 60N at 60N, where longitude 180 crosses the car (about pixel column 60): in WGS84 its
+  // mask is cut there (RFC 7946 3.1.9); gdaltransform: 180E 60N is (667294.8, 6655205.5).
+  antimeridian: {
+    from: "rgb8_striped_deflate.tif",
+    translate: ["-a_srs", "EPSG:32660", "-a_ullr", "667235", "6655255", "667835", "6654855"],
+  },
 };
 
 interface Feature {
@@ -129,7 +135,26 @@ for (const crs of ["wgs84", "raster"] as const) {
         // Every polygon vertex is a pixel corner: GDAL's inverse lands on integers.
         assert.ok(f.geometry !== null, `${name}: empty mask`);
         // (5e-3 px: 1.25 mm on the 0.25 m LAEA raster, where proj4js and PROJ differ by < 0.5 mm.)
-        const back = await gdaltransform(["-i", ...srs, tif], vertices(f));
+        // (In WGS84 the vertices on the antimeridian are where a mask is cut: no pixel corners.)
+        const corners = vertices(f).filter(([x]) => crs === "raster" || Math.abs(x!) !== 180);
+        if (crs === "wgs84") {
+          // no polygon spans the globe: each part of a mask lies on one side of 180
+          const g = f.geometry!;
+          const parts = (g.type === "Polygon" ? [g.coordinates] : g.coordinates) as number[][][][];
+          for (const part of parts) {
+            const lons = part.flat().map(([x]) => x!);
+            assert.ok(
+              Math.max(...lons) - Math.min(...lons) < 0.01,
+              `${name}: a part spans ${lons}`,
+            );
+          }
+          if (name === "antimeridian" && f.properties.obb_pixel[0] < 100) {
+            assert.equal(g.type, "MultiPolygon", `${name}: the car's mask is cut at 180`);
+            assert.ok(parts.some((p) => p[0]!.some(([x]) => x === 180)));
+            assert.ok(parts.some((p) => p[0]!.some(([x]) => x === -180)));
+          }
+        }
+        const back = await gdaltransform(["-i", ...srs, tif], corners);
         for (const [x, y] of back) {
           worstPx = Math.max(worstPx, Math.abs(x! - Math.round(x!)), Math.abs(y! - Math.round(y!)));
           assert.ok(
