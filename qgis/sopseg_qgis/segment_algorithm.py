@@ -414,6 +414,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
     SMALL_GRAPHS = "SMALL_GRAPHS"
     TTA = "TTA"
     CLASS_PROMPT = "CLASS_PROMPT"
+    BOX_SEARCH = "BOX_SEARCH"
     OUTPUT = "OUTPUT"
 
     def add_raster_parameter(self) -> None:
@@ -503,6 +504,14 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 defaultValue=True,
             )
         )
+        self.add_advanced_parameter(
+            QgsProcessingParameterBoolean(
+                self.BOX_SEARCH,
+                "Search around boxes that miss their objects (a weak detector): larger objects "
+                "are also tried with the box moved, and the best-scored mask kept; slower on them",
+                defaultValue=False,
+            )
+        )
         self.addParameter(
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT, "Instance masks", QgsProcessing.TypeVectorPolygon
@@ -537,6 +546,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             "small_graphs": self.parameterAsEnumString(parameters, self.SMALL_GRAPHS, context),
             "tta": self.parameterAsEnumString(parameters, self.TTA, context) or "off",
             "class_prompt": self.parameterAsBoolean(parameters, self.CLASS_PROMPT, context),
+            "box_search": self.parameterAsBoolean(parameters, self.BOX_SEARCH, context),
         }
 
     def output_sink(
@@ -601,6 +611,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                 options["simplify"] = settings_["simplify"]
             if not settings_["class_prompt"]:
                 options["class_prompt"] = False
+            if settings_["box_search"]:
+                options["box_search"] = True
             return server.segment(
                 image,
                 detections,

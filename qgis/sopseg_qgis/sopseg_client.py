@@ -32,7 +32,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-PROTOCOL_VERSION = "1.2"
+PROTOCOL_VERSION = "1.3"
 REQUEST_CANCELLED = -32800
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 """The server's longest request line unless `--max-line-bytes` says otherwise."""

@@ -447,7 +447,8 @@ def test_qgis_process_file_algorithm_refuses_geojson_in_a_third_crs_before_start
 ) -> None:
     """A GeoJSON detection file in EPSG:3857 beside a raster in EPSG:32633 is refused by
     `sopseg:segment_detection_file` with both CRSs named and the way to reproject it (the server
-    reads GeoJSON in the raster's CRS or WGS84 only); the same boxes in EPSG:32633 run."""
+    reads GeoJSON in the raster's CRS or WGS84 only); the same boxes in EPSG:32633 run (with
+    BOX_SEARCH on)."""
     exe = qgis_process()
     tif = make_geotiff(tmp_path, NORTH_UP)
     features = []
@@ -488,7 +489,9 @@ def test_qgis_process_file_algorithm_refuses_geojson_in_a_third_crs_before_start
     assert "sopseg server" not in said  # refused before a server was started
     assert not refused_out.exists()
     out = tmp_path / "out.gpkg"
-    run([*algorithm, f"DETECTIONS_FILE={files[32633]}", f"OUTPUT={out}"], env=env, timeout=300)
+    # BOX_SEARCH reaches the server as options.box_search (a misnamed option is refused there)
+    args = [f"DETECTIONS_FILE={files[32633]}", "BOX_SEARCH=true", f"OUTPUT={out}"]
+    run([*algorithm, *args], env=env, timeout=300)
     from osgeo import ogr
 
     dataset = ogr.Open(str(out))  # kept: its layer dies with it

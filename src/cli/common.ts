@@ -4,6 +4,7 @@
  * @module
  */
 
+import { BOX_SEARCH_ON, type BoxSearch } from "../pipeline/segment_image.ts";
 import { DEFAULT_FLIP_TTA, FLIP_TTA_MODES, type FlipTta } from "../model/flip_tta.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type BackendChoice, parseBackendChoice } from "../model/backends.ts";
@@ -117,6 +118,42 @@ export function ttaFlag(value: string | undefined): FlipTta | undefined {
   if (value === undefined) return undefined;
   if ((FLIP_TTA_MODES as readonly string[]).includes(value)) return value as FlipTta;
   throw new UsageError(`--tta must be one of ${FLIP_TTA_MODES.join(", ")}, got "${value}"`);
+}
+
+/** The help line of `--box-search`, the same for every command. */
+export const BOX_SEARCH_USAGE =
+  `  --box-search off|on|S,M for a detector whose boxes miss their objects: a box on the main
+                          graphs (crops over 96 px) is also tried moved by S of its long side
+                          (on: 0.06) forwards and back along each axis, and a moved box's mask
+                          kept where its predicted IoU beats the given box's by more than M
+                          (on: 0.05); up to 5 model calls for those boxes; default: off`;
+
+/**
+ * Parse `--box-search` (`off`, `on`, or `SHIFT,MARGIN`); `undefined` when absent or `off`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { boxSearchFlag } from "./common.ts";
+ *
+ * assert.deepEqual(boxSearchFlag("on"), { shift: 0.06, margin: 0.05 });
+ * assert.deepEqual(boxSearchFlag("0.1,0"), { shift: 0.1, margin: 0 });
+ * assert.equal(boxSearchFlag("off"), undefined);
+ * assert.throws(() => boxSearchFlag("0.1"), /--box-search must be/);
+ * ```
+ */
+export function boxSearchFlag(value: string | undefined): BoxSearch | undefined {
+  if (value === undefined || value === "off") return undefined;
+  if (value === "on") return { ...BOX_SEARCH_ON };
+  const parts = value.split(",").map((v) => v.trim() === "" ? NaN : Number(v));
+  const [shift = NaN, margin = NaN] = parts;
+  if (parts.length === 2 && shift > 0 && shift < 1 && margin >= 0 && margin < 1) {
+    return { shift, margin };
+  }
+  throw new UsageError(
+    `--box-search must be off, on or SHIFT,MARGIN (a share of the long side in (0, 1), a ` +
+      `predicted IoU margin in [0, 1)), got "${value}"`,
+  );
 }
 
 /** Parse `--backend` (default `auto`) or throw a usage error that lists the valid names. */

@@ -23,7 +23,7 @@ import { parseEvalArgs } from "./eval_args.ts";
 import { dirname } from "node:path";
 import { RunSetupError } from "../pipeline/segment_run.ts";
 import { MissingInputError } from "../pipeline/results_input.ts";
-import { backendFlag, type CliIo, UsageError } from "./common.ts";
+import { backendFlag, BOX_SEARCH_USAGE, type CliIo, UsageError } from "./common.ts";
 
 /** Side in pixels of the fixed context crop that `--no-ram` uses instead of RAM. */
 export const FIXED_CONTEXT = 128;
@@ -64,6 +64,7 @@ Options:
   --max-images N           only the first N images
   --max-per-class N        only the first N instances of each class (image order)
   --refine-passes N        N more passes, each prompted with the box of the last pass's mask
+${BOX_SEARCH_USAGE}
                            (the given box where that mask is empty)
   --tta off|main|all       also run crops mirrored, masks averaged (main: the crops on the
                            main graphs; all: every crop); default: ${DEFAULT_FLIP_TTA}
@@ -154,6 +155,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       promptClassOf: (c) => a.promptClassSwap[c] ?? c,
       crop: a.noRam ? FIXED_CONTEXT : "ram",
       refinePasses: a.refinePasses,
+      boxSearch: a.boxSearch ?? undefined,
       imageDegrade: a.imageDegrade ?? undefined,
     });
   }
@@ -228,6 +230,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         small_max_crop_side: model?.manifest.smallGraphs?.maxCropSide ?? null,
         max_per_class: a.maxPerClass,
         refine_passes: a.refinePasses,
+        box_search: a.boxSearch,
         tta: model?.tta ?? null,
       },
       onProgress: (p) => {

@@ -16,7 +16,8 @@
 import { parseArgs } from "node:util";
 import { BASELINE_KINDS, type BaselineKind } from "../eval/baselines.ts";
 import { parseClassGroups } from "../eval/class_map.ts";
-import { smallGraphsFlag } from "./common.ts";
+import { boxSearchFlag, smallGraphsFlag } from "./common.ts";
+import type { BoxSearch } from "../pipeline/segment_image.ts";
 import { FLIP_TTA_MODES, type FlipTta } from "../model/flip_tta.ts";
 import { ANGLE_CONVENTIONS, type AngleConvention } from "../geometry/oriented_box.ts";
 import {
@@ -90,6 +91,8 @@ export interface EvalArgs {
   maxPerClass: number | null;
   /** `--refine-passes`: passes after the first, prompted with the last mask's box. */
   refinePasses: number;
+  /** `--box-search`: the main graphs' boxes also tried shifted, kept by predicted IoU. */
+  boxSearch: BoxSearch | null;
   /** `--tta`: crops also run mirrored; `undefined`: the default. */
   tta: FlipTta | undefined;
   /** `--detections`: a detector's output to prompt with instead of the GT boxes, or `null`. */
@@ -207,6 +210,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
         batch: { type: "string" },
         "max-per-class": { type: "string" },
         "refine-passes": { type: "string" },
+        "box-search": { type: "string" },
         tta: { type: "string" },
         detections: { type: "string" },
         "detection-format": { type: "string" },
@@ -240,11 +244,11 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
   if (
     baseline !== null &&
     (v["no-ram"] || v["box-only"] || v["no-class-prompt"] || v["small-graphs"] !== undefined ||
-      v["refine-passes"] !== undefined || v.tta !== undefined ||
+      v["refine-passes"] !== undefined || v.tta !== undefined || v["box-search"] !== undefined ||
       v["prompt-class-swap"] !== undefined || v.model !== undefined)
   ) {
     throw new TypeError(
-      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --prompt-class-swap, --small-graphs, --refine-passes, --tta and --model need the model, not --baseline",
+      "Cannot parse eval arguments: --no-ram, --box-only, --no-class-prompt, --prompt-class-swap, --small-graphs, --refine-passes, --box-search, --tta and --model need the model, not --baseline",
     );
   }
   if (baseline !== null && v["image-degrade"] !== undefined) {
@@ -317,6 +321,7 @@ export function parseEvalArgs(args: readonly string[]): EvalArgs {
     batch: positiveInt("batch", v.batch) ?? 8,
     maxPerClass: positiveInt("max-per-class", v["max-per-class"]),
     refinePasses: positiveInt("refine-passes", v["refine-passes"]) ?? 0,
+    boxSearch: boxSearchFlag(v["box-search"]) ?? null,
     tta: parseTta(v.tta),
     detections,
   };

@@ -14,6 +14,8 @@ import type { PromptMode } from "../geometry/prompt.ts";
 import { parseShard, type Shard } from "../pipeline/shard.ts";
 import {
   backendFlag,
+  BOX_SEARCH_USAGE,
+  boxSearchFlag,
   choiceFlag,
   type CliIo,
   formatDuration,
@@ -74,6 +76,7 @@ Options:
                           small_graphs.default in its manifest); N: on, for the crops up to
                           N px (64: ships and vehicles a little better, slower)
 ${TTA_USAGE}
+${BOX_SEARCH_USAGE}
   --simplify PX           polygon simplification tolerance in pixels (default: 0)
   --all-components        keep every mask component, not only those under the box
   --bands 1,2,3           raster bands to read as RGB (default: those a GeoTIFF tags red,
@@ -122,6 +125,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       "class-prompt": { type: "string" },
       "small-graphs": { type: "string" },
       tta: { type: "string" },
+      "box-search": { type: "string" },
       simplify: { type: "string" },
       "all-components": { type: "boolean" },
       bands: { type: "string" },
@@ -165,6 +169,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
     "on";
   const smallGraphs = smallGraphsFlag("small-graphs", values["small-graphs"]);
   const tta = ttaFlag(values.tta);
+  const boxSearch = boxSearchFlag(values["box-search"]);
   const backend = backendFlag(values.backend);
   const threads = intFlag("threads", values.threads, navigator.hardwareConcurrency ?? 1);
   const sessions = intFlag("sessions", values.sessions, threads);
@@ -375,6 +380,7 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       batchSize,
       promptMode,
       classPrompt,
+      boxSearch,
       simplify,
       keepPromptComponents: !values["all-components"],
       onEvent,

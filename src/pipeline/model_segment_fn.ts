@@ -16,7 +16,7 @@ import { segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 
 /** Options of {@linkcode modelSegmentFn}. */
 export interface ModelSegmentFnOptions
-  extends Pick<SegmentOptions, "batchSize" | "promptMode" | "classPrompt" | "crop"> {
+  extends Pick<SegmentOptions, "batchSize" | "promptMode" | "classPrompt" | "crop" | "boxSearch"> {
   /** Folder that holds the images, joined with each image's `fileName`. */
   imagesDir: string;
   /**
@@ -56,20 +56,18 @@ export function modelSegmentFn(model: SopsegModel, options: ModelSegmentFnOption
         source = await degradedSource(source, options.imageDegrade, image.id);
       }
       let boxes = prompts.map((p) => p.box);
+      const classes = prompts.map((p) => promptClassOf(p.className));
       let masks: MaskWindow[] = [];
       for (let pass = 0; pass <= (options.refinePasses ?? 0); pass++) {
         if (pass > 0) boxes = masks.map((m, i) => maskBox(m) ?? boxes[i]!);
         masks = [];
         for await (
-          const r of segmentBoxes(model, {
-            source,
-            boxes,
-            classes: prompts.map((p) => promptClassOf(p.className)),
-          }, {
+          const r of segmentBoxes(model, { source, boxes, classes }, {
             batchSize: options.batchSize,
             promptMode: options.promptMode,
             classPrompt: options.classPrompt,
             crop: options.crop,
+            boxSearch: options.boxSearch,
             vectorize: false,
             signal,
           })

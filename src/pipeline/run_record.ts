@@ -48,6 +48,8 @@ export interface RunRecordOptions {
   keep_prompt_components: boolean;
   /** Crops per model call. */
   batch: number;
+  /** `--box-search` (moves and margin); absent: off. */
+  box_search?: { shift: number; margin: number };
 }
 
 /** One planned image: its name (relative to `--images`) and detection count. */
@@ -249,6 +251,8 @@ export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
     simplify: options.simplify ?? 0,
     keep_prompt_components: options.keepPromptComponents ?? true,
     batch: batchSizeOf(options),
+    // only when on, so that the records of runs made before it existed still match
+    ...(options.boxSearch ? { box_search: { ...options.boxSearch } } : {}),
   };
 }
 

@@ -76,6 +76,7 @@ export type SegmentDetectionsOptions =
     | "batchSize"
     | "promptMode"
     | "classPrompt"
+    | "boxSearch"
     | "simplify"
     | "keepPromptComponents"
     | "timings"
@@ -409,6 +410,7 @@ export async function segmentDetections(
       batchSize: options.batchSize,
       promptMode: options.promptMode,
       classPrompt: options.classPrompt,
+      boxSearch: options.boxSearch,
       simplify: options.simplify,
       keepPromptComponents: options.keepPromptComponents,
       timings: options.timings,

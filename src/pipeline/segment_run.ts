@@ -85,7 +85,7 @@ export type DetectionsInput =
 export interface SegmentRunOptions extends
   Pick<
     SegmentOptions,
-    "batchSize" | "promptMode" | "classPrompt" | "simplify" | "keepPromptComponents"
+    "batchSize" | "promptMode" | "classPrompt" | "simplify" | "keepPromptComponents" | "boxSearch"
   > {
   /** An image file or a folder of images. */
   images: string;
@@ -1026,6 +1026,7 @@ async function segmentOneImage(
         classPrompt: options.classPrompt,
         simplify: options.simplify,
         keepPromptComponents: options.keepPromptComponents,
+        boxSearch: options.boxSearch,
         timings,
         signal: options.signal,
         onProgress: (done, boxes) =>

@@ -21,6 +21,7 @@ import {
 } from "../pipeline/detections_input.ts";
 import type { DetectionsReading } from "../pipeline/segment_detections.ts";
 import { InputError } from "../pipeline/input_error.ts";
+import { BOX_SEARCH_ON, type BoxSearch } from "../pipeline/segment_image.ts";
 import { RpcError } from "./errors.ts";
 
 /** Prompt modes of `options.prompt`. */
@@ -34,6 +35,7 @@ export const SEGMENT_OPTION_KEYS = [
   "class_prompt",
   "bands",
   "batch",
+  "box_search",
 ] as const;
 
 /** The options of a `segment` request, defaults filled in. */
@@ -50,6 +52,8 @@ export interface SegmentRequestOptions {
   bands: number[] | undefined;
   /** Crops per model call. Default: the server's `--batch`. */
   batch: number | undefined;
+  /** The box search (`--box-search`); `undefined`: off. Default: off. */
+  boxSearch: BoxSearch | undefined;
 }
 
 /** Where a request's detections come from. */
@@ -209,6 +213,24 @@ function positiveInt(v: unknown, field: string): number {
   return v;
 }
 
+/** `options.box_search`: `false`, `true` (`--box-search on`) or `{"shift": S, "margin": M}`. */
+function boxSearch(v: unknown): BoxSearch | undefined {
+  if (v === false) return undefined;
+  if (v === true) return { ...BOX_SEARCH_ON };
+  const what = 'must be true, false or {"shift": S, "margin": M}';
+  if (!isRecord(v)) throw RpcError.invalidParams("options.box_search", `${what}, got ${shown(v)}`);
+  onlyKeys(v, "options.box_search", ["shift", "margin"]);
+  const shift = finite(v.shift, "options.box_search.shift");
+  const margin = finite(v.margin, "options.box_search.margin");
+  if (!(shift > 0 && shift < 1)) {
+    throw RpcError.invalidParams("options.box_search.shift", `must be in (0, 1), got ${shift}`);
+  }
+  if (!(margin >= 0 && margin < 1)) {
+    throw RpcError.invalidParams("options.box_search.margin", `must be in [0, 1), got ${margin}`);
+  }
+  return { shift, margin };
+}
+
 function options(v: unknown): SegmentRequestOptions {
   const out: SegmentRequestOptions = {
     prompt: "opm",
@@ -217,6 +239,7 @@ function options(v: unknown): SegmentRequestOptions {
     classPrompt: true,
     bands: undefined,
     batch: undefined,
+    boxSearch: undefined,
   };
   if (v === undefined) return out;
   if (!isRecord(v)) throw RpcError.invalidParams("options", "must be an object");
@@ -253,6 +276,7 @@ function options(v: unknown): SegmentRequestOptions {
     out.bands = v.bands.map((b, i) => positiveInt(b, `options.bands[${i}]`));
   }
   if (v.batch !== undefined) out.batch = positiveInt(v.batch, "options.batch");
+  if (v.box_search !== undefined) out.boxSearch = boxSearch(v.box_search);
   return out;
 }
 

@@ -26,7 +26,7 @@ import type { MethodHandler } from "./server.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The protocol version `initialize` reports. */
-export const PROTOCOL_VERSION = "1.2";
+export const PROTOCOL_VERSION = "1.3";
 
 /** What the methods work with. */
 export interface SopsegMethodsContext {
@@ -136,6 +136,7 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
       simplify: req.options.simplify,
       keepPromptComponents: !req.options.allComponents,
       classPrompt: req.options.classPrompt,
+      boxSearch: req.options.boxSearch,
       signal: call.signal,
       resultsCache: results,
       onProgress: (done, total) => {

@@ -65,6 +65,17 @@ Deno.test("protocol.schema.json rejects malformed messages", () => {
       method: "segment",
       params: { image: "a.png", detections: { path: "a.txt" }, options: { bands: [1, 2] } },
     }],
+    // a box search's moves are a share of the long side, below 1, as the server takes them
+    ["ClientMessage", {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "segment",
+      params: {
+        image: "a.png",
+        detections: { path: "a.txt" },
+        options: { box_search: { shift: 1.5, margin: 0 } },
+      },
+    }],
     ["ServerMessage", { jsonrpc: "2.0", id: 1, error: { code: -1, message: "x" } }],
     ["ServerMessage", { jsonrpc: "2.0", method: "$/progress", params: { id: 1, done: 1 } }],
     ["SegmentResponse", {
@@ -80,5 +91,16 @@ Deno.test("protocol.schema.json rejects malformed messages", () => {
   ];
   for (const [def, message] of bad) {
     assert.throws(() => assertSchema(def, message), /is not a valid/, JSON.stringify(message));
+  }
+});
+
+Deno.test("protocol.schema.json takes options.box_search as true, false or {shift, margin}", () => {
+  for (const box_search of [true, false, { shift: 0.06, margin: 0.05 }]) {
+    assertSchema("ClientMessage", {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "segment",
+      params: { image: "a.png", detections: { path: "a.txt" }, options: { box_search } },
+    });
   }
 });

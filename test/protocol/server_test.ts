@@ -48,7 +48,7 @@ dataTest(
       await withServer(["--read", DATA, "--write", out], async (s) => {
         const init = await s.call("initialize", { client: { name: "test" } });
         assertSchema("InitializeResponse", init);
-        assert.equal(init.result.protocolVersion, "1.2");
+        assert.equal(init.result.protocolVersion, "1.3");
         assert.equal(init.result.backend, "wasm");
         assert.deepEqual(init.result.capabilities.writeRoots, [out]);
 
@@ -221,6 +221,26 @@ dataTest(
           [
             { image: P1888.image, detections: { boxes: [] }, options: { class_prompt: "yes" } },
             "options.class_prompt",
+          ],
+          [
+            { image: P1888.image, detections: { boxes: [] }, options: { box_search: "on" } },
+            "options.box_search",
+          ],
+          [
+            {
+              image: P1888.image,
+              detections: { boxes: [] },
+              options: { box_search: { shift: 1.5, margin: 0 } },
+            },
+            "options.box_search.shift",
+          ],
+          [
+            {
+              image: P1888.image,
+              detections: { boxes: [] },
+              options: { box_search: { shift: 0.1, margin: 0, rounds: 2 } },
+            },
+            "options.box_search.rounds",
           ],
           [{ image: P1888.image, detections: { boxes: [] }, colour: "red" }, "colour"],
         ];
