@@ -212,8 +212,9 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
   }
   const keys = new Set([...Object.keys(a.options), ...Object.keys(b.options)]);
   for (const k of keys) {
-    const x = JSON.stringify((a.options as unknown as Record<string, unknown>)[k]);
-    const y = JSON.stringify((b.options as unknown as Record<string, unknown>)[k]);
+    // a field a record leaves out when off (angle_convention, box_search) reads "none"
+    const x = JSON.stringify((a.options as unknown as Record<string, unknown>)[k]) ?? "none";
+    const y = JSON.stringify((b.options as unknown as Record<string, unknown>)[k]) ?? "none";
     if (x !== y) out.push(`options.${k}: ${x} vs ${y}`);
   }
   if (JSON.stringify(a.plan) !== JSON.stringify(b.plan)) {

@@ -38,7 +38,7 @@ Deno.test("a run record keeps --box-search when on, and a resume with another is
   assert.equal("box_search" in off.options, false);
   assert.deepEqual(on.options.box_search, { shift: 0.06, margin: 0.05 });
   assert.deepEqual(recordDifferences(off, on), [
-    'options.box_search: undefined vs {"shift":0.06,"margin":0.05}',
+    'options.box_search: none vs {"shift":0.06,"margin":0.05}',
   ]);
   assert.deepEqual(recordDifferences(on, await record({ shift: 0.06, margin: 0.05 })), []);
 });
