@@ -159,19 +159,21 @@ def run_algorithm(
     return done.stdout
 
 
+def refused_run(argv: Sequence[str], env: dict[str, str]) -> str:
+    """The output of a qgis_process run that must fail."""
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode != 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
 def refused_output(exe: str, env: dict[str, str], raster: Path, detections: Path, out: Path) -> str:
     """The output of a `segment_detections` run that must fail (no output written)."""
-    done = subprocess.run(
+    return refused_run(
         [exe, "run", "sopseg:segment_detections", "--", f"RASTER={raster}"]
         + [f"DETECTIONS={detections}", "CLASS_FIELD=label", "SCORE_FIELD=conf"]
         + [f"BACKEND={QGIS_FLAGS['backend']}", f"THREADS={QGIS_FLAGS['threads']}", f"OUTPUT={out}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+        env,
     )
-    assert done.returncode != 0, done.stdout + done.stderr
-    return done.stdout + done.stderr
 
 
 def write_csv(path: Path, rows: Sequence[tuple[Optional[list[tuple[float, float]]], str]]) -> Path:
@@ -418,15 +420,10 @@ def test_qgis_process_segments_a_detector_output_file(
     rbox = {"image_id": "raster", "bbox": [50, 50, 20, 10, 0.1], "score": 0.9, "category_id": 0}
     rboxes.write_text(json.dumps([rbox]))
     algorithm = [exe, "run", "sopseg:segment_detection_file", "--", *common]
-    refused = subprocess.run(
-        [*algorithm, f"DETECTIONS_FILE={rboxes}", f"OUTPUT={tmp_path / 'refused.gpkg'}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    refused = refused_run(
+        [*algorithm, f"DETECTIONS_FILE={rboxes}", f"OUTPUT={tmp_path / 'refused.gpkg'}"], env
     )
-    assert refused.returncode != 0
-    assert "detections.angle_convention is required" in refused.stdout + refused.stderr
+    assert "detections.angle_convention is required" in refused
     le90 = tmp_path / "le90.gpkg"
     run(
         [*algorithm, f"DETECTIONS_FILE={rboxes}", "ANGLE_CONVENTION=le90", f"OUTPUT={le90}"],
@@ -475,15 +472,7 @@ def test_qgis_process_file_algorithm_refuses_geojson_in_a_third_crs_before_start
     algorithm = [exe, "run", "sopseg:segment_detection_file", "--", f"RASTER={tif}"]
     algorithm += [f"BACKEND={QGIS_FLAGS['backend']}", f"THREADS={QGIS_FLAGS['threads']}"]
     refused_out = tmp_path / "refused.gpkg"
-    refused = subprocess.run(
-        [*algorithm, f"DETECTIONS_FILE={files[3857]}", f"OUTPUT={refused_out}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    said = refused.stdout + refused.stderr
-    assert refused.returncode != 0, said
+    said = refused_run([*algorithm, f"DETECTIONS_FILE={files[3857]}", f"OUTPUT={refused_out}"], env)
     assert "are in EPSG:3857 and the raster in EPSG:32633" in said, said
     assert "sopseg:segment_detections" in said, said
     assert "sopseg server" not in said  # refused before a server was started

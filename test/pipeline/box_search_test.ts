@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseDota } from "../../src/formats/dota.ts";
 import type { OrientedBox } from "../../src/geometry/oriented_box.ts";
-import type { MaskWindow } from "../../src/masks/mask_window.ts";
+import { maskIou } from "./_mask_iou.ts";
 import { openRaster } from "../../src/raster/open_raster.ts";
 import { SopsegModel } from "../../src/model/sopseg_model.ts";
 import {
@@ -21,24 +21,6 @@ import { dataTest, SHARED_DATA } from "../_data.ts";
 const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
 const IMAGE = `${SHARED_DATA}/dota-samples/images/P0706.png`;
 const LABELS = `${SHARED_DATA}/dota-samples/labelTxt/P0706.txt`;
-
-function maskIou(a: MaskWindow, b: MaskWindow): number {
-  let inter = 0, union = 0;
-  const x0 = Math.min(a.x0, b.x0), y0 = Math.min(a.y0, b.y0);
-  const x1 = Math.max(a.x0 + a.width, b.x0 + b.width);
-  const y1 = Math.max(a.y0 + a.height, b.y0 + b.height);
-  const at = (m: MaskWindow, x: number, y: number) =>
-    x >= m.x0 && y >= m.y0 && x < m.x0 + m.width && y < m.y0 + m.height &&
-    m.data[(y - m.y0) * m.width + (x - m.x0)] === 1;
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      const p = at(a, x, y), q = at(b, x, y);
-      if (p && q) inter++;
-      if (p || q) union++;
-    }
-  }
-  return union === 0 ? 1 : inter / union;
-}
 
 dataTest({
   name: "box search: main-graph boxes keep the best-scored moved box's mask, the rest as they were",

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { parseDota } from "../../src/formats/dota.ts";
-import type { MaskWindow } from "../../src/masks/mask_window.ts";
+import { maskIou } from "./_mask_iou.ts";
 import { openRaster } from "../../src/raster/open_raster.ts";
 import { checkBatch, SopsegModel } from "../../src/model/sopseg_model.ts";
 import { segmentBoxes, type SegmentedBox } from "../../src/pipeline/segment_image.ts";
@@ -16,25 +16,6 @@ import { modelIdentity, recordDifferences, type RunRecord } from "../../src/pipe
 const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
 const IMAGE = `${SHARED_DATA}/dota-samples/images/P0706.png`;
 const LABELS = `${SHARED_DATA}/dota-samples/labelTxt/P0706.txt`;
-
-/** IoU of two masks in the image frame. */
-function maskIou(a: MaskWindow, b: MaskWindow): number {
-  const x0 = Math.min(a.x0, b.x0), y0 = Math.min(a.y0, b.y0);
-  const x1 = Math.max(a.x0 + a.width, b.x0 + b.width);
-  const y1 = Math.max(a.y0 + a.height, b.y0 + b.height);
-  const at = (m: MaskWindow, x: number, y: number) =>
-    x >= m.x0 && y >= m.y0 && x < m.x0 + m.width && y < m.y0 + m.height &&
-    m.data[(y - m.y0) * m.width + (x - m.x0)] === 1;
-  let inter = 0, union = 0;
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      const p = at(a, x, y), q = at(b, x, y);
-      if (p && q) inter++;
-      if (p || q) union++;
-    }
-  }
-  return union === 0 ? 1 : inter / union;
-}
 
 async function segment(model: SopsegModel, batchSize: number): Promise<SegmentedBox[]> {
   const all = parseDota(await Deno.readTextFile(LABELS), { source: LABELS }).detections;
