@@ -5,7 +5,7 @@
  *
  *     deno run -A bench/bench_run.ts --backend wasm --threads 2 --batch 8 \
  *       --images DIR|FILE --detections DIR|FILE [--model DIR] [--small-graphs on|off|N]
- *       [--tta off|main|all]
+ *       [--tta off|main|all] [--box-search off|on|S,M]
  *
  * `--small-graphs on`: the crops that fit run on the model's small graphs (default: the
  * model's `small_graphs.default`); N: on, for the crops up to N px.
@@ -17,7 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { smallGraphsFlag, ttaFlag } from "../src/cli/common.ts";
+import { boxSearchFlag, smallGraphsFlag, ttaFlag } from "../src/cli/common.ts";
 import { SopsegModel } from "../src/model/sopseg_model.ts";
 import { segmentRun } from "../src/pipeline/segment_run.ts";
 import { newTimings } from "../src/pipeline/timings.ts";
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     instances: { type: "string", default: "256" },
     "small-graphs": { type: "string" },
     tta: { type: "string" },
+    "box-search": { type: "string" },
   },
 });
 const threads = Number(values.threads);
@@ -132,6 +133,7 @@ try {
     detections: { kind: "path", path: values.detections! },
     out,
     batchSize: batch,
+    boxSearch: boxSearchFlag(values["box-search"]),
     timings,
   });
   console.log(JSON.stringify({
@@ -141,6 +143,7 @@ try {
     smallGraphs: model.manifest.smallGraphs?.inputSize ?? null,
     smallMaxCropSide: model.manifest.smallGraphs?.maxCropSide ?? null,
     tta: model.tta,
+    boxSearch: values["box-search"] ?? "off",
     batch,
     instances: summary.instances,
     seconds: summary.seconds,
