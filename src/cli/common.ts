@@ -4,7 +4,7 @@
  * @module
  */
 
-import { BOX_SEARCH_ON, type BoxSearch } from "../pipeline/segment_image.ts";
+import { BOX_SEARCH_ON, type BoxSearch, boxSearchProblem } from "../pipeline/segment_image.ts";
 import { DEFAULT_FLIP_TTA, FLIP_TTA_MODES, type FlipTta } from "../model/flip_tta.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type BackendChoice, parseBackendChoice } from "../model/backends.ts";
@@ -147,9 +147,7 @@ export function boxSearchFlag(value: string | undefined): BoxSearch | undefined 
   if (value === "on") return { ...BOX_SEARCH_ON };
   const parts = value.split(",").map((v) => v.trim() === "" ? NaN : Number(v));
   const [shift = NaN, margin = NaN] = parts;
-  if (parts.length === 2 && shift > 0 && shift < 1 && margin >= 0 && margin < 1) {
-    return { shift, margin };
-  }
+  if (parts.length === 2 && boxSearchProblem({ shift, margin }) === null) return { shift, margin };
   throw new UsageError(
     `--box-search must be off, on or SHIFT,MARGIN (a share of the long side in (0, 1), a ` +
       `predicted IoU margin in [0, 1)), got "${value}"`,

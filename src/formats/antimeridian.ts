@@ -6,6 +6,7 @@
  * @module
  */
 import type { Position } from "./geojson_writer.ts";
+import { openRing, roundTo, signedArea } from "./_positions.ts";
 
 /**
  * Whether `ring` (longitude, latitude; open or closed) has a longitude past +-180 (a raster
@@ -42,6 +43,7 @@ export function pastAntimeridian(ring: readonly Position[]): boolean {
  * import assert from "node:assert/strict";
  * import { cutAtAntimeridian } from "./antimeridian.ts";
  * import type { Position } from "./geojson_writer.ts";
+import { openRing, roundTo, signedArea } from "./_positions.ts";
  *
  * const square: Position[] = [[179.5, 0], [180.5, 0], [180.5, 1], [179.5, 1], [179.5, 0]];
  * assert.deepEqual(cutAtAntimeridian([square], 6), [
@@ -57,7 +59,7 @@ export function cutAtAntimeridian(rings: readonly Position[][], decimals: number
     for (const ring of rings) {
       let clipped = clipRing(ring, side, decimals);
       if (clipped !== null && side === "east") {
-        clipped = clipped.map(([x, y]) => [round(x - 360, decimals), y]);
+        clipped = clipped.map(([x, y]) => [roundTo(x - 360, decimals), y]);
       }
       if (clipped === null) {
         if (part.length === 0) break; // no shell on this side: nothing of the polygon there
@@ -70,41 +72,22 @@ export function cutAtAntimeridian(rings: readonly Position[][], decimals: number
   return out;
 }
 
-function round(value: number, decimals: number): number {
-  const f = 10 ** decimals;
-  const r = Math.round(value * f) / f;
-  return r === 0 ? 0 : r;
-}
-
 /** The closed ring clipped to longitude <= 180 (west) or >= 180 (east), closed; `null` without area. */
 function clipRing(ring: readonly Position[], side: "west" | "east", decimals: number) {
   const inside = (p: Position) => side === "west" ? p[0] <= 180 : p[0] >= 180;
   const n = ring.length - 1; // closed: the last position repeats the first
-  const out: Position[] = [];
-  const push = (p: Position) => {
-    const prev = out[out.length - 1];
-    if (prev === undefined || prev[0] !== p[0] || prev[1] !== p[1]) out.push(p);
-  };
+  const cut: Position[] = [];
   for (let i = 0; i < n; i++) {
     const a = ring[i]!, b = ring[(i + 1) % n]!;
-    if (inside(a)) push([a[0], a[1]]);
+    if (inside(a)) cut.push([a[0], a[1]]);
     if (inside(a) !== inside(b) && a[0] !== 180 && b[0] !== 180) {
       const t = (180 - a[0]) / (b[0] - a[0]);
-      push([180, round(a[1] + t * (b[1] - a[1]), decimals)]);
+      cut.push([180, roundTo(a[1] + t * (b[1] - a[1]), decimals)]);
     }
   }
-  while (out.length > 1) {
-    const first = out[0]!, last = out[out.length - 1]!;
-    if (first[0] !== last[0] || first[1] !== last[1]) break;
-    out.pop();
-  }
-  if (out.length < 3) return null;
-  let area = 0;
-  for (let i = 0; i < out.length; i++) {
-    const [x0, y0] = out[i]!, [x1, y1] = out[(i + 1) % out.length]!;
-    area += x0 * y1 - x1 * y0;
-  }
-  if (area === 0) return null;
+  const out = openRing(cut);
+  if (out === null) return null;
+  if (signedArea(out) === 0) return null;
   out.push([out[0]![0], out[0]![1]]);
   return out;
 }

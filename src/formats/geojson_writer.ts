@@ -13,6 +13,7 @@
  */
 
 import { cutAtAntimeridian, pastAntimeridian } from "./antimeridian.ts";
+import { openRing, roundTo, signedArea } from "./_positions.ts";
 import { boxCorners, type Point } from "../geometry/oriented_box.ts";
 import type { Polygon } from "../masks/polygon.ts";
 import type { Georef } from "../raster/source.ts";
@@ -167,38 +168,12 @@ function resolveFrame(options: GeoJsonWriterOptions): Frame {
   return { kind, transform, decimals: options.decimals ?? auto };
 }
 
-function roundTo(value: number, decimals: number): number {
-  const f = 10 ** decimals;
-  const r = Math.round(value * f) / f;
-  return r === 0 ? 0 : r; // no -0
-}
-
-function signedArea(ring: readonly Position[]): number {
-  let sum = 0;
-  for (let i = 0; i < ring.length; i++) {
-    const [x0, y0] = ring[i] as Position;
-    const [x1, y1] = ring[(i + 1) % ring.length] as Position;
-    sum += x0 * y1 - x1 * y0;
-  }
-  return sum / 2;
-}
-
 /** Transforms, rounds and de-duplicates a ring (left open); `null` under 3 positions. */
 function projectRing(ring: readonly Point[], frame: Frame): Position[] | null {
-  const out: Position[] = [];
-  for (const p of ring) {
+  return openRing(ring.map((p) => {
     const q = frame.transform(p);
-    const pos: Position = [roundTo(q.x, frame.decimals), roundTo(q.y, frame.decimals)];
-    const prev = out[out.length - 1];
-    if (prev === undefined || prev[0] !== pos[0] || prev[1] !== pos[1]) out.push(pos);
-  }
-  while (out.length > 1) {
-    const first = out[0] as Position;
-    const last = out[out.length - 1] as Position;
-    if (first[0] !== last[0] || first[1] !== last[1]) break;
-    out.pop();
-  }
-  return out.length < 3 ? null : out;
+    return [roundTo(q.x, frame.decimals), roundTo(q.y, frame.decimals)];
+  }));
 }
 
 /** Orients (positive area when `outer`) and closes an open ring; `null` when it has no area. */

@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { modelFilesSha256, type ModelManifest } from "../model/manifest.ts";
 import type { Shard } from "./shard.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
-import { batchSizeOf } from "./segment_image.ts";
+import { batchSizeOf, type BoxSearch } from "./segment_image.ts";
 import type { FlipTta } from "../model/flip_tta.ts";
 import type { SopsegModel } from "../model/sopseg_model.ts";
 
@@ -49,7 +49,7 @@ export interface RunRecordOptions {
   /** Crops per model call. */
   batch: number;
   /** `--box-search` (moves and margin); absent: off. */
-  box_search?: { shift: number; margin: number };
+  box_search?: BoxSearch;
 }
 
 /** One planned image: its name (relative to `--images`) and detection count. */

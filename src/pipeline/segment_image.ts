@@ -74,6 +74,35 @@ export interface BoxSearch {
   margin: number;
 }
 
+/**
+ * What is wrong with `search` as a box search, the field and why (`shift` in (0, 1), `margin`
+ * in [0, 1)); `null` when nothing is. The CLI and the server check their input with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { boxSearchProblem } from "./segment_image.ts";
+ *
+ * assert.equal(boxSearchProblem({ shift: 0.06, margin: 0.05 }), null);
+ * assert.deepEqual(boxSearchProblem({ shift: 1.5, margin: 0 }), {
+ *   field: "shift",
+ *   message: "must be in (0, 1), got 1.5",
+ * });
+ * ```
+ */
+export function boxSearchProblem(
+  search: BoxSearch,
+): { field: keyof BoxSearch; message: string } | null {
+  const { shift, margin } = search;
+  if (!(shift > 0 && shift < 1)) {
+    return { field: "shift", message: `must be in (0, 1), got ${shift}` };
+  }
+  if (!(margin >= 0 && margin < 1)) {
+    return { field: "margin", message: `must be in [0, 1), got ${margin}` };
+  }
+  return null;
+}
+
 /** The box search of `--box-search on`: moves of 0.06 of the long side, margin 0.05. */
 export const BOX_SEARCH_ON: Readonly<BoxSearch> = { shift: 0.06, margin: 0.05 };
 
@@ -158,6 +187,18 @@ export function cropFor(box: OrientedBox, rule: "ram" | number, ram?: RamSideOpt
   return { x0: h.x0 - (size - w) / 2, y0: h.y0 - (size - hh) / 2, size };
 }
 
+/** The mask's polygons (simplified by `tolerance` px when > 0), COCO RLE, area and bbox. */
+function vectorized(
+  mask: MaskWindow,
+  image: { width: number; height: number },
+  tolerance: number,
+): Pick<SegmentedBox, "polygons" | "rle" | "area" | "bbox"> {
+  let polygons = traceMask(mask);
+  if (tolerance > 0) polygons = polygons.map((p) => simplifyPolygon(p, tolerance));
+  const rle = encodeRle(mask, image.width, image.height);
+  return { polygons, rle, area: rleArea(rle), bbox: rleBbox(rle) };
+}
+
 function maskStats(mask: MaskWindow): { area: number; bbox: [number, number, number, number] } {
   const b = maskBounds(mask);
   return b === null
@@ -204,6 +245,7 @@ export async function* segmentBoxes(
     }
   });
   const onProgress = options.onProgress;
+  const timings = options.timings ?? newTimings();
   const pick = (group: SegmentedBox[]): SegmentedBox => {
     const given = group[0]!;
     let best = given;
@@ -212,7 +254,12 @@ export async function* segmentBoxes(
         best = r;
       }
     }
-    return { ...best, index: owner[given.index]! };
+    const kept = { ...best, index: owner[given.index]! };
+    if (!(options.vectorize ?? true)) return kept;
+    const t0 = performance.now();
+    const out = { ...kept, ...vectorized(kept.mask, source, options.simplify ?? 0) };
+    timings.polygon += (performance.now() - t0) / 1e3;
+    return out;
   };
   let group: SegmentedBox[] = [];
   for await (
@@ -222,6 +269,8 @@ export async function* segmentBoxes(
       classes: input.classes && owner.map((k) => input.classes![k]!),
     }, {
       ...options,
+      timings,
+      vectorize: false, // only the kept candidate's mask is traced, below
       onProgress: onProgress &&
         ((done, total) => onProgress(Math.floor(done * boxes.length / total), boxes.length)),
     })
@@ -391,19 +440,9 @@ async function* segmentEach(
       });
       if (keep) mask = keepPromptComponents(mask, box);
       const t1 = performance.now();
-      let polygons: Polygon[] = [];
-      let rle: Rle | null = null;
-      let area: number;
-      let bbox: [number, number, number, number];
-      if (vectorize) {
-        polygons = traceMask(mask);
-        if (tolerance > 0) polygons = polygons.map((p) => simplifyPolygon(p, tolerance));
-        rle = encodeRle(mask, source.width, source.height);
-        area = rleArea(rle);
-        bbox = rleBbox(rle);
-      } else {
-        ({ area, bbox } = maskStats(mask));
-      }
+      const { polygons, rle, area, bbox } = vectorize
+        ? vectorized(mask, source, tolerance)
+        : { polygons: [], rle: null, ...maskStats(mask) };
       const t2 = performance.now();
       t.mask += (t1 - t0) / 1e3;
       t.polygon += (t2 - t1) / 1e3;

@@ -21,7 +21,7 @@ import {
 } from "../pipeline/detections_input.ts";
 import type { DetectionsReading } from "../pipeline/segment_detections.ts";
 import { InputError } from "../pipeline/input_error.ts";
-import { BOX_SEARCH_ON, type BoxSearch } from "../pipeline/segment_image.ts";
+import { BOX_SEARCH_ON, type BoxSearch, boxSearchProblem } from "../pipeline/segment_image.ts";
 import { RpcError } from "./errors.ts";
 
 /** Prompt modes of `options.prompt`. */
@@ -220,15 +220,13 @@ function boxSearch(v: unknown): BoxSearch | undefined {
   const what = 'must be true, false or {"shift": S, "margin": M}';
   if (!isRecord(v)) throw RpcError.invalidParams("options.box_search", `${what}, got ${shown(v)}`);
   onlyKeys(v, "options.box_search", ["shift", "margin"]);
-  const shift = finite(v.shift, "options.box_search.shift");
-  const margin = finite(v.margin, "options.box_search.margin");
-  if (!(shift > 0 && shift < 1)) {
-    throw RpcError.invalidParams("options.box_search.shift", `must be in (0, 1), got ${shift}`);
-  }
-  if (!(margin >= 0 && margin < 1)) {
-    throw RpcError.invalidParams("options.box_search.margin", `must be in [0, 1), got ${margin}`);
-  }
-  return { shift, margin };
+  const search = {
+    shift: finite(v.shift, "options.box_search.shift"),
+    margin: finite(v.margin, "options.box_search.margin"),
+  };
+  const problem = boxSearchProblem(search);
+  if (problem) throw RpcError.invalidParams(`options.box_search.${problem.field}`, problem.message);
+  return search;
 }
 
 function options(v: unknown): SegmentRequestOptions {
