@@ -46,7 +46,7 @@ INIT=${INIT:-training/checkpoints/last.pt}
 sha256sum "$INIT"
 python3 -c "import torch, numpy, cv2; print('torch', torch.__version__, 'numpy', numpy.__version__, 'cv2', cv2.__version__)"
 export PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
-python3 training/train.py --device cuda --workers "${WORKERS:-14}" --train-root .devdata/isaid_sub \
+python3 training/train.py --device "${DEVICE:-cuda}" --workers "${WORKERS:-14}" --train-root .devdata/isaid_sub \
   --no-val --init-from "$INIT" --ckpt "$OUT/ck.pt" --runs "$OUT/runs" \
   --weights-out "$OUT/weights.npz" --batch "${BATCH:-64}" --lr "${LR:-1e-3}" \
   --warmup-samples "${WARMUP:-6000}" --time-schedule --max-minutes "${MINUTES:-6.5}" \
