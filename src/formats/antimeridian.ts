@@ -32,62 +32,176 @@ export function pastAntimeridian(ring: readonly Position[]): boolean {
 }
 
 /**
- * Cuts a polygon (closed rings, shell first, longitudes made continuous: past 180 east of
- * the antimeridian) at longitude 180: the part west of it as is, the part east of it with
- * 360 taken from its longitudes. Each ring is clipped to each side (Sutherland-Hodgman; a
- * concave ring may leave a zero-width edge along the cut), the new vertices' latitudes
- * rounded to `decimals`. A side where the shell keeps no area is left out.
+ * Cuts a polygon (closed rings, the shell counter-clockwise first, the holes clockwise;
+ * longitudes made continuous: past 180 east of the antimeridian) at longitude 180 into
+ * polygons that are valid on their own: those west of it as they are, those east of it with
+ * 360 taken from their longitudes. A ring that crosses the line several times gives several
+ * polygons; a hole across it becomes a notch in its shell. Positions on the line itself
+ * belong to neither side's interior, so an edge along it (a raster whose pixel edges fall on
+ * 180) is a boundary, never a zero-width spike. New vertices' latitudes are rounded to
+ * `decimals`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { cutAtAntimeridian } from "./antimeridian.ts";
  * import type { Position } from "./geojson_writer.ts";
-import { openRing, roundTo, signedArea } from "./_positions.ts";
  *
  * const square: Position[] = [[179.5, 0], [180.5, 0], [180.5, 1], [179.5, 1], [179.5, 0]];
  * assert.deepEqual(cutAtAntimeridian([square], 6), [
- *   [[[179.5, 0], [180, 0], [180, 1], [179.5, 1], [179.5, 0]]],
+ *   [[[180, 1], [179.5, 1], [179.5, 0], [180, 0], [180, 1]]],
  *   [[[-180, 0], [-179.5, 0], [-179.5, 1], [-180, 1], [-180, 0]]],
  * ]);
  * ```
  */
 export function cutAtAntimeridian(rings: readonly Position[][], decimals: number): Position[][][] {
-  const out: Position[][][] = [];
-  for (const side of ["west", "east"] as const) {
-    const part: Position[][] = [];
-    for (const ring of rings) {
-      let clipped = clipRing(ring, side, decimals);
-      if (clipped !== null && side === "east") {
-        clipped = clipped.map(([x, y]) => [roundTo(x - 360, decimals), y]);
-      }
-      if (clipped === null) {
-        if (part.length === 0) break; // no shell on this side: nothing of the polygon there
-        continue;
-      }
-      part.push(clipped);
-    }
-    if (part.length > 0) out.push(part);
-  }
-  return out;
+  const west = keepSide(rings, (x) => x < 180, decimals);
+  const east = keepSide(rings, (x) => x > 180, decimals).map((polygon) =>
+    polygon.map((ring) => ring.map(([x, y]): Position => [roundTo(x - 360, decimals), y]))
+  );
+  return [...west, ...east];
 }
 
-/** The closed ring clipped to longitude <= 180 (west) or >= 180 (east), closed; `null` without area. */
-function clipRing(ring: readonly Position[], side: "west" | "east", decimals: number) {
-  const inside = (p: Position) => side === "west" ? p[0] <= 180 : p[0] >= 180;
-  const n = ring.length - 1; // closed: the last position repeats the first
-  const cut: Position[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = ring[i]!, b = ring[(i + 1) % n]!;
-    if (inside(a)) cut.push([a[0], a[1]]);
-    if (inside(a) !== inside(b) && a[0] !== 180 && b[0] !== 180) {
-      const t = (180 - a[0]) / (b[0] - a[0]);
-      cut.push([180, roundTo(a[1] + t * (b[1] - a[1]), decimals)]);
+/** A run of a ring inside one side: from where it enters, across the line, to where it leaves. */
+type Piece = { points: Position[]; next: Piece | null };
+
+/**
+ * The polygons of `rings` on the side where `inside(longitude)` holds (the line itself is
+ * outside). Each ring's runs inside the side are joined along the line: sorted by latitude,
+ * the crossings bound the stretches of the line the polygon covers, and a run that leaves at
+ * one end of such a stretch is followed by the run that enters at its other end.
+ */
+function keepSide(
+  rings: readonly Position[][],
+  inside: (x: number) => boolean,
+  decimals: number,
+): Position[][][] {
+  const whole: Position[][] = [];
+  const pieces: Piece[] = [];
+  const ends: { y: number; piece: Piece; leaves: boolean }[] = [];
+  for (const ring of rings) {
+    const n = ring.length - 1; // closed: the last position repeats the first
+    const start = ring.slice(0, n).findIndex((p) => !inside(p[0]));
+    if (start < 0) {
+      whole.push(ring);
+      continue;
+    }
+    let piece: Piece | null = null;
+    for (let k = 0; k < n; k++) {
+      const a = ring[(start + k) % n]!, b = ring[(start + k + 1) % n]!;
+      if (inside(a[0]) !== inside(b[0])) {
+        const t = (180 - a[0]) / (b[0] - a[0]);
+        const at: Position = [180, roundTo(a[1] + t * (b[1] - a[1]), decimals)];
+        if (piece === null) {
+          piece = { points: [at], next: null };
+          pieces.push(piece);
+          ends.push({ y: at[1], piece, leaves: false });
+        } else {
+          piece.points.push(at);
+          ends.push({ y: at[1], piece, leaves: true });
+          piece = null;
+        }
+      }
+      if (piece !== null && inside(b[0])) piece.points.push([b[0], b[1]]);
     }
   }
-  const out = openRing(cut);
-  if (out === null) return null;
-  if (signedArea(out) === 0) return null;
-  out.push([out[0]![0], out[0]![1]]);
-  return out;
+  // a shell wholly on this side has its holes with it
+  if (whole[0] === rings[0]) return [rings.map((r) => r)];
+  // Pair the crossings along the line; where two share a latitude (a vertex touching the
+  // line), put the one that completes a pair of a leaving and an entering run first.
+  ends.sort((p, q) => p.y - q.y);
+  for (let i = 0; i + 1 < ends.length; i += 2) {
+    const p = ends[i]!;
+    if (p.leaves === ends[i + 1]!.leaves) {
+      const y = ends[i + 1]!.y;
+      const j = ends.findIndex((e, k) => k > i + 1 && e.y === y && e.leaves !== p.leaves);
+      if (j < 0) {
+        // Not a valid polygon's crossings (rings that cross each other): each run closed
+        // along the line on its own, so that nothing of the mask is dropped.
+        for (const piece of pieces) piece.next = piece;
+        break;
+      }
+      [ends[i + 1], ends[j]] = [ends[j]!, ends[i + 1]!];
+    }
+    const q = ends[i + 1]!;
+    if (p.leaves) p.piece.next = q.piece;
+    else q.piece.next = p.piece;
+  }
+  const shells: Position[][] = [];
+  const holes: Position[][] = whole; // holes wholly on this side
+  const used = new Set<Piece>();
+  for (const first of pieces) {
+    if (used.has(first)) continue;
+    const joined: Position[] = [];
+    for (let p: Piece | null = first; p !== null && !used.has(p); p = p.next) {
+      used.add(p);
+      joined.push(...p.points);
+    }
+    for (const loop of simpleLoops(joined)) {
+      const area = signedArea(loop);
+      if (area === 0) continue;
+      loop.push([loop[0]![0], loop[0]![1]]);
+      (area > 0 ? shells : holes).push(loop);
+    }
+  }
+  const polygons = shells.map((shell) => [shell]);
+  for (const hole of holes) {
+    const probe = insidePoint(hole);
+    polygons.find(([shell]) => containsPoint(shell!, probe))?.push(hole);
+  }
+  return polygons;
+}
+
+/**
+ * An open ring cut into loops where it passes a position twice (a hole that touched its shell
+ * at a vertex and became a notch pinches the piece there): each loop simple, counter-clockwise
+ * for a piece, clockwise for a hole left inside one.
+ */
+function simpleLoops(positions: readonly Position[]): Position[][] {
+  const ring = openRing(positions);
+  if (ring === null) return [];
+  const loops: Position[][] = [];
+  const path: Position[] = [];
+  const at = new Map<string, number>();
+  for (const p of ring) {
+    const key = `${p[0]},${p[1]}`;
+    const seen = at.get(key);
+    if (seen === undefined) {
+      at.set(key, path.length);
+      path.push(p);
+      continue;
+    }
+    const loop = path.splice(seen + 1);
+    for (const q of loop) at.delete(`${q[0]},${q[1]}`);
+    loop.unshift(p);
+    const open = openRing(loop);
+    if (open !== null) loops.push(open);
+  }
+  const rest = openRing(path);
+  if (rest !== null) loops.push(rest);
+  return loops;
+}
+
+/** A point strictly inside a clockwise `ring`: just right of its longest edge's middle. */
+function insidePoint(ring: readonly Position[]): Position {
+  let best = 0, length = -1;
+  for (let i = 0; i + 1 < ring.length; i++) {
+    const d = Math.hypot(ring[i + 1]![0] - ring[i]![0], ring[i + 1]![1] - ring[i]![1]);
+    if (d > length) [best, length] = [i, d];
+  }
+  const [a, b] = [ring[best]!, ring[best + 1]!];
+  const e = 1e-6; // of the edge's length, to its right
+  return [(a[0] + b[0]) / 2 + e * (b[1] - a[1]), (a[1] + b[1]) / 2 - e * (b[0] - a[0])];
+}
+
+/** Whether `p` lies inside the closed `ring` (even-odd rule). */
+function containsPoint(ring: readonly Position[], p: Position): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 2; i < ring.length - 1; j = i++) {
+    const [xi, yi] = ring[i]!, [xj, yj] = ring[j]!;
+    if ((yi > p[1]) !== (yj > p[1]) && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) {
+      inside = !inside;
+    }
+  }
+  return inside;
 }

@@ -222,9 +222,12 @@ function feature(
   else if (parts.length > 1) geometry = { type: "MultiPolygon", coordinates: parts };
   const { box } = result.detection;
   const origin = detectionOrigin(result.detection);
+  // (longitudes past 180, from a raster in longitudes 0..360, brought into -180..180 as the
+  // geometry's are; a box across the line is not cut: its corners may lie on both sides)
   const obb = boxCorners(box).flatMap((p) => {
     const q = frame.transform(p);
-    return [roundTo(q.x, frame.decimals), roundTo(q.y, frame.decimals)];
+    const x = frame.kind === "wgs84" && Math.abs(q.x) > 180 ? q.x - 360 * Math.sign(q.x) : q.x;
+    return [roundTo(x, frame.decimals), roundTo(q.y, frame.decimals)];
   });
   const properties: InstanceProperties = {
     class: result.detection.className,
