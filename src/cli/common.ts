@@ -138,19 +138,23 @@ export const BOX_SEARCH_USAGE =
  *
  * assert.deepEqual(boxSearchFlag("on"), { shift: 0.06, margin: 0.05 });
  * assert.deepEqual(boxSearchFlag("0.1,0"), { shift: 0.1, margin: 0 });
- * assert.equal(boxSearchFlag("off"), undefined);
+ * assert.equal(boxSearchFlag("Off"), undefined);
  * assert.throws(() => boxSearchFlag("0.1"), /--box-search must be/);
+ * assert.throws(() => boxSearchFlag("0.5,1"), /its MARGIN must be in \[0, 1\), got 1/);
  * ```
  */
 export function boxSearchFlag(value: string | undefined): BoxSearch | undefined {
-  if (value === undefined || value === "off") return undefined;
-  if (value === "on") return { ...BOX_SEARCH_ON };
-  const parts = value.split(",").map((v) => v.trim() === "" ? NaN : Number(v));
+  const word = value?.trim().toLowerCase();
+  if (word === undefined || word === "off") return undefined;
+  if (word === "on") return { ...BOX_SEARCH_ON };
+  const parts = word.split(",").map((v) => v.trim() === "" ? NaN : Number(v));
   const [shift = NaN, margin = NaN] = parts;
-  if (parts.length === 2 && boxSearchProblem({ shift, margin }) === null) return { shift, margin };
+  const problem = parts.length === 2 ? boxSearchProblem({ shift, margin }) : null;
+  if (parts.length === 2 && problem === null) return { shift, margin };
   throw new UsageError(
     `--box-search must be off, on or SHIFT,MARGIN (a share of the long side in (0, 1), a ` +
-      `predicted IoU margin in [0, 1)), got "${value}"`,
+      `predicted IoU margin in [0, 1)), got "${value}"` +
+      (problem ? ` (its ${problem.field.toUpperCase()} ${problem.message})` : ""),
   );
 }
 

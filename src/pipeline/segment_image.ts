@@ -233,18 +233,33 @@ export async function* segmentBoxes(
   const { source, boxes } = input;
   const tried: OrientedBox[] = [];
   const owner: number[] = [];
+  // candidates still to run per box, and boxes done (those outside the image need no run)
+  const left = new Int32Array(boxes.length);
+  let finished = 0;
   boxes.forEach((box, k) => {
     tried.push(box);
     owner.push(k);
+    if (isOutsideImage(box, source.width, source.height)) {
+      finished += 1;
+      return;
+    }
+    left[k] = 1;
     const side = cropFor(box, options.crop ?? "ram", model.manifest.ram).size;
-    if (isOutsideImage(box, source.width, source.height)) return;
     if (model.inputSizeFor(side) !== model.manifest.inputSize) return;
     for (const moved of movedBoxes(box, search.shift)) {
       tried.push(moved);
       owner.push(k);
+      left[k] += 1;
     }
   });
   const onProgress = options.onProgress;
+  // Progress counts boxes whose every candidate has run, after each batch (as without the
+  // search; a batch may hold candidates of several boxes, or some of one box's).
+  if (onProgress && finished === boxes.length && finished > 0) onProgress(finished, boxes.length);
+  const counted = (indices: readonly number[]) => {
+    for (const i of indices) if (--left[owner[i]!]! === 0) finished += 1;
+    onProgress?.(finished, boxes.length);
+  };
   const timings = options.timings ?? newTimings();
   const pick = (group: SegmentedBox[]): SegmentedBox => {
     const given = group[0]!;
@@ -271,9 +286,8 @@ export async function* segmentBoxes(
       ...options,
       timings,
       vectorize: false, // only the kept candidate's mask is traced, below
-      onProgress: onProgress &&
-        ((done, total) => onProgress(Math.floor(done * boxes.length / total), boxes.length)),
-    })
+      onProgress: undefined,
+    }, counted)
   ) {
     if (group.length > 0 && owner[r.index] !== owner[group[0]!.index]) {
       yield pick(group);
@@ -306,11 +320,15 @@ export function movedBoxes(box: OrientedBox, shift: number): OrientedBox[] {
   }));
 }
 
-/** {@linkcode segmentBoxes} without the box search: one model call per box. */
+/**
+ * {@linkcode segmentBoxes} without the box search: one model call per box. `onBatch`: the
+ * indices of the boxes each batch ran, after it ran (boxes outside the image run in none).
+ */
 async function* segmentEach(
   model: SopsegModel,
   input: { source: RasterSource; boxes: readonly OrientedBox[]; classes?: readonly string[] },
   options: SegmentOptions,
+  onBatch?: (indices: readonly number[]) => void,
 ): AsyncGenerator<SegmentedBox> {
   const { source, boxes } = input;
   const classNames = (options.classPrompt ?? true) ? input.classes : undefined;
@@ -461,6 +479,7 @@ async function* segmentEach(
     }
     done += batch.size;
     options.onProgress?.(done, boxes.length);
+    onBatch?.(indices);
     for (let r = ready.get(nextOut); r !== undefined; r = ready.get(nextOut)) {
       ready.delete(nextOut);
       nextOut += 1;

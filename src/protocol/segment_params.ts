@@ -88,6 +88,7 @@ function onlyKeys(obj: Record<string, unknown>, field: string, keys: readonly st
 }
 
 function str(v: unknown, field: string): string {
+  if (v === undefined) throw RpcError.invalidParams(field, "is missing");
   if (typeof v !== "string" || v === "") {
     throw RpcError.invalidParams(field, `must be a non-empty string, got ${shown(v)}`);
   }
@@ -95,6 +96,7 @@ function str(v: unknown, field: string): string {
 }
 
 function finite(v: unknown, field: string): number {
+  if (v === undefined) throw RpcError.invalidParams(field, "is missing");
   if (typeof v !== "number" || !Number.isFinite(v)) {
     throw RpcError.invalidParams(field, `must be a number, got ${shown(v)}`);
   }

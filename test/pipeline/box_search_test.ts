@@ -49,7 +49,8 @@ dataTest({
             batchSize: 8,
             vectorize: false,
             boxSearch,
-            onProgress: (done, total) => progress.push([done, total]),
+            // (with the results out so far: a box comes out only once all its candidates ran)
+            onProgress: (done, total) => progress.push([done, total, out.length]),
           })
         ) out.push(r);
         assert.deepEqual(
@@ -57,8 +58,13 @@ dataTest({
           [...boxes.keys()],
           "one result per box, in order",
         );
-        assert.deepEqual(progress.at(-1), [boxes.length, boxes.length]);
+        assert.deepEqual(progress.at(-1)!.slice(0, 2), [boxes.length, boxes.length]);
         assert.ok(progress.every(([d, t]) => d! <= t! && t === boxes.length));
+        // boxes done, counted exactly: never fewer than those already out, never going back
+        progress.forEach(([d, , yielded], i) => {
+          assert.ok(yielded! <= d!, `progress ${d} after ${yielded} results`);
+          assert.ok(i === 0 || d! >= progress[i - 1]![0]!, `progress went back to ${d}`);
+        });
         return out;
       };
       const off = await run();

@@ -242,6 +242,14 @@ dataTest(
             },
             "options.box_search.rounds",
           ],
+          [
+            {
+              image: P1888.image,
+              detections: { boxes: [] },
+              options: { box_search: { shift: 0.1 } },
+            },
+            "options.box_search.margin",
+          ],
           [{ image: P1888.image, detections: { boxes: [] }, colour: "red" }, "colour"],
         ];
         for (const [params, field] of bad) {
@@ -249,6 +257,7 @@ dataTest(
           assertError(r, -32602, /^Invalid params: /);
           assert.equal(r.error.data.field, field, JSON.stringify(r));
           assert.ok(r.error.message.includes(field), r.error.message);
+          assert.doesNotMatch(r.error.message, /got undefined/, "a missing field is said missing");
         }
 
         // -32001: missing image, a file that is not an image.
