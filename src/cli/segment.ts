@@ -411,6 +411,13 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
         (summary.inputsLeftOut ? `, ${summary.inputsLeftOut} input file(s) left out` : "") +
         (toStdout ? "" : `; wrote ${values.out}`) + "\n",
     );
+    if (boxSearch !== undefined) {
+      const { searched, moved } = summary.boxSearch;
+      io.stderr(
+        `sopseg: box search: ${searched} box(es) searched (crops on the main graphs), ` +
+          `${moved} mask(s) from a moved box\n`,
+      );
+    }
     const outside = Object.entries(summary.outsideTrainingClasses);
     if (outside.length > 0) {
       const n = outside.reduce((t, [, c]) => t + c, 0);

@@ -129,6 +129,11 @@ export interface SegmentedBox {
    * 0 to 1; 0 when the raster has no nodata (or the box is outside the image).
    */
   readonly nodataShare: number;
+  /**
+   * With the box search (`boxSearch`): whether the mask is a moved box's (`false`: the given
+   * box's); absent for a box not searched (no search, the small graphs, outside the image).
+   */
+  readonly moved?: boolean;
 }
 
 /**
@@ -269,7 +274,8 @@ export async function* segmentBoxes(
         best = r;
       }
     }
-    const kept = { ...best, index: owner[given.index]! };
+    const kept = { ...best, index: owner[given.index]!, nodataShare: given.nodataShare };
+    if (group.length > 1) Object.assign(kept, { moved: best !== given });
     if (!(options.vectorize ?? true)) return kept;
     const t0 = performance.now();
     const out = { ...kept, ...vectorized(kept.mask, source, options.simplify ?? 0) };

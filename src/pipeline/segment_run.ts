@@ -194,6 +194,11 @@ export interface RunSummary {
    * `classNames`), by that number: the model is told "unknown" for them.
    */
   bareClassIds: Record<string, number>;
+  /**
+   * With `boxSearch`: boxes searched (those on the main graphs), and how many of their masks
+   * are a moved box's; both 0 without it.
+   */
+  boxSearch: { searched: number; moved: number };
 }
 
 interface PartFile {
@@ -673,6 +678,7 @@ export async function segmentRun(
     written: [],
     outsideTrainingClasses: {},
     bareClassIds: {},
+    boxSearch: { searched: 0, moved: 0 },
   };
   const { images: plannedImages, plan } = await planRun(
     options,
@@ -1035,6 +1041,10 @@ async function segmentOneImage(
     ) {
       const result = instanceResult(model, r, dets);
       nodata.push(r.nodataShare);
+      if (r.moved !== undefined) {
+        job.summary.boxSearch.searched++;
+        if (r.moved) job.summary.boxSearch.moved++;
+      }
       const name = result.detection.className;
       if (/^\d+$/.test(name)) {
         job.summary.bareClassIds[name] = (job.summary.bareClassIds[name] ?? 0) + 1;

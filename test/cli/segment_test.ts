@@ -330,6 +330,55 @@ dataTest({
   },
 });
 
+dataTest({
+  name: "segment --box-search on says how many boxes it searched and how many masks moved",
+  needs: [DOTA],
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // P0706's 5 harbours (crops over 96 px: the main graphs) and 3 small ships (not searched)
+      const lines = (await Deno.readTextFile(`${DOTA}/labelTxt/P0706.txt`)).split("\n");
+      const labels = [174, 175, 176, 177, 538, 4, 5, 6].map((n) => lines[n - 1]!);
+      assert.ok(labels.slice(0, 5).every((l) => l.includes("harbor")), "the harbours' lines");
+      await Deno.writeTextFile(`${dir}/P0706.txt`, labels.join("\n") + "\n");
+      const r = await runTask("segment", [
+        "--images",
+        `${DOTA}/images/P0706.png`,
+        "--detections",
+        `${dir}/P0706.txt`,
+        "--out",
+        `${dir}/out`,
+        "--backend",
+        "wasm",
+        "--box-search",
+        "ON",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /done: 8 masks/);
+      const said = r.stderr.match(
+        /box search: (\d+) box\(es\) searched .*, (\d+) mask\(s\) from a moved box/,
+      );
+      assert.ok(said, r.stderr);
+      assert.equal(Number(said[1]), 5, "the 5 harbours, not the ships");
+      assert.ok(Number(said[2]) <= 5);
+      const bad = await runTask("segment", [
+        "--images",
+        `${DOTA}/images/P0706.png`,
+        "--detections",
+        `${dir}/P0706.txt`,
+        "--out",
+        `${dir}/out2`,
+        "--box-search",
+        "0.5,1",
+      ]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /its MARGIN must be in \[0, 1\), got 1/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("segment usage errors exit 2 and name the flag", async () => {
   const cases: [string[], RegExp][] = [
     [["segment", "--images", "x"], /--detections is required/],

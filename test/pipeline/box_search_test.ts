@@ -82,9 +82,14 @@ dataTest({
         if (main.includes(r)) {
           // margin 0: the best predicted IoU of the given box and its 4 moves
           assert.ok(s.predictedIou >= r.predictedIou - 1e-6, `box ${r.index}`);
-          if (s.crop.x0 !== r.crop.x0 || s.crop.y0 !== r.crop.y0) changed++;
+          const moved = s.crop.x0 !== r.crop.x0 || s.crop.y0 !== r.crop.y0;
+          if (moved) changed++;
+          assert.equal(s.moved, moved, `box ${r.index}: said moved as it was`);
+          assert.equal(never[r.index]!.moved, false, `box ${r.index}: searched, kept`);
+          assert.equal(s.nodataShare, r.nodataShare, "the given box's nodata share");
         } else {
           assert.deepEqual(s.crop, r.crop, `box ${r.index}: not searched`);
+          assert.equal(s.moved, undefined, `box ${r.index}: not searched`);
           assert.ok(maskIou(s.mask, r.mask) >= 0.999, `box ${r.index}: not searched`);
         }
       }
