@@ -38,8 +38,11 @@ export function pastAntimeridian(ring: readonly Position[]): boolean {
  * 360 taken from their longitudes. A ring that crosses the line several times gives several
  * polygons; a hole across it becomes a notch in its shell. Positions on the line itself
  * belong to neither side's interior, so an edge along it (a raster whose pixel edges fall on
- * 180) is a boundary, never a zero-width spike. New vertices' latitudes are rounded to
- * `decimals`.
+ * 180) is a boundary, never a zero-width spike; where rings then meet at a vertex, the pieces
+ * of interior they enclose become polygons of their own. New vertices' latitudes are rounded to
+ * `decimals` (a vertex of the input within half a unit of that rounding from a new one, or lying
+ * on another ring's edge rather than at its vertex, as after simplification, can still touch a
+ * ring where it should not; masks traced from pixels have neither).
  *
  * @example
  * ```ts
@@ -69,7 +72,10 @@ type Piece = { points: Position[]; next: Piece | null };
  * The polygons of `rings` on the side where `inside(longitude)` holds (the line itself is
  * outside). Each ring's runs inside the side are joined along the line: sorted by latitude,
  * the crossings bound the stretches of the line the polygon covers, and a run that leaves at
- * one end of such a stretch is followed by the run that enters at its other end.
+ * one end of such a stretch is followed by the run that enters at its other end. The joined
+ * rings and the holes wholly on this side are then retraced into simple loops
+ * ({@linkcode faceLoops}, {@linkcode simpleLoops}); counter-clockwise loops are shells, clockwise ones
+ * holes, each hole in the shell around it.
  */
 function keepSide(
   rings: readonly Position[][],
@@ -90,8 +96,14 @@ function keepSide(
     for (let k = 0; k < n; k++) {
       const a = ring[(start + k) % n]!, b = ring[(start + k + 1) % n]!;
       if (inside(a[0]) !== inside(b[0])) {
+        // (an endpoint on the line is the crossing itself: its latitude as it is)
         const t = (180 - a[0]) / (b[0] - a[0]);
-        const at: Position = [180, roundTo(a[1] + t * (b[1] - a[1]), decimals)];
+        const y = a[0] === 180
+          ? a[1]
+          : b[0] === 180
+          ? b[1]
+          : roundTo(a[1] + t * (b[1] - a[1]), decimals);
+        const at: Position = [180, y];
         if (piece === null) {
           piece = { points: [at], next: null };
           pieces.push(piece);
@@ -127,8 +139,7 @@ function keepSide(
     if (p.leaves) p.piece.next = q.piece;
     else q.piece.next = p.piece;
   }
-  const shells: Position[][] = [];
-  const holes: Position[][] = whole; // holes wholly on this side
+  const traced: Position[][] = whole.map((hole) => hole.slice(0, -1)); // holes wholly here
   const used = new Set<Piece>();
   for (const first of pieces) {
     if (used.has(first)) continue;
@@ -137,12 +148,15 @@ function keepSide(
       used.add(p);
       joined.push(...p.points);
     }
-    for (const loop of simpleLoops(joined)) {
-      const area = signedArea(loop);
-      if (area === 0) continue;
-      loop.push([loop[0]![0], loop[0]![1]]);
-      (area > 0 ? shells : holes).push(loop);
-    }
+    traced.push(joined);
+  }
+  const shells: Position[][] = [];
+  const holes: Position[][] = [];
+  for (const loop of faceLoops(traced).flatMap(simpleLoops)) {
+    const area = signedArea(loop);
+    if (area === 0) continue;
+    loop.push([loop[0]![0], loop[0]![1]]);
+    (area > 0 ? shells : holes).push(loop);
   }
   const polygons = shells.map((shell) => [shell]);
   for (const hole of holes) {
@@ -153,9 +167,55 @@ function keepSide(
 }
 
 /**
- * An open ring cut into loops where it passes a position twice (a hole that touched its shell
- * at a vertex and became a notch pinches the piece there): each loop simple, counter-clockwise
- * for a piece, clockwise for a hole left inside one.
+ * The boundary of the region the open `rings` enclose (each with the region on its left),
+ * retraced as simple loops: where rings meet or a ring passes a position twice (a hole that
+ * touched its shell became part of a notch), the walk turns onto the first edge clockwise from
+ * the one it came in by, so each loop bounds one connected piece of the interior, or one hole.
+ */
+function faceLoops(rings: readonly Position[][]): Position[][] {
+  type Edge = { from: Position; to: Position; used: boolean };
+  const key = (p: Position) => `${p[0]},${p[1]}`;
+  const out = new Map<string, Edge[]>();
+  const edges: Edge[] = [];
+  for (const positions of rings) {
+    const ring = openRing(positions);
+    if (ring === null) continue;
+    ring.forEach((from, i) => {
+      const edge = { from, to: ring[(i + 1) % ring.length]!, used: false };
+      edges.push(edge);
+      const list = out.get(key(from));
+      if (list) list.push(edge);
+      else out.set(key(from), [edge]);
+    });
+  }
+  const loops: Position[][] = [];
+  for (const start of edges) {
+    if (start.used) continue;
+    const loop: Position[] = [];
+    for (let e: Edge = start; !e.used;) {
+      e.used = true;
+      loop.push(e.from);
+      const back = Math.atan2(e.from[1] - e.to[1], e.from[0] - e.to[0]);
+      let next: Edge | null = null, turn = Infinity;
+      for (const f of out.get(key(e.to)) ?? []) {
+        // clockwise angle from the way back to f, in (0, 2 pi]
+        let a = back - Math.atan2(f.to[1] - f.from[1], f.to[0] - f.from[0]);
+        while (a <= 0) a += 2 * Math.PI;
+        while (a > 2 * Math.PI) a -= 2 * Math.PI;
+        if (a < turn && (!f.used || f === start)) [next, turn] = [f, a];
+      }
+      if (next === null) break;
+      e = next;
+    }
+    const ring = openRing(loop);
+    if (ring !== null) loops.push(ring);
+  }
+  return loops;
+}
+
+/**
+ * An open ring cut into loops where it passes a position twice (after {@linkcode faceLoops},
+ * a hole that touched its shell at one vertex and was walked into it): each loop simple.
  */
 function simpleLoops(positions: readonly Position[]): Position[][] {
   const ring = openRing(positions);

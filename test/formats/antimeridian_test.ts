@@ -62,6 +62,39 @@ function assertValid(polygons: Position[][][]) {
       }
     }
   }
+  assertConnectedInterior(polygons);
+}
+
+/** Points where two rings touch (a vertex of one on the other, shared vertices once). */
+function touchPoints(r: Position[], s: Position[]): Set<string> {
+  const on = (p: Position, a: Position, b: Position) =>
+    (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) === 0 &&
+    Math.min(a[0], b[0]) <= p[0] && p[0] <= Math.max(a[0], b[0]) &&
+    Math.min(a[1], b[1]) <= p[1] && p[1] <= Math.max(a[1], b[1]);
+  const out = new Set<string>();
+  for (const [x, y] of [[r, s], [s, r]] as const) {
+    for (const p of x.slice(0, -1)) {
+      for (let i = 0; i + 1 < y.length; i++) if (on(p, y[i]!, y[i + 1]!)) out.add(`${p}`);
+    }
+  }
+  return out;
+}
+
+/** OGC: a polygon's interior is connected: its rings' touch points make no cycle of rings. */
+function assertConnectedInterior(polygons: Position[][][]) {
+  for (const polygon of polygons) {
+    const parent = polygon.map((_, i) => i);
+    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+    for (let i = 0; i < polygon.length; i++) {
+      for (let j = i + 1; j < polygon.length; j++) {
+        for (const p of touchPoints(polygon[i]!, polygon[j]!)) {
+          const a = find(i), b = find(j);
+          assert.ok(a !== b, `rings touch in a cycle at ${p}: the interior is not connected`);
+          parent[a] = b;
+        }
+      }
+    }
+  }
 }
 
 /** Total area, the east polygons moved back past 180. */
@@ -146,6 +179,36 @@ Deno.test("cutAtAntimeridian() joins the runs of a ring that touches the line at
   const cut = cutAtAntimeridian([ring], 6);
   assertValid(cut);
   assert.ok(Math.abs(area(cut) - signedArea(ring)) < 1e-9);
+});
+
+Deno.test("cutAtAntimeridian() splits off a pocket a hole closes against a notch (review case)", () => {
+  // a hole wholly west of the line touches the shell at a vertex and, at another, the notch
+  // the crossing hole leaves: the west interior between them is its own polygon
+  const rings: Position[][] = [
+    [
+      [179.9996, 9.9995],
+      [180.0003, 9.9995],
+      [180.0003, 10],
+      [179.9998, 10],
+      [179.9998, 9.9999],
+      [179.9997, 9.9999],
+      [179.9997, 10],
+      [179.9996, 10],
+      [179.9996, 9.9995],
+    ],
+    [[180.0001, 9.9998], [180.0001, 9.9997], [179.9999, 9.9997], [179.9999, 9.9998], [
+      180.0001,
+      9.9998,
+    ]],
+    [[179.9999, 9.9999], [179.9999, 9.9998], [179.9998, 9.9998], [179.9998, 9.9999], [
+      179.9999,
+      9.9999,
+    ]],
+  ];
+  const cut = cutAtAntimeridian(rings, 8);
+  assertValid(cut);
+  const want = rings.reduce((sum, ring) => sum + signedArea(ring), 0);
+  assert.ok(Math.abs(area(cut) - want) < 1e-9 * Math.abs(want));
 });
 
 Deno.test("cutAtAntimeridian() gives valid pieces of the same area for random traced masks", () => {
