@@ -87,6 +87,17 @@ async function gdaltransform(args: string[], points: number[][]): Promise<number
   );
 }
 
+/** How many features of `layer` in `file` GDAL (GEOS) finds valid. */
+async function validCount(file: string, layer: string): Promise<number> {
+  const sql = `select count(*) as n from ${layer} where ST_IsValid(geometry)`;
+  const info = new TextDecoder().decode(
+    await gdal("ogrinfo", ["-ro", "-dialect", "SQLite", "-sql", sql, file]),
+  );
+  const n = info.match(/n \(Integer\) = (\d+)/);
+  assert.ok(n, info);
+  return Number(n[1]);
+}
+
 function vertices(f: Feature): number[][] {
   const g = f.geometry!;
   const polys = (g.type === "Polygon" ? [g.coordinates] : g.coordinates) as number[][][][];
@@ -131,17 +142,7 @@ for (const crs of ["wgs84", "raster"] as const) {
       assert.equal(fc.features.length, 2, name);
       if (crs === "wgs84" && ACROSS.includes(name)) {
         // the cut masks are valid geometry in GDAL (GEOS): no ring along the line and back
-        const valid = new TextDecoder().decode(
-          await gdal("ogrinfo", [
-            "-ro",
-            "-dialect",
-            "SQLite",
-            "-sql",
-            `select count(*) as n from ${name} where ST_IsValid(geometry)`,
-            `${out}/${name}.geojson`,
-          ]),
-        );
-        assert.match(valid, /n \(Integer\) = 2/, `${name}: ${valid}`);
+        assert.equal(await validCount(`${out}/${name}.geojson`, name), 2, name);
       }
       for (const f of fc.features as Feature[]) {
         // The prompt box corners: the pixel corners through GDAL.
@@ -211,17 +212,7 @@ Deno.test("segment --vector-format fgb is read by ogrinfo: count, CRS, valid, in
     assert.match(info, /Feature Count: 2/);
     assert.match(info, /Geometry: Multi Polygon/);
     assert.match(info, new RegExp(`ID\\["EPSG",${epsg}\\]\\]\\s*$`, "m"));
-    const valid = new TextDecoder().decode(
-      await gdal("ogrinfo", [
-        "-ro",
-        "-dialect",
-        "SQLite",
-        "-sql",
-        "select count(*) as n from utm_north_up where ST_IsValid(geometry)",
-        fgb,
-      ]),
-    );
-    assert.match(valid, /n \(Integer\) = 2/);
+    assert.equal(await validCount(fgb, "utm_north_up"), 2);
     // where each mask's box was read: the labels file's lines 1 (the car) and 2 (the ship)
     const origins = new TextDecoder().decode(
       await gdal("ogrinfo", [

@@ -341,18 +341,12 @@ dataTest({
       const labels = [174, 175, 176, 177, 538, 4, 5, 6].map((n) => lines[n - 1]!);
       assert.ok(labels.slice(0, 5).every((l) => l.includes("harbor")), "the harbours' lines");
       await Deno.writeTextFile(`${dir}/P0706.txt`, labels.join("\n") + "\n");
-      const r = await runTask("segment", [
-        "--images",
-        `${DOTA}/images/P0706.png`,
-        "--detections",
-        `${dir}/P0706.txt`,
-        "--out",
-        `${dir}/out`,
-        "--backend",
-        "wasm",
-        "--box-search",
-        "ON",
-      ]);
+      const run = (out: string, search: string) =>
+        runTask("segment", [
+          ...["--images", `${DOTA}/images/P0706.png`, "--detections", `${dir}/P0706.txt`],
+          ...["--out", `${dir}/${out}`, "--backend", "wasm", "--box-search", search],
+        ]);
+      const r = await run("out", "ON");
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /done: 8 masks/);
       const said = r.stderr.match(
@@ -361,16 +355,7 @@ dataTest({
       assert.ok(said, r.stderr);
       assert.equal(Number(said[1]), 5, "the 5 harbours, not the ships");
       assert.ok(Number(said[2]) <= 5);
-      const bad = await runTask("segment", [
-        "--images",
-        `${DOTA}/images/P0706.png`,
-        "--detections",
-        `${dir}/P0706.txt`,
-        "--out",
-        `${dir}/out2`,
-        "--box-search",
-        "0.5,1",
-      ]);
+      const bad = await run("out2", "0.5,1");
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /its MARGIN must be in \[0, 1\), got 1/);
     } finally {
