@@ -274,8 +274,12 @@ export async function* segmentBoxes(
         best = r;
       }
     }
-    const kept = { ...best, index: owner[given.index]!, nodataShare: given.nodataShare };
-    if (group.length > 1) Object.assign(kept, { moved: best !== given });
+    const kept: SegmentedBox = {
+      ...best,
+      index: owner[given.index]!,
+      nodataShare: given.nodataShare,
+      ...(group.length > 1 ? { moved: best !== given } : {}),
+    };
     if (!(options.vectorize ?? true)) return kept;
     const t0 = performance.now();
     const out = { ...kept, ...vectorized(kept.mask, source, options.simplify ?? 0) };
