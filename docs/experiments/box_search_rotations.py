@@ -16,15 +16,9 @@ from sopseg.data import CocoInstances, class_onehot, gt_mask, normalised_tensor,
 from sopseg.evaluate import dil_for, iou_biou, paste_back
 from sopseg.geometry import OrientedBox
 from sopseg.modeling import build_from_state
-def heavy(box, rng):
-    L = max(box.w, box.h); du, dv = rng.normal(0, 0.08) * L, rng.normal(0, 0.08) * L; t = math.radians(box.angle)
-    return OrientedBox(box.cx + du*math.cos(t) - dv*math.sin(t), box.cy + du*math.sin(t) + dv*math.cos(t),
-                       box.w * rng.uniform(0.85, 1.15), box.h * rng.uniform(0.85, 1.15), box.angle + rng.normal(0, 4))
+from iou_head_refit import heavy, moved  # the heavy preset, the box search's moves
 def cands(b):
-    d = 0.06 * max(b.w, b.h); c, s = math.cos(math.radians(b.angle)), math.sin(math.radians(b.angle))
-    out = [b] + [OrientedBox(b.cx + u*c - v*s, b.cy + u*s + v*c, b.w, b.h, b.angle) for u, v in ((d,0),(-d,0),(0,d),(0,-d))]
-    out += [OrientedBox(b.cx, b.cy, b.w, b.h, b.angle + a) for a in (3, -3, 6, -6)]
-    return out
+    return moved(b) + [OrientedBox(b.cx, b.cy, b.w, b.h, b.angle + a) for a in (3, -3, 6, -6)]
 torch.set_num_threads(1)
 model = build_from_state(torch.load(os.path.join(ROOT, "training", "checkpoints", "last.pt"), map_location="cpu", weights_only=False)["model"], 288).eval()
 data = CocoInstances(os.path.join(ROOT, "..", "shared", "data", "isaid512", "val"), preload=False, annotations=("annotations_all.json.gz",))

@@ -42,8 +42,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "training"))
 CHECKPOINT = os.path.join(ROOT, "training", "checkpoints", "last.pt")
+from sopseg.geometry import OrientedBox  # noqa: E402
+
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "isaid512"))
 MARGINS = (0.0, 0.02, 0.05, 0.08, 0.12)
+
+
+def heavy(box: OrientedBox, rng: np.random.Generator) -> OrientedBox:
+    """One box under the `heavy` preset's distribution (src/eval/prompt_noise.ts; its own draws)."""
+    long = max(box.w, box.h)
+    du, dv = rng.normal(0, 0.08) * long, rng.normal(0, 0.08) * long
+    t = math.radians(box.angle)
+    return OrientedBox(
+        box.cx + du * math.cos(t) - dv * math.sin(t),
+        box.cy + du * math.sin(t) + dv * math.cos(t),
+        box.w * rng.uniform(0.85, 1.15),
+        box.h * rng.uniform(0.85, 1.15),
+        box.angle + rng.normal(0, 4),
+    )
+
+
+def moved(b: OrientedBox, shift: float = 0.06) -> list[OrientedBox]:
+    """`b` and the 4 boxes the box search tries (segment_image.ts movedBoxes)."""
+    d = shift * max(b.w, b.h)
+    c, s = math.cos(math.radians(b.angle)), math.sin(math.radians(b.angle))
+    moves = ((d, 0), (-d, 0), (0, d), (0, -d))
+    return [b] + [OrientedBox(b.cx + u * c - v * s, b.cy + u * s + v * c, b.w, b.h, b.angle) for u, v in moves]
 
 
 def gen(split: str, n: int, seed: int, out_path: str, bases: list[str]) -> None:
@@ -57,27 +81,8 @@ def gen(split: str, n: int, seed: int, out_path: str, bases: list[str]) -> None:
         sample_crop,
     )
     from sopseg.evaluate import dil_for, iou_biou, paste_back
-    from sopseg.geometry import OrientedBox
     from sopseg.modeling import build_from_state
     from sopseg.modeling.box_prior import box_coverage
-
-    def heavy(box: OrientedBox, rng: np.random.Generator) -> OrientedBox:
-        long = max(box.w, box.h)
-        du, dv = rng.normal(0, 0.08) * long, rng.normal(0, 0.08) * long
-        t = math.radians(box.angle)
-        return OrientedBox(
-            box.cx + du * math.cos(t) - dv * math.sin(t),
-            box.cy + du * math.sin(t) + dv * math.cos(t),
-            box.w * rng.uniform(0.85, 1.15),
-            box.h * rng.uniform(0.85, 1.15),
-            box.angle + rng.normal(0, 4),
-        )
-
-    def moved(b: OrientedBox, shift: float = 0.06) -> list[OrientedBox]:  # segment_image.ts movedBoxes
-        d = shift * max(b.w, b.h)
-        c, s = math.cos(math.radians(b.angle)), math.sin(math.radians(b.angle))
-        moves = ((d, 0), (-d, 0), (0, d), (0, -d))
-        return [b] + [OrientedBox(b.cx + u * c - v * s, b.cy + u * s + v * c, b.w, b.h, b.angle) for u, v in moves]
 
     torch.set_num_threads(1)
     ck = torch.load(CHECKPOINT, map_location="cpu", weights_only=False)

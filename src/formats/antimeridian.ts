@@ -118,7 +118,7 @@ function keepSide(
     }
   }
   // a shell wholly on this side has its holes with it
-  if (whole[0] === rings[0]) return [rings.map((r) => r)];
+  if (whole[0] === rings[0]) return [[...rings]];
   // Pair the crossings along the line; where two share a latitude (a vertex touching the
   // line), put the one that completes a pair of a leaving and an entering run first.
   ends.sort((p, q) => p.y - q.y);
