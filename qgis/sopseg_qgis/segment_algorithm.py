@@ -170,6 +170,7 @@ def output_fields() -> QgsFields:
         ("obb", QVariant.String),
         ("obb_pixel", QVariant.String),
         ("in_training_classes", QVariant.Bool),
+        ("box_moved", QVariant.Bool),
         ("source_line", QVariant.Int),
         ("source_record", QVariant.Int),
     ]:
@@ -508,7 +509,8 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterBoolean(
                 self.BOX_SEARCH,
                 "Search around boxes that miss their objects (a weak detector): larger objects "
-                "are also tried with the box moved, and the best-scored mask kept; slower on them",
+                "are also tried with the box moved, and the best-scored mask kept (box_moved says "
+                "which masks came from a moved box); slower on them",
                 defaultValue=False,
             )
         )
@@ -672,6 +674,7 @@ class SopsegAlgorithm(QgsProcessingAlgorithm):
                     json.dumps(props.get("obb")),
                     json.dumps(props.get("obb_pixel")),
                     props.get("in_training_classes"),
+                    props.get("box_moved"),
                     props.get("source_line"),
                     props.get("source_record"),
                 ]

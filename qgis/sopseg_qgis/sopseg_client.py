@@ -32,7 +32,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-PROTOCOL_VERSION = "1.3"
+PROTOCOL_VERSION = "1.4"
 REQUEST_CANCELLED = -32800
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 """The server's longest request line unless `--max-line-bytes` says otherwise."""
@@ -520,7 +520,8 @@ class SopsegServer:
 
         `detections`: `{"boxes": [{"corners": [[x, y]] * 4, "class"?: s, "score"?: n}]}` in
         pixel coordinates, `{"text": ..., "format"?: ...}` or `{"path": ..., "format"?: ...}`.
-        With `out`, the server writes the collection there and answers where and how many.
+        With `out`, the server writes the collection there and answers where and how many (and,
+        with `options["box_search"]`, `box_search`: boxes searched and masks from a moved box).
 
         Without `out`, boxes go in as many requests as the server's line limit and `max_boxes`
         ask for; their answers come back as one collection (`detection_index` counting all the

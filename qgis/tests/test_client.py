@@ -99,7 +99,7 @@ def test_find_deno_names_a_missing_configured_path() -> None:
 def test_initialize_reports_protocol_model_and_backend(server: SopsegServer) -> None:
     info = server.initialize_result
     assert info is not None
-    assert info["protocolVersion"] == "1.3"
+    assert info["protocolVersion"] == "1.4"
     assert info["backend"] == "wasm"
     assert isinstance(info["model"], dict) and isinstance(info["server"]["name"], str)
 

@@ -283,6 +283,7 @@ def check_output(
         assert feature.GetField("area_px") == props["area_px"]
         # the GeoPackage stores booleans as 0/1
         assert bool(feature.GetField("in_training_classes")) == props["in_training_classes"]
+        assert feature.GetField("box_moved") is None  # no BOX_SEARCH
         assert feature.GetField("source_line") is None
         assert feature.GetField("source_record") == (index if from_records else None)
     # A few masks: their outline in map coordinates is the pixel-frame outline through GDAL.
@@ -484,7 +485,11 @@ def test_qgis_process_file_algorithm_refuses_geojson_in_a_third_crs_before_start
     from osgeo import ogr
 
     dataset = ogr.Open(str(out))  # kept: its layer dies with it
-    assert dataset.GetLayer(0).GetFeatureCount() == 2
+    layer = dataset.GetLayer(0)
+    assert layer.GetFeatureCount() == 2
+    # the box_moved column, empty for these vehicles (crops under 96 px: not searched)
+    assert layer.GetLayerDefn().GetFieldIndex("box_moved") >= 0
+    assert [f.GetField("box_moved") for f in layer] == [None, None]
 
 
 def test_qgis_process_on_a_raster_without_georeference(

@@ -71,6 +71,11 @@ export interface CocoAnnotation {
   source_record: number | null;
   /** Whether the class is one the model was trained on; absent when unknown. */
   in_training_classes?: boolean;
+  /**
+   * With the box search: whether the mask is a moved box's; absent for a box the search did
+   * not run on (as GeoJSON's `box_moved`).
+   */
+  box_moved?: boolean;
 }
 
 /** Options for {@linkcode CocoWriter}. */
@@ -238,6 +243,7 @@ export class CocoWriter {
     if (result.inTrainingClasses !== undefined) {
       annotation.in_training_classes = result.inTrainingClasses;
     }
+    if (result.boxMoved !== undefined) annotation.box_moved = result.boxMoved;
     this.#annotations.push(JSON.stringify(annotation));
     return annotation.id;
   }

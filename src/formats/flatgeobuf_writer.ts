@@ -35,6 +35,13 @@ export interface FlatGeobufOptions {
   epsg: number | null;
   /** WKT of the CRS when there is no EPSG code. Default: `null`. */
   wkt?: string | null;
+  /**
+   * Whether the file has the `box_moved` column (nullable: empty for a box the search did not
+   * run on). A box-searched run sets it, so that each of its files has the column, even one
+   * whose boxes all ran on the small graphs. Default: whether any feature carries `box_moved`;
+   * without the box search there is no such column, as before it existed.
+   */
+  boxMoved?: boolean;
 }
 
 const COLUMNS: [keyof InstanceProperties, number][] = [
@@ -50,6 +57,7 @@ const COLUMNS: [keyof InstanceProperties, number][] = [
   ["source_record", ColumnType.Int],
   ["area_px", ColumnType.Int],
   ["in_training_classes", ColumnType.Bool],
+  ["box_moved", ColumnType.Bool],
 ];
 
 const NULLABLE = new Set<string>([
@@ -58,6 +66,7 @@ const NULLABLE = new Set<string>([
   "source_line",
   "source_record",
   "in_training_classes",
+  "box_moved",
 ]);
 
 function columnMeta(name: string, type: number): ColumnMeta {
@@ -263,7 +272,10 @@ export function* featureCollectionToFlatGeobuf(
   collection: InstanceFeatureCollection,
   options: FlatGeobufOptions,
 ): Generator<Uint8Array> {
-  const columns = COLUMNS.map(([name, type]) => columnMeta(name, type));
+  const boxMoved = options.boxMoved ??
+    collection.features.some((f) => f.properties.box_moved !== undefined);
+  const columns = COLUMNS.filter(([name]) => name !== "box_moved" || boxMoved)
+    .map(([name, type]) => columnMeta(name, type));
   const items: { parts: Position[][][]; extent: Extent; properties: InstanceProperties }[] = [];
   for (const f of collection.features) {
     if (f.geometry === null) continue;
@@ -298,13 +310,18 @@ export function* featureCollectionToFlatGeobuf(
     description: null,
     metadata: null,
   };
-  const encoded = items.map((it) =>
-    buildFeature(
+  // a property a feature leaves out is null in its nullable column (buildFeature would write
+  // an absent boolean as false)
+  const nullable = columns.filter((c) => c.nullable).map((c) => c.name);
+  const encoded = items.map((it) => {
+    const properties: Record<string, unknown> = { ...it.properties };
+    for (const name of nullable) properties[name] ??= null;
+    return buildFeature(
       parseGeometry({ type: "MultiPolygon", coordinates: it.parts }),
-      it.properties as unknown as Record<string, never>,
+      properties as Record<string, never>,
       meta,
-    )
-  );
+    );
+  });
   const head = header(meta, collection.name, options);
   const first = new Uint8Array(MAGIC.length + head.length);
   first.set(MAGIC);

@@ -66,6 +66,13 @@ export interface InstanceProperties {
    * mask is still made, but expect it to be rougher.
    */
   in_training_classes?: boolean;
+  /**
+   * With the box search (`--box-search`, the server's `options.box_search`): `true` when the
+   * mask is a moved box's (its predicted IoU beat the given box's by the margin), `false` when
+   * it is the given box's; absent for a box the search did not run on (no search, a crop on the
+   * small graphs, a box outside the image). `obb` is the given box either way.
+   */
+  box_moved?: boolean;
 }
 
 /** One instance as a GeoJSON Feature; `geometry` is `null` for an empty mask. */
@@ -251,6 +258,7 @@ function feature(
   if (result.inTrainingClasses !== undefined) {
     properties.in_training_classes = result.inTrainingClasses;
   }
+  if (result.boxMoved !== undefined) properties.box_moved = result.boxMoved;
   return { type: "Feature", geometry, properties };
 }
 

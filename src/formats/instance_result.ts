@@ -55,4 +55,10 @@ export interface InstanceResult {
    * absent when unknown (the manifest lists none, or the class is a bare number or empty).
    */
   inTrainingClasses?: boolean;
+  /**
+   * With the box search (`--box-search`, the server's `options.box_search`): whether the mask
+   * is a moved box's (`false`: the given box's); absent for a box the search did not run on
+   * (no search, a crop on the small graphs, a box outside the image). Written as `box_moved`.
+   */
+  boxMoved?: boolean;
 }

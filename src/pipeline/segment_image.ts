@@ -567,7 +567,8 @@ export function batchPlan(inputSizes: readonly number[], batchSize: number): Pla
 
 /**
  * The writers' result for one segmented box of `detections` (the box's `index` picks its
- * detection), flagged against the model's training classes.
+ * detection), flagged against the model's training classes and, with the box search, as a
+ * moved box's mask or not (`boxMoved`).
  */
 export function instanceResult(
   model: SopsegModel,
@@ -584,5 +585,6 @@ export function instanceResult(
     bbox: box.bbox,
     predictedIou: box.predictedIou,
     inTrainingClasses: model.trainingClasses?.flag(detection.className),
+    boxMoved: box.moved,
   };
 }

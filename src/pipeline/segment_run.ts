@@ -195,8 +195,9 @@ export interface RunSummary {
    */
   bareClassIds: Record<string, number>;
   /**
-   * With `boxSearch`: boxes searched (those on the main graphs), and how many of their masks
-   * are a moved box's; both 0 without it.
+   * With `boxSearch`: boxes searched (those on the main graphs; their features carry
+   * `box_moved`), and how many of their masks are a moved box's (`box_moved: true`); both 0
+   * without it. Like `instances`, this run's images only: not those a resume skips.
    */
   boxSearch: { searched: number; moved: number };
 }
@@ -213,6 +214,8 @@ interface PartFile {
     bbox: [number, number, number, number];
     predictedIou: number;
     inTrainingClasses?: boolean;
+    /** With the box search: whether the mask is a moved box's (`box_moved`). */
+    boxMoved?: boolean;
     /** The prompt box corners as coco.json had them (a part rebuilt by `readCoco`). */
     obb?: number[];
     /** Where the detection was read from (`detectionOrigin`). */
@@ -293,6 +296,7 @@ async function readCoco(path: string): Promise<Map<string, PartFile> | null> {
       bbox: a.bbox,
       predictedIou: a.predicted_iou,
       inTrainingClasses: a.in_training_classes,
+      boxMoved: a.box_moved,
       obb: o,
       // absent from a coco.json written before sopseg 0.1's source_* members
       sourceFile: a.source_file ?? null,
@@ -891,6 +895,7 @@ async function runLocked(
           bbox: a.bbox,
           predictedIou: a.predictedIou,
           inTrainingClasses: a.inTrainingClasses,
+          boxMoved: a.boxMoved,
         }, { obb: a.obb });
       }
     }
@@ -1077,7 +1082,12 @@ async function segmentOneImage(
         const wkt = frame === "map" ? source.georef?.wkt ?? null : null;
         // the FlatGeobuf writer and the overlay (fast-png) load when a run asks for them
         const { featureCollectionToFlatGeobuf } = await import("../formats/flatgeobuf_writer.ts");
-        await writeFileAtomic(job.geojsonPath, featureCollectionToFlatGeobuf(fc, { epsg, wkt }));
+        // a box-searched run's files all have the box_moved column
+        const boxMoved = options.boxSearch !== undefined;
+        await writeFileAtomic(
+          job.geojsonPath,
+          featureCollectionToFlatGeobuf(fc, { epsg, wkt, boxMoved }),
+        );
       } else {
         await writeFileAtomic(job.geojsonPath, featureCollectionToText(fc));
       }
@@ -1093,6 +1103,7 @@ async function segmentOneImage(
           bbox: r.bbox,
           predictedIou: r.predictedIou,
           inTrainingClasses: r.inTrainingClasses,
+          boxMoved: r.boxMoved,
           ...sourceOf(r.detection),
         })),
       };

@@ -26,7 +26,7 @@ import type { MethodHandler } from "./server.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The protocol version `initialize` reports. */
-export const PROTOCOL_VERSION = "1.3";
+export const PROTOCOL_VERSION = "1.4";
 
 /** What the methods work with. */
 export interface SopsegMethodsContext {
@@ -169,7 +169,17 @@ export function sopsegMethods(ctx: SopsegMethodsContext): SopsegMethods {
         cause: e,
       });
     }
-    return { out, features: fc.features.length };
+    if (req.options.boxSearch === undefined) return { out, features: fc.features.length };
+    // the file's features say which boxes were searched (`box_moved` present) and moved
+    const searched = fc.features.filter((f) => f.properties.box_moved !== undefined);
+    return {
+      out,
+      features: fc.features.length,
+      box_search: {
+        searched: searched.length,
+        moved: searched.filter((f) => f.properties.box_moved).length,
+      },
+    };
   };
 
   return { methods: { initialize, segment }, close: () => cache.close() };

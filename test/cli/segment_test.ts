@@ -3,6 +3,10 @@ import { DOTA, runCli, runTask } from "./_run_cli.ts";
 import { dataTest } from "../_data.ts";
 import { ISAID_VAL, isaidSubset } from "./_isaid_subset.ts";
 import { decodeRle } from "../../src/masks/rle.ts";
+import { parseDota } from "../../src/formats/dota.ts";
+import { boxCorners } from "../../src/geometry/oriented_box.ts";
+import { movedBoxes } from "../../src/pipeline/segment_image.ts";
+import { gdal } from "../raster/_fixtures.ts";
 
 interface Feature {
   geometry: unknown;
@@ -331,31 +335,94 @@ dataTest({
 });
 
 dataTest({
-  name: "segment --box-search on says how many boxes it searched and how many masks moved",
+  name:
+    "segment --box-search on says how many boxes it searched and how many masks moved, and marks them box_moved",
   needs: [DOTA],
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      // P0706's 5 harbours (crops over 96 px: the main graphs) and 3 small ships (not searched)
+      // P0706's 5 harbours (crops over 96 px: the main graphs) and 3 small ships (not searched),
+      // then two ships of some 75 px (main graphs too) moved off themselves by 0.12 of their
+      // length, as a weak detector's boxes
       const lines = (await Deno.readTextFile(`${DOTA}/labelTxt/P0706.txt`)).split("\n");
-      const labels = [174, 175, 176, 177, 538, 4, 5, 6].map((n) => lines[n - 1]!);
+      const ships = parseDota([214, 225].map((n) => lines[n - 1]).join("\n"), { source: "-" });
+      assert.deepEqual(ships.detections.map((d) => d.className), ["ship", "ship"]);
+      const weak = ships.detections.map((d) =>
+        boxCorners(movedBoxes(d.box, 0.12)[0]!).map((p) => `${p.x} ${p.y}`).join(" ") + " ship 0"
+      );
+      const labels = [...[174, 175, 176, 177, 538, 4, 5, 6].map((n) => lines[n - 1]!), ...weak];
       assert.ok(labels.slice(0, 5).every((l) => l.includes("harbor")), "the harbours' lines");
       await Deno.writeTextFile(`${dir}/P0706.txt`, labels.join("\n") + "\n");
-      const run = (out: string, search: string) =>
+      const run = (out: string, flags: string[]) =>
         runTask("segment", [
           ...["--images", `${DOTA}/images/P0706.png`, "--detections", `${dir}/P0706.txt`],
-          ...["--out", `${dir}/${out}`, "--backend", "wasm", "--box-search", search],
+          ...["--out", `${dir}/${out}`, "--backend", "wasm", ...flags],
         ]);
-      const r = await run("out", "ON");
+      const r = await run("out", ["--box-search", "ON"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /done: 8 masks/);
+      assert.match(r.stderr, /done: 10 masks/);
       const said = r.stderr.match(
         /box search: (\d+) box\(es\) searched .*, (\d+) mask\(s\) from a moved box/,
       );
       assert.ok(said, r.stderr);
-      assert.equal(Number(said[1]), 5, "the 5 harbours, not the ships");
-      assert.ok(Number(said[2]) <= 5);
-      const bad = await run("out2", "0.5,1");
+      assert.equal(Number(said[1]), 7, "the 5 harbours and the 2 moved ships, not the small ships");
+
+      // box_moved on the searched boxes' features only, as many true as the run said moved
+      type Props = { predicted_iou: number; obb_pixel: number[]; box_moved?: boolean };
+      const props = async (out: string): Promise<Props[]> =>
+        (await readJson(`${dir}/${out}/P0706.geojson`)).features.map(
+          (f: { properties: Props }) => f.properties,
+        );
+      const on = await props("out");
+      const moved = on.map((p) => p.box_moved);
+      assert.deepEqual(moved.map((m) => typeof m), [
+        ...Array(5).fill("boolean"),
+        ...Array(3).fill("undefined"),
+        ...Array(2).fill("boolean"),
+      ]);
+      assert.equal(moved.filter((m) => m === true).length, Number(said[2]));
+      assert.ok(moved.slice(8).includes(true), `the moved ships come back: ${moved}`);
+      const coco = await readJson(`${dir}/out/coco.json`);
+      assert.deepEqual(
+        coco.annotations.map((a: { box_moved?: boolean }) => a.box_moved),
+        moved,
+        "coco.json says the same",
+      );
+
+      // without the search: no box_moved anywhere; a mask said moved scored past the margin
+      // (0.05) over the given box's, one said not moved is the given box's
+      const plain = await run("plain", []);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.doesNotMatch(plain.stderr, /box search/);
+      const off = await props("plain");
+      assert.ok(off.every((p) => !("box_moved" in p)), "no box_moved without --box-search");
+      const plainCoco = await Deno.readTextFile(`${dir}/plain/coco.json`);
+      assert.doesNotMatch(plainCoco, /box_moved/);
+      on.forEach((p, i) => {
+        const given = off[i]!;
+        assert.deepEqual(p.obb_pixel, given.obb_pixel, `box ${i}: obb stays the given box`);
+        if (p.box_moved === true) {
+          assert.ok(p.predicted_iou > given.predicted_iou + 0.05 - 1e-4, `box ${i} moved`);
+        } else {
+          assert.ok(Math.abs(p.predicted_iou - given.predicted_iou) < 1e-3, `box ${i} kept`);
+        }
+      });
+
+      // FlatGeobuf (read by GDAL, as QGIS does): the same values, empty for the small ships
+      const fgb = await run("fgb", ["--box-search", "on", "--vector-format", "fgb"]);
+      assert.equal(fgb.code, 0, fgb.stderr);
+      const json = JSON.parse(
+        new TextDecoder().decode(
+          await gdal("ogr2ogr", ["-f", "GeoJSON", "/vsistdout/", `${dir}/fgb/P0706.fgb`]),
+        ),
+      );
+      const fromFgb: (boolean | undefined)[] = [];
+      for (const f of json.features) {
+        fromFgb[f.properties.detection_index] = f.properties.box_moved ?? undefined;
+      }
+      assert.deepEqual(fromFgb, moved);
+
+      const bad = await run("out2", ["--box-search", "0.5,1"]);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /its MARGIN must be in \[0, 1\), got 1/);
     } finally {

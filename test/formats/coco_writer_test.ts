@@ -125,3 +125,16 @@ Deno.test("CocoWriter rejects unknown images, size mismatches and duplicate file
   assert.equal(coco.annotationCount, 0);
   assert.equal(coco.imageCount, 1);
 });
+
+Deno.test("CocoWriter writes box_moved only for a box the box search ran on", () => {
+  const coco = new CocoWriter();
+  const id = coco.addImage({ fileName: "a.png", width: 10, height: 8 });
+  for (const [i, boxMoved] of [true, false, undefined].entries()) {
+    coco.addAnnotation(id, { ...result("ship", i, [8, 10]), boxMoved });
+  }
+  const json = JSON.parse(coco.toText());
+  assert.deepEqual(
+    json.annotations.map((a: Record<string, unknown>) => ["box_moved" in a, a.box_moved]),
+    [[true, true], [true, false], [false, undefined]],
+  );
+});

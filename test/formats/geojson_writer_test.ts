@@ -262,3 +262,28 @@ Deno.test("instancesToFeatureCollection() output reads back as detections (obb)"
   }
   assert.ok(Math.abs(back.box.angle - box.angle) < 1e-3);
 });
+
+Deno.test("instanceToFeature() writes box_moved only for a box the box search ran on", () => {
+  const written = [true, false, undefined].map((boxMoved) => {
+    const { properties } = instanceToFeature(result({ boxMoved }), { sourceImage: "P1.png" });
+    return { has: "box_moved" in properties, value: properties.box_moved };
+  });
+  assert.deepEqual(written, [
+    { has: true, value: true },
+    { has: true, value: false },
+    { has: false, value: undefined },
+  ]);
+  // last, after in_training_classes: a feature without it keeps its text as it was
+  const text = JSON.stringify(
+    instanceToFeature(result({ inTrainingClasses: true, boxMoved: false }), {
+      sourceImage: "P1.png",
+    }),
+  );
+  assert.match(text, /"area_px":80,"in_training_classes":true,"box_moved":false\}\}$/);
+  assert.equal(
+    JSON.stringify(
+      instanceToFeature(result({ inTrainingClasses: true }), { sourceImage: "P1.png" }),
+    ),
+    text.replace(',"box_moved":false', ""),
+  );
+});

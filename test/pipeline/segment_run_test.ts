@@ -299,6 +299,73 @@ Deno.test("segmentRun()", async (t) => {
       },
     );
 
+    await t.step(
+      "a resumed box-searched run keeps box_moved (from the parts and from coco.json)",
+      async () => {
+        const folder = `${dir}/searched`;
+        await Deno.mkdir(`${folder}/images`, { recursive: true });
+        await Deno.mkdir(`${folder}/labels`);
+        for (const name of ["a", "b"]) {
+          await Deno.copyFile(png, `${folder}/images/${name}.png`);
+          // two boxes whose crops are over 96 px (searched), a car's (the small graphs: not)
+          await Deno.writeTextFile(
+            `${folder}/labels/${name}.txt`,
+            "100 100 220 100 220 160 100 160 ship 0\n300 200 400 250 380 290 280 240 ship 0\n" +
+              "450 300 470 300 470 312 450 312 car 0\n",
+          );
+        }
+        const base = {
+          images: `${folder}/images`,
+          detections: { kind: "path" as const, path: `${folder}/labels` },
+          boxSearch: { shift: 0.06, margin: 0 },
+        };
+        const read = async (out: string) => ({
+          files: await Promise.all(
+            ["a", "b"].map((n) => Deno.readTextFile(`${out}/${n}.geojson`)),
+          ),
+          coco: await Deno.readTextFile(`${out}/coco.json`).then((t) => {
+            const { info: _, ...rest } = JSON.parse(t);
+            return rest;
+          }),
+        });
+        const fresh = await run(model, { ...base, out: `${folder}/fresh` });
+        const want = await read(`${folder}/fresh`);
+        const moved = want.coco.annotations.map((a: { box_moved?: boolean }) => a.box_moved);
+        assert.deepEqual(moved.map((m: unknown) => typeof m), [
+          ...["boolean", "boolean", "undefined"],
+          ...["boolean", "boolean", "undefined"],
+        ]);
+        const counts = (ms: (boolean | undefined)[]) => ({
+          searched: ms.filter((m) => m !== undefined).length,
+          moved: ms.filter((m) => m === true).length,
+        });
+        assert.deepEqual(fresh.summary.boxSearch, counts(moved));
+
+        // stopped after its first image, then resumed: the same files, box_moved kept
+        const stop = new AbortController();
+        await assert.rejects(
+          segmentRun(model, {
+            ...base,
+            out: `${folder}/out`,
+            signal: stop.signal,
+            onEvent: (e) => e.kind === "image-done" && stop.abort(),
+          }),
+        );
+        const resumed = await run(model, { ...base, out: `${folder}/out`, resume: true });
+        assert.deepEqual([resumed.summary.imagesSkipped, resumed.summary.imagesDone], [1, 1]);
+        assert.deepEqual(await read(`${folder}/out`), want);
+        // the summary counts this run's image only (as `instances` does), not the one skipped
+        assert.deepEqual(resumed.summary.boxSearch, counts(moved.slice(3)));
+        assert.equal(resumed.summary.instances, 3);
+
+        // a resume of the finished run reads coco.json back: box_moved stays
+        const before = await Deno.readTextFile(`${folder}/out/coco.json`);
+        const again = await run(model, { ...base, out: `${folder}/out`, resume: true });
+        assert.equal(again.summary.imagesSkipped, 2);
+        assert.equal(await Deno.readTextFile(`${folder}/out/coco.json`), before);
+      },
+    );
+
     await t.step("reads a detection file that is not UTF-8, and says so", async () => {
       const file = `${dir}/latin1.txt`;
       // "véhicule" in Latin-1: the é is one byte, 0xE9, not UTF-8

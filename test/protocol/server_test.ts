@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { assertSchema } from "./_schema.ts";
 import { fixture } from "../raster/_fixtures.ts";
+import { parseDota } from "../../src/formats/dota.ts";
+import { boxCorners, type OrientedBox } from "../../src/geometry/oriented_box.ts";
+import { movedBoxes } from "../../src/pipeline/segment_image.ts";
 import {
   DATA,
   dataTest,
@@ -48,7 +51,7 @@ dataTest(
       await withServer(["--read", DATA, "--write", out], async (s) => {
         const init = await s.call("initialize", { client: { name: "test" } });
         assertSchema("InitializeResponse", init);
-        assert.equal(init.result.protocolVersion, "1.3");
+        assert.equal(init.result.protocolVersion, "1.4");
         assert.equal(init.result.backend, "wasm");
         assert.deepEqual(init.result.capabilities.writeRoots, [out]);
 
@@ -497,6 +500,78 @@ dataTest("serve reads and writes folders whose paths hold a comma", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+dataTest(
+  "serve marks the box-searched features box_moved and counts them in a result with out",
+  async () => {
+    const out = await Deno.realPath(await Deno.makeTempDir({ prefix: "sopseg-serve-moved-" }));
+    try {
+      // two P0706 ships of some 75 px (crops on the main graphs: searched), each also moved
+      // off itself by 0.12 of its length (a weak detector's box), and a 50-px ship (not searched)
+      const all = parseDota(await Deno.readTextFile(P0706.labels), { source: "-" }).detections;
+      const [a, b, small] = [all[211]!, all[222]!, all[180]!];
+      assert.deepEqual([a, b, small].map((d) => d.className), ["ship", "ship", "ship"]);
+      const corners = (box: OrientedBox) => boxCorners(box).map((p) => [p.x, p.y]);
+      const boxes = [a.box, movedBoxes(a.box, 0.12)[0]!, b.box, movedBoxes(b.box, 0.12)[0]!]
+        .concat(small.box)
+        .map((box) => ({ corners: corners(box), class: "ship" }));
+      await withServer(["--read", DATA, "--write", out], async (s) => {
+        const segment = async (options: Message, target?: string) => {
+          const r = await s.call("segment", {
+            image: P0706.image,
+            detections: { boxes },
+            options,
+            ...(target === undefined ? {} : { out: target }),
+          });
+          assertSchema("SegmentResponse", r);
+          return r.result;
+        };
+        const movedOf = (fc: Message) =>
+          fc.features.map((f: Message) =>
+            "box_moved" in f.properties ? f.properties.box_moved : "absent"
+          );
+        // a margin no moved box can beat: searched, never moved
+        const never = await segment({ box_search: { shift: 0.06, margin: 0.999 } });
+        assert.deepEqual(movedOf(never), [false, false, false, false, "absent"]);
+        assert.deepEqual(
+          await segment({ box_search: { shift: 0.06, margin: 0.999 } }, `${out}/never.geojson`),
+          { out: `${out}/never.geojson`, features: 5, box_search: { searched: 4, moved: 0 } },
+        );
+
+        // box_search: true; the weak detector's boxes come back
+        const fc = await segment({ box_search: true });
+        const moved = movedOf(fc);
+        assert.deepEqual(moved.map((m: unknown) => typeof m), [
+          ...Array(4).fill("boolean"),
+          "string",
+        ]);
+        assert.ok(moved[1] === true || moved[3] === true, `the moved boxes: ${moved}`);
+        const target = `${out}/P0706.geojson`;
+        const written = await segment({ box_search: true }, target);
+        assert.deepEqual(written, {
+          out: target,
+          features: 5,
+          box_search: { searched: 4, moved: moved.filter((m: unknown) => m === true).length },
+        });
+        assert.deepEqual(JSON.parse(await Deno.readTextFile(target)), fc);
+
+        // without the search (or with it off): no box_moved, no counts
+        for (const options of [{}, { box_search: false }]) {
+          const plain = await segment(options);
+          assert.deepEqual(movedOf(plain), Array(5).fill("absent"));
+          assert.deepEqual(await segment(options, `${out}/plain.geojson`), {
+            out: `${out}/plain.geojson`,
+            features: 5,
+          });
+        }
+        assert.equal(await s.stop(), 0);
+        for (const line of s.stdoutLines) assertSchema("ServerMessage", JSON.parse(line));
+      });
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
 
 dataTest(
   "serve refuses an out that names a folder, notifications sent with an id, and far-off corners, saying so",
