@@ -74,10 +74,17 @@ function convexHull(points: readonly Point[]): Float64Array {
  * assert.ok(Math.abs(r.cx - 10) < 1e-9 && Math.abs(r.cy - 20) < 1e-9);
  * ```
  *
+ * Several rectangles of the same area (within a relative 1e-7, what coordinates that went
+ * through a map transform and back differ by) are a tie: with `preferAngle`, the one whose
+ * sides lie closest to that direction wins, so that the same corners give the same rectangle
+ * whatever their round-off; without it, the first in the calipers' order.
+ *
  * @param points At least one finite point.
+ * @param preferAngle A direction in radians (e.g. the first edge of a detector's corners)
+ *   that breaks ties between rectangles of equal area.
  * @returns The rectangle as an oriented box in the frame of the points.
  */
-export function minAreaRect(points: readonly Point[]): OrientedBox {
+export function minAreaRect(points: readonly Point[], preferAngle?: number): OrientedBox {
   if (points.length === 0) {
     throw new RangeError("Cannot compute a minimum-area rectangle: no points");
   }
@@ -114,8 +121,7 @@ export function minAreaRect(points: readonly Point[]): OrientedBox {
   }
   const dot = (i: number, ux: number, uy: number) => xs[i]! * ux + ys[i]! * uy;
 
-  let best = Infinity;
-  let bestBox: OrientedBox = { cx: 0, cy: 0, width: 0, height: 0, angle: 0 };
+  const candidates: { area: number; box: OrientedBox }[] = [];
   // Calipers: j = farthest along the inner normal, k = max along the edge, l = min along it.
   let j = 0, k = 0, l = 0;
   for (let i = 0; i < h; i++) {
@@ -140,18 +146,29 @@ export function minAreaRect(points: readonly Point[]): OrientedBox {
     const uMin = dot(l, ux, uy) - base;
     const height = dot(j, nx, ny) - dot(i, nx, ny);
     const width = uMax - uMin;
-    const area = width * height;
-    if (area < best) {
-      best = area;
-      const mid = (uMax + uMin) / 2;
-      bestBox = {
+    const mid = (uMax + uMin) / 2;
+    candidates.push({
+      area: width * height,
+      box: {
         cx: ox + xs[i]! + ux * mid + nx * (height / 2),
         cy: oy + ys[i]! + uy * mid + ny * (height / 2),
         width,
         height,
         angle: normalizeHalfTurn(Math.atan2(uy, ux)),
-      };
-    }
+      },
+    });
   }
-  return bestBox;
+  let best = candidates[0]!;
+  for (const c of candidates) if (c.area < best.area) best = c;
+  if (preferAngle === undefined) return best.box;
+  const tie = best.area * (1 + 1e-7);
+  // distance between two side directions, modulo a quarter turn
+  const off = (a: number) => {
+    const d = Math.abs(a - preferAngle) % (Math.PI / 2);
+    return Math.min(d, Math.PI / 2 - d);
+  };
+  for (const c of candidates) {
+    if (c.area <= tie && off(c.box.angle) < off(best.box.angle)) best = c;
+  }
+  return best.box;
 }

@@ -231,7 +231,9 @@ export function orientedBoxFromCorners(corners: readonly Point[]): OrientedBox {
       }
     }
   }
-  const rect = minAreaRect(corners);
+  // ties broken towards the first edge, so that round-off cannot pick another rectangle
+  const first = Math.atan2(corners[1]!.y - corners[0]!.y, corners[1]!.x - corners[0]!.x);
+  const rect = minAreaRect(corners, first);
   if (Math.min(rect.width, rect.height) <= 1e-9 * Math.max(1, extent)) {
     throw new RangeError(`${what}: the corners are collinear (zero area)`);
   }

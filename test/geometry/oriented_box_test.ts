@@ -263,3 +263,20 @@ Deno.test("enclosingHBox() matches the extent of the corners", () => {
     assertClose(h.y1, Math.max(...c.map((p) => p.y)), 1e-9);
   }
 });
+
+Deno.test("orientedBoxFromCorners() breaks a tie of two equal-area rectangles the same way whatever the round-off", () => {
+  // A DOTA quadrilateral (not a rectangle) with two minimum-area rectangles of equal area: the
+  // same corners through a map transform and back (1e-7 px off) must not pick the other one.
+  const corners = [[480, 245], [470, 246], [466, 205], [475, 203]];
+  const given = orientedBoxFromCorners(corners.map(([x, y]) => ({ x: x!, y: y! })));
+  // the first edge (480,245)->(470,246) is about -5.71 degrees modulo a quarter turn
+  assertClose(given.angle * 180 / PI, -5.7106, 1e-3);
+  for (const d of [1e-7, -1e-7, 1e-9]) {
+    for (let k = 0; k < 4; k++) {
+      const moved = orientedBoxFromCorners(
+        corners.map(([x, y], i) => ({ x: x! + (i === k ? d : 0), y: y! - (i === k ? d : 0) })),
+      );
+      sameRectangle(moved, given, 1e-5);
+    }
+  }
+});
