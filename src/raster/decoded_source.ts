@@ -6,6 +6,7 @@
  */
 
 import { checkWindow } from "./check_window.ts";
+import { selectedBandsNodata } from "./pam_dataset.ts";
 import { PercentileSampler } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
 import { selectBands } from "./select_bands.ts";
@@ -94,6 +95,11 @@ export function decodedRasterSource(
   options: OpenRasterOptions & {
     /** Georeferencing (e.g. from a world file). */
     georef: Georef | null;
+    /**
+     * The file's nodata by 1-based band (GDAL's `.aux.xml`), used when `nodata` is not given.
+     * @default {none}
+     */
+    bandNodata?: ReadonlyMap<number, number>;
   },
 ): RasterSource {
   const { width, height, channels, alphaChannel } = image;
@@ -115,7 +121,8 @@ export function decodedRasterSource(
     for (let i = 0, j = c; i < n; i++, j += channels) plane[i] = data[j]!;
     planes.set(c, plane);
   }
-  const nodata = options.nodata ?? null;
+  const nodata = options.nodata ??
+    (options.bandNodata ? selectedBandsNodata(options.bandNodata, bands) : null);
   const mappings = bands.map((c): BandMapping => {
     const plane = planes.get(c)!;
     if (plane instanceof Uint8Array) return { kind: "identity" };

@@ -15,7 +15,8 @@ import type { GeoTIFF, GeoTIFFImage } from "geotiff";
 import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
-import { readSidecarCrs } from "./world_file.ts";
+import { findWorldFile, maskFileNames, readSidecarCrs } from "./world_file.ts";
+import { parseGdalNodata, readPamDataset, selectedBandsNodata } from "./pam_dataset.ts";
 import { geoTransformFromTags } from "./geotiff_georef.ts";
 import { geoKeysCrs } from "./geokeys_crs.ts";
 import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
@@ -104,6 +105,12 @@ function toGeoTiffJsSource(bytes: ByteSource): GeoTiffJsSource {
     },
     close: () => bytes.close(),
   };
+}
+
+/** geotiff.js's reader of the TIFF in `bytes` (its header and first IFD parsed). */
+async function openGeoTiffJs(bytes: ByteSource): Promise<GeoTIFF> {
+  // deno-lint-ignore no-explicit-any
+  return await (await geotiffJs()).GeoTIFF.fromSource(toGeoTiffJsSource(bytes) as any);
 }
 
 function numbers(value: unknown): number[] | undefined {
@@ -205,8 +212,7 @@ export async function openGeoTiff(
     let tiff: GeoTIFF;
     let image: GeoTIFFImage;
     try {
-      // deno-lint-ignore no-explicit-any
-      tiff = await (await geotiffJs()).GeoTIFF.fromSource(toGeoTiffJsSource(bytes) as any);
+      tiff = await openGeoTiffJs(bytes);
       image = await tiff.getImage(0);
     } catch (error) {
       throw new TypeError(
@@ -218,7 +224,12 @@ export async function openGeoTiff(
     }
     await loadBigEndianArrays(image, bytes);
     const source = new GeoTiffRasterSource(path, bytes, tiff, image, options);
-    await source.init(options);
+    try {
+      await source.init(options);
+    } catch (error) {
+      await source.close(); // and its .msk, when opened
+      throw error;
+    }
     return source;
   } catch (error) {
     await bytes.close();
@@ -265,8 +276,11 @@ export class GeoTiffRasterSource implements RasterSource {
   #image: GeoTIFFImage;
   #bands: [number, number, number] = [0, 0, 0];
   #alphaBand: number | null = null;
-  /** GDAL's internal mask (a 1-bit full-resolution IFD, NewSubfileType 4), when there is no alpha. */
-  #maskImage: GeoTIFFImage | null = null;
+  /**
+   * GDAL's mask when there is no alpha: internal (a full-resolution IFD, NewSubfileType 4) or
+   * external (`<image>.msk`, its own file); `sample` is the mask band read.
+   */
+  #mask: Mask | null = null;
   #subImageList: Promise<{ img: GeoTIFFImage; type: number }[]> | null = null;
   #readSamples: number[] = [];
   #palette: Uint8Array | null = null;
@@ -392,46 +406,17 @@ export class GeoTiffRasterSource implements RasterSource {
     ) {
       this.#alphaBand = alpha;
     }
-    if (this.#alphaBand === null) this.#maskImage = await this.#findMask();
+    if (this.#alphaBand === null) this.#mask = await this.#findMask() ?? await this.#externalMask();
     this.#readSamples = this.#ycbcr ? [0, 1, 2] : [
       ...new Set([...this.#bands, ...(this.#alphaBand === null ? [] : [this.#alphaBand])]),
     ];
 
-    const nodataTag = await loadTag(image, "GDAL_NODATA");
-    let nodata: number | null = options.nodata ?? null;
-    if (nodata === null && typeof nodataTag === "string" && nodataTag.trim() !== "") {
-      const v = Number(nodataTag.replace(/\0/g, "").trim().replace(/^nan$/i, "NaN"));
-      nodata = Number.isNaN(v) ? null : v; // NaN is always treated as missing
-    }
+    let nodata = options.nodata ?? await this.#fileNodata();
     if (nodata !== null && this.#bands.every((s) => format(s) === 3 && bitDepth(s) === 32)) {
       nodata = Math.fround(nodata);
     }
     this.nodata = nodata;
-
-    // georeference
-    const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
-    const geoKeys = numbers(await loadTag(image, "GeoKeyDirectory"));
-    const geoDoubles = numbers(await loadTag(image, "GeoDoubleParams"));
-    const geoTransform = geoTransformFromTags({
-      pixelScale: numbers(await loadTag(image, "ModelPixelScale")),
-      tiepoint: tiepoints,
-      transformation: numbers(await loadTag(image, "ModelTransformation")),
-      geoKeyDirectory: geoKeys,
-    });
-    if (geoTransform === null && tiepoints !== undefined && tiepoints.length > 6) {
-      this.georefNote = `georeferenced by ${tiepoints.length / 6} ground control points, ` +
-        `which sopseg does not read: output in pixels (gdalwarp it to a geotransform first)`;
-    }
-    if (geoTransform !== null) {
-      const crs = geoKeys === undefined
-        ? { epsg: null, wkt: null }
-        : geoKeysCrs(geoKeys, geoDoubles);
-      // a CRS the GeoKeys do not name by a code: GDAL's .aux.xml or a .prj may (and
-      // override them, as in GDAL)
-      const sidecar = crs.epsg === null ? await readSidecarCrs(path) : null;
-      this.georef = { geoTransform, epsg: crs.epsg, wkt: crs.wkt, ...sidecar };
-      if (sidecar === null && crs.note !== undefined) this.georefNote = crs.note;
-    }
+    await this.#readGeoref();
 
     // fast path when every sample has one type in host (little-endian) byte order
     const ctor = arrayType(format(0), bitDepth(0));
@@ -453,7 +438,7 @@ export class GeoTiffRasterSource implements RasterSource {
 
     // block grid: tiles, or groups of strips of at most ~4 MiB decoded
     this.#blockBytesPerPixel = this.#readSamples.reduce((a, s) => a + bitDepth(s) / 8, 0) +
-      (this.#maskImage === null ? 0 : 1);
+      (this.#mask === null ? 0 : 1);
     if (image.isTiled) {
       this.#blockHeight = image.getTileHeight();
     } else {
@@ -584,6 +569,7 @@ export class GeoTiffRasterSource implements RasterSource {
     this.#closed = true;
     this.#cache.clear();
     await this.#bytes.close();
+    await this.#mask?.bytes?.close();
   }
 
   #block(bx: number, by: number): Promise<Block> {
@@ -597,9 +583,10 @@ export class GeoTiffRasterSource implements RasterSource {
         ? await readBlock(this.#image, win, this.#readSamples, this.path)
         : await this.#decodeBlock(win, this.#fast.decoder, this.#fast.ctor);
       if (this.#ycbcr) ycbcrToRgb(arrays);
-      if (this.#maskImage !== null) {
-        const mask = await readBlock(this.#maskImage, win, [0], this.path);
-        arrays.set(MASK_SAMPLE, mask.get(0)!);
+      const m = this.#mask;
+      if (m !== null) {
+        const mask = await readBlock(m.image, win, [m.sample], m.path);
+        arrays.set(MASK_SAMPLE, mask.get(m.sample)!);
       }
       return { width: x1 - x0, arrays };
     });
@@ -694,7 +681,7 @@ export class GeoTiffRasterSource implements RasterSource {
    * RGBA or with a mask: the nodata of JPEG-compressed orthophotos), or `null`: the first IFD
    * with NewSubfileType 4 (a transparency mask, not an overview) of the image's size.
    */
-  async #findMask(): Promise<GeoTIFFImage | null> {
+  async #findMask(): Promise<Mask | null> {
     const mask = (await this.#subImages()).find(({ img, type }) =>
       (type & 4) === 4 && (type & 1) === 0 && img.getWidth() === this.width &&
       img.getHeight() === this.height && img.getSamplesPerPixel() === 1
@@ -702,7 +689,107 @@ export class GeoTiffRasterSource implements RasterSource {
     if (mask === undefined) return null;
     await loadReadTags(mask);
     await checkComplete(mask, this.#bytes.size, this.path);
-    return mask;
+    return { image: mask, sample: 0, path: this.path, bytes: null };
+  }
+
+  /**
+   * GDAL's external mask (`<image>.msk`: `GDAL_TIFF_INTERNAL_MASK=NO`), read like the internal
+   * one: the first image of that TIFF, 0 where the image is nodata; one band for the whole
+   * dataset, or one per band (then the first selected band's). `null` when there is none.
+   */
+  async #externalMask(): Promise<Mask | null> {
+    for (const path of maskFileNames(this.path)) {
+      let bytes: ByteSource;
+      try {
+        bytes = await openFileByteSource(path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable) {
+          continue;
+        }
+        throw error;
+      }
+      try {
+        let image: GeoTIFFImage;
+        try {
+          image = await (await openGeoTiffJs(bytes)).getImage(0);
+        } catch (error) {
+          throw new TypeError(
+            `Cannot open ${this.path}: its mask ${path} is not a readable TIFF (${
+              describe(error)
+            })`,
+            { cause: error },
+          );
+        }
+        await loadBigEndianArrays(image, bytes);
+        await loadReadTags(image);
+        const bands = image.getSamplesPerPixel();
+        if (
+          image.getWidth() !== this.width || image.getHeight() !== this.height ||
+          (bands !== 1 && bands !== this.bandCount)
+        ) {
+          throw new TypeError(
+            `Cannot open ${this.path}: its mask ${path} is ${image.getWidth()}x` +
+              `${image.getHeight()} with ${bands} band(s), the image ${this.width}x${this.height} ` +
+              `with ${this.bandCount}; remove or remake the .msk`,
+          );
+        }
+        await checkComplete(image, bytes.size, path);
+        return { image, sample: bands === 1 ? 0 : this.#bands[0], path, bytes };
+      } catch (error) {
+        await bytes.close();
+        throw error;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The file's nodata value: the GDAL_NODATA tag, else the selected bands' `<NoDataValue>` in
+   * GDAL's `<image>.aux.xml` (what `gdal_edit -a_nodata` writes for a read-only file), as GDAL
+   * reads them; `null` for none or NaN (NaN is always treated as missing).
+   */
+  async #fileNodata(): Promise<number | null> {
+    const tag = await loadTag(this.#image, "GDAL_NODATA");
+    if (typeof tag === "string" && tag.replace(/\0/g, "").trim() !== "") {
+      const v = parseGdalNodata(tag);
+      return v === null || Number.isNaN(v) ? null : v;
+    }
+    const pam = await readPamDataset(this.path);
+    return pam === null ? null : selectedBandsNodata(pam.bandNodata, this.#bands);
+  }
+
+  /**
+   * The georeference as GDAL reads it (its GTiff driver's default GDAL_GEOREF_SOURCES, PAM,
+   * INTERNAL, WORLDFILE): the geotransform of GDAL's `<image>.aux.xml`, else of the GeoTIFF
+   * tags, else of a world file (`.tfw`, `.tifw`, `.wld`); the CRS of the GeoKeys, overridden
+   * by the `.aux.xml`'s or a `.prj` when the keys name no EPSG code (or there are none).
+   */
+  async #readGeoref(): Promise<void> {
+    const image = this.#image;
+    const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
+    const geoKeys = numbers(await loadTag(image, "GeoKeyDirectory"));
+    const geoDoubles = numbers(await loadTag(image, "GeoDoubleParams"));
+    const geoTransform = (await readPamDataset(this.path))?.geoTransform ??
+      geoTransformFromTags({
+        pixelScale: numbers(await loadTag(image, "ModelPixelScale")),
+        tiepoint: tiepoints,
+        transformation: numbers(await loadTag(image, "ModelTransformation")),
+        geoKeyDirectory: geoKeys,
+      }) ??
+      (await findWorldFile(this.path))?.geoTransform ?? null;
+    if (geoTransform === null) {
+      if (tiepoints !== undefined && tiepoints.length > 6) {
+        this.georefNote = `georeferenced by ${tiepoints.length / 6} ground control points, ` +
+          `which sopseg does not read: output in pixels (gdalwarp it to a geotransform first)`;
+      }
+      return;
+    }
+    const crs = geoKeys === undefined ? { epsg: null, wkt: null } : geoKeysCrs(geoKeys, geoDoubles);
+    // a CRS the GeoKeys do not name by a code: GDAL's .aux.xml or a .prj may (and
+    // override them, as in GDAL)
+    const sidecar = crs.epsg === null ? await readSidecarCrs(this.path) : null;
+    this.georef = { geoTransform, epsg: crs.epsg, wkt: crs.wkt, ...sidecar };
+    if (sidecar === null && "note" in crs && crs.note !== undefined) this.georefNote = crs.note;
   }
 
   async #sampleRanges(
@@ -801,8 +888,11 @@ async function readBlock(
   return arrays;
 }
 
-/** Where {@linkcode GeoTiffRasterSource} keeps a block's internal-mask values (not a band index). */
+/** Where {@linkcode GeoTiffRasterSource} keeps a block's mask values (not a band index). */
 const MASK_SAMPLE = -1;
+
+/** A GDAL mask image: in the TIFF itself (`bytes` `null`) or in its `.msk` (`bytes` its file). */
+type Mask = { image: GeoTIFFImage; sample: number; path: string; bytes: ByteSource | null };
 
 /**
  * Throws when `image`'s tiles or strips reach past the end of the file (a partial copy or

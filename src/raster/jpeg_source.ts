@@ -9,7 +9,8 @@ import { decodedRasterSource, keptChannels } from "./decoded_source.ts";
 import { decodeJpegPlanes, jpegEnds, jpegFrame, type JpegPlanes } from "./jpeg_decode.ts";
 import type { JpegReply, JpegRequest } from "./jpeg_worker.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
-import { readWorldFile } from "./world_file.ts";
+import { readSidecarGeoref } from "./world_file.ts";
+import { readPamDataset } from "./pam_dataset.ts";
 
 /**
  * The Web Worker constructor, kept at load time (onnxruntime-web's Node build
@@ -51,8 +52,11 @@ export interface OpenJpegOptions extends OpenRasterOptions {
 
 /**
  * Opens a JPEG (baseline or progressive; gray images come out as three equal
- * bands), decoding it once, as a 3-band {@linkcode RasterSource}. A world
- * file beside it (`.jgw`, `.jpgw`, `.wld`) gives the georeference.
+ * bands), decoding it once, as a 3-band {@linkcode RasterSource}. The
+ * `<GeoTransform>` of GDAL's `<jpeg>.aux.xml` (what `gdal_translate -of JPEG`
+ * writes) gives the georeference, else a world file beside it (`.jgw`,
+ * `.jpgw`, `.wld`): GDAL's JPEG driver's order; that file's `<NoDataValue>`
+ * gives the nodata.
  *
  * @example Usage
  * ```ts
@@ -125,6 +129,10 @@ export async function openJpeg(path: string, options: OpenJpegOptions = {}): Pro
       planes: decoded.planes,
       alphaChannel: null,
     },
-    { ...options, georef: await readWorldFile(path) },
+    {
+      ...options,
+      georef: await readSidecarGeoref(path, { worldFileFirst: false }),
+      bandNodata: (await readPamDataset(path))?.bandNodata,
+    },
   );
 }

@@ -31,3 +31,4 @@ export * from "./percentile_sampler.ts";
 export * from "./rgb_converter.ts";
 export * from "./select_bands.ts";
 export * from "./world_file.ts";
+export * from "./pam_dataset.ts";

@@ -8,7 +8,8 @@
 import { decodePngNative, decodePngPlanes } from "./png_inflate.ts";
 import { type DecodedImage, decodedRasterSource, keptChannels } from "./decoded_source.ts";
 import type { OpenRasterOptions, RasterSource } from "./source.ts";
-import { readWorldFile } from "./world_file.ts";
+import { readSidecarGeoref } from "./world_file.ts";
+import { readPamDataset } from "./pam_dataset.ts";
 
 /**
  * Converts fast-png's result to planes of 8- or 16-bit samples: bit depths
@@ -75,7 +76,9 @@ export function pngToDecodedImage(png: {
  * Opens a PNG (gray, gray+alpha, RGB, RGBA, palette; 1-16 bits), decoding it
  * once, as a {@linkcode RasterSource}. 16-bit data is stretched to 8-bit
  * like GeoTIFF data; alpha 0 is reported as nodata. A world file beside it
- * (`.pgw`, `.pngw`, `.wld`) gives the georeference.
+ * (`.pgw`, `.pngw`, `.wld`) gives the georeference, else the `<GeoTransform>` of
+ * GDAL's `<png>.aux.xml` (GDAL's PNG driver's order); that file's `<NoDataValue>`
+ * gives the nodata.
  *
  * @example Usage
  * ```ts
@@ -139,5 +142,9 @@ export async function openPng(
       cause: error,
     });
   }
-  return decodedRasterSource(path, image, { ...options, georef: await readWorldFile(path) });
+  return decodedRasterSource(path, image, {
+    ...options,
+    georef: await readSidecarGeoref(path, { worldFileFirst: true }),
+    bandNodata: (await readPamDataset(path))?.bandNodata,
+  });
 }

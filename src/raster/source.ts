@@ -144,7 +144,7 @@ export interface OpenRasterOptions {
   /** Percentile stretch for data that is not unsigned 8-bit. @default {{ low: 2, high: 98 }} */
   stretch?: StretchOptions;
   /**
-   * Nodata value; overrides the file's own (GDAL_NODATA tag). A pixel is
+   * Nodata value; overrides the file's own (GDAL_NODATA tag, or GDAL's .aux.xml). A pixel is
    * nodata when every selected band equals it (or is NaN).
    * @default {the file's nodata value, if any}
    */

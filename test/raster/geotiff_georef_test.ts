@@ -63,7 +63,7 @@ Deno.test("parseWorldFile() moves the pixel-centre origin to the corner", async 
   ]);
   assert.throws(
     () => parseWorldFile("1 2 3", "b.wld"),
-    new SyntaxError("Cannot parse world file b.wld: expected 6 numbers"),
+    new SyntaxError("Cannot parse world file b.wld: expected 6 numbers (one a line), found 3"),
   );
   const dir = await Deno.makeTempDir();
   try {

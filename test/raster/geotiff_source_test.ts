@@ -4,6 +4,7 @@ import { openGeoTiff } from "../../src/raster/geotiff_source.ts";
 import type { RasterSource, RgbWindow, Window } from "../../src/raster/source.ts";
 import {
   countingSource,
+  exists,
   fixture,
   gdalBands,
   gdalinfo,
@@ -558,6 +559,62 @@ for path, opts, bands in ((sys.argv[1], ["TILED=YES", "COMPRESS=JPEG", "PHOTOMET
         await src.close();
       }
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openGeoTiff() reads GDAL's external mask (.msk) as it reads the internal one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // the same 300 x 200 pixels and mask (0 right of x = 200 and in the bottom-left corner)
+    // with the mask inside the TIFF and in <name>.msk (GDAL_TIFF_INTERNAL_MASK=NO)
+    const script = `
+import numpy as np, sys
+from osgeo import gdal
+gdal.UseExceptions()
+a = (np.arange(300)[None, :] * np.ones((200, 1))).astype(np.uint8)
+m = np.full((200, 300), 255, np.uint8); m[:, 200:] = 0; m[150:, :50] = 0
+for path, internal in ((sys.argv[1], "YES"), (sys.argv[2], "NO")):
+    gdal.SetConfigOption("GDAL_TIFF_INTERNAL_MASK", internal)
+    ds = gdal.GetDriverByName("GTiff").Create(path, 300, 200, 3, gdal.GDT_Byte, ["TILED=YES", "BLOCKXSIZE=128", "BLOCKYSIZE=128"])
+    for b in range(3): ds.GetRasterBand(b + 1).WriteArray(a)
+    ds.CreateMaskBand(gdal.GMF_PER_DATASET)
+    ds.GetRasterBand(1).GetMaskBand().WriteArray(m)
+    ds = None
+`;
+    const internal = `${dir}/internal.tif`, external = `${dir}/external.tif`;
+    await run("/usr/bin/python3", ["-c", script, internal, external]);
+    assert.ok(await exists(`${external}.msk`));
+    const read = async (path: string) => {
+      const src = await openGeoTiff(path);
+      try {
+        return await full(src);
+      } finally {
+        await src.close();
+      }
+    };
+    const want = await read(internal), got = await read(external);
+    assert.ok(want.valid !== null && got.valid !== null);
+    assert.deepEqual(got.valid, want.valid);
+    assert.deepEqual(got.data, want.data);
+    assert.equal(got.valid[100 * 300 + 199], 1);
+    assert.equal(got.valid[100 * 300 + 200], 0, "(200, 100) is masked");
+    assert.equal(got.valid[160 * 300 + 10], 0, "(10, 160) is masked");
+    // a .msk of another size is refused, naming it
+    await run("gdal_translate", [
+      "-q",
+      "-outsize",
+      "150",
+      "100",
+      `${external}.msk`,
+      `${dir}/small.tif`,
+    ]);
+    await Deno.rename(`${dir}/small.tif`, `${external}.msk`);
+    await assert.rejects(
+      openGeoTiff(external),
+      new RegExp(`Cannot open .*external\\.tif: its mask .*external\\.tif\\.msk is 150x100`),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
