@@ -3,7 +3,9 @@
  * exit codes a batch scheduler can act on: 0 all went well, 1 some inputs
  * failed (each reported on stderr; a retry may help), 2 usage or configuration
  * errors (a retry will not help: bad flags, `--resume` into a folder made with
- * other settings, `merge` of folders that are not one run's shards) (`serve`: 0
+ * other settings, `merge` of folders that are not one run's shards, input
+ * files a run left out, which `segment` and `merge` return once the rest is
+ * written) (`serve`: 0
  * after shutdown + exit or the end of stdin, 1 after exit without shutdown).
  * The only place that calls `Deno.exit`.
  *

@@ -5,9 +5,12 @@
 #
 # Writes OUT/shard-0 .. OUT/shard-<SHARDS-1> (one output folder per shard), then OUT/merged
 # (what one run over every image writes). Each shard gets nproc/SHARDS WASM threads. A shard
-# that fails is tried up to 3 times, with --resume (it continues where it stopped); running the
-# script again resumes every shard and does nothing for finished ones. Exit code: 0 merged,
-# 1 a shard failed (see OUT/parallel.log and its stderr; run the script again), 2 usage.
+# that exits 1 (some images failed: a retry may help) is tried up to 3 more times, with --resume
+# (it continues where it stopped); one that exits 2 (usage or configuration error, or input
+# files the run left out) is not: a retry cannot help. Running the script again resumes every
+# shard and does nothing for finished ones. Exit code: 0 merged; 1 a shard failed (see
+# OUT/parallel.log and its stderr; run the script again); 2 usage, a shard stopped on exit 2,
+# or the merge's 2 (the run left input files out: the rest is merged, the files are named).
 # More machines: add --sshlogin to the parallel line (the inputs and OUT on a shared file
 # system, sopseg checked out at the same path).
 set -euo pipefail
@@ -26,13 +29,40 @@ if [ "$threads" -lt 1 ]; then threads=1; fi
 mkdir -p "$out"
 cd "$sopseg"
 
-if ! seq 0 $((shards - 1)) | parallel --quote --jobs "$shards" --retries 3 --line-buffer \
+# One shard: retried with --resume while it exits 1, at most 4 tries; any other code is final.
+run_shard() {
+  local shard=$1 count=$2 images=$3 detections=$4 out=$5 threads=$6 code=0
+  shift 6
+  for _ in 1 2 3 4; do
+    code=0
+    deno task -q segment --images "$images" --detections "$detections" \
+      --out "$out/shard-$shard" --shard "$shard/$count" --threads "$threads" --resume --quiet \
+      "$@" || code=$?
+    if [ "$code" -ne 1 ]; then return "$code"; fi
+  done
+  return 1
+}
+export -f run_shard
+
+PARALLEL_SHELL=bash parallel --quote --jobs "$shards" --line-buffer \
   --joblog "$out/parallel.log" \
-  deno task -q segment --images "$images" --detections "$detections" \
-  --out "$out/shard-{}" --shard "{}/$shards" --threads "$threads" --resume --quiet "$@"; then
-  echo "$0: some shards failed (see $out/parallel.log); run the script again to resume them" >&2
+  run_shard {} "$shards" "$images" "$detections" "$out" "$threads" "$@" \
+  ::: $(seq 0 $((shards - 1))) || true
+# Each shard's final exit code (the joblog's Exitval column), in shard order.
+codes=$(awk -F '\t' 'NR > 1 { print $7 }' "$out/parallel.log")
+if [ "$(echo "$codes" | grep -cvE '^[02]$' || true)" -gt 0 ]; then
+  echo "$0: some shards failed (see $out/parallel.log and their errors above); run the script" \
+    "again to resume them" >&2
   exit 1
 fi
 shard_dirs=()
-for ((i = 0; i < shards; i++)); do shard_dirs+=("$out/shard-$i"); done
+for ((i = 0; i < shards; i++)); do
+  # a shard that stopped on exit 2 before it ran (flags, model, --out): nothing to merge
+  if ! grep -qs '"state": "done"' "$out/shard-$i/sopseg-run.json"; then
+    echo "$0: shard $i/$shards stopped with exit 2 (usage or configuration: see its error" \
+      "above); a retry cannot help: mend it, then run the script again" >&2
+    exit 2
+  fi
+  shard_dirs+=("$out/shard-$i")
+done
 deno task -q merge --out "$out/merged" "${shard_dirs[@]}"

@@ -7,8 +7,11 @@
 #
 #   deno task merge --out OUT/merged OUT/shard-*
 #
-# The shard count is the array's size: change --array and nothing else. Preempted or
-# requeued tasks resume (--resume); exit 2 (usage or configuration) means a retry cannot help.
+# The shard count is the array's size: change --array and nothing else (a range, 0-15 or
+# 1-16, stepped, 0-30:2, or throttled, 0-15%4; a list such as 1,3,7 is refused: the shard
+# index is the task's place in the array, which Slurm gives only for an even step). Preempted
+# or requeued tasks resume (--resume); exit 2 (usage or configuration, or input files the run
+# left out) means a retry cannot help.
 #SBATCH --job-name=sopseg
 #SBATCH --array=0-15
 #SBATCH --cpus-per-task=4
@@ -20,9 +23,20 @@ set -euo pipefail
 images=$1
 detections=$2
 out=$3
-# Arrays may start at 1 (--array=1-16): the shard index counts from 0.
-index=$((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN))
+# The task's place in the array, from 0: arrays may start at 1 (--array=1-16) or step
+# (--array=0-30:2 runs tasks 0, 2, .. 30: shards 0..15).
 count=$SLURM_ARRAY_TASK_COUNT
+step=${SLURM_ARRAY_TASK_STEP:-1}
+offset=$((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN))
+index=$((offset / step))
+last=$((SLURM_ARRAY_TASK_MIN + (count - 1) * step))
+if [ $((offset % step)) -ne 0 ] || [ "$index" -ge "$count" ] ||
+  [ "${SLURM_ARRAY_TASK_MAX:-$last}" -ne "$last" ]; then
+  echo "$0: array task $SLURM_ARRAY_TASK_ID is not one of $count evenly stepped tasks" \
+    "(min $SLURM_ARRAY_TASK_MIN, step $step, max ${SLURM_ARRAY_TASK_MAX:-?}): give --array a" \
+    "range (0-15) or a stepped range (0-30:2), not a list" >&2
+  exit 2
+fi
 cd "${SOPSEG_DIR:-$SLURM_SUBMIT_DIR}"
 exec deno task -q segment --images "$images" --detections "$detections" \
   --out "$out/shard-$index" --shard "$index/$count" \

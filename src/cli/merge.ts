@@ -15,16 +15,18 @@ order a single run writes them, and the per-image GeoJSON or FlatGeobuf files (a
 overlays) gathered. Refuses shards made with different models or options (each folder's
 sopseg-run.json records them) and shards that have not finished.
 
-Exit codes: 0 merged; 1 a shard has not finished or some of its images failed (rerun that
-shard with --resume, then merge again); 2 usage error, or folders that are not the shards
-of one run (retrying will not help).
+Exit codes: 0 merged; 1 a shard has not finished or some of its images failed, the shards
+read different detections (rerun the shards with --resume, then merge again), or a run is
+writing into --out; 2 usage error, folders that are not the shards of one run (nothing
+written), or a run that left input files out (named; the rest is merged): retrying will not
+help.
 
 Options:
   --out DIR      the merged output folder (not one of the shard folders)
   --quiet        no progress lines
 `;
 
-/** Run the subcommand; returns the exit code (0 merged). */
+/** Run the subcommand; returns the exit code (0 merged, 2 merged without inputs left out). */
 export async function mergeCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags({
     args,
@@ -57,7 +59,11 @@ export async function mergeCommand(args: string[], io: CliIo): Promise<number> {
   io.stderr(
     `sopseg: merged ${summary.shards} shard(s): ${summary.annotations} masks on ${summary.images} image(s) in ${
       ((performance.now() - started) / 1e3).toFixed(1)
-    } s; wrote ${values.out}\n`,
+    } s; wrote ${values.out}` +
+      (summary.leftOut.length
+        ? `; without the input file(s) the run left out (named above): a retry will not help`
+        : "") +
+      "\n",
   );
-  return 0;
+  return summary.leftOut.length ? 2 : 0;
 }

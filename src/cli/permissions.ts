@@ -192,12 +192,14 @@ export function scopedPermissions(
     const real = resolveLink(path);
     if (real !== null && real !== path) reads.push(real);
   }
+  // The server's own check holds its writes to the --write folders given; a CLI's output
+  // folder is never widened. Written first: an --out refused for its comma is not also said
+  // to be granted through its parent folder for reads.
+  const write = writes.length
+    ? allowFlag("write", writes, { widen: command === "serve", onWiden })
+    : null;
   const flags = reads.length ? [allowFlag("read", reads, { onWiden })] : [];
-  if (writes.length) {
-    // The server's own check holds its writes to the --write folders given; a CLI's
-    // output folder is never widened.
-    flags.push(allowFlag("write", writes, { widen: command === "serve", onWiden }));
-  }
+  if (write !== null) flags.push(write);
   return flags;
 }
 

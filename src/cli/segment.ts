@@ -83,20 +83,25 @@ ${BOX_SEARCH_USAGE}
                           green, blue, else the first three)
   --overlay               also write <stem>.overlay.png for a visual check (with a world
                           file and CRS for a georeferenced raster: it lies on the map)
-  --resume                skip images whose outputs exist (refused when --out holds a run
-                          made with another model, other options or another shard)
+  --resume                skip images whose outputs exist and whose detections have not
+                          changed since (those that changed are segmented again); refused
+                          when --out holds a run made with another model, other options
+                          (--overlay included) or another shard
   --shard I/N             segment only share I of N (I from 0): the same share on every
                           machine, balanced by detection count; one --out per shard, then
                           deno task merge (docs/SCALE.md)
   --quiet                 no progress lines
 
 Exit codes: 0 done; 1 some images failed, or an input is missing (each on stderr; a retry
-with --resume may help); 2 usage or configuration error: flags, no model, --out not a folder,
-unreadable results (a retry will not help).
+with --resume may help); 2 usage or configuration error: flags, no model, --out not a folder
+or one whose outputs would replace an input, unreadable results, or input files left out that no retry segments (several files sharing a
+stem, a link in a loop: the rest is written, and sopseg-run.json names them); a retry will
+not help.
 `;
 
 /**
- * Run the subcommand; returns the exit code (0 ok, 1 some inputs failed). Usage
+ * Run the subcommand; returns the exit code (0 ok, 1 some inputs failed: a retry may help,
+ * 2 when nothing failed but input files were left out: a retry will not). Usage
  * errors are thrown as UsageError, a --resume into another run's folder as
  * RunRecordError, a run that cannot start as RunSetupError (all exit 2:
  * retrying will not help).
@@ -408,7 +413,9 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
           })`
           : "") +
         (summary.issues ? `, ${summary.issues} malformed detection(s) skipped` : "") +
-        (summary.inputsLeftOut ? `, ${summary.inputsLeftOut} input file(s) left out` : "") +
+        (summary.inputsLeftOut
+          ? `, ${summary.inputsLeftOut} input file(s) left out (a retry will not segment them)`
+          : "") +
         (toStdout ? "" : `; wrote ${values.out}`) + "\n",
     );
     if (boxSearch !== undefined) {
@@ -449,5 +456,6 @@ export async function segmentCommand(args: string[], io: CliIo): Promise<number>
       );
     }
   }
-  return failed > 0 || leftOut > 0 ? 1 : 0;
+  // what a retry may fix first: a scheduler retries exit 1, and stops on 2
+  return failed > 0 ? 1 : leftOut > 0 ? 2 : 0;
 }

@@ -77,6 +77,68 @@ export function boxFromCorners(corners: readonly Point[]): OrientedBox {
   }
 }
 
+/** Thrown by {@linkcode pixelBoxFromCorners}: a box under a pixel both ways. */
+export class SubPixelBoxError extends FieldError {
+  /**
+   * @param size The box's sides, `"<width> x <height> px"`.
+   * @param question What the reader asks of such coordinates.
+   */
+  constructor(readonly size: string, question: string) {
+    super(`box smaller than a pixel: ${size}; ${question}`);
+  }
+}
+
+/** The question a box smaller than a pixel raises, unless a reader asks another. */
+const SUB_PIXEL_QUESTION = "are these coordinates in degrees or normalised?";
+
+/**
+ * {@linkcode boxFromCorners} for corners in pixels: a box whose sides are both
+ * under a pixel is no detector's box but coordinates in another unit read as
+ * pixels (degrees, normalised), and becomes a {@linkcode SubPixelBoxError}.
+ */
+export function pixelBoxFromCorners(
+  corners: readonly Point[],
+  question = SUB_PIXEL_QUESTION,
+): OrientedBox {
+  const box = boxFromCorners(corners);
+  if (box.width < 1 && box.height < 1) {
+    const px = (v: number) => String(Number(v.toPrecision(2)));
+    throw new SubPixelBoxError(`${px(box.width)} x ${px(box.height)} px`, question);
+  }
+  return box;
+}
+
+/**
+ * Counts a file's boxes smaller than a pixel ({@linkcode SubPixelBoxError}),
+ * each skipped with its own issue, so that a file of nothing else fails once
+ * ({@linkcode SubPixelBoxes.check}) instead of yielding no detections.
+ */
+export class SubPixelBoxes {
+  /** Boxes smaller than a pixel so far. */
+  count = 0;
+  #first = "";
+
+  /** Counts `error` when it is a {@linkcode SubPixelBoxError} of the record at `line`. */
+  note(error: unknown, line: number): void {
+    if (!(error instanceof SubPixelBoxError)) return;
+    if (this.count++ === 0) this.#first = `line ${line}: ${error.size}`;
+  }
+
+  /**
+   * Throws a TypeError for the file when it gave no box (`read` is 0) and
+   * some were smaller than a pixel: "Cannot read `what` from `source`", the
+   * first such box, and `why` (what the format's coordinates are, and what
+   * these may be instead).
+   */
+  check(source: string, what: string, read: number, why: string): void {
+    if (read > 0 || this.count === 0) return;
+    throw new TypeError(
+      `Cannot read ${what} from "${source}": all ${this.count} box(es) are smaller than a ` +
+        `pixel (${this.#first}); ${why}`,
+    );
+  }
+}
+
 /**
  * A value from a user's file, for an error message: JSON, numbers as written
  * (`Infinity`, which JSON would print as `null`), cut to `max` characters; a

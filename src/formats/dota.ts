@@ -6,15 +6,20 @@
 
 import type { Detection, ParsedDetections, ParseIssue } from "./detection.ts";
 import {
-  boxFromCorners,
   CORNER_NAMES,
   cornersFromNumbers,
   errorMessage,
   FieldError,
   parseFiniteNumber,
+  pixelBoxFromCorners,
   readNumbers,
+  SubPixelBoxes,
   textRecords,
 } from "./_parse.ts";
+
+/** What a file of DOTA boxes all smaller than a pixel is told. */
+const DOTA_PIXELS = "are the coordinates in degrees or normalised? DOTA corners are the " +
+  "image's pixels: give map coordinates as GeoJSON (with its crs), normalised ones as YOLO-OBB";
 
 /** What {@linkcode parseDota} returns: the detections, the skipped lines and the header. */
 export interface ParsedDota extends ParsedDetections {
@@ -43,9 +48,10 @@ export interface ParseDotaOptions {
  * in the pixel frame (they may fall outside the image).
  *
  * Blank lines and `#` comments are skipped. A line that cannot be read (wrong
- * field count, a non-number, a degenerate box) becomes a
- * {@linkcode ParseIssue} and is skipped; reading goes on. Never throws for bad
- * content.
+ * field count, a non-number, a degenerate box, a box whose sides are both
+ * under a pixel) becomes a {@linkcode ParseIssue} and is skipped; reading goes
+ * on. Throws (a TypeError) only for a file whose every box is smaller than a
+ * pixel: coordinates in degrees or normalised, not pixels.
  *
  * @example
  * ```ts
@@ -79,6 +85,7 @@ export function parseDota(text: string, options: ParseDotaOptions): ParsedDota {
   const issues: ParseIssue[] = [];
   let imageSource: string | null = null;
   let gsd: number | null = null;
+  const subPixel = new SubPixelBoxes();
 
   for (const { line, text: lineText, fields } of textRecords(text)) {
     const header = /^(imagesource|gsd)\s*:\s*(.*)$/i.exec(lineText);
@@ -128,13 +135,15 @@ export function parseDota(text: string, options: ParseDotaOptions): ParsedDota {
           if (score === null) throw new FieldError(`score is not a number: "${last}"`);
         }
       }
-      const box = boxFromCorners(corners);
+      const box = pixelBoxFromCorners(corners);
       detections.push({ box, className, score, difficult, source, line, corners });
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
+      subPixel.note(error, line);
       issues.push({ source, line, message: `Cannot read DOTA box: ${errorMessage(error)}` });
     }
   }
+  subPixel.check(source, "DOTA boxes", detections.length, DOTA_PIXELS);
   return { detections, issues, imageSource, gsd };
 }
 
@@ -180,7 +189,8 @@ export interface ParseDotaTask1Options {
 /**
  * Reads a DOTA Task1 result file (one file per class, as written by the DOTA
  * devkit and mmrotate): `image score x1 y1 x2 y2 x3 y3 x4 y4` per line, corners
- * in the pixel frame. Bad lines become issues, as in {@linkcode parseDota}.
+ * in the pixel frame. Bad lines become issues, as in {@linkcode parseDota}, and a
+ * file whose every box is smaller than a pixel is a TypeError.
  *
  * @example
  * ```ts
@@ -219,6 +229,8 @@ export function parseDotaTask1(text: string, options: ParseDotaTask1Options): Pa
   }
   const byImage = new Map<string, Detection[]>();
   const issues: ParseIssue[] = [];
+  const subPixel = new SubPixelBoxes();
+  let boxes = 0; // read, whatever their score
   for (const { line, fields } of textRecords(text)) {
     try {
       if (fields.length !== 10) {
@@ -229,15 +241,18 @@ export function parseDotaTask1(text: string, options: ParseDotaTask1Options): Pa
       const image = fields[0] ?? "";
       const [score = NaN] = readNumbers(fields, 1, 1, ["score"]);
       const corners = cornersFromNumbers(readNumbers(fields, 2, 8, CORNER_NAMES));
-      const box = boxFromCorners(corners);
+      const box = pixelBoxFromCorners(corners);
+      boxes++;
       let list = byImage.get(image);
       if (list === undefined) byImage.set(image, list = []);
       if (minScore !== undefined && !(score >= minScore)) continue;
       list.push({ box, className, score, difficult: false, source, line, corners });
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
+      subPixel.note(error, line);
       issues.push({ source, line, message: `Cannot read DOTA Task1 box: ${errorMessage(error)}` });
     }
   }
+  subPixel.check(source, "DOTA Task1 results", boxes, DOTA_PIXELS);
   return { byImage, issues };
 }

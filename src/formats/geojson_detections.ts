@@ -87,13 +87,15 @@ export function geoJsonCrsEpsg(geojson: unknown): number | null {
 /**
  * Reads oriented detections from a GeoJSON FeatureCollection (or a single
  * Feature) whose features are Polygons with the box's 4 corners (4 or 5
- * positions, the 5th closing the ring), in any winding. Properties: the class
+ * positions, the 5th closing the ring), in any winding, or MultiPolygons of
+ * one such polygon (shapefile and GeoPackage exports). Properties: the class
  * from `class`, `class_name`, `label` or `category`; the score from `score`,
  * `confidence` or `conf`; `difficult` (true or 1) optional.
  *
  * Coordinates are pixel-frame, or map coordinates in the raster's CRS
  * (see {@linkcode ParseGeoJsonDetectionsOptions.coordinates}). A feature that
- * cannot be read (not a 4-corner polygon, a bad property, a degenerate box)
+ * cannot be read (not a 4-corner polygon, a MultiPolygon of several, a bad
+ * property, a degenerate box)
  * becomes a {@linkcode ParseIssue} with its 0-based `feature` index (`line`
  * is 0) and is skipped.
  *
@@ -341,14 +343,24 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function polygonCorners(geometry: unknown): Point[] {
   if (!isObject(geometry)) throw new FieldError("no geometry");
-  if (geometry.type !== "Polygon") {
+  let rings = geometry.coordinates;
+  if (geometry.type === "MultiPolygon") {
+    // one polygon as a MultiPolygon: what shapefiles, GeoPackages and ogr2ogr -nlt MULTIPOLYGON give
+    if (!Array.isArray(rings) || rings.length !== 1) {
+      const parts = Array.isArray(rings) ? rings.length : 0;
+      throw new FieldError(
+        `geometry is a MultiPolygon of ${parts} polygons, expected one 4-corner polygon ` +
+          `(one box per feature)`,
+      );
+    }
+    rings = rings[0];
+  } else if (geometry.type !== "Polygon") {
     throw new FieldError(
       `geometry is a ${
         typeof geometry.type === "string" ? shown(geometry.type).slice(1, -1) : shown(geometry.type)
-      }, expected a 4-corner Polygon`,
+      }, expected a 4-corner Polygon (or a MultiPolygon of one)`,
     );
   }
-  const rings = geometry.coordinates;
   if (!Array.isArray(rings) || rings.length !== 1) {
     const count = Array.isArray(rings) ? rings.length : 0;
     throw new FieldError(`expected a Polygon with exactly one ring, got ${count}`);

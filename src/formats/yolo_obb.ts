@@ -6,12 +6,13 @@
 
 import type { Detection, ParsedDetections, ParseIssue } from "./detection.ts";
 import {
-  boxFromCorners,
   CORNER_NAMES,
   errorMessage,
   FieldError,
   parseFiniteNumber,
+  pixelBoxFromCorners,
   readNumbers,
+  SubPixelBoxes,
   textRecords,
 } from "./_parse.ts";
 
@@ -51,9 +52,10 @@ export interface ParseYoloObbOptions {
  *
  * Values slightly outside `[0, 1]` are accepted (corners off the image); a
  * value below -1 or above 2 makes the line an issue that says the file looks
- * like pixel coordinates. Bad lines become {@linkcode ParseIssue}s and are
- * skipped. Throws only for bad options (a RangeError for a non-positive image
- * size).
+ * like pixel coordinates; so does a box whose sides, scaled to pixels, are
+ * both under a pixel. Bad lines become {@linkcode ParseIssue}s and are
+ * skipped. Throws for bad options (a RangeError for a non-positive image
+ * size), and a TypeError for a file whose every box is smaller than a pixel.
  *
  * @example
  * ```ts
@@ -88,6 +90,8 @@ export function parseYoloObb(text: string, options: ParseYoloObbOptions): Parsed
   }
   const detections: Detection[] = [];
   const issues: ParseIssue[] = [];
+  const subPixel = new SubPixelBoxes();
+  const scaled = `${imageWidth} x ${imageHeight} px`;
   for (const { line, fields } of textRecords(text)) {
     try {
       if (fields.length < 9 || fields.length > 11) {
@@ -138,12 +142,24 @@ export function parseYoloObb(text: string, options: ParseYoloObbOptions): Parsed
         x: (values[i] ?? NaN) * imageWidth,
         y: (values[i + 1] ?? NaN) * imageHeight,
       })) as NonNullable<Detection["corners"]>;
-      const box = boxFromCorners(corners);
+      // checked in pixels: normalised corners of a real box are well under 1
+      const box = pixelBoxFromCorners(
+        corners,
+        `corners scaled by the image size (${scaled}): are they normalised by another size?`,
+      );
       detections.push({ box, className, score, difficult: false, source, line, corners });
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
+      subPixel.note(error, line);
       issues.push({ source, line, message: `Cannot read YOLO-OBB box: ${errorMessage(error)}` });
     }
   }
+  subPixel.check(
+    source,
+    "YOLO-OBB boxes",
+    detections.length,
+    `YOLO-OBB corners are normalised by the image size (${scaled}): are these in degrees, ` +
+      `or normalised by another size?`,
+  );
   return { detections, issues };
 }

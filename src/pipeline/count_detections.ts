@@ -1,19 +1,99 @@
 /**
- * How many detections an image's input holds, read without opening the
- * image: the weight by which `--shard` balances the work.
+ * How many detections an image's input holds, and a digest of them, read
+ * without opening the image: the weight by which `--shard` balances the work,
+ * and what tells a `--resume` that an image's detections changed.
  *
  * @module
  */
-import { selectDetections } from "../formats/detection.ts";
+import { type Detection, selectDetections } from "../formats/detection.ts";
 import { parseGeoJsonDetections } from "../formats/geojson_detections.ts";
 import { parseDetections, perFileFormat, sniffDetectionFormat } from "./detections_input.ts";
 import type { DetectionsInput, SegmentRunOptions } from "./segment_run.ts";
 
+/** An image's detections as the plan sees them: how many, and a digest of them. */
+export interface PlannedDetections {
+  /** Detections after `minScore`. */
+  count: number;
+  /**
+   * The SHA-256 of those detections ({@linkcode detectionsDigest}); `null` when they
+   * could not be read (the run reports it when it gets to the image).
+   */
+  sha256: string | null;
+}
+
 /**
- * The number of detections `input` yields after `minScore`. Files are parsed
- * with the run's format (coordinates do not matter for a count, so no raster
- * is opened); malformed records do not count and are not reported here (the
- * run reports them when it segments the image); an unreadable file counts 0.
+ * The detections `input` yields after `minScore`: their number and digest.
+ * Files are parsed with the run's format (coordinates do not matter here, so
+ * no raster is opened: positions are read as pixels, YOLO-OBB's normalised
+ * corners scaled as for an image of `COUNT_SIZE` pixels a side, a function of
+ * the file's numbers); malformed records do not count and are not
+ * reported here (the run reports them when it segments the image); an
+ * unreadable file counts 0, with no digest.
+ *
+ * @example
+ * ```ts
+ * import { plannedDetections } from "./count_detections.ts";
+ * const a = await plannedDetections(
+ *   { kind: "text", text: "0 0 9 0 9 4 0 4 car 0\nbad\n", source: "<x>" },
+ *   {},
+ * );
+ * const b = await plannedDetections(
+ *   { kind: "text", text: "0 0 9 0 9 4 0 4 ship 0\nbad\n", source: "<x>" },
+ *   {},
+ * );
+ * if (a.count !== 1 || b.count !== 1 || a.sha256 === b.sha256) throw new Error();
+ * ```
+ */
+export async function plannedDetections(
+  input: DetectionsInput,
+  options: Pick<SegmentRunOptions, "format" | "classNames" | "minScore">,
+): Promise<PlannedDetections> {
+  let detections;
+  if (input.kind === "list") {
+    detections = input.detections;
+  } else {
+    let text;
+    try {
+      text = input.kind === "text" ? input.text : await Deno.readTextFile(input.path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) throw e;
+      return { count: 0, sha256: null }; // the run reports it when it gets to the image
+    }
+    const source = input.kind === "text" ? input.source : input.path;
+    const asked = perFileFormat(options.format);
+    const format = asked === "auto" ? sniffDetectionFormat(source, text) : asked;
+    try {
+      // GeoJSON positions count the same in any frame: read them as pixels (no raster needed).
+      detections = format === "geojson"
+        ? parseGeoJsonDetections(text, { source, coordinates: "pixel" }).detections
+        : parseDetections(text, {
+          source,
+          format,
+          // a size no image has: YOLO-OBB boxes under a pixel of the image stay so here
+          imageWidth: COUNT_SIZE,
+          imageHeight: COUNT_SIZE,
+          georef: null,
+          classNames: options.classNames,
+        }).detections;
+    } catch {
+      return { count: 0, sha256: null };
+    }
+  }
+  const kept = options.minScore === undefined
+    ? detections
+    : selectDetections(detections, { minScore: options.minScore });
+  return { count: kept.length, sha256: await detectionsDigest(kept) };
+}
+
+/**
+ * The image size YOLO-OBB corners are scaled by for a count: large enough that
+ * no box is smaller than a pixel at it unless it is on the image too.
+ */
+const COUNT_SIZE = 1e6;
+
+/**
+ * The number of detections `input` yields after `minScore`
+ * ({@linkcode plannedDetections}): the weight by which `--shard` balances the work.
  *
  * @example
  * ```ts
@@ -29,37 +109,35 @@ export async function countDetections(
   input: DetectionsInput,
   options: Pick<SegmentRunOptions, "format" | "classNames" | "minScore">,
 ): Promise<number> {
-  let detections;
-  if (input.kind === "list") {
-    detections = input.detections;
-  } else {
-    let text;
-    try {
-      text = input.kind === "text" ? input.text : await Deno.readTextFile(input.path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable) throw e;
-      return 0; // the run reports it when it gets to the image
-    }
-    const source = input.kind === "text" ? input.source : input.path;
-    const asked = perFileFormat(options.format);
-    const format = asked === "auto" ? sniffDetectionFormat(source, text) : asked;
-    try {
-      // GeoJSON positions count the same in any frame: read them as pixels (no raster needed).
-      detections = format === "geojson"
-        ? parseGeoJsonDetections(text, { source, coordinates: "pixel" }).detections
-        : parseDetections(text, {
-          source,
-          format,
-          imageWidth: 1,
-          imageHeight: 1,
-          georef: null,
-          classNames: options.classNames,
-        }).detections;
-    } catch {
-      return 0;
-    }
-  }
-  return options.minScore === undefined
-    ? detections.length
-    : selectDetections(detections, { minScore: options.minScore }).length;
+  return (await plannedDetections(input, options)).count;
+}
+
+/**
+ * The SHA-256 (hex) of `detections` in a canonical form: per detection, in
+ * order, its box, class, score, corners and where in its file it was read
+ * (line, record: the outputs carry them), as JSON. The file's path is not
+ * part of it: the same detections read from a moved folder are the same.
+ *
+ * @example
+ * ```ts
+ * import { detectionsDigest } from "./count_detections.ts";
+ * const d = await detectionsDigest([]);
+ * if (d !== "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945") throw new Error(d);
+ * ```
+ */
+export async function detectionsDigest(detections: readonly Detection[]): Promise<string> {
+  const canonical = JSON.stringify(detections.map((d) => [
+    d.box.cx,
+    d.box.cy,
+    d.box.width,
+    d.box.height,
+    d.box.angle,
+    d.className,
+    d.score,
+    d.corners?.flatMap((p) => [p.x, p.y]) ?? null,
+    d.line,
+    d.feature ?? null,
+  ]));
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
 }

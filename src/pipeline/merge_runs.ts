@@ -7,12 +7,20 @@
  *
  * The shards' run records must agree (model files, options, the planned
  * images) and cover every index `0..N-1` once; otherwise nothing is written.
+ * They must also have read the same detections: every shard's record holds
+ * the digest of every image's detections (all shards read every detection
+ * file), so shards that ran on different versions of the labels disagree
+ * there, and the merge is refused until they are resumed (a resume segments
+ * again the images whose detections changed). Inputs the run left out (in no
+ * shard) are named and kept in the merged record.
  *
  * @module
  */
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { fileStem } from "../formats/detection_files.ts";
 import {
+  detectionsDiffer,
+  type LeftOutInputs,
   readRunRecord,
   recordDifferences,
   RUN_RECORD_FILE,
@@ -20,6 +28,7 @@ import {
   RunRecordError,
   writeRunRecord,
 } from "./run_record.ts";
+import { lockOutFolder } from "./out_lock.ts";
 import { assignShards } from "./shard.ts";
 import { pathExists } from "./paths.ts";
 
@@ -44,6 +53,11 @@ export interface MergeSummary {
   annotations: number;
   /** Files written. */
   written: string[];
+  /**
+   * Inputs the run left out when it planned (in no shard; said in a warning): the merge
+   * holds every other image, and a retry will not segment them.
+   */
+  leftOut: LeftOutInputs[];
 }
 
 /** A run that has not finished: rerunning its shard with `--resume` may fix it. */
@@ -132,6 +146,20 @@ async function readShards(dirs: readonly string[]): Promise<{ dir: string; recor
       );
     }
   }
+  // Every shard read every detection file: they disagree when the labels changed between
+  // their runs, and the outputs of a shard that has not run since are of the earlier ones.
+  for (const s of shards.slice(1)) {
+    const differ = detectionsDiffer(first.record, s.record);
+    if (differ.length) {
+      throw new UnfinishedShardError(
+        `Cannot merge ${first.dir} and ${s.dir}: they read other detections for ` +
+          `${differ.length} image(s) (${differ.slice(0, 3).join(", ")}${
+            differ.length > 3 ? ", ..." : ""
+          }): the detections changed between the shards' runs; rerun every shard with ` +
+          `--resume (it segments again the images whose detections changed), then merge`,
+      );
+    }
+  }
   return shards;
 }
 
@@ -199,6 +227,11 @@ export async function mergeRuns(
     }
   }
   const reference = shards[0]!.record;
+  // the same in every record (they are the whole run's); the first that says them
+  const leftOut = shards.find((s) => s.record.left_out?.length)?.record.left_out ?? [];
+  for (const { reason } of leftOut) {
+    emit({ kind: "warning", message: `the run left input file(s) out, so not merged: ${reason}` });
+  }
   const backends = [...new Set(shards.map((s) => s.record.backend))];
   if (backends.length > 1) {
     emit({
@@ -283,7 +316,51 @@ export async function mergeRuns(
   const categoryId = new Map(categoryNames.map((n, i) => [n, i + 1]));
 
   await Deno.mkdir(out, { recursive: true });
-  const summary: MergeSummary = { shards: shards.length, images: 0, annotations: 0, written: [] };
+  // not into a folder a segment run (or another merge) is writing
+  const lock = await lockOutFolder(out, { by: "merge" });
+  try {
+    return await writeMerge(out, shards, entries, {
+      reference,
+      backends,
+      leftOut,
+      cocos,
+      annotationsOf,
+      namesByCoco,
+      categoryNames,
+      categoryId,
+      emit,
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+/** The merged files, once `out`'s lock is held. */
+async function writeMerge(
+  out: string,
+  shards: { dir: string; record: RunRecord }[],
+  entries: { coco: CocoJson; image: CocoJson["images"][number]; dir: string }[],
+  merged: {
+    reference: RunRecord;
+    backends: string[];
+    leftOut: LeftOutInputs[];
+    cocos: CocoJson[];
+    annotationsOf: Map<CocoJson, Map<number, CocoJson["annotations"]>>;
+    namesByCoco: Map<CocoJson, Map<number, string>>;
+    categoryNames: string[];
+    categoryId: Map<string, number>;
+    emit: (event: MergeEvent) => void;
+  },
+): Promise<MergeSummary> {
+  const { reference, backends, leftOut, cocos, annotationsOf, namesByCoco, emit } = merged;
+  const { categoryNames, categoryId } = merged;
+  const summary: MergeSummary = {
+    shards: shards.length,
+    images: 0,
+    annotations: 0,
+    written: [],
+    leftOut,
+  };
   // Vector files (and overlays) first; coco.json and the record last, so a merge
   // that stops half way leaves no record claiming it is complete.
   const extension = reference.options.vector_format === "fgb" ? "fgb" : "geojson";
@@ -331,12 +408,14 @@ export async function mergeRuns(
   };
   await writeFileAtomic(`${out}/coco.json`, chunks());
   summary.written.push(`${out}/coco.json`);
+  const { left_out: _, ...rest } = reference;
   await writeRunRecord(out, {
-    ...reference,
+    ...rest,
     backend: backends.join(","),
     shard: null,
     state: "done",
     failed: [],
+    ...(leftOut.length ? { left_out: leftOut } : {}),
   });
   summary.written.push(`${out}/${RUN_RECORD_FILE}`);
   await tidyOut(out, summary.written, emit);

@@ -87,11 +87,27 @@ export async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+/** Options of {@linkcode listFiles}: what to do with links that lead nowhere, and folders. */
+export interface ListFilesOptions {
+  /**
+   * Called for a link (with a kept name) to nothing. Default: left out.
+   */
+  onDangling?: (path: string) => void;
+  /** List links to nothing as files (a volume mounted late: reading them fails). Default: false. */
+  keepDangling?: boolean;
+  /** Called for a link (with a kept name) in a loop of links: left out. Default: left out. */
+  onLoop?: (path: string) => void;
+  /** Called for a folder (or a link to one), whatever its name: not searched. */
+  onFolder?: (path: string) => void;
+}
+
 /**
  * The files of `dir` whose names pass `keep`, sorted. Symlinks count when
  * they point at a file (dataset splits are often folders of links); a
- * dangling link is left out and given to `onDangling`; a folder (or a link to one), whatever
- * its name, is not searched and given to `onFolder`.
+ * dangling link is left out (or listed, `keepDangling`) and given to
+ * `onDangling`; a link in a loop is left out and given to `onLoop`; a folder
+ * (or a link to one), whatever its name, is not searched and given to
+ * `onFolder`.
  *
  * @example
  * ```ts ignore
@@ -101,9 +117,13 @@ export async function isDirectory(path: string): Promise<boolean> {
 export async function listFiles(
   dir: string,
   keep: (name: string) => boolean,
-  onDangling?: (path: string) => void,
-  onFolder?: (path: string) => void,
+  options: ListFilesOptions | ListFilesOptions["onDangling"] = {},
+  /** The older form's `onFolder`, after `onDangling` as the third argument. */
+  legacyOnFolder?: (path: string) => void,
 ): Promise<string[]> {
+  if (typeof options !== "object") options = { onDangling: options, onFolder: legacyOnFolder };
+  const { onDangling, onLoop, onFolder } = options;
+  const keepDangling = options.keepDangling ?? false;
   const out: string[] = [];
   const base = dir.replace(/\/+$/, "");
   for await (const e of Deno.readDir(dir)) {
@@ -123,20 +143,52 @@ export async function listFiles(
     else if (e.isSymlink) {
       const target = await linkTarget(path);
       if (target === "file") out.push(path);
-      else if (target === "nothing") onDangling?.(path);
+      else if (target === "nothing") {
+        onDangling?.(path);
+        if (keepDangling) out.push(path);
+      } else if (target === "loop") onLoop?.(path);
       else if (target === "folder") onFolder?.(path);
     }
   }
   return out.sort();
 }
 
-async function linkTarget(path: string): Promise<"file" | "folder" | "other" | "nothing"> {
+async function linkTarget(
+  path: string,
+): Promise<"file" | "folder" | "other" | "nothing" | "loop"> {
   try {
     const info = await Deno.stat(path);
     return info.isFile ? "file" : info.isDirectory ? "folder" : "other";
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return "nothing";
+    if (e instanceof Deno.errors.FilesystemLoop) return "loop";
     throw e;
+  }
+}
+
+/**
+ * Why reading `path` found nothing when it is a link to nothing (its target
+ * named: a volume not mounted yet?); `null` when it is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { danglingLinkMessage } from "./results_input.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.symlink("/mnt/not-there/a.png", `${dir}/a.png`);
+ * assert.match((await danglingLinkMessage(`${dir}/a.png`))!, /link to nothing \(\/mnt\/not-there/);
+ * assert.equal(await danglingLinkMessage(dir), null);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function danglingLinkMessage(path: string): Promise<string | null> {
+  try {
+    if (!(await Deno.lstat(path)).isSymlink || await linkTarget(path) !== "nothing") return null;
+    return `Cannot read ${path}: it is a symbolic link to nothing (${await Deno.readLink(path)}: ` +
+      `a volume not mounted yet?); rerun with --resume once it is there`;
+  } catch {
+    return null;
   }
 }
 

@@ -4,16 +4,18 @@
  * shard) and which images the run planned, with their detection counts.
  *
  * `--resume` refuses a folder whose record names another model, other options
- * or another shard, so one folder never mixes two configurations; `merge`
- * refuses shards whose records differ, and takes the images' order from the
- * plan. Written atomically when a run starts (`state: "running"`) and again
- * when it ends (`"done"`, or `"incomplete"` with the failed images).
+ * or another shard, so one folder never mixes two configurations, and
+ * segments again the images whose detections changed (the plan holds a
+ * digest of each image's detections); `merge` refuses shards whose records
+ * differ, and takes the images' order from the plan. Written atomically when
+ * a run starts (`state: "running"`) and again when it ends (`"done"`, or
+ * `"incomplete"` with the failed images).
  *
  * @module
  */
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { modelFilesSha256, type ModelManifest } from "../model/manifest.ts";
-import type { Shard } from "./shard.ts";
+import { assignShards, type Shard } from "./shard.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
 import { batchSizeOf, type BoxSearch } from "./segment_image.ts";
 import type { FlipTta } from "../model/flip_tta.ts";
@@ -50,15 +52,41 @@ export interface RunRecordOptions {
   batch: number;
   /** `--box-search` (moves and margin); absent: off. */
   box_search?: BoxSearch;
+  /**
+   * `<stem>.overlay.png` written per image (`--overlay`); absent in records written before
+   * sopseg recorded it, which say nothing either way.
+   */
+  overlay?: boolean;
 }
 
-/** One planned image: its name (relative to `--images`) and detection count. */
+/** One planned image: its name (relative to `--images`), detection count and their digest. */
 export interface RunRecordImage {
   /** The image's path relative to `--images` (its file name for a folder). */
   image: string;
   /** Detections after `--min-score`: the work it stands for. */
   detections: number;
+  /**
+   * The SHA-256 (hex) of the image's detections as read, after `--min-score`
+   * (`detectionsDigest` in `count_detections.ts`): a `--resume` segments again an image whose
+   * detections changed. Absent when they could not be read when the run planned
+   * (an earlier record's digest is kept then), and in records written before
+   * sopseg recorded it.
+   */
+  detections_sha256?: string;
 }
+
+/** Input files a run left out when it planned: in no shard's share, so no retry segments them. */
+export interface LeftOutInputs {
+  /** Why, as the run said it (a warning). */
+  reason: string;
+  /** The files (their names), at most {@linkcode LEFT_OUT_FILES_KEPT} of them. */
+  files: string[];
+  /** How many files: more than `files` holds when there were many. */
+  count: number;
+}
+
+/** The most file names a {@linkcode LeftOutInputs} keeps. */
+export const LEFT_OUT_FILES_KEPT = 100;
 
 /** The content of `sopseg-run.json`. */
 export interface RunRecord {
@@ -88,6 +116,17 @@ export interface RunRecord {
   state: "running" | "done" | "incomplete";
   /** Images that failed, when `incomplete`. */
   failed: string[];
+  /**
+   * Input files the run left out when it planned (files that cannot be paired, links in a
+   * loop, results that name no image): the same in every shard's record; absent when none.
+   */
+  left_out?: LeftOutInputs[];
+  /**
+   * While `running`: the images of this share whose outputs in the folder were not made
+   * from their present detections, being segmented again (a resume after the detections
+   * changed); absent otherwise.
+   */
+  outdated?: string[];
   /**
    * While `running`: this is a `--resume` of a run that had ended, so `coco.json` still holds
    * that run's finished images (a resume rewrites it only when it ends); absent otherwise.
@@ -182,9 +221,20 @@ export async function newRunRecord(
 }
 
 /**
+ * Whether `record`'s plan holds digests of the images' detections (records
+ * written before sopseg recorded them do not).
+ */
+export function hasDigests(record: RunRecord): boolean {
+  return record.plan.some((p) => p.detections_sha256 !== undefined);
+}
+
+/**
  * What differs between two records' model, options and plan, one line per
  * difference (`[]` when they describe the same run). The backend, the shard
- * and the state are left to the caller.
+ * and the state are left to the caller. The detections of the planned images
+ * are left to {@linkcode detectionsDiffer} when both records hold their
+ * digests (a resume segments changed images again); without them, a
+ * different detection count is a difference here.
  *
  * @example
  * ```ts ignore
@@ -210,14 +260,23 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
   if ((a.model.tta ?? "off") !== (b.model.tta ?? "off")) {
     out.push(`--tta: ${a.model.tta ?? "off"} vs ${b.model.tta ?? "off"}`);
   }
+  const [oa, ob] = [a.options.overlay, b.options.overlay];
+  // a record from before --overlay was recorded says nothing either way
+  if (oa !== undefined && ob !== undefined && oa !== ob) {
+    out.push(`--overlay: ${oa ? "on" : "off"} vs ${ob ? "on" : "off"}`);
+  }
   const keys = new Set([...Object.keys(a.options), ...Object.keys(b.options)]);
+  keys.delete("overlay");
   for (const k of keys) {
     // a field a record leaves out when off (angle_convention, box_search) reads "none"
     const x = JSON.stringify((a.options as unknown as Record<string, unknown>)[k]) ?? "none";
     const y = JSON.stringify((b.options as unknown as Record<string, unknown>)[k]) ?? "none";
     if (x !== y) out.push(`options.${k}: ${x} vs ${y}`);
   }
-  if (JSON.stringify(a.plan) !== JSON.stringify(b.plan)) {
+  const counted = !hasDigests(a) || !hasDigests(b);
+  const planKey = (r: RunRecord) =>
+    JSON.stringify(r.plan.map((p) => counted ? [p.image, p.detections] : p.image));
+  if (planKey(a) !== planKey(b)) {
     const names = (r: RunRecord) => new Set(r.plan.map((p) => p.image));
     const na = names(a), nb = names(b);
     const only = (x: Set<string>, y: Set<string>) => [...x].filter((n) => !y.has(n));
@@ -226,10 +285,48 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
       `images: ${a.plan.length} vs ${b.plan.length}` +
         (ab.length ? `, only in the first: ${ab.slice(0, 3).join(", ")}` : "") +
         (ba.length ? `, only in the second: ${ba.slice(0, 3).join(", ")}` : "") +
-        (ab.length || ba.length ? "" : ", same names with other detection counts or order"),
+        (ab.length || ba.length
+          ? ""
+          : counted
+          ? ", same names with other detection counts or order"
+          : ", same names in another order"),
     );
   }
   return out;
+}
+
+/**
+ * The images of both plans whose detections differ between the two records:
+ * another count, or another digest where both records hold one.
+ *
+ * @example
+ * ```ts ignore
+ * detectionsDiffer(shard0.record, shard1.record); // ["img1.png"]: read from other labels
+ * ```
+ */
+export function detectionsDiffer(a: RunRecord, b: RunRecord): string[] {
+  const of = new Map(b.plan.map((p) => [p.image, p]));
+  const out: string[] = [];
+  for (const p of a.plan) {
+    const q = of.get(p.image);
+    if (q === undefined) continue;
+    const [x, y] = [p.detections_sha256, q.detections_sha256];
+    if (p.detections !== q.detections || (x !== undefined && y !== undefined && x !== y)) {
+      out.push(p.image);
+    }
+  }
+  return out;
+}
+
+/** The names of the images of `record`'s plan in its shard's share (all without a shard). */
+export function shareOf(record: Pick<RunRecord, "plan" | "shard">): Set<string> {
+  const { plan, shard } = record;
+  if (shard === null) return new Set(plan.map((p) => p.image));
+  const of = assignShards(
+    plan.map((p) => ({ name: p.image, detections: p.detections })),
+    shard.count,
+  );
+  return new Set(plan.filter((_, i) => of[i] === shard.index).map((p) => p.image));
 }
 
 /**
@@ -254,6 +351,7 @@ export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
     batch: batchSizeOf(options),
     // only when on, so that the records of runs made before it existed still match
     ...(options.boxSearch ? { box_search: { ...options.boxSearch } } : {}),
+    overlay: options.overlay ?? false,
   };
 }
 
@@ -261,22 +359,47 @@ function shardText(s: Shard | null): string {
   return s === null ? "no --shard" : `--shard ${s.index}/${s.count}`;
 }
 
+/** What {@linkcode beginRunRecord} found in the folder. */
+export interface RunStart {
+  /**
+   * The earlier record as it was (read leniently without `resume`: an unreadable one is
+   * `null` there, since a new run replaces it). Its state says whether the folder's
+   * coco.json is that run's: only a run that ended (`done` or `incomplete`) wrote one; a
+   * run started over says `running` until it ends, whatever coco.json an earlier run left.
+   */
+  previous: RunRecord | null;
+  /**
+   * The record to write when the run ends (with its state): the one given, where the
+   * detections of an image could not be read now, with the earlier record's digest.
+   */
+  record: RunRecord;
+  /**
+   * With `resume`: images of this share whose detections differ from those the earlier
+   * run segmented (another digest, or a resume of them that did not end): to segment again.
+   */
+  changed: string[];
+  /**
+   * With `resume`: images of this share that were not in the earlier run's share (the
+   * detection counts moved them between shards): to segment whatever the folder holds.
+   */
+  moved: string[];
+}
+
 /**
  * Starts a run in `dir`: with `resume`, checks that an earlier record there
  * describes the same model, options, images and shard (a RunRecordError
- * saying what differs otherwise). Then writes `record` with state `running`,
- * and returns the earlier record as it was (read leniently without `resume`:
- * an unreadable one is `null` there, since a new run replaces it). Its state
- * says whether the folder's coco.json is that run's: only a run that ended
- * (`done` or `incomplete`) wrote one; a run started over says `running`
- * until it ends, whatever coco.json an earlier run left.
+ * saying what differs otherwise) and finds the images to segment again (their
+ * detections changed). Then writes `record` with state `running` (and those
+ * images as `outdated`, so that a resume killed before it redid them still
+ * redoes them).
  */
 export async function beginRunRecord(
   dir: string,
   record: RunRecord,
   resume: boolean,
-): Promise<RunRecord | null> {
+): Promise<RunStart> {
   const previous = resume ? await readRunRecord(dir) : await readRunRecord(dir).catch(() => null);
+  const changed: string[] = [], moved: string[] = [];
   if (resume && previous !== null) {
     const why = recordDifferences(previous, record);
     if (shardText(previous.shard) !== shardText(record.shard)) {
@@ -289,14 +412,41 @@ export async function beginRunRecord(
         }); use another --out folder, or rerun without --resume to start over`,
       );
     }
+    // a file unreadable now: its outputs were made from what the earlier run read
+    const before = new Map(previous.plan.map((p) => [p.image, p]));
+    record = {
+      ...record,
+      plan: record.plan.map((p) => {
+        const digest = before.get(p.image)?.detections_sha256;
+        return p.detections_sha256 === undefined && digest !== undefined
+          ? { ...p, detections_sha256: digest }
+          : p;
+      }),
+    };
+    const [was, now] = [shareOf(previous), shareOf(record)];
+    const pending = new Set(previous.outdated ?? []);
+    for (const p of record.plan) {
+      if (!now.has(p.image)) continue;
+      const q = before.get(p.image)!;
+      if (!was.has(p.image)) moved.push(p.image);
+      else if (
+        pending.has(p.image) ||
+        (p.detections_sha256 !== undefined && q.detections_sha256 !== undefined &&
+          p.detections_sha256 !== q.detections_sha256)
+      ) {
+        changed.push(p.image);
+      }
+    }
   }
   const ended = previous !== null && (previous.state === "done" ||
     previous.state === "incomplete" || previous.resumes_ended_run === true);
+  const outdated = [...changed, ...moved];
   await writeRunRecord(dir, {
     ...record,
     state: "running",
     failed: [],
+    ...(outdated.length ? { outdated } : {}),
     ...(resume && ended ? { resumes_ended_run: true as const } : {}),
   });
-  return previous;
+  return { previous, record, changed, moved };
 }

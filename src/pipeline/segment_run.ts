@@ -42,17 +42,24 @@ import {
 } from "./detections_input.ts";
 import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
-import { countDetections } from "./count_detections.ts";
+import { plannedDetections } from "./count_detections.ts";
 import { assignShards, type Shard } from "./shard.ts";
 import {
   beginRunRecord,
+  hasDigests,
+  LEFT_OUT_FILES_KEPT,
+  type LeftOutInputs,
   newRunRecord,
+  RUN_RECORD_FILE,
   type RunRecord,
   RunRecordError,
   type RunRecordImage,
   writeRunRecord,
 } from "./run_record.ts";
 import { baseName, pathExists } from "./paths.ts";
+import { lockOutFolder, RunBusyError } from "./out_lock.ts";
+import { IMAGE_EXTENSIONS, listImages } from "./list_images.ts";
+import { refuseOverwritingInputs } from "./run_outputs.ts";
 import {
   nodataWarning,
   notUtf8Warning,
@@ -60,6 +67,7 @@ import {
   rasterWarnings,
 } from "./input_warnings.ts";
 import {
+  danglingLinkMessage,
   isDirectory,
   listFiles,
   MissingInputError,
@@ -73,7 +81,9 @@ import {
 } from "../formats/mmrotate_json.ts";
 
 /** Image file extensions a folder scan picks up. */
-export const IMAGE_EXTENSIONS = [".tif", ".tiff", ".png", ".jpg", ".jpeg"] as const;
+export { IMAGE_EXTENSIONS };
+/** Another run is writing the same `out` folder (front ends exit 1: a retry may go on). */
+export { RunBusyError };
 
 /** Where detections come from. */
 export type DetectionsInput =
@@ -122,7 +132,10 @@ export interface SegmentRunOptions extends
   onFeature?: (feature: InstanceFeature) => void;
   /** Write `<stem>.overlay.png` per image. Default: false. */
   overlay?: boolean;
-  /** Skip images whose outputs already exist. Default: false. */
+  /**
+   * Skip images whose outputs already exist, unless their detections changed
+   * since (the run record's digests): those are segmented again. Default: false.
+   */
   resume?: boolean;
   /** Bands to read (1-based). Default: those a GeoTIFF tags red, green, blue, else the first three. */
   bands?: number[];
@@ -174,8 +187,10 @@ export interface RunSummary {
   /** Malformed detection lines (reported, skipped). */
   issues: number;
   /**
-   * Image and detection files left out because they cannot be paired (several
-   * share a stem), reported by a warning.
+   * Image and detection files left out when the run planned (several share a
+   * stem, a link in a loop, results that name no image), reported by a warning:
+   * counted and said by shard 0 only (or a run without a shard), since they are
+   * in no shard's share; every shard's run record names them (`left_out`).
    */
   inputsLeftOut: number;
   /** Wall seconds. */
@@ -328,7 +343,7 @@ function outputFrame(options: SegmentRunOptions, georef: Georef | null): "auto" 
 /**
  * Detections keyed by image id -> one job per image, matched by file stem. Ids
  * no image has are said; when not one id names an image, the results are left
- * out (`leaveOut`: exit 1), as nothing of them was segmented.
+ * out (`leaveOut`), as nothing of them was segmented.
  */
 function planByImageId(
   images: string[],
@@ -336,7 +351,7 @@ function planByImageId(
   source: string,
   what: string,
   warn: (m: string) => void,
-  leaveOut: (m: string, files?: number) => void,
+  leaveOut: (m: string, files: string[]) => void,
 ) {
   const stems = new Set(images.map(fileStem));
   const orphans = [...byImage.keys()].filter((id) => !stems.has(id)).sort();
@@ -345,6 +360,7 @@ function planByImageId(
       `${orphanIdsMessage(orphans, what)}; not one of them names one of the ${images.length} ` +
         `image(s), so none of its detections is segmented (image ids ` +
         `are matched to the images' file stems, e.g. ${fileStem(images[0]!)})`,
+      [source],
     );
   } else if (orphans.length) {
     warn(orphanIdsMessage(orphans, what));
@@ -360,25 +376,35 @@ function planByImageId(
   }));
 }
 
+/** The detections of an image without a detection file (said per image, by its shard). */
+const NO_DETECTION_FILE = "(no detection file)";
+
 /**
- * Pair images with detection sources; unpaired files and links to nothing
- * become warnings, and files that cannot be paired (a shared stem) are left
- * out (`leaveOut`).
+ * Pair images with detection sources; unpaired files become warnings, and
+ * files that cannot be paired (a shared stem) or read (a link in a loop) are
+ * left out (`leaveOut`, with the files). A link to nothing is planned as the
+ * file it names (a volume mounted late): its image fails when the run gets to
+ * it, and a retry with `--resume` finds it. What no shard holds (a detection
+ * file without an image) is said only by shard 0 (or the run without a shard).
  */
 async function planRun(
   options: SegmentRunOptions,
   warn: (m: string) => void,
   onIssue: (issue: ParseIssue) => void,
   emit: (e: RunEvent) => void,
-  leaveOut: (m: string, files?: number) => void,
+  leaveOut: (m: string, files: string[]) => void,
 ) {
-  const isImage = (n: string) => IMAGE_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e));
-  // said, not counted: a split's link whose file is gone leaves out nothing else
-  const dangling = (path: string) => warn(`${path} is a symbolic link to nothing; left out`);
+  const loop = (path: string) =>
+    leaveOut(`${path} is a symbolic link in a loop of links; left out`, [path]);
   const det = options.detections;
   const folders: string[] = [];
   const images = (await isDirectory(options.images))
-    ? await listFiles(options.images, isImage, dangling, (f) => folders.push(f))
+    ? await listImages(options.images, {
+      keepDangling: true,
+      onLoop: loop,
+      onFolder: (f) => folders.push(f),
+      onWarning: warn,
+    })
     : [options.images];
   // the run's own folders (--out, a labels folder kept beside the images) are no news
   const real = (p: string) => Deno.realPath(p).catch(() => p);
@@ -477,17 +503,16 @@ async function planRun(
     }
     return [{ image: images[0]!, detections: det }];
   }
-  const files = await listFiles(
-    det.path,
-    (n) => /\.(txt|geojson|json)$/i.test(n),
-    dangling,
-  );
+  const files = await listFiles(det.path, (n) => /\.(txt|geojson|json)$/i.test(n), {
+    keepDangling: true, // paired, it fails when read: the image is retried
+    onLoop: loop,
+  });
   const match = matchDetectionFiles(images, files);
   for (const a of match.ambiguous) {
     leaveOut(
       `several ${a.kind} files share the stem "${a.stem}": ${a.paths.join(", ")}; left out ` +
         `(rename or move all but one)`,
-      a.paths.length,
+      a.paths,
     );
   }
   // An image without a detection file is one the detector found nothing in (YOLO and DOTA
@@ -503,15 +528,17 @@ async function planRun(
         }${unpaired.length > 3 ? ", ..." : ""}): a detection file pairs with the image of ` +
         `its stem (${fileStem(images[0]!)}.txt for ${baseName(images[0]!)}); left out, and the ` +
         `images written with no detections`,
-      unpaired.length,
+      unpaired,
     );
-  } else {
-    for (const i of match.imagesWithoutDetections) {
-      warn(`no detection file for image ${i}: written with no detections`);
-    }
+  } else if ((options.shard?.index ?? 0) === 0) {
     for (const d of unpaired) warn(`no image for detection file ${d}`);
   }
-  const none: DetectionsInput = { kind: "list", detections: [], source: "(no detection file)" };
+  // said by the shard that holds the image (segmentRun), unless said once above
+  const none: DetectionsInput = {
+    kind: "list",
+    detections: [],
+    source: unpaired.length > 0 && match.pairs.length === 0 ? "(left out)" : NO_DETECTION_FILE,
+  };
   const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [
     ...match.pairs.map((p) => ({
@@ -533,9 +560,11 @@ async function shareOfPlan<T extends { image: string; detections: DetectionsInpu
 ): Promise<{ images: RunRecordImage[]; plan: T[] }> {
   const images: RunRecordImage[] = [];
   for (const p of planned) {
+    const { count, sha256 } = await plannedDetections(p.detections, options);
     images.push({
       image: baseName(p.image),
-      detections: await countDetections(p.detections, options),
+      detections: count,
+      ...(sha256 === null ? {} : { detections_sha256: sha256 }),
     });
   }
   const shard = options.shard;
@@ -565,62 +594,6 @@ export type ModelOpener = (work: { batches: number }) => Promise<SopsegModel>;
  */
 export class RunSetupError extends Error {
   override name = "RunSetupError";
-}
-
-/**
- * Another run (another process) is writing the same `out` folder: a retry with
- * `--resume` once it has ended continues, so front ends exit 1, not 2.
- */
-export class RunBusyError extends Error {
-  override name = "RunBusyError";
-}
-
-/** The lock file of an `out` folder: one run writes a folder at a time. */
-const LOCK_FILE = ".sopseg-lock";
-
-/** The `out` folders (real paths) that runs of this process hold the lock of. */
-const LOCKED_HERE = new Set<string>();
-
-/**
- * Takes `out`'s lock (an advisory lock the system releases when the process
- * ends, `kill -9` included) or throws a {@linkcode RunBusyError} naming the
- * process that holds it. The caller releases it when the run ends.
- */
-async function lockOutFolder(out: string): Promise<{ release: () => void }> {
-  // runs of this process first: a library caller may start two into one folder
-  const key = await Deno.realPath(out).catch(() => out);
-  if (LOCKED_HERE.has(key)) {
-    throw new RunBusyError(
-      `Cannot write to --out ${out}: another run of this process (${Deno.pid}) is writing ` +
-        `there; wait for it to end, then rerun with --resume`,
-    );
-  }
-  LOCKED_HERE.add(key); // taken at once (no await since the check): another call sees it
-  const path = `${out}/${LOCK_FILE}`;
-  const file = await Deno.open(path, { read: true, write: true, create: true })
-    .catch((e) => {
-      LOCKED_HERE.delete(key);
-      throw e;
-    });
-  if (!(await file.tryLock(true))) {
-    LOCKED_HERE.delete(key);
-    file.close();
-    const holder = (await Deno.readTextFile(path).catch(() => "")).trim();
-    throw new RunBusyError(
-      `Cannot write to --out ${out}: another sopseg run is writing there${
-        holder ? ` (${holder})` : ""
-      }; wait for it to end (or stop it), then rerun with --resume`,
-    );
-  }
-  const holder = `process ${Deno.pid}, started ${new Date().toISOString()}`;
-  await file.truncate(0);
-  await file.write(new TextEncoder().encode(`${holder}\n`));
-  return {
-    release: () => {
-      LOCKED_HERE.delete(key);
-      file.close();
-    },
-  };
 }
 
 /**
@@ -684,6 +657,10 @@ export async function segmentRun(
     bareClassIds: {},
     boxSearch: { searched: 0, moved: 0 },
   };
+  // Inputs left out are in no shard's share: every shard records them, shard 0 says them
+  // (and counts them: a retry cannot segment them, so the others need not fail for them).
+  const leftOut: LeftOutInputs[] = [];
+  const reporter = (options.shard?.index ?? 0) === 0;
   const { images: plannedImages, plan } = await planRun(
     options,
     (message) => emit({ kind: "warning", message }),
@@ -692,13 +669,30 @@ export async function segmentRun(
       emit({ kind: "issue", issue });
     },
     emit,
-    (message, files = 1) => {
-      summary.inputsLeftOut += files;
+    (message, files) => {
+      leftOut.push({
+        reason: message,
+        files: files.slice(0, LEFT_OUT_FILES_KEPT).map(baseName),
+        count: files.length,
+      });
+      if (!reporter) return;
+      summary.inputsLeftOut += files.length;
       emit({ kind: "warning", message });
     },
-  ).then((planned) => shareOfPlan(planned, options)).catch((e) => {
+  ).then(async (planned) => {
+    await refuseOverwritingInputs(planned, options); // before anything is written
+    return shareOfPlan(planned, options);
+  }).catch((e) => {
     throw setupError(e);
   });
+  for (const { image, detections } of plan) {
+    if (detections.kind === "list" && detections.source === NO_DETECTION_FILE) {
+      emit({
+        kind: "warning",
+        message: `no detection file for image ${image}: written with no detections`,
+      });
+    }
+  }
   const out = options.out?.replace(/\/+$/, "") ?? null;
   // One run writes a folder at a time (a scheduler's retry beside a worker still alive would
   // otherwise lose images from coco.json): taken before the model starts.
@@ -710,7 +704,7 @@ export async function segmentRun(
         ? new RunSetupError(`Cannot write to --out ${out}: it is a file, not a folder`)
         : setupError(e, `Cannot write to --out ${out}: `);
     });
-    lock = await lockOutFolder(out).catch((e) => {
+    lock = await lockOutFolder(out, { shard: options.shard ?? null }).catch((e) => {
       throw setupError(e, `Cannot write to --out ${out}: `);
     });
   }
@@ -718,6 +712,7 @@ export async function segmentRun(
     return await runLocked(modelOrOpener, options, {
       out,
       plannedImages,
+      leftOut,
       plan,
       summary,
       emit,
@@ -736,6 +731,7 @@ async function runLocked(
   run: {
     out: string | null;
     plannedImages: RunRecordImage[];
+    leftOut: LeftOutInputs[];
     plan: { image: string; detections: DetectionsInput }[];
     summary: RunSummary;
     emit: (e: RunEvent) => void;
@@ -743,7 +739,7 @@ async function runLocked(
     started: number;
   },
 ): Promise<RunSummary> {
-  const { out, plannedImages, plan, summary, emit, timings, started } = run;
+  const { out, plannedImages, leftOut, plan, summary, emit, timings, started } = run;
   // The first image opens while the model's sessions start: opening the runtime waits on
   // file reads and WebAssembly compilation, and a PNG or JPEG decodes meanwhile (a few-box
   // run's start: BENCHMARKS.md, cold start). Not with --resume, which may skip the image.
@@ -775,11 +771,37 @@ async function runLocked(
   // sopseg-run.json: what made this folder's outputs (resume and merge check it).
   let record: RunRecord | null = null;
   let earlier: RunRecord | null = null;
+  // images whose outputs here were not made from their present detections: segmented again
+  const outdated = new Set<string>();
+  const changed = new Set<string>();
   if (out !== null) {
     await removeLeftTemporaries(out);
     await removeLeftTemporaries(partsDir!);
-    record = await newRunRecord(model, options, plannedImages);
-    earlier = await beginRunRecord(out, record, options.resume ?? false);
+    const start = await beginRunRecord(
+      out,
+      {
+        ...await newRunRecord(model, options, plannedImages),
+        ...(leftOut.length ? { left_out: leftOut } : {}),
+      },
+      options.resume ?? false,
+    );
+    ({ previous: earlier, record } = start);
+    for (const name of start.changed) changed.add(name);
+    for (const name of [...start.changed, ...start.moved]) {
+      outdated.add(name);
+      // no longer a finished image, should this run fail or be killed before it is redone
+      await Deno.remove(`${partsDir}/${fileStem(name)}.json`).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+    if (options.resume && earlier !== null && earlier.plan.length > 0 && !hasDigests(earlier)) {
+      emit({
+        kind: "warning",
+        message: `${out}/${RUN_RECORD_FILE} was written by a sopseg that did not record the ` +
+          `detections: images whose outputs exist are skipped without checking that their ` +
+          `detections are unchanged (this run records them: a later --resume checks)`,
+      });
+    }
     if (!options.resume) {
       // A new run: an earlier run's parts must not pass for this one's on a resume.
       await Deno.remove(partsDir!, { recursive: true }).catch((e) => {
@@ -806,6 +828,7 @@ async function runLocked(
   const ended = earlier?.state === "done" || earlier?.state === "incomplete" ||
     earlier?.resumes_ended_run === true;
   const previous = options.resume && ended ? await readCoco(`${out}/coco.json`) : null;
+  for (const name of outdated) previous?.delete(name);
 
   const failedAt: number[] = [];
   const streamedFrames = new Set<string>();
@@ -820,12 +843,19 @@ async function runLocked(
     const geojsonPath = out === null ? null : `${out}/${stem}.${extension}`;
     const partPath = partsDir === null ? null : `${partsDir}/${stem}.json`;
     if (
-      options.resume && geojsonPath && partPath && await pathExists(geojsonPath) &&
+      options.resume && geojsonPath && partPath && !outdated.has(baseName(image)) &&
+      await pathExists(geojsonPath) &&
       (await pathExists(partPath) || previous?.has(baseName(image)))
     ) {
       summary.imagesSkipped++;
       emit({ kind: "image-skipped", image, reason: `${geojsonPath} exists (--resume)` });
       return;
+    }
+    if (changed.has(baseName(image))) {
+      emit({
+        kind: "warning",
+        message: `${image}: detections changed since they were segmented: segmented again`,
+      });
     }
     const t0 = performance.now();
     try {
@@ -931,9 +961,18 @@ interface ImageJob {
   streamedFrames: Set<string>;
 }
 
+/**
+ * Throws `e`, or, when `path` is a link to nothing (a split's link whose target is not there
+ * yet), an error that says so rather than the system's.
+ */
+async function sayDanglingLink(path: string, e: unknown): Promise<never> {
+  const message = await danglingLinkMessage(path);
+  throw message === null ? e : new Error(message, { cause: e });
+}
+
 /** A detection file's text; one that is not UTF-8 is read all the same, and said. */
 async function readDetectionText(path: string, emit: (e: RunEvent) => void): Promise<string> {
-  const text = await Deno.readTextFile(path);
+  const text = await Deno.readTextFile(path).catch((e) => sayDanglingLink(path, e));
   const warning = notUtf8Warning(path, text);
   if (warning !== undefined) emit({ kind: "warning", message: warning });
   return text;
@@ -958,7 +997,8 @@ async function segmentOneImage(
   job: ImageJob,
 ): Promise<number> {
   const { image, emit, timings } = job;
-  const source = await (job.source ?? openRaster(image, { bands: options.bands }));
+  const source = await (job.source ?? openRaster(image, { bands: options.bands }))
+    .catch((e) => sayDanglingLink(image, e));
   try {
     const writerOptions = {
       sourceImage: baseName(image),

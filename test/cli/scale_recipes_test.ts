@@ -79,7 +79,7 @@ Deno.test("docs/scale/k8s-indexed-job.yaml: one pod per shard, exit 2 not retrie
   }
 });
 
-Deno.test("docs/scale/slurm-array.sh: array task -> --shard, from 0 or from 1", async () => {
+Deno.test("docs/scale/slurm-array.sh: array task -> --shard, from 0 or 1, stepped; a list refused", async () => {
   const script = `${SCALE}/slurm-array.sh`;
   const text = await Deno.readTextFile(script);
   const array = /^#SBATCH --array=(\d+)-(\d+)$/m.exec(text);
@@ -94,8 +94,15 @@ Deno.test("docs/scale/slurm-array.sh: array task -> --shard, from 0 or from 1", 
       `#!/bin/sh\nprintf '%s\\n' "$@" > "$SOPSEG_TEST_ARGS"\nexit "\${SOPSEG_TEST_EXIT:-0}"\n`,
       { mode: 0o755 },
     );
-    const run = async (task: number, min: number, count: number, exit = 0) => {
+    const run = async (
+      task: number,
+      min: number,
+      count: number,
+      exit = 0,
+      more: Record<string, string> = {},
+    ) => {
       const argsFile = `${dir}/args-${task}`;
+      await Deno.remove(argsFile).catch(() => {});
       const out = await new Deno.Command("bash", {
         args: [script, "/data/images", "/data/labels", "/scratch/out"],
         cwd: dir,
@@ -108,9 +115,12 @@ Deno.test("docs/scale/slurm-array.sh: array task -> --shard, from 0 or from 1", 
           SLURM_SUBMIT_DIR: root,
           SOPSEG_TEST_ARGS: argsFile,
           SOPSEG_TEST_EXIT: String(exit),
+          ...more,
         },
       }).output();
-      assert.equal(out.code, exit, new TextDecoder().decode(out.stderr));
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, exit, stderr);
+      if (exit === 2 && Object.keys(more).length) return [stderr]; // refused: deno not run
       return (await Deno.readTextFile(argsFile)).trimEnd().split("\n");
     };
     const first = Number(array[1]), last = Number(array[2]);
@@ -124,6 +134,22 @@ Deno.test("docs/scale/slurm-array.sh: array task -> --shard, from 0 or from 1", 
     assertShards([await run(1, 1, 3), await run(2, 1, 3), await run(3, 1, 3)], 3);
     // The CLI's exit code is the task's: Slurm sees 2 (do not requeue) as 2.
     await run(0, 0, 2, 2);
+    // --array=0-30:2: tasks 0, 2, .. 30 are shards 0..15
+    const stepped = [];
+    for (let id = 0; id <= 30; id += 2) {
+      stepped.push(
+        await run(id, 0, 16, 0, { SLURM_ARRAY_TASK_STEP: "2", SLURM_ARRAY_TASK_MAX: "30" }),
+      );
+    }
+    assertShards(stepped, 16);
+    // --array=1,3,7 (Slurm's step for a list: 1): no shard of it runs, each task says why
+    for (const id of [1, 3, 7]) {
+      const [stderr] = await run(id, 1, 3, 2, {
+        SLURM_ARRAY_TASK_STEP: "1",
+        SLURM_ARRAY_TASK_MAX: "7",
+      });
+      assert.match(stderr!, /not one of 3 evenly stepped tasks .*not a list/);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -135,4 +161,92 @@ Deno.test("docs/SCALE.md points at each recipe and states the exit codes", async
     assert.match(doc, new RegExp(`docs/scale/${file.replaceAll(".", "\\.")}`));
   }
   for (const code of ["0", "1", "2"]) assert.match(doc, new RegExp(`\\| ${code} +\\|`));
+});
+
+const haveParallel = new Deno.Command("sh", { args: ["-c", "command -v parallel"] }).outputSync()
+  .success;
+
+Deno.test({
+  name: `docs/scale/parallel.sh: exit 1 retried with --resume, exit 2 not; the merge's code is its${
+    haveParallel ? "" : " [skipped: GNU parallel missing (apt-get install parallel)]"
+  }`,
+  ignore: !haveParallel,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sopseg_parallel_" });
+    try {
+      // A stand-in `deno`: logs each call, exits with SOPSEG_TEST_EXIT_<shard> (merge:
+      // SOPSEG_TEST_MERGE_EXIT), and writes a finished record when it exits 0 (or always,
+      // SOPSEG_TEST_DONE=1: a shard that ended but left inputs out).
+      await Deno.writeTextFile(
+        `${dir}/deno`,
+        `#!/bin/bash
+printf '%s\\n' "$*" >> "$SOPSEG_TEST_LOG"
+prev=""; shard=""; out=""
+for a in "$@"; do
+  if [ "$prev" = "--shard" ]; then shard=\${a%/*}; fi
+  if [ "$prev" = "--out" ]; then out=$a; fi
+  prev=$a
+done
+if [ -z "$shard" ]; then exit "\${SOPSEG_TEST_MERGE_EXIT:-0}"; fi
+code=$(eval echo "\\\${SOPSEG_TEST_EXIT_$shard:-0}")
+if [ "$code" = 0 ] || [ "\${SOPSEG_TEST_DONE:-}" = 1 ]; then
+  mkdir -p "$out"; printf '{\\n "state": "done"\\n}\\n' > "$out/sopseg-run.json"
+fi
+exit "$code"
+`,
+        { mode: 0o755 },
+      );
+      let n = 0;
+      const run = async (env: Record<string, string>) => {
+        const log = `${dir}/log-${++n}`;
+        const out = await new Deno.Command("bash", {
+          args: [`${SCALE}/parallel.sh`, dir, dir, `${dir}/out-${n}`, "3", "--backend", "wasm"],
+          env: {
+            PATH: `${dir}:${Deno.env.get("PATH")}`,
+            SOPSEG_DIR: dir,
+            SOPSEG_TEST_LOG: log,
+            ...env,
+          },
+          stdin: "null",
+        }).output();
+        const calls = (await Deno.readTextFile(log)).trimEnd().split("\n");
+        const shardCalls = (i: number) => calls.filter((c) => c.includes(`--shard ${i}/3`)).length;
+        return {
+          code: out.code,
+          stderr: new TextDecoder().decode(out.stderr),
+          shardCalls: [0, 1, 2].map(shardCalls),
+          merges: calls.filter((c) => / merge /.test(c)),
+        };
+      };
+      const ok = await run({});
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.deepEqual(ok.shardCalls, [1, 1, 1]);
+      assert.equal(ok.merges.length, 1);
+      assert.match(ok.merges[0]!, /--out .*out-1\/merged .*shard-0 .*shard-1 .*shard-2$/);
+      // exit 1: tried 4 times in all, each with --resume; no merge
+      const failed = await run({ SOPSEG_TEST_EXIT_1: "1" });
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.deepEqual(failed.shardCalls, [1, 4, 1]);
+      assert.equal(failed.merges.length, 0);
+      assert.match(failed.stderr, /some shards failed .*run the script again/);
+      // exit 2 before the run (a usage error): not retried, no merge, the script says 2
+      const usage = await run({ SOPSEG_TEST_EXIT_2: "2" });
+      assert.equal(usage.code, 2, usage.stderr);
+      assert.deepEqual(usage.shardCalls, [1, 1, 1]);
+      assert.equal(usage.merges.length, 0);
+      assert.match(usage.stderr, /shard 2\/3 stopped with exit 2 .*a retry cannot help/);
+      // exit 2 of a shard that ran to its end (inputs left out): merged, the merge's 2 is the
+      // script's
+      const leftOut = await run({
+        SOPSEG_TEST_EXIT_0: "2",
+        SOPSEG_TEST_DONE: "1",
+        SOPSEG_TEST_MERGE_EXIT: "2",
+      });
+      assert.equal(leftOut.code, 2, leftOut.stderr);
+      assert.deepEqual(leftOut.shardCalls, [1, 1, 1]);
+      assert.equal(leftOut.merges.length, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

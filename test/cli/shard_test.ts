@@ -120,7 +120,10 @@ dataTest({
           const stderr = new TextDecoder().decode(out.stderr);
           assert.equal(out.code, 0, stderr);
           const log = await Deno.readTextFile(`${dir}/parallel/parallel.log`);
-          for (let i = 0; i < 3; i++) assert.match(log, new RegExp(`--shard ${i}/3 `));
+          // one job per shard (run_shard I N ...: --shard I/N), each ended with exit 0
+          for (let i = 0; i < 3; i++) {
+            assert.match(log, new RegExp(`\t0\t0\trun_shard ${i} 3 `));
+          }
           await assertSameRun(`${dir}/parallel/merged`, single, subset.names);
         },
       });

@@ -228,3 +228,58 @@ Deno.test("parseDotaTask1() minScore: low scores checked, not kept; their image 
   const all = parseDotaTask1(text, { source: "Task1_ship.txt" });
   assert.deepEqual(all.byImage.get("A")!.map((d) => d.score), [0.9, 0.2]);
 });
+
+// QA: DOTA corners in degrees on a georeferenced raster gave 5-px masks at pixel (15, 45)
+const DEGREES = [
+  "15.002572323 45.152464465 15.002606672 45.152464464 15.002610486 45.152413154 15.002576137 45.152410455 small-vehicle 0",
+  "15.001774674 45.152475282 15.001736509 45.152472582 15.001721247 45.152602207 15.001755596 45.152604907 large-vehicle 0",
+];
+
+Deno.test("parseDota() skips a box smaller than a pixel with its line, and refuses a file of them", () => {
+  const mixed = ["10 10 30 10 30 20 10 20 ship 0", DEGREES[0]!, "0 0 0.5 0 0.5 30 0 30 pole 0"];
+  const { detections, issues } = parseDota(mixed.join("\n"), { source: "P1.txt" });
+  // one side of a pixel or more (a pole half a pixel wide) is a box
+  assert.deepEqual(detections.map((d) => d.line), [1, 3]);
+  assert.deepEqual(issues, [{
+    source: "P1.txt",
+    line: 2,
+    message: "Cannot read DOTA box: box smaller than a pixel: 0.000034 x 0.000054 px; are these " +
+      "coordinates in degrees or normalised?",
+  }]);
+  assert.throws(
+    () => parseDota(["imagesource:x", ...DEGREES].join("\n"), { source: "lldota.txt" }),
+    (e: Error) => {
+      assert.ok(e instanceof TypeError);
+      assert.equal(
+        e.message,
+        'Cannot read DOTA boxes from "lldota.txt": all 2 box(es) are smaller than a pixel ' +
+          "(line 2: 0.000034 x 0.000054 px); are the coordinates in degrees or normalised? DOTA " +
+          "corners are the image's pixels: give map coordinates as GeoJSON (with its crs), " +
+          "normalised ones as YOLO-OBB",
+      );
+      return true;
+    },
+  );
+  // a file with no boxes at all, or only malformed lines, is no such file
+  assert.equal(parseDota("10 10 30 ship\n", { source: "bad.txt" }).issues.length, 1);
+});
+
+Deno.test("parseDotaTask1() skips sub-pixel boxes by line; a file of nothing else is an error", () => {
+  const line = (id: string, corners: string) => `${id} 0.9 ${corners}`;
+  const degrees = DEGREES[0]!.split(" ").slice(0, 8).join(" ");
+  const mixed = [line("P1", "10 10 30 10 30 20 10 20"), line("P2", degrees)].join("\n");
+  const { byImage, issues } = parseDotaTask1(mixed, { source: "Task1_car.txt" });
+  assert.deepEqual([...byImage.keys()], ["P1"]);
+  assert.deepEqual(issues.map((i) => [i.line, i.message.split(";")[0]]), [
+    [2, "Cannot read DOTA Task1 box: box smaller than a pixel: 0.000034 x 0.000054 px"],
+  ]);
+  assert.throws(
+    () => parseDotaTask1(line("P2", degrees), { source: "Task1_car.txt" }),
+    /^TypeError: Cannot read DOTA Task1 results from "Task1_car\.txt": all 1 box\(es\) are smaller than a pixel .*degrees or normalised/,
+  );
+  // sub-pixel boxes beside boxes scored under minScore: those were boxes, the file is read
+  const low = [line("P1", "10 10 30 10 30 20 10 20").replace("0.9", "0.1"), line("P2", degrees)];
+  const kept = parseDotaTask1(low.join("\n"), { source: "Task1_car.txt", minScore: 0.5 });
+  assert.deepEqual(kept.byImage.get("P1"), []);
+  assert.equal(kept.issues.length, 1);
+});

@@ -292,3 +292,39 @@ Deno.test("parseGeoJsonDetections(): lon/lat boxes (no crs member) off the image
   });
   near(detections[0]!.box.cx, 5);
 });
+
+Deno.test("parseGeoJsonDetections() reads a MultiPolygon of one polygon as that polygon (shapefile, GPKG)", () => {
+  const ring = closed(PIXEL_CORNERS);
+  const multi = (polygons: unknown[]) => ({
+    type: "Feature",
+    properties: { class: "ship" },
+    geometry: { type: "MultiPolygon", coordinates: polygons },
+  });
+  const text = JSON.stringify({
+    type: "FeatureCollection",
+    features: [polygonFeature(ring, { class: "ship" }), multi([[ring]]), multi([[ring], [ring]])],
+  });
+  const { detections, issues } = parseGeoJsonDetections(text, { source: "m.geojson" });
+  assert.deepEqual(detections.map((d) => d.feature), [0, 1]);
+  assert.deepEqual(detections[1]!.box, detections[0]!.box);
+  assert.deepEqual(detections[1]!.corners, detections[0]!.corners);
+  assert.deepEqual(issues, [{
+    source: "m.geojson",
+    line: 0,
+    feature: 2,
+    message: "Cannot read feature 2: geometry is a MultiPolygon of 2 polygons, expected one " +
+      "4-corner polygon (one box per feature)",
+  }]);
+  // in map coordinates through a geotransform, as ogr2ogr -nlt MULTIPOLYGON writes them
+  const mapRing = PIXEL_CORNERS.map((p) => applyGeoTransform(GEOREF.geoTransform, p))
+    .map((p) => [p.x, p.y]);
+  const mapText = JSON.stringify({
+    type: "FeatureCollection",
+    crs: { type: "name", properties: { name: "urn:ogc:def:crs:EPSG::32633" } },
+    features: [multi([[[...mapRing, mapRing[0]!]]])],
+  });
+  const inMap = parseGeoJsonDetections(mapText, { source: "m.geojson", georef: GEOREF });
+  assert.deepEqual(inMap.issues, []);
+  near(inMap.detections[0]!.box.cx, detections[0]!.box.cx);
+  near(inMap.detections[0]!.box.cy, detections[0]!.box.cy);
+});

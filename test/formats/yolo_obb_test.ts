@@ -120,3 +120,29 @@ Deno.test("parseYoloObb() rejects a bad image size", () => {
     );
   }
 });
+
+Deno.test("parseYoloObb() checks box size in pixels, after scaling: small normalised boxes pass", () => {
+  // 0.002 x 0.004 of a 1000 x 500 image: a 2 x 2 px car, normalised as YOLO-OBB is
+  const car = "0 0.100 0.100 0.102 0.100 0.102 0.104 0.100 0.104";
+  const size = { source: "a.txt", imageWidth: 1000, imageHeight: 500 };
+  assert.deepEqual(parseYoloObb(car, size).issues, []);
+  near(parseYoloObb(car, size).detections[0]!.box.width * 1, 2, 1e-9);
+  // normalised by a 10x larger image (or twice): under a pixel here, skipped with its line
+  const twice = "1 0.0100 0.0100 0.0102 0.0100 0.0102 0.0104 0.0100 0.0104";
+  const { detections, issues } = parseYoloObb(`${car}\n${twice}\n`, size);
+  assert.equal(detections.length, 1);
+  assert.deepEqual(issues, [{
+    source: "a.txt",
+    line: 2,
+    message: "Cannot read YOLO-OBB box: box smaller than a pixel: 0.2 x 0.2 px; corners scaled " +
+      "by the image size (1000 x 500 px): are they normalised by another size?",
+  }]);
+  assert.throws(
+    () => parseYoloObb(twice, size),
+    (e: Error) =>
+      e instanceof TypeError &&
+      e.message === 'Cannot read YOLO-OBB boxes from "a.txt": all 1 box(es) are smaller than a ' +
+          "pixel (line 1: 0.2 x 0.2 px); YOLO-OBB corners are normalised by the image size " +
+          "(1000 x 500 px): are these in degrees, or normalised by another size?",
+  );
+});

@@ -1,0 +1,111 @@
+// What a run writes against what it reads, on real files: a run whose --out would replace one of
+// its inputs stops before writing (QA: --out given as the GeoJSON detections' folder).
+import assert from "node:assert/strict";
+import { imageOutputNames, refuseOverwritingInputs } from "../../src/pipeline/run_outputs.ts";
+import { overwrittenInput } from "../../src/pipeline/paths.ts";
+import type { DetectionsInput } from "../../src/pipeline/segment_run.ts";
+
+const BOXES = JSON.stringify({
+  type: "FeatureCollection",
+  features: [{
+    type: "Feature",
+    properties: { class: "car" },
+    geometry: {
+      type: "Polygon",
+      coordinates: [[[10, 10], [30, 10], [30, 20], [10, 20], [10, 10]]],
+    },
+  }],
+});
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sopseg_outputs_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const path = (p: string): DetectionsInput => ({ kind: "path", path: p });
+
+Deno.test("refuseOverwritingInputs() stops a run whose vector file is its GeoJSON detections", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/det`);
+    await Deno.writeTextFile(`${dir}/det/utm.geojson`, BOXES);
+    const planned = [{ image: `${dir}/img/utm.tif`, detections: path(`${dir}/det/utm.geojson`) }];
+    await assert.rejects(
+      refuseOverwritingInputs(planned, { out: `${dir}/det/`, detections: path(`${dir}/det`) }),
+      (e: Error) => {
+        assert.ok(e instanceof TypeError);
+        assert.equal(
+          e.message,
+          `Cannot write to --out ${dir}/det/: the run would write ${dir}/det/utm.geojson, which ` +
+            `is an input of the run; give another --out (a folder of its own)`,
+        );
+        return true;
+      },
+    );
+    // FlatGeobuf output, or another folder: nothing of the input is written over
+    await refuseOverwritingInputs(planned, {
+      out: `${dir}/det`,
+      detections: path(`${dir}/det`),
+      vectorFormat: "fgb",
+    });
+    await refuseOverwritingInputs(planned, { out: `${dir}/out`, detections: path(`${dir}/det`) });
+    await Deno.mkdir(`${dir}/out`);
+    await Deno.writeTextFile(`${dir}/out/utm.geojson`, "{}"); // an earlier run's output
+    await refuseOverwritingInputs(planned, { out: `${dir}/out`, detections: path(`${dir}/det`) });
+    assert.equal(await Deno.readTextFile(`${dir}/det/utm.geojson`), BOXES);
+  });
+});
+
+Deno.test("refuseOverwritingInputs() compares files, not spellings: a linked --out, a hard link", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/det`);
+    await Deno.writeTextFile(`${dir}/det/a.geojson`, BOXES);
+    await Deno.symlink(`${dir}/det`, `${dir}/linked`);
+    const planned = [{ image: `${dir}/a.png`, detections: path(`${dir}/det/a.geojson`) }];
+    await assert.rejects(
+      refuseOverwritingInputs(planned, { out: `${dir}/linked`, detections: path(`${dir}/det`) }),
+      new RegExp(
+        `would write ${dir}/linked/a\\.geojson, which is an input of the run ` +
+          `\\(${dir}/det/a\\.geojson, the same file\\)`,
+      ),
+    );
+    await Deno.mkdir(`${dir}/out`);
+    await Deno.link(`${dir}/det/a.geojson`, `${dir}/out/a.geojson`);
+    assert.deepEqual(
+      await overwrittenInput([`${dir}/out/a.geojson`, `${dir}/out/b.geojson`], [
+        `${dir}/a.png`,
+        `${dir}/det/a.geojson`,
+      ]),
+      { output: `${dir}/out/a.geojson`, input: `${dir}/det/a.geojson` },
+    );
+  });
+});
+
+Deno.test("refuseOverwritingInputs() names a results file the run's coco.json would replace", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/coco.json`, "[]"); // mmrotate results, unluckily named
+    const planned = [{
+      image: `${dir}/imgs/P0001.png`,
+      detections: { kind: "list" as const, detections: [], source: `${dir}/coco.json` },
+    }];
+    await assert.rejects(
+      refuseOverwritingInputs(planned, { out: dir, detections: path(`${dir}/coco.json`) }),
+      new RegExp(`would write ${dir}/coco\\.json, which is an input`),
+    );
+    // a stream to stdout writes nothing
+    await refuseOverwritingInputs(planned, { out: null, detections: path(`${dir}/coco.json`) });
+  });
+});
+
+Deno.test("imageOutputNames() names the files segment_run writes per image", () => {
+  assert.deepEqual(imageOutputNames("P0001", {}), ["P0001.geojson"]);
+  assert.deepEqual(imageOutputNames("P0001", { vectorFormat: "fgb", overlay: true }), [
+    "P0001.fgb",
+    "P0001.overlay.png",
+    "P0001.overlay.pgw",
+    "P0001.overlay.png.aux.xml",
+  ]);
+});
