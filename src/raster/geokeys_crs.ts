@@ -336,7 +336,7 @@ export function geoKeysCrs(directory: ArrayLike<number>, doubles?: ArrayLike<num
     epsg: null,
     wkt: null,
     note: `its GeoKeys describe a user-defined CRS that sopseg cannot name (${why}): output in ` +
-      "its map coordinates with no CRS named (a .prj or GDAL .aux.xml beside it names it)",
+      "its map coordinates with no CRS named (an <SRS> in a GDAL .aux.xml beside it names it)",
   });
   if (model === 1 || pcs !== undefined) {
     if (valid(pcs)) return { epsg: pcs, wkt: null };

@@ -15,10 +15,10 @@ import type { GeoTIFF, GeoTIFFImage } from "geotiff";
 import { BlockCache } from "./block_cache.ts";
 import { type ByteSource, openFileByteSource } from "./byte_source.ts";
 import { checkWindow } from "./check_window.ts";
-import { findWorldFile, maskFileNames, readSidecarCrs } from "./world_file.ts";
+import { findWorldFile, maskFileNames, readPrjCrs, sidecarCrs } from "./world_file.ts";
 import { parseGdalNodata, readPamDataset, selectedBandsNodata } from "./pam_dataset.ts";
 import { geoTransformFromTags } from "./geotiff_georef.ts";
-import { geoKeysCrs } from "./geokeys_crs.ts";
+import { type GeoKeysCrs, geoKeysCrs } from "./geokeys_crs.ts";
 import { PercentileSampler, type PixelArray } from "./percentile_sampler.ts";
 import { type BandMapping, RgbConverter } from "./rgb_converter.ts";
 import { selectBands } from "./select_bands.ts";
@@ -744,32 +744,38 @@ export class GeoTiffRasterSource implements RasterSource {
   }
 
   /**
-   * The file's nodata value: the GDAL_NODATA tag, else the selected bands' `<NoDataValue>` in
-   * GDAL's `<image>.aux.xml` (what `gdal_edit -a_nodata` writes for a read-only file), as GDAL
-   * reads them; `null` for none or NaN (NaN is always treated as missing).
+   * The file's nodata value as GDAL's GTiff driver gives it to each band (GTiffRasterBand's
+   * GetNoDataValue): the band's `<NoDataValue>` in GDAL's `<image>.aux.xml` (what `gdal_edit
+   * -a_nodata` writes for a read-only file), else the GDAL_NODATA tag (one value for every band);
+   * the first selected band's, `null` for none or NaN (NaN is always treated as missing).
    */
   async #fileNodata(): Promise<number | null> {
+    const bandNodata = new Map<number, number>();
     const tag = await loadTag(this.#image, "GDAL_NODATA");
-    if (typeof tag === "string" && tag.replace(/\0/g, "").trim() !== "") {
-      const v = parseGdalNodata(tag);
-      return v === null || Number.isNaN(v) ? null : v;
+    const tagValue = typeof tag === "string" ? parseGdalNodata(tag) : null;
+    if (tagValue !== null) {
+      for (const s of this.#bands) bandNodata.set(s + 1, tagValue);
     }
-    const pam = await readPamDataset(this.path);
-    return pam === null ? null : selectedBandsNodata(pam.bandNodata, this.#bands);
+    for (const [band, v] of (await readPamDataset(this.path))?.bandNodata ?? []) {
+      bandNodata.set(band, v);
+    }
+    return selectedBandsNodata(bandNodata, this.#bands);
   }
 
   /**
-   * The georeference as GDAL reads it (its GTiff driver's default GDAL_GEOREF_SOURCES, PAM,
-   * INTERNAL, WORLDFILE): the geotransform of GDAL's `<image>.aux.xml`, else of the GeoTIFF
-   * tags, else of a world file (`.tfw`, `.tifw`, `.wld`); the CRS of the GeoKeys, overridden
-   * by the `.aux.xml`'s or a `.prj` when the keys name no EPSG code (or there are none).
+   * The georeference as GDAL's GTiff driver reads it (its default GDAL_GEOREF_SOURCES: PAM,
+   * INTERNAL, WORLDFILE): the geotransform of GDAL's `<image>.aux.xml`, else of the GeoTIFF tags,
+   * else of a world file (`.tfw`, `.tifw`, `.wld`); the CRS of the `.aux.xml`'s `<SRS>` whenever
+   * it has one, whichever file gave the geotransform, else of the GeoKeys (as `gdalinfo` reports
+   * them: `test/raster/gtiff_sidecar_test.ts`).
    */
   async #readGeoref(): Promise<void> {
     const image = this.#image;
     const tiepoints = numbers(await loadTag(image, "ModelTiepoint"));
     const geoKeys = numbers(await loadTag(image, "GeoKeyDirectory"));
     const geoDoubles = numbers(await loadTag(image, "GeoDoubleParams"));
-    const geoTransform = (await readPamDataset(this.path))?.geoTransform ??
+    const pam = await readPamDataset(this.path);
+    const geoTransform = pam?.geoTransform ??
       geoTransformFromTags({
         pixelScale: numbers(await loadTag(image, "ModelPixelScale")),
         tiepoint: tiepoints,
@@ -784,12 +790,25 @@ export class GeoTiffRasterSource implements RasterSource {
       }
       return;
     }
-    const crs = geoKeys === undefined ? { epsg: null, wkt: null } : geoKeysCrs(geoKeys, geoDoubles);
-    // a CRS the GeoKeys do not name by a code: GDAL's .aux.xml or a .prj may (and
-    // override them, as in GDAL)
-    const sidecar = crs.epsg === null ? await readSidecarCrs(this.path) : null;
-    this.georef = { geoTransform, epsg: crs.epsg, wkt: crs.wkt, ...sidecar };
-    if (sidecar === null && "note" in crs && crs.note !== undefined) this.georefNote = crs.note;
+    // GDAL (GTiffDataset::ApplyPamInfo) takes the PAM <SRS> over the GeoKeys, with or without a
+    // PAM <GeoTransform>
+    if (pam?.srs) {
+      this.georef = { geoTransform, ...sidecarCrs(pam.srs) };
+      return;
+    }
+    const crs: GeoKeysCrs = geoKeys === undefined
+      ? { epsg: null, wkt: null }
+      : geoKeysCrs(geoKeys, geoDoubles);
+    if (crs.epsg !== null || crs.wkt !== null || crs.note !== undefined) {
+      this.georef = { geoTransform, epsg: crs.epsg, wkt: crs.wkt };
+      if (crs.note !== undefined) this.georefNote = crs.note;
+      return;
+    }
+    // GDAL does not read a .prj beside a TIFF; sopseg does, but only here, where GDAL finds no
+    // CRS at all (no .aux.xml <SRS>, no GeoKeys describing one), so that it never names another
+    // CRS than gdalinfo
+    const prj = await readPrjCrs(this.path);
+    this.georef = { geoTransform, epsg: prj?.epsg ?? null, wkt: prj?.wkt ?? null };
   }
 
   async #sampleRanges(

@@ -1,7 +1,8 @@
 /**
  * ESRI world files (`.tfw`, `.pgw`, `.jgw`, `.wld`, ...) and the georeference
  * GDAL reads from the files beside an image: a world file or the
- * `<GeoTransform>` of its `.aux.xml`, with the CRS of the `.aux.xml` or a `.prj`.
+ * `<GeoTransform>` of its `.aux.xml`, with the CRS of the `.aux.xml` (and, where
+ * GDAL finds no CRS at all, of an ESRI `.prj`, which GDAL does not read).
  *
  * @module
  */
@@ -256,10 +257,69 @@ export function wktEpsg(wkt: string): number | null {
 }
 
 /**
+ * The CRS a sidecar's text names: a WKT (GDAL's `<SRS>`, an ESRI `.prj`) with
+ * the EPSG code it names for itself ({@linkcode wktEpsg}), or the
+ * `EPSG:<code>` that GDAL also accepts in an `<SRS>` (then no WKT).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sidecarCrs } from "./world_file.ts";
+ *
+ * assert.deepEqual(sidecarCrs(" epsg:4326 "), { epsg: 4326, wkt: null });
+ * assert.deepEqual(sidecarCrs('GEOGCS["x",AUTHORITY["EPSG","4326"]]'), {
+ *   epsg: 4326,
+ *   wkt: 'GEOGCS["x",AUTHORITY["EPSG","4326"]]',
+ * });
+ * ```
+ *
+ * @param text The text (spaces around it ignored).
+ * @returns The EPSG code and WKT, each `null` when not given.
+ */
+export function sidecarCrs(text: string): { epsg: number | null; wkt: string | null } {
+  const wkt = text.trim();
+  const code = /^EPSG:(\d+)$/i.exec(wkt)?.[1];
+  return code === undefined ? { epsg: wktEpsg(wkt), wkt } : { epsg: Number(code), wkt: null };
+}
+
+/**
+ * The CRS of an ESRI `.prj` beside `imagePath` (`<stem>.prj`, else
+ * `<image>.prj`; {@linkcode sidecarCrs}), or `null` when there is none.
+ * GDAL's GTiff, PNG and JPEG drivers do not read it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readPrjCrs } from "./world_file.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await readPrjCrs(`${dir}/a.tif`), null);
+ * await Deno.writeTextFile(`${dir}/a.prj`, 'GEOGCS["x",AUTHORITY["EPSG","4326"]]\n');
+ * assert.equal((await readPrjCrs(`${dir}/a.tif`))?.epsg, 4326);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param imagePath Path of the image.
+ * @returns The CRS, or `null`.
+ */
+export async function readPrjCrs(
+  imagePath: string,
+): Promise<{ epsg: number | null; wkt: string | null } | null> {
+  const [, ...prjPaths] = crsFileNames(imagePath);
+  for (const prj of prjPaths) {
+    const text = (await Deno.readTextFile(prj).catch((e) => {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable) return null;
+      throw e;
+    }))?.trim();
+    if (text) return sidecarCrs(text);
+  }
+  return null;
+}
+
+/**
  * The CRS that GIS software writes beside an image: the `<SRS>` of GDAL's
- * `<image>.aux.xml`, else an ESRI `.prj` (`<stem>.prj` or `<image>.prj`), as
- * WKT with the EPSG code it names ({@linkcode wktEpsg}); `null` when there is
- * none.
+ * `<image>.aux.xml`, else an ESRI `.prj` ({@linkcode readPrjCrs}), with the
+ * EPSG code it names ({@linkcode sidecarCrs}); `null` when there is none.
  *
  * @example
  * ```ts
@@ -280,15 +340,7 @@ export function wktEpsg(wkt: string): number | null {
  */
 export async function readSidecarCrs(
   imagePath: string,
-): Promise<{ epsg: number | null; wkt: string } | null> {
-  const [, ...prjPaths] = crsFileNames(imagePath);
-  let wkt = (await readPamDataset(imagePath))?.srs ?? null;
-  for (const prj of prjPaths) {
-    if (wkt) break;
-    wkt = (await Deno.readTextFile(prj).catch((e) => {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable) return null;
-      throw e;
-    }))?.trim() || null;
-  }
-  return wkt ? { epsg: wktEpsg(wkt), wkt } : null;
+): Promise<{ epsg: number | null; wkt: string | null } | null> {
+  const srs = (await readPamDataset(imagePath))?.srs ?? null;
+  return srs ? sidecarCrs(srs) : await readPrjCrs(imagePath);
 }

@@ -121,14 +121,29 @@ Deno.test("openGeoTiff(): a projected raster is never named by its geographic co
     } finally {
       await nad27.close();
     }
-    // a .prj beside it names it, as in GDAL, and the note goes
+    // GDAL does not read a .prj beside a TIFF (its GeoKeys name the CRS for gdalinfo): nor does
+    // sopseg, and the note stays
+    const wkt = (await run("gdalsrsinfo", ["-o", "wkt1", "--single-line", "EPSG:32614"])).trim();
+    await Deno.writeTextFile(`${dir}/nad27.prj`, wkt);
+    const prj = await openGeoTiff(`${dir}/nad27.tif`);
+    try {
+      assert.deepEqual([prj.georef!.epsg, prj.georef!.wkt], [null, null]);
+      assert.match(prj.georefNote ?? "", /user-defined CRS that sopseg cannot name/);
+    } finally {
+      await prj.close();
+    }
+    // an <SRS> in GDAL's .aux.xml names it, as in GDAL, and the note goes
     await Deno.writeTextFile(
-      `${dir}/nad27.prj`,
-      (await run("gdalsrsinfo", ["-o", "wkt_esri", "--single-line", "EPSG:32614"])).trim(),
+      `${dir}/nad27.tif.aux.xml`,
+      `<PAMDataset><SRS>${
+        wkt.replaceAll("&", "&amp;").replaceAll('"', "&quot;")
+      }</SRS></PAMDataset>`,
     );
+    const info = JSON.parse(await run("gdalinfo", ["-json", `${dir}/nad27.tif`]));
+    assert.match(info.coordinateSystem.wkt, /ID\["EPSG",32614\]\]$/);
     const named = await openGeoTiff(`${dir}/nad27.tif`);
     try {
-      assert.ok(named.georef!.wkt!.startsWith("PROJCS["));
+      assert.equal(named.georef!.epsg, 32614);
       assert.equal(named.georefNote, undefined);
     } finally {
       await named.close();
