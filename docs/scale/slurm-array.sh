@@ -3,9 +3,12 @@
 #
 #   sbatch docs/scale/slurm-array.sh IMAGES DETECTIONS OUT
 #
-# then, when every task is done, merge (or submit it with --dependency=afterok:<job id>):
+# then, when every task has ended, merge (or submit it with --dependency=afterany:<job id>;
+# not afterok: shard 0 exits 2 when the run left input files out, and the rest is to merge):
 #
 #   deno task merge --out OUT/merged OUT/shard-*
+#
+# The merge checks each shard's record itself: a shard that did not finish is refused (exit 1).
 #
 # The shard count is the array's size: change --array and nothing else (a range, 0-15 or
 # 1-16, stepped, 0-30:2, or throttled, 0-15%4; a list such as 1,3,7 is refused: the shard

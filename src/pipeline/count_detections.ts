@@ -15,11 +15,22 @@ export interface PlannedDetections {
   /** Detections after `minScore`. */
   count: number;
   /**
-   * The SHA-256 of those detections ({@linkcode detectionsDigest}); `null` when they
-   * could not be read (the run reports it when it gets to the image).
+   * The SHA-256 of those detections ({@linkcode detectionsDigest}), or of the file's text when
+   * it reads but does not parse as a whole (truncated, every box under a pixel: another text is
+   * another digest, so that a resume reaches the image and fails it); `null` when the file could
+   * not be read at all (not there, a link to nothing: the run reports it when it gets to the
+   * image).
    */
   sha256: string | null;
 }
+
+/**
+ * The version of what {@linkcode detectionsDigest} hashes: part of the hashed text, and recorded
+ * in the run record (`detections_digest`), so that digests of another version are never compared
+ * with these. `sopseg-detections-1` (no record field) hashed the boxes as computed; this one the
+ * detections as read.
+ */
+export const DETECTIONS_DIGEST_VERSION = "sopseg-detections-2";
 
 /**
  * The detections `input` yields after `minScore`: their number and digest.
@@ -27,8 +38,9 @@ export interface PlannedDetections {
  * no raster is opened: positions are read as pixels, YOLO-OBB's normalised
  * corners scaled as for an image of `COUNT_SIZE` pixels a side, a function of
  * the file's numbers); malformed records do not count and are not
- * reported here (the run reports them when it segments the image); an
- * unreadable file counts 0, with no digest.
+ * reported here (the run reports them when it segments the image). A file
+ * that cannot be read counts 0, with no digest; one that reads but does not
+ * parse counts 0, with the digest of its text ({@linkcode unparsedDigest}).
  *
  * @example
  * ```ts
@@ -76,7 +88,8 @@ export async function plannedDetections(
           classNames: options.classNames,
         }).detections;
     } catch {
-      return { count: 0, sha256: null };
+      // not the earlier run's detections: the run reaches the image and fails it with the error
+      return { count: 0, sha256: await unparsedDigest(text) };
     }
   }
   const kept = options.minScore === undefined
@@ -113,31 +126,52 @@ export async function countDetections(
 }
 
 /**
- * The SHA-256 (hex) of `detections` in a canonical form: per detection, in
- * order, its box, class, score, corners and where in its file it was read
- * (line, record: the outputs carry them), as JSON. The file's path is not
- * part of it: the same detections read from a moved folder are the same.
+ * The SHA-256 (hex) of `detections` as they were read, in a canonical form: per
+ * detection, in order, its corners as the file gave them (or, for a format
+ * that gives a box, the box), class, score, `difficult` flag and where in its
+ * file it was read (line, record: the outputs carry them), after
+ * {@linkcode DETECTIONS_DIGEST_VERSION}. Nothing the geometry code derives
+ * (the box of a set of corners) is part of it, so a change there keeps the
+ * digests; numbers are written as JSON writes them (the shortest text that
+ * reads back the same double: the same on every platform and locale). The
+ * file's path is not part of it: the same detections read from a moved folder
+ * are the same.
  *
  * @example
  * ```ts
  * import { detectionsDigest } from "./count_detections.ts";
  * const d = await detectionsDigest([]);
- * if (d !== "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945") throw new Error(d);
+ * if (d !== "cc3e24259a0e25b850d5391b4b069491cbcdb9c5b7881967f314ed24e9d1c563") throw new Error(d);
  * ```
  */
 export async function detectionsDigest(detections: readonly Detection[]): Promise<string> {
   const canonical = JSON.stringify(detections.map((d) => [
-    d.box.cx,
-    d.box.cy,
-    d.box.width,
-    d.box.height,
-    d.box.angle,
+    d.corners?.flatMap((p) => [p.x, p.y]) ??
+      [d.box.cx, d.box.cy, d.box.width, d.box.height, d.box.angle],
     d.className,
     d.score,
-    d.corners?.flatMap((p) => [p.x, p.y]) ?? null,
+    d.difficult,
     d.line,
     d.feature ?? null,
   ]));
-  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return await sha256Hex(`${DETECTIONS_DIGEST_VERSION}\n${canonical}`);
+}
+
+/**
+ * The digest of a detection file's text that does not parse as a whole: it
+ * differs from every {@linkcode detectionsDigest} and from that of another text.
+ *
+ * @example
+ * ```ts
+ * import { unparsedDigest } from "./count_detections.ts";
+ * if ((await unparsedDigest("{")) === (await unparsedDigest("{\"type"))) throw new Error();
+ * ```
+ */
+export async function unparsedDigest(text: string): Promise<string> {
+  return await sha256Hex(`${DETECTIONS_DIGEST_VERSION}\nunparsed\n${text}`);
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
 }

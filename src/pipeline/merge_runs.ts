@@ -146,8 +146,9 @@ async function readShards(dirs: readonly string[]): Promise<{ dir: string; recor
       );
     }
   }
-  // Every shard read every detection file: they disagree when the labels changed between
-  // their runs, and the outputs of a shard that has not run since are of the earlier ones.
+  // Every shard read every detection file (and listed every image's sidecars): they disagree
+  // when the labels (or a world file, an .aux.xml) changed between their runs, and the outputs
+  // of a shard that has not run since are of the earlier ones.
   for (const s of shards.slice(1)) {
     const differ = detectionsDiffer(first.record, s.record);
     if (differ.length) {
@@ -155,8 +156,9 @@ async function readShards(dirs: readonly string[]): Promise<{ dir: string; recor
         `Cannot merge ${first.dir} and ${s.dir}: they read other detections for ` +
           `${differ.length} image(s) (${differ.slice(0, 3).join(", ")}${
             differ.length > 3 ? ", ..." : ""
-          }): the detections changed between the shards' runs; rerun every shard with ` +
-          `--resume (it segments again the images whose detections changed), then merge`,
+          }): the detections (or the images' georeference files) changed between the shards' ` +
+          `runs; rerun every shard with --resume (it segments again the images whose ` +
+          `detections changed), then merge`,
       );
     }
   }
@@ -231,6 +233,15 @@ export async function mergeRuns(
   const leftOut = shards.find((s) => s.record.left_out?.length)?.record.left_out ?? [];
   for (const { reason } of leftOut) {
     emit({ kind: "warning", message: `the run left input file(s) out, so not merged: ${reason}` });
+  }
+  const versions = [...new Set(shards.map((s) => s.record.sopseg_version ?? "an earlier one"))];
+  if (versions.length > 1) {
+    emit({
+      kind: "warning",
+      message: `the shards were written by different sopseg versions (${
+        versions.join(", ")
+      }): their outputs agree only where those versions read and segment alike`,
+    });
   }
   const backends = [...new Set(shards.map((s) => s.record.backend))];
   if (backends.length > 1) {

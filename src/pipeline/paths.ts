@@ -42,10 +42,16 @@ export function baseName(path: string): string {
 }
 
 /**
- * The first of `outputs` that is one of `inputs`, as `{ output, input }`: the
- * same file once symbolic links are resolved, or by its device and inode (a
- * hard link, or the name spelt in another case on a case-insensitive file
- * system); `null` when none is. An output that does not exist is no input.
+ * The first of `outputs` that is one of `inputs`, as `{ output, input }`; `null`
+ * when none is. An output that does not exist is no input. Cheap on a large
+ * run: each distinct folder is resolved once (`realPath`, so a linked folder
+ * is seen through) and each output folder listed once; an input is stat'ed
+ * only when its name is an output's name (in any case), and then compared by
+ * its device and inode: a file with a name of its own cannot be replaced by a
+ * write to another name. An output that is a symbolic link counts as the file
+ * it names. Within those names it finds the same file spelt through a linked
+ * folder, a linked or hard-linked file, and the name in another case on a
+ * case-insensitive file system.
  *
  * @example
  * ```ts
@@ -53,13 +59,15 @@ export function baseName(path: string): string {
  * import { overwrittenInput } from "./paths.ts";
  *
  * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/out`);
  * await Deno.writeTextFile(`${dir}/a.geojson`, "{}");
- * await Deno.symlink(`${dir}/a.geojson`, `${dir}/b.geojson`);
- * assert.deepEqual(await overwrittenInput([`${dir}/b.geojson`], [`${dir}/a.geojson`]), {
- *   output: `${dir}/b.geojson`,
+ * await Deno.symlink(dir, `${dir}/linked`);
+ * await Deno.writeTextFile(`${dir}/out/a.geojson`, "{}");
+ * assert.deepEqual(await overwrittenInput([`${dir}/linked/a.geojson`], [`${dir}/a.geojson`]), {
+ *   output: `${dir}/linked/a.geojson`,
  *   input: `${dir}/a.geojson`,
  * });
- * assert.equal(await overwrittenInput([`${dir}/c.geojson`], [`${dir}/a.geojson`]), null);
+ * assert.equal(await overwrittenInput([`${dir}/out/a.geojson`], [`${dir}/a.geojson`]), null);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -67,37 +75,99 @@ export async function overwrittenInput(
   outputs: readonly string[],
   inputs: readonly string[],
 ): Promise<{ output: string; input: string } | null> {
-  const existing: [string, string[]][] = [];
+  const realDirs = new Map<string, Promise<string | null>>();
+  const realDir = (dir: string) => {
+    let real = realDirs.get(dir);
+    if (real === undefined) realDirs.set(dir, real = realPathOrNull(dir || "."));
+    return real;
+  };
+  const listings = new Map<string, Promise<Map<string, Deno.DirEntry[]> | null>>();
+  const listing = (dir: string) => {
+    let entries = listings.get(dir);
+    if (entries === undefined) listings.set(dir, entries = listFolder(dir || "."));
+    return entries;
+  };
+  // the outputs there, by the lower case of their real name
+  const existing = new Map<string, { output: string; real: string; info?: Deno.FileInfo }[]>();
   for (const output of outputs) {
-    const keys = await fileKeys(output);
-    if (keys !== null) existing.push([output, keys]);
+    const { dir, base } = splitPath(output);
+    const spelt = (await listing(dir))?.get(base.toLowerCase()) ?? [];
+    let entry = spelt.find((e) => e.name === base);
+    // there in another case only: the same file where the file system ignores case
+    if (entry === undefined && spelt.length && await statOrNull(output) !== null) entry = spelt[0];
+    if (entry === undefined) continue;
+    const real = entry.isSymlink
+      ? await realPathOrNull(output) // a link to nothing: writing it replaces the link only
+      : joinReal(await realDir(dir), entry.name);
+    if (real === null) continue;
+    const key = baseName(real).toLowerCase();
+    existing.set(key, [...existing.get(key) ?? [], { output, real }]);
   }
-  if (existing.length === 0) return null;
-  const inputOf = new Map<string, string>();
+  if (existing.size === 0) return null;
   for (const input of inputs) {
-    for (const key of (await fileKeys(input)) ?? []) {
-      if (!inputOf.has(key)) inputOf.set(key, input);
-    }
-  }
-  for (const [output, keys] of existing) {
-    for (const key of keys) {
-      const input = inputOf.get(key);
-      if (input !== undefined) return { output, input };
+    const { dir, base } = splitPath(input);
+    const named = existing.get(base.toLowerCase());
+    if (named === undefined) continue; // no output has its name: not one of them
+    const real = joinReal(await realDir(dir), base);
+    if (real === null) continue;
+    const same = named.find((o) => o.real === real);
+    if (same !== undefined) return { output: same.output, input };
+    const info = await statOrNull(input);
+    if (info === null) continue;
+    for (const o of named) {
+      o.info ??= (await statOrNull(o.output)) ?? undefined;
+      if (o.info === undefined) continue;
+      const hit = info.ino !== null && info.ino !== 0 && o.info.ino !== null
+        ? info.dev === o.info.dev && info.ino === o.info.ino
+        : await realPathOrNull(input) === o.real; // no inodes here: the real paths
+      if (hit) return { output: o.output, input };
     }
   }
   return null;
 }
 
-/** What tells a file apart: its real path, and its device and inode where the system has them. */
-async function fileKeys(path: string): Promise<string[] | null> {
-  let info: Deno.FileInfo;
+function splitPath(path: string): { dir: string; base: string } {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return { dir: cut < 0 ? "" : path.slice(0, cut) || "/", base: path.slice(cut + 1) };
+}
+
+/** `dir/base` with `/` between and `/` for `\\` (Windows' real paths); `null` without `dir`. */
+function joinReal(dir: string | null, base: string): string | null {
+  return dir === null ? null : `${dir.replace(/[\\/]+$/, "")}/${base}`.replaceAll("\\", "/");
+}
+
+const gone = (e: unknown) =>
+  e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+
+async function realPathOrNull(path: string): Promise<string | null> {
   try {
-    info = await Deno.stat(path);
+    return (await Deno.realPath(path)).replaceAll("\\", "/");
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    if (gone(e)) return null;
     throw e;
   }
-  const keys = [`path:${await Deno.realPath(path)}`];
-  if (info.ino !== null && info.ino !== 0) keys.push(`inode:${info.dev}:${info.ino}`);
-  return keys;
+}
+
+async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.stat(path);
+  } catch (e) {
+    if (gone(e)) return null;
+    throw e;
+  }
+}
+
+/** The entries of `dir` by the lower case of their names; `null` when it is not there. */
+async function listFolder(dir: string): Promise<Map<string, Deno.DirEntry[]> | null> {
+  const entries = new Map<string, Deno.DirEntry[]>();
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const key = entry.name.toLowerCase();
+      entries.set(key, [...entries.get(key) ?? [], entry]);
+    }
+  } catch (e) {
+    if (gone(e)) return null;
+    throw e;
+  }
+  return entries;
 }

@@ -50,8 +50,9 @@ export const RUN_OUTPUT_NAMES: readonly string[] = ["coco.json", RUN_RECORD_FILE
  * Throws a TypeError naming both paths when a file the run would write in
  * `options.out` is one of its inputs (a planned image, a detection file, a
  * results file), compared as files (symbolic links resolved, case as the file
- * system has it: {@linkcode overwrittenInput}). Every planned image's outputs
- * count, not only a shard's: every shard of such a run stops alike.
+ * system has it: {@linkcode overwrittenInput}, which stats only the inputs
+ * named as an output is). Every planned image's outputs count, not only a
+ * shard's: every shard of such a run stops alike.
  *
  * @example
  * ```ts
@@ -75,19 +76,11 @@ export async function refuseOverwritingInputs(
 ): Promise<void> {
   if (options.out === null) return;
   const out = options.out.replace(/(.)\/+$/, "$1");
-  // only names already there can be an input: one listing, then a stat for those
-  const present = new Set<string>();
-  try {
-    for await (const entry of Deno.readDir(out)) present.add(entry.name.toLowerCase());
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
-    throw e;
-  }
+  // the outputs already there (one listing of `out`) and inputs of their names are compared
   const outputs = [
     ...RUN_OUTPUT_NAMES,
     ...planned.flatMap((p) => imageOutputNames(fileStem(p.image), options)),
-  ].filter((name) => present.has(name.toLowerCase())).map((name) => `${out}/${name}`);
-  if (outputs.length === 0) return;
+  ].map((name) => `${out}/${name}`);
   const det = options.detections;
   const inputs = [
     ...planned.map((p) => p.image),

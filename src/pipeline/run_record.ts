@@ -13,9 +13,11 @@
  *
  * @module
  */
+import denoJson from "../../deno.json" with { type: "json" };
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { modelFilesSha256, type ModelManifest } from "../model/manifest.ts";
 import { assignShards, type Shard } from "./shard.ts";
+import { DETECTIONS_DIGEST_VERSION } from "./count_detections.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
 import { batchSizeOf, type BoxSearch } from "./segment_image.ts";
 import type { FlipTta } from "../model/flip_tta.ts";
@@ -23,6 +25,15 @@ import type { SopsegModel } from "../model/sopseg_model.ts";
 
 /** The record's file name inside the output folder. */
 export const RUN_RECORD_FILE = "sopseg-run.json";
+
+/** This sopseg's version (deno.json's), as a run record names it. */
+export const SOPSEG_VERSION: string = denoJson.version;
+
+/**
+ * The digest version of the records of the one sopseg that recorded digests without naming
+ * their version (it hashed the boxes as computed, not the detections as read).
+ */
+const UNNAMED_DIGEST_VERSION = "sopseg-detections-1";
 
 /** The options that change what a run writes, with defaults resolved. */
 export interface RunRecordOptions {
@@ -67,12 +78,21 @@ export interface RunRecordImage {
   detections: number;
   /**
    * The SHA-256 (hex) of the image's detections as read, after `--min-score`
-   * (`detectionsDigest` in `count_detections.ts`): a `--resume` segments again an image whose
-   * detections changed. Absent when they could not be read when the run planned
-   * (an earlier record's digest is kept then), and in records written before
-   * sopseg recorded it.
+   * (`detectionsDigest` in `count_detections.ts`; of the file's text when it does not parse):
+   * a `--resume` segments again an image whose detections changed. Absent when the file could
+   * not be read when the run planned (not there, a link to nothing: an earlier record's digest
+   * is kept then, and its count is not compared), and in records written before sopseg
+   * recorded it.
    */
   detections_sha256?: string;
+  /**
+   * A fingerprint of the files beside the image that change how it is read (world files,
+   * `.aux.xml`, `.prj`, `.msk`: their names, sizes and modification times; `sidecarFingerprints`
+   * in `sidecar_fingerprints.ts`); absent when there are none. A `--resume` segments again an
+   * image whose fingerprint changed. Recorded by every record that names its
+   * `detections_digest`.
+   */
+  sidecars?: string;
 }
 
 /** Input files a run left out when it planned: in no shard's share, so no retry segments them. */
@@ -92,6 +112,14 @@ export const LEFT_OUT_FILES_KEPT = 100;
 export interface RunRecord {
   format: "sopseg-run";
   format_version: 1;
+  /** The sopseg version (deno.json's) that wrote the record; absent in records of earlier ones. */
+  sopseg_version?: string;
+  /**
+   * What the plan's `detections_sha256` hash (`DETECTIONS_DIGEST_VERSION` in
+   * `count_detections.ts`): digests of two versions are never compared. Absent in records
+   * written before sopseg named it ({@linkcode digestVersion}).
+   */
+  detections_digest?: string;
   /** The model: manifest name and the SHA-256 of each of its files. */
   model: {
     name: string;
@@ -209,6 +237,8 @@ export async function newRunRecord(
   return {
     format: "sopseg-run",
     format_version: 1,
+    sopseg_version: SOPSEG_VERSION,
+    detections_digest: DETECTIONS_DIGEST_VERSION,
     // tta only when on, so that the records of runs made before it existed still match
     model: { ...await modelIdentity(model.manifest), ...(tta === "off" ? {} : { tta }) },
     backend: model.backend,
@@ -221,20 +251,50 @@ export async function newRunRecord(
 }
 
 /**
- * Whether `record`'s plan holds digests of the images' detections (records
- * written before sopseg recorded them do not).
+ * The version of the digests `record`'s plan holds: its `detections_digest`;
+ * for a record that does not name it, `sopseg-detections-1` when some image
+ * has a digest (the one sopseg that recorded them unnamed), else `null` (a
+ * record written before sopseg recorded digests).
+ *
+ * @example
+ * ```ts ignore
+ * digestVersion(record); // "sopseg-detections-2"
+ * ```
  */
-export function hasDigests(record: RunRecord): boolean {
-  return record.plan.some((p) => p.detections_sha256 !== undefined);
+export function digestVersion(
+  record: Pick<RunRecord, "plan" | "detections_digest">,
+): string | null {
+  if (record.detections_digest !== undefined) return record.detections_digest;
+  return record.plan.some((p) => p.detections_sha256 !== undefined) ? UNNAMED_DIGEST_VERSION : null;
+}
+
+/** Whether the digests of two records can be compared: both have them, of one version. */
+function sameDigests(a: RunRecord, b: RunRecord): boolean {
+  const v = digestVersion(a);
+  return v !== null && v === digestVersion(b);
+}
+
+/** Whether `record` fingerprints the images' sidecar files (those that name their digests do). */
+function recordsSidecars(record: RunRecord): boolean {
+  return record.detections_digest !== undefined;
+}
+
+/**
+ * Whether `record` knows how many detections `image` has: records without digests counted
+ * every image; the others give an image whose file could not be read no digest.
+ */
+function countKnown(record: RunRecord, image: RunRecordImage): boolean {
+  return digestVersion(record) === null || image.detections_sha256 !== undefined;
 }
 
 /**
  * What differs between two records' model, options and plan, one line per
  * difference (`[]` when they describe the same run). The backend, the shard
  * and the state are left to the caller. The detections of the planned images
- * are left to {@linkcode detectionsDiffer} when both records hold their
- * digests (a resume segments changed images again); without them, a
- * different detection count is a difference here.
+ * are left to {@linkcode detectionsDiffer} when both records hold digests (a
+ * resume segments changed images again); when one has none (an earlier
+ * sopseg's), a different detection count is a difference here, except for an
+ * image whose file could not be read (no digest: its count says nothing).
  *
  * @example
  * ```ts ignore
@@ -273,10 +333,16 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
     const y = JSON.stringify((b.options as unknown as Record<string, unknown>)[k]) ?? "none";
     if (x !== y) out.push(`options.${k}: ${x} vs ${y}`);
   }
-  const counted = !hasDigests(a) || !hasDigests(b);
-  const planKey = (r: RunRecord) =>
-    JSON.stringify(r.plan.map((p) => counted ? [p.image, p.detections] : p.image));
-  if (planKey(a) !== planKey(b)) {
+  // decided by the records (a field), not by whether some image happens to have a digest
+  const counted = digestVersion(a) === null || digestVersion(b) === null;
+  const names = (r: RunRecord) => JSON.stringify(r.plan.map((p) => p.image));
+  const sameNames = names(a) === names(b);
+  const countsDiffer = counted && sameNames &&
+    a.plan.some((p, i) => {
+      const q = b.plan[i]!;
+      return countKnown(a, p) && countKnown(b, q) && p.detections !== q.detections;
+    });
+  if (!sameNames || countsDiffer) {
     const names = (r: RunRecord) => new Set(r.plan.map((p) => p.image));
     const na = names(a), nb = names(b);
     const only = (x: Set<string>, y: Set<string>) => [...x].filter((n) => !y.has(n));
@@ -296,8 +362,10 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
 }
 
 /**
- * The images of both plans whose detections differ between the two records:
- * another count, or another digest where both records hold one.
+ * The images of both plans whose inputs differ between the two records:
+ * another detection count (the shares follow the counts), another digest
+ * where both records hold one of one version, or other sidecar files (world
+ * file, `.aux.xml`...) where both records fingerprint them.
  *
  * @example
  * ```ts ignore
@@ -306,12 +374,17 @@ export function recordDifferences(a: RunRecord, b: RunRecord): string[] {
  */
 export function detectionsDiffer(a: RunRecord, b: RunRecord): string[] {
   const of = new Map(b.plan.map((p) => [p.image, p]));
+  const digests = sameDigests(a, b), sidecars = recordsSidecars(a) && recordsSidecars(b);
   const out: string[] = [];
   for (const p of a.plan) {
     const q = of.get(p.image);
     if (q === undefined) continue;
     const [x, y] = [p.detections_sha256, q.detections_sha256];
-    if (p.detections !== q.detections || (x !== undefined && y !== undefined && x !== y)) {
+    if (
+      p.detections !== q.detections ||
+      (digests && x !== undefined && y !== undefined && x !== y) ||
+      (sidecars && p.sidecars !== q.sidecars)
+    ) {
       out.push(p.image);
     }
   }
@@ -355,6 +428,43 @@ export function recordOptions(options: SegmentRunOptions): RunRecordOptions {
   };
 }
 
+/**
+ * The one warning a `--resume` into a folder whose record is `previous` owes
+ * its user, or `null`: the record was written before sopseg recorded the
+ * detections' digests (images skipped by their outputs, unchecked), with
+ * digests of another version (checked by their count only), or by another
+ * sopseg version (the outputs of skipped images are as that one made them; it
+ * may have read the images otherwise, e.g. their georeference sidecars).
+ *
+ * @example
+ * ```ts ignore
+ * resumeWarning(previous); // "was written by sopseg 0.1.0 (this is 0.2.0): ..."
+ * ```
+ */
+export function resumeWarning(previous: RunRecord): string | null {
+  if (previous.plan.length === 0) return null;
+  const version = previous.sopseg_version;
+  const by = version === undefined ? "an earlier sopseg" : `sopseg ${version}`;
+  const digests = digestVersion(previous);
+  if (digests === null) {
+    return `was written by ${by}, which did not record the detections: images whose outputs ` +
+      `exist are skipped without checking that their detections are unchanged (this run ` +
+      `records them: a later --resume checks)`;
+  }
+  if (digests !== DETECTIONS_DIGEST_VERSION) {
+    return `was written by ${by}, whose digests of the detections (${digests}) this one does ` +
+      `not compare: images whose outputs exist and whose detection count is unchanged are ` +
+      `skipped without checking their detections or georeference files (this run records ` +
+      `them: a later --resume checks); rerun without --resume to segment every image again`;
+  }
+  if (version !== SOPSEG_VERSION) {
+    return `was written by ${by} (this is sopseg ${SOPSEG_VERSION}): images whose detections ` +
+      `and georeference files are unchanged are skipped, their outputs as that version made ` +
+      `them; rerun without --resume to segment every image with this one`;
+  }
+  return null;
+}
+
 function shardText(s: Shard | null): string {
   return s === null ? "no --shard" : `--shard ${s.index}/${s.count}`;
 }
@@ -374,10 +484,18 @@ export interface RunStart {
    */
   record: RunRecord;
   /**
-   * With `resume`: images of this share whose detections differ from those the earlier
-   * run segmented (another digest, or a resume of them that did not end): to segment again.
+   * With `resume`: images of this share whose inputs differ from those the earlier run
+   * segmented (another digest of their detections, other sidecar files, another count where
+   * the digests are of another version, or a resume of them that did not end): to segment
+   * again.
    */
   changed: string[];
+  /**
+   * The images of `changed` whose detections are the same and whose sidecar files (world
+   * file, `.aux.xml`, `.prj`, `.msk`) changed: their georeference, nodata or mask may be
+   * another.
+   */
+  sidecarsChanged: string[];
   /**
    * With `resume`: images of this share that were not in the earlier run's share (the
    * detection counts moved them between shards): to segment whatever the folder holds.
@@ -399,7 +517,7 @@ export async function beginRunRecord(
   resume: boolean,
 ): Promise<RunStart> {
   const previous = resume ? await readRunRecord(dir) : await readRunRecord(dir).catch(() => null);
-  const changed: string[] = [], moved: string[] = [];
+  const changed: string[] = [], moved: string[] = [], sidecarsChanged: string[] = [];
   if (resume && previous !== null) {
     const why = recordDifferences(previous, record);
     if (shardText(previous.shard) !== shardText(record.shard)) {
@@ -412,29 +530,36 @@ export async function beginRunRecord(
         }); use another --out folder, or rerun without --resume to start over`,
       );
     }
-    // a file unreadable now: its outputs were made from what the earlier run read
     const before = new Map(previous.plan.map((p) => [p.image, p]));
-    record = {
-      ...record,
-      plan: record.plan.map((p) => {
-        const digest = before.get(p.image)?.detections_sha256;
-        return p.detections_sha256 === undefined && digest !== undefined
-          ? { ...p, detections_sha256: digest }
-          : p;
-      }),
-    };
+    const digests = sameDigests(previous, record);
+    const sidecars = recordsSidecars(previous) && recordsSidecars(record);
+    // a file that could not be read now (not there, a link to nothing; one that reads but
+    // does not parse has a digest of its text): its outputs were made from what the earlier
+    // run read, so its digest stays for the next resume
+    if (digests) {
+      record = {
+        ...record,
+        plan: record.plan.map((p) => {
+          const digest = before.get(p.image)?.detections_sha256;
+          return p.detections_sha256 === undefined && digest !== undefined
+            ? { ...p, detections_sha256: digest }
+            : p;
+        }),
+      };
+    }
     const [was, now] = [shareOf(previous), shareOf(record)];
     const pending = new Set(previous.outdated ?? []);
     for (const p of record.plan) {
       if (!now.has(p.image)) continue;
       const q = before.get(p.image)!;
+      const [x, y] = [p.detections_sha256, q.detections_sha256];
+      const detections = x !== undefined && y !== undefined &&
+        (digests ? x !== y : p.detections !== q.detections);
+      const georef = sidecars && p.sidecars !== q.sidecars;
       if (!was.has(p.image)) moved.push(p.image);
-      else if (
-        pending.has(p.image) ||
-        (p.detections_sha256 !== undefined && q.detections_sha256 !== undefined &&
-          p.detections_sha256 !== q.detections_sha256)
-      ) {
+      else if (pending.has(p.image) || detections || georef) {
         changed.push(p.image);
+        if (georef && !detections) sidecarsChanged.push(p.image);
       }
     }
   }
@@ -448,5 +573,5 @@ export async function beginRunRecord(
     ...(outdated.length ? { outdated } : {}),
     ...(resume && ended ? { resumes_ended_run: true as const } : {}),
   });
-  return { previous, record, changed, moved };
+  return { previous, record, changed, sidecarsChanged, moved };
 }

@@ -43,13 +43,14 @@ import {
 import { batchSizeOf, instanceResult, segmentBoxes, type SegmentOptions } from "./segment_image.ts";
 import { newTimings, type Timings } from "./timings.ts";
 import { plannedDetections } from "./count_detections.ts";
+import { sidecarFingerprints } from "./sidecar_fingerprints.ts";
 import { assignShards, type Shard } from "./shard.ts";
 import {
   beginRunRecord,
-  hasDigests,
   LEFT_OUT_FILES_KEPT,
   type LeftOutInputs,
   newRunRecord,
+  resumeWarning,
   RUN_RECORD_FILE,
   type RunRecord,
   RunRecordError,
@@ -559,12 +560,14 @@ async function shareOfPlan<T extends { image: string; detections: DetectionsInpu
   options: SegmentRunOptions,
 ): Promise<{ images: RunRecordImage[]; plan: T[] }> {
   const images: RunRecordImage[] = [];
-  for (const p of planned) {
+  const sidecars = await sidecarFingerprints(planned.map((p) => p.image));
+  for (const [i, p] of planned.entries()) {
     const { count, sha256 } = await plannedDetections(p.detections, options);
     images.push({
       image: baseName(p.image),
       detections: count,
       ...(sha256 === null ? {} : { detections_sha256: sha256 }),
+      ...(sidecars[i] === undefined ? {} : { sidecars: sidecars[i] }),
     });
   }
   const shard = options.shard;
@@ -774,6 +777,7 @@ async function runLocked(
   // images whose outputs here were not made from their present detections: segmented again
   const outdated = new Set<string>();
   const changed = new Set<string>();
+  const georefChanged = new Set<string>(); // of changed: the sidecars, not the detections
   if (out !== null) {
     await removeLeftTemporaries(out);
     await removeLeftTemporaries(partsDir!);
@@ -787,6 +791,7 @@ async function runLocked(
     );
     ({ previous: earlier, record } = start);
     for (const name of start.changed) changed.add(name);
+    for (const name of start.sidecarsChanged) georefChanged.add(name);
     for (const name of [...start.changed, ...start.moved]) {
       outdated.add(name);
       // no longer a finished image, should this run fail or be killed before it is redone
@@ -794,13 +799,9 @@ async function runLocked(
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
     }
-    if (options.resume && earlier !== null && earlier.plan.length > 0 && !hasDigests(earlier)) {
-      emit({
-        kind: "warning",
-        message: `${out}/${RUN_RECORD_FILE} was written by a sopseg that did not record the ` +
-          `detections: images whose outputs exist are skipped without checking that their ` +
-          `detections are unchanged (this run records them: a later --resume checks)`,
-      });
+    const caveat = options.resume && earlier !== null ? resumeWarning(earlier) : null;
+    if (caveat !== null) {
+      emit({ kind: "warning", message: `${out}/${RUN_RECORD_FILE} ${caveat}` });
     }
     if (!options.resume) {
       // A new run: an earlier run's parts must not pass for this one's on a resume.
@@ -854,7 +855,10 @@ async function runLocked(
     if (changed.has(baseName(image))) {
       emit({
         kind: "warning",
-        message: `${image}: detections changed since they were segmented: segmented again`,
+        message: georefChanged.has(baseName(image))
+          ? `${image}: its georeference files (world file, .aux.xml, .prj, .msk) changed ` +
+            `since it was segmented: segmented again`
+          : `${image}: detections changed since they were segmented: segmented again`,
       });
     }
     const t0 = performance.now();

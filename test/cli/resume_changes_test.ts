@@ -113,6 +113,8 @@ Deno.test("segment --resume of a record written before digests and --overlay wer
     // the record as an earlier sopseg wrote it: no digests, no overlay
     const record = await readJson(`${out}/sopseg-run.json`);
     for (const p of record.plan) delete p.detections_sha256;
+    delete record.detections_digest;
+    delete record.sopseg_version;
     delete record.options.overlay;
     await Deno.writeTextFile(`${out}/sopseg-run.json`, JSON.stringify(record));
     await Deno.writeTextFile(`${dir}/labels/a.txt`, CAR.replace("car", "ship"));
@@ -197,7 +199,7 @@ Deno.test("segment --shard and merge: inputs left out, labels changed between sh
     assert.equal(stale.code, 1, stale.stderr);
     assert.match(
       stale.stderr,
-      /they read other detections for 1 image\(s\) \(c\.png\): the detections changed between the shards' runs; rerun every shard with --resume/,
+      /they read other detections for 1 image\(s\) \(c\.png\): the detections \(or the images' georeference files\) changed between the shards' runs; rerun every shard with --resume/,
     );
     await assert.rejects(Deno.stat(`${dir}/m2/coco.json`), Deno.errors.NotFound);
     const s1b = await shard(1, "--resume");
@@ -242,5 +244,105 @@ Deno.test("segment --shard and merge: inputs left out, labels changed between sh
     } finally {
       held.close();
     }
+  });
+});
+
+Deno.test("segment --resume after every detection file was a link to nothing: exit 1 each time, not 2, until the volume is there", async () => {
+  await withRun({}, async (dir, args) => {
+    // the labels live on a volume not mounted yet: links to nothing
+    for (const stem of ["a", "b"]) {
+      await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);
+      await Deno.symlink(`${dir}/volume/${stem}.txt`, `${dir}/labels/${stem}.txt`);
+    }
+    const first = await segment(args);
+    assert.equal(first.code, 1, first.stderr);
+    const record = await readJson(`${dir}/out/sopseg-run.json`);
+    assert.ok(record.detections_digest, "the record says it records digests");
+    assert.ok(record.plan.every((p: { detections_sha256?: string }) => !p.detections_sha256));
+    // the retry a scheduler makes: still 1 (not "other settings", exit 2: no more retries)
+    const retry = await segment([...args, "--resume"]);
+    assert.equal(retry.code, 1, retry.stderr);
+    assert.doesNotMatch(retry.stderr, /Cannot resume/);
+    // mounted: the next retry segments both
+    await Deno.mkdir(`${dir}/volume`);
+    await Deno.writeTextFile(`${dir}/volume/a.txt`, CAR);
+    await Deno.writeTextFile(`${dir}/volume/b.txt`, CAR + SHIP);
+    const mounted = await segment([...args, "--resume"]);
+    assert.equal(mounted.code, 0, mounted.stderr);
+    assert.deepEqual(await cocoClasses(`${dir}/out/coco.json`), [
+      "a.png: car",
+      "b.png: car",
+      "b.png: ship",
+    ]);
+  });
+});
+
+Deno.test("segment --resume after a GeoJSON detection file was truncated: the image fails with its error (exit 1), not skipped", async () => {
+  const boxes = JSON.stringify({
+    type: "FeatureCollection",
+    features: [{
+      type: "Feature",
+      properties: { class: "car" },
+      geometry: {
+        type: "Polygon",
+        coordinates: [[[100, 100], [140, 100], [140, 120], [100, 120], [100, 100]]],
+      },
+    }],
+  });
+  await withRun({}, async (dir, args) => {
+    for (const stem of ["a", "b"]) {
+      await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);
+      await Deno.writeTextFile(`${dir}/labels/${stem}.geojson`, boxes);
+    }
+    const first = await segment(args);
+    assert.equal(first.code, 0, first.stderr);
+    // a detector that crashed while it wrote a.geojson
+    await Deno.writeTextFile(`${dir}/labels/a.geojson`, boxes.slice(0, 60));
+    for (const attempt of [1, 2]) {
+      const r = await segment([...args, "--resume"]);
+      assert.equal(r.code, 1, `attempt ${attempt}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /error: .*images\/a\.png: Cannot read GeoJSON detections from .*a\.geojson": not JSON/,
+      );
+      assert.match(r.stderr, /1 skipped/);
+      const record = await readJson(`${dir}/out/sopseg-run.json`);
+      assert.deepEqual([record.state, record.failed], ["incomplete", ["a.png"]]);
+    }
+    await Deno.writeTextFile(`${dir}/labels/a.geojson`, boxes);
+    const mended = await segment([...args, "--resume"]);
+    assert.equal(mended.code, 0, mended.stderr);
+    assert.deepEqual(await cocoClasses(`${dir}/out/coco.json`), ["a.png: car", "b.png: car"]);
+  });
+});
+
+Deno.test("segment --resume segments again an image whose georeference sidecar changed, and warns once about another sopseg version", async () => {
+  await withRun({ a: CAR, b: CAR }, async (dir, args) => {
+    const out = `${dir}/out`;
+    const first = await segment(args);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(
+      (await readJson(`${out}/sopseg-run.json`)).sopseg_version,
+      JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url))).version,
+    );
+    // GDAL's .aux.xml written beside b.png (gdal_edit, QGIS): b may read otherwise now
+    await Deno.writeTextFile(`${dir}/images/b.png.aux.xml`, "<PAMDataset></PAMDataset>\n");
+    const r = await segment([...args, "--resume"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /images\/b\.png: its georeference files \(world file, \.aux\.xml, \.prj, \.msk\) changed since it was segmented: segmented again/,
+    );
+    assert.match(r.stderr, /done: 1 masks on 1 image\(s\).*, 1 skipped;/);
+    assert.doesNotMatch(r.stderr, /was written by/);
+
+    // a record another sopseg version wrote: said once, images skipped as their inputs allow
+    const record = await readJson(`${out}/sopseg-run.json`);
+    record.sopseg_version = "0.0.9";
+    await Deno.writeTextFile(`${out}/sopseg-run.json`, JSON.stringify(record));
+    const other = await segment([...args, "--resume"]);
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.stderr.match(/was written by sopseg 0\.0\.9 \(this is sopseg /g)?.length, 1);
+    assert.match(other.stderr, /done: 0 masks on 0 image\(s\).*, 2 skipped;/);
   });
 });

@@ -163,6 +163,28 @@ Deno.test("docs/SCALE.md points at each recipe and states the exit codes", async
   for (const code of ["0", "1", "2"]) assert.match(doc, new RegExp(`\\| ${code} +\\|`));
 });
 
+Deno.test("docs/scale: the Slurm and Kubernetes merges run when shard 0 exits 2 for left-out inputs", async () => {
+  const doc = await Deno.readTextFile(`${root}docs/SCALE.md`);
+  const slurm = await Deno.readTextFile(`${SCALE}/slurm-array.sh`);
+  const k8s = await Deno.readTextFile(`${SCALE}/k8s-indexed-job.yaml`);
+  // afterok never runs the merge once a task exited 2; afterany does, and merge checks each shard
+  for (const text of [doc, slurm]) {
+    assert.match(text, /--dependency=afterany:<job id>/);
+    assert.doesNotMatch(text, /--dependency=afterok/);
+  }
+  // the Indexed Job ends Failed when an index failed (FailIndex on exit 2): wait for either
+  for (const text of [doc, k8s]) {
+    assert.match(text, /kubectl wait --for=condition=complete .*job\/sopseg-segment &/);
+    assert.match(text, /kubectl wait --for=condition=failed .*job\/sopseg-segment &/);
+  }
+  // the exit-code section says what each recipe does with the codes
+  const codes = doc.slice(doc.indexOf("## Exit codes"), doc.indexOf("## Recipes"));
+  for (const recipe of ["parallel.sh", "Kubernetes", "Slurm"]) {
+    assert.match(codes, new RegExp(`- \\*\\*\`?${recipe.replace(".", "\\.")}\`?\\*\\*: `));
+  }
+  assert.match(codes, /\.parallel-started/);
+});
+
 const haveParallel = new Deno.Command("sh", { args: ["-c", "command -v parallel"] }).outputSync()
   .success;
 
@@ -170,13 +192,14 @@ Deno.test({
   name: `docs/scale/parallel.sh: exit 1 retried with --resume, exit 2 not; the merge's code is its${
     haveParallel ? "" : " [skipped: GNU parallel missing (apt-get install parallel)]"
   }`,
-  ignore: !haveParallel,
+  ignore: !haveParallel && !Deno.env.get("CI"), // in CI (which installs it) a missing parallel fails
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "sopseg_parallel_" });
     try {
       // A stand-in `deno`: logs each call, exits with SOPSEG_TEST_EXIT_<shard> (merge:
       // SOPSEG_TEST_MERGE_EXIT), and writes a finished record when it exits 0 (or always,
-      // SOPSEG_TEST_DONE=1: a shard that ended but left inputs out).
+      // SOPSEG_TEST_DONE=1: a shard that ended but left inputs out, which its record names);
+      // SOPSEG_TEST_NO_RECORD=1: it writes none (refused before it ran).
       await Deno.writeTextFile(
         `${dir}/deno`,
         `#!/bin/bash
@@ -189,7 +212,12 @@ for a in "$@"; do
 done
 if [ -z "$shard" ]; then exit "\${SOPSEG_TEST_MERGE_EXIT:-0}"; fi
 code=$(eval echo "\\\${SOPSEG_TEST_EXIT_$shard:-0}")
-if [ "$code" = 0 ] || [ "\${SOPSEG_TEST_DONE:-}" = 1 ]; then
+if [ "\${SOPSEG_TEST_NO_RECORD:-}" = 1 ]; then exit "$code"; fi
+if [ "\${SOPSEG_TEST_DONE:-}" = 1 ]; then
+  mkdir -p "$out"
+  printf '{\\n "state": "done",\\n "left_out": [{"reason": "r", "files": ["a.png"], "count": 1}]\\n}\\n' \\
+    > "$out/sopseg-run.json"
+elif [ "$code" = 0 ]; then
   mkdir -p "$out"; printf '{\\n "state": "done"\\n}\\n' > "$out/sopseg-run.json"
 fi
 exit "$code"
@@ -197,10 +225,18 @@ exit "$code"
         { mode: 0o755 },
       );
       let n = 0;
-      const run = async (env: Record<string, string>) => {
+      const run = async (env: Record<string, string>, into?: string) => {
         const log = `${dir}/log-${++n}`;
         const out = await new Deno.Command("bash", {
-          args: [`${SCALE}/parallel.sh`, dir, dir, `${dir}/out-${n}`, "3", "--backend", "wasm"],
+          args: [
+            `${SCALE}/parallel.sh`,
+            dir,
+            dir,
+            into ?? `${dir}/out-${n}`,
+            "3",
+            "--backend",
+            "wasm",
+          ],
           env: {
             PATH: `${dir}:${Deno.env.get("PATH")}`,
             SOPSEG_DIR: dir,
@@ -245,6 +281,36 @@ exit "$code"
       assert.equal(leftOut.code, 2, leftOut.stderr);
       assert.deepEqual(leftOut.shardCalls, [1, 1, 1]);
       assert.equal(leftOut.merges.length, 1);
+      // run again into a finished run's folders with other settings: every shard's --resume
+      // is refused (exit 2) before it writes, and the earlier run's "done" records are not
+      // this run's: no merge of the earlier outputs, exit 2 (the earlier script exited 0)
+      const stale = await run(
+        {
+          SOPSEG_TEST_EXIT_0: "2",
+          SOPSEG_TEST_EXIT_1: "2",
+          SOPSEG_TEST_EXIT_2: "2",
+          SOPSEG_TEST_NO_RECORD: "1",
+        },
+        `${dir}/out-1`,
+      );
+      assert.equal(stale.code, 2, stale.stderr);
+      assert.deepEqual(stale.shardCalls, [1, 1, 1]);
+      assert.equal(stale.merges.length, 0);
+      assert.match(stale.stderr, /shard 0\/3 stopped with exit 2 before it ran .*nothing merged/);
+      // nor when only shard 0's was refused: its folder holds the earlier run's outputs
+      const one = await run(
+        { SOPSEG_TEST_EXIT_0: "2", SOPSEG_TEST_NO_RECORD: "1" },
+        `${dir}/out-1`,
+      );
+      assert.equal(one.code, 2, one.stderr);
+      assert.equal(one.merges.length, 0);
+      // an earlier run's record that left inputs out is not this run's either
+      const earlier = await run(
+        { SOPSEG_TEST_EXIT_0: "2", SOPSEG_TEST_NO_RECORD: "1" },
+        `${dir}/out-4`,
+      );
+      assert.equal(earlier.code, 2, earlier.stderr);
+      assert.equal(earlier.merges.length, 0);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -109,3 +109,41 @@ Deno.test("imageOutputNames() names the files segment_run writes per image", () 
     "P0001.overlay.png.aux.xml",
   ]);
 });
+
+Deno.test("overwrittenInput() sees a linked output file, and a name in another case that is the same file", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/det`);
+    await Deno.mkdir(`${dir}/out`);
+    await Deno.writeTextFile(`${dir}/det/a.geojson`, BOXES);
+    // an output left as a link to an input (a copy step that linked instead)
+    await Deno.symlink(`${dir}/det/a.geojson`, `${dir}/out/b.geojson`);
+    assert.deepEqual(
+      await overwrittenInput([`${dir}/out/b.geojson`], [`${dir}/det/a.geojson`]),
+      { output: `${dir}/out/b.geojson`, input: `${dir}/det/a.geojson` },
+    );
+    // an input that links to an output: its content is what the run would replace
+    await Deno.writeTextFile(`${dir}/out/c.geojson`, BOXES);
+    await Deno.symlink(`${dir}/out/c.geojson`, `${dir}/det/c.geojson`);
+    assert.deepEqual(
+      await overwrittenInput([`${dir}/out/c.geojson`], [`${dir}/det/c.geojson`]),
+      { output: `${dir}/out/c.geojson`, input: `${dir}/det/c.geojson` },
+    );
+    // what a case-insensitive file system shows: one file under a name in another case (here
+    // a hard link stands for it)
+    await Deno.link(`${dir}/det/a.geojson`, `${dir}/det/A.GEOJSON`);
+    assert.deepEqual(await overwrittenInput([`${dir}/det/a.geojson`], [`${dir}/det/A.GEOJSON`]), {
+      output: `${dir}/det/a.geojson`,
+      input: `${dir}/det/A.GEOJSON`,
+    });
+    // other files of the same name in another folder, a link to nothing: not an input
+    await Deno.writeTextFile(`${dir}/out/a.geojson`, "{}");
+    await Deno.symlink(`${dir}/nowhere.geojson`, `${dir}/out/d.geojson`);
+    assert.equal(
+      await overwrittenInput([`${dir}/out/a.geojson`, `${dir}/out/d.geojson`], [
+        `${dir}/det/a.geojson`,
+        `${dir}/nowhere.geojson`,
+      ]),
+      null,
+    );
+  });
+});

@@ -2,12 +2,22 @@ import assert from "node:assert/strict";
 import {
   beginRunRecord,
   detectionsDiffer,
+  digestVersion,
   newRunRecord,
   readRunRecord,
   recordDifferences,
+  resumeWarning,
+  type RunRecord,
+  SOPSEG_VERSION,
   writeRunRecord,
 } from "../../src/pipeline/run_record.ts";
-import { plannedDetections } from "../../src/pipeline/count_detections.ts";
+import {
+  DETECTIONS_DIGEST_VERSION,
+  detectionsDigest,
+  plannedDetections,
+} from "../../src/pipeline/count_detections.ts";
+import { sidecarFingerprints } from "../../src/pipeline/sidecar_fingerprints.ts";
+import type { Detection } from "../../src/formats/detection.ts";
 import { loadManifest } from "../../src/model/manifest.ts";
 
 const LITE = new URL("../../models/sopseg-lite", import.meta.url).pathname;
@@ -108,6 +118,7 @@ Deno.test("a record without digests (an earlier sopseg's) compares detection cou
   const make = (p: { image: string; detections: number; detections_sha256?: string }[]) =>
     newRunRecord({ manifest, backend: "wasm" }, options, p);
   const old = await make([{ image: "a.png", detections: 3 }]);
+  delete old.detections_digest; // as written before sopseg recorded the digests
   const now = await make([{ image: "a.png", detections: 4, detections_sha256: "x" }]);
   assert.deepEqual(recordDifferences(old, now), [
     "images: 1 vs 1, same names with other detection counts or order",
@@ -137,4 +148,236 @@ Deno.test("plannedDetections() digests the detections as read: class, box, score
     count: 0,
     sha256: null,
   });
+});
+
+Deno.test("recordDifferences(): whether records hold digests is the record's field; an image unread at planning counts nothing", async () => {
+  const manifest = await loadManifest(LITE);
+  const options = { images: "imgs", detections: { kind: "path" as const, path: "l" }, out: "o" };
+  const make = (p: { image: string; detections: number; detections_sha256?: string }[]) =>
+    newRunRecord({ manifest, backend: "wasm" }, options, p);
+  // every detection file a link to nothing when the run planned (a volume mounted late): no
+  // image has a digest, yet the record says it records them
+  const unread = await make([{ image: "a.png", detections: 0 }]);
+  assert.equal(unread.detections_digest, DETECTIONS_DIGEST_VERSION);
+  assert.equal(digestVersion(unread), DETECTIONS_DIGEST_VERSION);
+  const read = await make([{ image: "a.png", detections: 3, detections_sha256: "a".repeat(64) }]);
+  assert.deepEqual(recordDifferences(unread, read), []);
+  assert.deepEqual(recordDifferences(read, unread), []);
+  // against a record without digests (an earlier sopseg's), the unread image's 0 says nothing
+  const old = await make([{ image: "a.png", detections: 3 }]);
+  delete old.detections_digest;
+  assert.equal(digestVersion(old), null);
+  assert.deepEqual(recordDifferences(old, unread), []);
+  assert.equal(
+    recordDifferences(old, await make([{ image: "a.png", detections: 2, detections_sha256: "b" }]))
+      .length,
+    1,
+  );
+
+  // the retry of a run whose files were all unreadable resumes (no RunRecordError, exit 2)
+  const dir = await Deno.makeTempDir();
+  try {
+    await beginRunRecord(dir, unread, false);
+    await writeRunRecord(dir, { ...unread, state: "incomplete", failed: ["a.png"] });
+    const again = await beginRunRecord(dir, unread, true);
+    assert.deepEqual(again.changed, []);
+    const mounted = await beginRunRecord(dir, read, true);
+    assert.deepEqual(mounted.changed, [], "outputs it has none of: reached by their absence");
+    assert.equal(mounted.record.plan[0]!.detections_sha256, "a".repeat(64));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("beginRunRecord(): a detection file that reads but no longer parses is changed, one not there keeps its digest", async () => {
+  const manifest = await loadManifest(LITE);
+  const dir = await Deno.makeTempDir();
+  try {
+    const geojson = JSON.stringify({
+      type: "FeatureCollection",
+      features: [{
+        type: "Feature",
+        properties: { class: "car" },
+        geometry: { type: "Polygon", coordinates: [[[0, 0], [9, 0], [9, 4], [0, 4], [0, 0]]] },
+      }],
+    });
+    const planned = async (text: string) =>
+      await plannedDetections({ kind: "text", text, source: "a.geojson" }, {});
+    const good = await planned(geojson);
+    const truncated = await planned(geojson.slice(0, 40));
+    const empty = await planned("");
+    assert.equal(truncated.count, 0);
+    assert.match(truncated.sha256!, /^[0-9a-f]{64}$/, "the text's digest");
+    assert.notEqual(truncated.sha256, good.sha256);
+    assert.notEqual(empty.sha256, truncated.sha256);
+    assert.equal((await planned(geojson.slice(0, 40))).sha256, truncated.sha256);
+    // every box under a pixel (degrees given for pixels): a whole-file error, as a parse error
+    const degrees = await plannedDetections({
+      kind: "text",
+      text: "12.1 41.2 12.2 41.2 12.2 41.3 12.1 41.3 car 0\n",
+      source: "a.txt",
+    }, {});
+    assert.equal(degrees.count, 0);
+    assert.match(degrees.sha256!, /^[0-9a-f]{64}$/);
+    const missing = await plannedDetections({ kind: "path", path: `${dir}/gone.geojson` }, {});
+    assert.deepEqual(missing, { count: 0, sha256: null });
+    await Deno.symlink(`${dir}/nowhere.geojson`, `${dir}/dangling.geojson`);
+    assert.deepEqual(
+      await plannedDetections({ kind: "path", path: `${dir}/dangling.geojson` }, {}),
+      {
+        count: 0,
+        sha256: null,
+      },
+    );
+
+    const options = { images: "imgs", detections: { kind: "path" as const, path: "l" }, out: dir };
+    const record = (d: { count: number; sha256: string | null }) =>
+      newRunRecord({ manifest, backend: "wasm" }, options, [
+        {
+          image: "a.png",
+          detections: d.count,
+          ...(d.sha256 ? { detections_sha256: d.sha256 } : {}),
+        },
+        { image: "b.png", detections: 1, detections_sha256: "b".repeat(64) },
+      ]);
+    const first = await record(good);
+    await beginRunRecord(dir, first, false);
+    await writeRunRecord(dir, { ...first, state: "done" });
+    // truncated by a crashed detector: reached (and failed there), not skipped as unchanged
+    assert.deepEqual((await beginRunRecord(dir, await record(truncated), true)).changed, ["a.png"]);
+    // not there now (a late mount): its outputs were made from what the earlier run read
+    await writeRunRecord(dir, { ...first, state: "done" });
+    const late = await beginRunRecord(dir, await record(missing), true);
+    assert.deepEqual(late.changed, []);
+    assert.equal(late.record.plan[0]!.detections_sha256, good.sha256);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("detectionsDigest() hashes the detections as read, not the boxes the geometry code derives", async () => {
+  const corners: Detection["corners"] = [
+    { x: 100, y: 100 },
+    { x: 140, y: 100 },
+    { x: 140, y: 120 },
+    { x: 100, y: 120 },
+  ];
+  const base: Detection = {
+    box: { cx: 120, cy: 110, width: 40, height: 20, angle: 0 },
+    className: "car",
+    score: 0.9,
+    difficult: false,
+    source: "a.txt",
+    line: 1,
+    corners,
+  };
+  const digest = await detectionsDigest([base]);
+  // another min-area rectangle of the same corners (a tie broken otherwise): the same digest
+  const rotated = { ...base, box: { cx: 120, cy: 110, width: 20, height: 40, angle: Math.PI / 2 } };
+  assert.equal(await detectionsDigest([rotated]), digest);
+  // the corners, class, score, difficult flag and line are the input: each changes it
+  for (
+    const other of [
+      { ...base, corners: [{ x: 100, y: 101 }, ...corners.slice(1)] as Detection["corners"] },
+      { ...base, className: "ship" },
+      { ...base, score: 0.8 },
+      { ...base, difficult: true },
+      { ...base, line: 2 },
+    ]
+  ) {
+    assert.notEqual(await detectionsDigest([other]), digest);
+  }
+  // a format that gives the box itself (mmrotate's 5 numbers): the box is the input
+  const { corners: _, ...boxOnly } = base;
+  assert.notEqual(
+    await detectionsDigest([boxOnly]),
+    await detectionsDigest([{ ...boxOnly, box: rotated.box }]),
+  );
+  // fixed: the same on every platform and locale, and after a change of the geometry code
+  assert.equal(
+    (await plannedDetections({
+      kind: "text",
+      text: "100 100 140 100 140 120 100 120 car 0\n",
+      source: "<t>",
+    }, {})).sha256,
+    GOLDEN_DOTA_DIGEST,
+  );
+});
+
+/** The digest of `100 100 140 100 140 120 100 120 car 0` (DOTA, line 1), sopseg-detections-2. */
+const GOLDEN_DOTA_DIGEST = "43f17bf25906462ea2719f37e29a49b0f5e6a3e4aa565e6b239480570a5b83dc";
+
+Deno.test("sidecarFingerprints() changes with a world file or .aux.xml added, edited or removed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const name of ["a.tif", "b.png", "c.jpg"]) await Deno.writeTextFile(`${dir}/${name}`, "");
+    const images = [`${dir}/a.tif`, `${dir}/b.png`, `${dir}/c.jpg`];
+    assert.deepEqual(await sidecarFingerprints(images), [undefined, undefined, undefined]);
+    await Deno.writeTextFile(`${dir}/a.TFW`, "1\n0\n0\n-1\n0\n0\n"); // GDAL reads .TFW too
+    await Deno.writeTextFile(`${dir}/b.png.aux.xml`, "<PAMDataset/>");
+    await Deno.writeTextFile(`${dir}/c.txt`, "not a sidecar");
+    const [a, b, c] = await sidecarFingerprints(images);
+    assert.match(a!, /^[0-9a-f]{16}$/);
+    assert.match(b!, /^[0-9a-f]{16}$/);
+    assert.equal(c, undefined);
+    assert.deepEqual(await sidecarFingerprints(images), [a, b, c], "stable");
+    await Deno.writeTextFile(`${dir}/b.png.aux.xml`, "<PAMDataset></PAMDataset>"); // edited
+    await Deno.writeTextFile(`${dir}/a.prj`, "GEOGCS[]"); // a CRS beside it
+    const [a2, b2] = await sidecarFingerprints(images);
+    assert.notEqual(a2, a);
+    assert.notEqual(b2, b);
+    await Deno.remove(`${dir}/a.prj`);
+    await Deno.remove(`${dir}/a.TFW`);
+    assert.equal((await sidecarFingerprints(images))[0], undefined);
+    // a folder that is not there (yet): no sidecars, no error (opening the image says it)
+    assert.deepEqual(await sidecarFingerprints([`${dir}/later/d.tif`]), [undefined]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("beginRunRecord() segments again an image whose sidecar files changed; resumeWarning() names another version once", async () => {
+  const manifest = await loadManifest(LITE);
+  const dir = await Deno.makeTempDir();
+  try {
+    const options = { images: "imgs", detections: { kind: "path" as const, path: "l" }, out: dir };
+    const record = (sidecars?: string) =>
+      newRunRecord({ manifest, backend: "wasm" }, options, [
+        { image: "a.png", detections: 1, detections_sha256: "a".repeat(64) },
+        {
+          image: "b.png",
+          detections: 1,
+          detections_sha256: "b".repeat(64),
+          ...(sidecars ? { sidecars } : {}),
+        },
+      ]);
+    const first = await record();
+    assert.equal(first.sopseg_version, SOPSEG_VERSION);
+    await beginRunRecord(dir, first, false);
+    await writeRunRecord(dir, { ...first, state: "done" });
+    assert.equal(resumeWarning(first), null);
+    const worldFile = await beginRunRecord(dir, await record("0123456789abcdef"), true);
+    assert.deepEqual([worldFile.changed, worldFile.sidecarsChanged], [["b.png"], ["b.png"]]);
+    // the shards of a run must agree on them as on the detections
+    assert.deepEqual(detectionsDiffer(first, await record("0123456789abcdef")), ["b.png"]);
+
+    // written by another sopseg: one warning, whatever else
+    const older: RunRecord = { ...first, sopseg_version: "0.0.9" };
+    assert.match(resumeWarning(older)!, /^was written by sopseg 0\.0\.9 \(this is sopseg /);
+    // by the sopseg of the unnamed digests (boxes as computed): counts only, said
+    const unnamed: RunRecord = { ...first };
+    delete unnamed.detections_digest;
+    delete unnamed.sopseg_version;
+    assert.equal(digestVersion(unnamed), "sopseg-detections-1");
+    assert.match(resumeWarning(unnamed)!, /an earlier sopseg, whose digests .* does not compare/);
+    await writeRunRecord(dir, { ...unnamed, state: "done" });
+    const now = await record("0123456789abcdef");
+    const start = await beginRunRecord(dir, now, true);
+    assert.deepEqual(start.changed, [], "digests of another version are not compared");
+    await writeRunRecord(dir, { ...unnamed, state: "done" });
+    const more = { ...now, plan: now.plan.map((p, i) => i ? p : { ...p, detections: 2 }) };
+    assert.deepEqual((await beginRunRecord(dir, more, true)).changed, ["a.png"], "a count is");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
