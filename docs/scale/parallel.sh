@@ -12,8 +12,9 @@
 # invocation's run of it wrote its record (newer than OUT/.parallel-started, made when the
 # script starts) and the record names input files left out; one refused before it ran (a
 # --resume with other settings leaves the earlier run's record as it was) stops the script.
+# Needs GNU parallel (moreutils' parallel has no --joblog).
 # Exit code: 0 merged; 1 a shard failed (see OUT/parallel.log and its stderr; run the script
-# again); 2 usage, a shard stopped on exit 2 before it ran, or the merge's 2 (the run left input
+# again); 2 usage, no GNU parallel, a shard stopped on exit 2 before it ran, or the merge's 2 (the run left input
 # files out: the rest is merged, the files are named).
 # More machines: add --sshlogin to the parallel line (the inputs and OUT on a shared file
 # system, sopseg checked out at the same path).
@@ -27,6 +28,14 @@ detections=$(realpath -- "$2")
 out=$(realpath -m -- "$3")
 shards=$4
 shift 4
+case "$(parallel --version 2>/dev/null || true)" in
+  *"GNU parallel"*) ;;
+  *)
+    echo "$0: needs GNU parallel (https://www.gnu.org/software/parallel/): \`parallel\` is" \
+      "not on PATH, or is another program (moreutils' parallel)" >&2
+    exit 2
+    ;;
+esac
 sopseg=${SOPSEG_DIR:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)}
 threads=$(($(nproc) / shards))
 if [ "$threads" -lt 1 ]; then threads=1; fi
@@ -34,6 +43,10 @@ mkdir -p "$out"
 # what this invocation's shards write is newer than this
 stamp="$out/.parallel-started"
 touch "$stamp"
+# a record written within the stamp's second is newer on file systems with 1 s times too
+sleep 1
+# the joblog of this invocation only: an earlier one's codes must not stand for shards not run
+rm -f "$out/parallel.log"
 cd "$sopseg"
 
 # One shard: retried with --resume while it exits 1, at most 4 tries; any other code is final.

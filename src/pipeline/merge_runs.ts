@@ -18,15 +18,19 @@
  */
 import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { fileStem } from "../formats/detection_files.ts";
+import { DETECTIONS_DIGEST_VERSION } from "./count_detections.ts";
 import {
   detectionsDiffer,
+  digestVersion,
   type LeftOutInputs,
   readRunRecord,
   recordDifferences,
   RUN_RECORD_FILE,
   type RunRecord,
   RunRecordError,
+  sameReader,
   writeRunRecord,
+  writtenBy,
 } from "./run_record.ts";
 import { lockOutFolder } from "./out_lock.ts";
 import { assignShards } from "./shard.ts";
@@ -146,6 +150,25 @@ async function readShards(dirs: readonly string[]): Promise<{ dir: string; recor
       );
     }
   }
+  // Digests of two versions cannot be compared, so the check below would be of counts only
+  const versions = new Set(shards.map((s) => digestVersion(s.record)));
+  if (versions.size > 1) {
+    const current = versions.has(DETECTIONS_DIGEST_VERSION);
+    const stale = shards.filter((s) =>
+      !current || digestVersion(s.record) !== DETECTIONS_DIGEST_VERSION
+    );
+    const named = stale.map(({ dir, record }) =>
+      `${record.shard ? `${record.shard.index}/${record.shard.count}` : "the run"} (${dir}, ${
+        digestVersion(record) ?? "no digests"
+      })`
+    );
+    throw new UnfinishedShardError(
+      `Cannot merge: the shards' records hold digests of the detections of different versions, ` +
+        `which cannot be compared; rerun shard${stale.length > 1 ? "s" : ""} ${
+          named.join(", ")
+        } without --resume, then merge`,
+    );
+  }
   // Every shard read every detection file (and listed every image's sidecars): they disagree
   // when the labels (or a world file, an .aux.xml) changed between their runs, and the outputs
   // of a shard that has not run since are of the earlier ones.
@@ -234,8 +257,9 @@ export async function mergeRuns(
   for (const { reason } of leftOut) {
     emit({ kind: "warning", message: `the run left input file(s) out, so not merged: ${reason}` });
   }
-  const versions = [...new Set(shards.map((s) => s.record.sopseg_version ?? "an earlier one"))];
-  if (versions.length > 1) {
+  const others = shards.filter((s) => !sameReader(s.record, reference));
+  if (others.length) {
+    const versions = [...new Set([reference, ...others.map((s) => s.record)].map(writtenBy))];
     emit({
       kind: "warning",
       message: `the shards were written by different sopseg versions (${

@@ -51,7 +51,10 @@ export function baseName(path: string): string {
  * write to another name. An output that is a symbolic link counts as the file
  * it names. Within those names it finds the same file spelt through a linked
  * folder, a linked or hard-linked file, and the name in another case on a
- * case-insensitive file system.
+ * case-insensitive file system. An input that is a symbolic link under a name
+ * of its own (`latest.json` to `out/coco.json`) is found too: each input
+ * folder is listed once, and only the entries that are links are resolved
+ * (`realPath`) and compared with the outputs' real paths.
  *
  * @example
  * ```ts
@@ -104,8 +107,29 @@ export async function overwrittenInput(
     existing.set(key, [...existing.get(key) ?? [], { output, real }]);
   }
   if (existing.size === 0) return null;
+  // the input folders' listings: one that may not be listed (only the file is granted) is null
+  const inputListings = new Map<string, Promise<Map<string, Deno.DirEntry[]> | null>>();
+  const isLink = async (input: string, dir: string, base: string) => {
+    let entries = inputListings.get(dir);
+    if (entries === undefined) {
+      inputListings.set(dir, entries = listFolder(dir || ".").catch(() => null));
+    }
+    const listed = await entries;
+    if (listed === null) return await Deno.lstat(input).then((i) => i.isSymlink, () => false);
+    const spelt = listed.get(base.toLowerCase()) ?? [];
+    const entry = spelt.find((e) => e.name === base) ?? (spelt.length === 1 ? spelt[0] : undefined);
+    return entry?.isSymlink ?? false;
+  };
+  const byReal = new Map<string, string>();
+  for (const named of existing.values()) for (const o of named) byReal.set(o.real, o.output);
   for (const input of inputs) {
     const { dir, base } = splitPath(input);
+    // a link under another name to an output: a write there replaces what the link names
+    if (await isLink(input, dir, base)) {
+      const target = await Deno.realPath(input).then((r) => r.replaceAll("\\", "/"), () => null);
+      const output = target === null ? undefined : byReal.get(target);
+      if (output !== undefined) return { output, input };
+    }
     const named = existing.get(base.toLowerCase());
     if (named === undefined) continue; // no output has its name: not one of them
     const real = joinReal(await realDir(dir), base);

@@ -18,6 +18,8 @@ import { writeFileAtomic } from "../formats/atomic_write.ts";
 import { modelFilesSha256, type ModelManifest } from "../model/manifest.ts";
 import { assignShards, type Shard } from "./shard.ts";
 import { DETECTIONS_DIGEST_VERSION } from "./count_detections.ts";
+import { READER_VERSION } from "./reader_version.ts";
+import { UNKNOWN_SIDECARS } from "./sidecar_fingerprints.ts";
 import type { SegmentRunOptions } from "./segment_run.ts";
 import { batchSizeOf, type BoxSearch } from "./segment_image.ts";
 import type { FlipTta } from "../model/flip_tta.ts";
@@ -87,10 +89,12 @@ export interface RunRecordImage {
   detections_sha256?: string;
   /**
    * A fingerprint of the files beside the image that change how it is read (world files,
-   * `.aux.xml`, `.prj`, `.msk`: their names, sizes and modification times; `sidecarFingerprints`
-   * in `sidecar_fingerprints.ts`); absent when there are none. A `--resume` segments again an
-   * image whose fingerprint changed. Recorded by every record that names its
-   * `detections_digest`.
+   * `.aux.xml`, `.prj`, `.msk`: what the readers take from them; `sidecarFingerprints` in
+   * `sidecar_fingerprints.ts`); absent when there are none, `unknown` when they could not be
+   * read when the run planned (an earlier record's value is kept then). A `--resume` segments
+   * again an image whose fingerprint changed. Recorded by every record that names its
+   * `detections_digest` (records written before sopseg-reader-2 fingerprinted the files'
+   * sizes and modification times: a resume over one redoes the images that have sidecars).
    */
   sidecars?: string;
 }
@@ -114,6 +118,11 @@ export interface RunRecord {
   format_version: 1;
   /** The sopseg version (deno.json's) that wrote the record; absent in records of earlier ones. */
   sopseg_version?: string;
+  /**
+   * How that sopseg read rasters and detection files (`READER_VERSION` in
+   * `reader_version.ts`); absent in records of earlier ones.
+   */
+  reader_version?: string;
   /**
    * What the plan's `detections_sha256` hash (`DETECTIONS_DIGEST_VERSION` in
    * `count_detections.ts`): digests of two versions are never compared. Absent in records
@@ -238,6 +247,7 @@ export async function newRunRecord(
     format: "sopseg-run",
     format_version: 1,
     sopseg_version: SOPSEG_VERSION,
+    reader_version: READER_VERSION,
     detections_digest: DETECTIONS_DIGEST_VERSION,
     // tta only when on, so that the records of runs made before it existed still match
     model: { ...await modelIdentity(model.manifest), ...(tta === "off" ? {} : { tta }) },
@@ -253,8 +263,10 @@ export async function newRunRecord(
 /**
  * The version of the digests `record`'s plan holds: its `detections_digest`;
  * for a record that does not name it, `sopseg-detections-1` when some image
- * has a digest (the one sopseg that recorded them unnamed), else `null` (a
- * record written before sopseg recorded digests).
+ * has a digest or its options name `overlay` (the one sopseg that recorded
+ * digests unnamed, and `--overlay` with them: a run whose detection files
+ * were all unreadable left every digest out), else `null` (a record written
+ * before sopseg recorded digests).
  *
  * @example
  * ```ts ignore
@@ -262,10 +274,36 @@ export async function newRunRecord(
  * ```
  */
 export function digestVersion(
-  record: Pick<RunRecord, "plan" | "detections_digest">,
+  record: Pick<RunRecord, "plan" | "detections_digest" | "options">,
 ): string | null {
   if (record.detections_digest !== undefined) return record.detections_digest;
-  return record.plan.some((p) => p.detections_sha256 !== undefined) ? UNNAMED_DIGEST_VERSION : null;
+  return record.options.overlay !== undefined ||
+      record.plan.some((p) => p.detections_sha256 !== undefined)
+    ? UNNAMED_DIGEST_VERSION
+    : null;
+}
+
+/**
+ * Whether two sidecar fingerprints differ: `false` where either is
+ * {@linkcode UNKNOWN_SIDECARS} (the files could not be read then).
+ */
+function sidecarsDiffer(x: string | undefined, y: string | undefined): boolean {
+  return x !== y && x !== UNKNOWN_SIDECARS && y !== UNKNOWN_SIDECARS;
+}
+
+/** Which sopseg (and reader) wrote `record`, as the warnings name it. */
+export function writtenBy(record: Pick<RunRecord, "sopseg_version" | "reader_version">): string {
+  const version = record.sopseg_version;
+  return (version === undefined ? "an earlier sopseg" : `sopseg ${version}`) +
+    ` with ${record.reader_version ?? "an earlier reader"}`;
+}
+
+/** Whether `a` and `b` were written by one sopseg version that read its inputs alike. */
+export function sameReader(
+  a: Pick<RunRecord, "sopseg_version" | "reader_version">,
+  b: Pick<RunRecord, "sopseg_version" | "reader_version">,
+): boolean {
+  return a.sopseg_version === b.sopseg_version && a.reader_version === b.reader_version;
 }
 
 /** Whether the digests of two records can be compared: both have them, of one version. */
@@ -383,7 +421,7 @@ export function detectionsDiffer(a: RunRecord, b: RunRecord): string[] {
     if (
       p.detections !== q.detections ||
       (digests && x !== undefined && y !== undefined && x !== y) ||
-      (sidecars && p.sidecars !== q.sidecars)
+      (sidecars && sidecarsDiffer(p.sidecars, q.sidecars))
     ) {
       out.push(p.image);
     }
@@ -457,10 +495,14 @@ export function resumeWarning(previous: RunRecord): string | null {
       `skipped without checking their detections or georeference files (this run records ` +
       `them: a later --resume checks); rerun without --resume to segment every image again`;
   }
-  if (version !== SOPSEG_VERSION) {
-    return `was written by ${by} (this is sopseg ${SOPSEG_VERSION}): images whose detections ` +
+  const now = { sopseg_version: SOPSEG_VERSION, reader_version: READER_VERSION };
+  if (!sameReader(previous, now)) {
+    return `was written by ${writtenBy(previous)} (this is ${
+      writtenBy(now)
+    }): images whose detections ` +
       `and georeference files are unchanged are skipped, their outputs as that version made ` +
-      `them; rerun without --resume to segment every image with this one`;
+      `them (it may have read the images or detections otherwise); rerun without --resume ` +
+      `to segment every image with this one`;
   }
   return null;
 }
@@ -535,18 +577,22 @@ export async function beginRunRecord(
     const sidecars = recordsSidecars(previous) && recordsSidecars(record);
     // a file that could not be read now (not there, a link to nothing; one that reads but
     // does not parse has a digest of its text): its outputs were made from what the earlier
-    // run read, so its digest stays for the next resume
-    if (digests) {
-      record = {
-        ...record,
-        plan: record.plan.map((p) => {
-          const digest = before.get(p.image)?.detections_sha256;
-          return p.detections_sha256 === undefined && digest !== undefined
-            ? { ...p, detections_sha256: digest }
-            : p;
-        }),
-      };
-    }
+    // run read, so its digest stays for the next resume; so do sidecars that could not be read
+    record = {
+      ...record,
+      plan: record.plan.map((p) => {
+        const q = before.get(p.image);
+        const digest = q?.detections_sha256;
+        let kept = digests && p.detections_sha256 === undefined && digest !== undefined
+          ? { ...p, detections_sha256: digest }
+          : p;
+        if (sidecars && q !== undefined && p.sidecars === UNKNOWN_SIDECARS) {
+          const { sidecars: _, ...rest } = kept;
+          kept = q.sidecars === undefined ? rest : { ...rest, sidecars: q.sidecars };
+        }
+        return kept;
+      }),
+    };
     const [was, now] = [shareOf(previous), shareOf(record)];
     const pending = new Set(previous.outdated ?? []);
     for (const p of record.plan) {
@@ -555,7 +601,7 @@ export async function beginRunRecord(
       const [x, y] = [p.detections_sha256, q.detections_sha256];
       const detections = x !== undefined && y !== undefined &&
         (digests ? x !== y : p.detections !== q.detections);
-      const georef = sidecars && p.sidecars !== q.sidecars;
+      const georef = sidecars && sidecarsDiffer(p.sidecars, q.sidecars);
       if (!was.has(p.image)) moved.push(p.image);
       else if (pending.has(p.image) || detections || georef) {
         changed.push(p.image);

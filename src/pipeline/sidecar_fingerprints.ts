@@ -1,24 +1,37 @@
 /**
- * A short fingerprint of the files beside each image that change how it is
- * read (world files, GDAL's `.aux.xml`, `.prj`, `.msk`): their names, sizes
- * and modification times, read without opening any raster. A `--resume`
- * segments again an image whose fingerprint changed (a `.tfw` added, an
- * `.aux.xml` edited: its georeference, nodata or mask may be another).
+ * A short fingerprint of what the files beside each image (world files,
+ * GDAL's `.aux.xml`, `.prj`, `.msk`) tell the raster readers: the bytes of a
+ * world file or `.prj`, the fields of an `.aux.xml` that sopseg reads (its
+ * geotransform, CRS and band nodata values, not the statistics QGIS or
+ * `gdalinfo -stats` add), the size of a `.msk`. Not their modification
+ * times: a copy of the inputs (per node, per pod) keeps the fingerprints. A
+ * `--resume` segments again an image whose fingerprint changed (a `.tfw`
+ * added, an `.aux.xml`'s geotransform edited: its georeference, nodata or
+ * mask may be another).
  *
  * @module
  */
+import { parsePamDataset } from "../raster/pam_dataset.ts";
 import { georefSidecarNames } from "../raster/world_file.ts";
 import { baseName } from "./paths.ts";
 
 /**
+ * The fingerprint of an image whose sidecars could not be read when the run
+ * planned (a folder not mounted yet or not to be listed, a sidecar that is a
+ * link to nothing): a resume keeps the earlier record's value then, as it
+ * keeps the digest of a detection file it cannot read.
+ */
+export const UNKNOWN_SIDECARS = "unknown";
+
+/**
  * The fingerprint of each image's sidecar files, in the order of `images`:
- * 16 hex digits of the SHA-256 of their names, sizes and modification times,
- * or `undefined` when the image has none. Cheap on a large folder: each
- * distinct folder is listed once, and only the sidecars found there are
- * stat'ed (names compared regardless of case: GDAL looks for `.tfw` and
- * `.TFW`, and a case-insensitive file system finds either). A folder that
- * cannot be listed counts as one without sidecars (the run fails the image
- * when it opens it).
+ * 16 hex digits of the SHA-256 of their names and of what the readers take
+ * from each, `undefined` when the image has none (or only an `.aux.xml` with
+ * nothing sopseg reads), or {@linkcode UNKNOWN_SIDECARS}. Cheap on a large
+ * folder: each distinct folder is listed once, and only the sidecars found
+ * there are read (names compared regardless of case: GDAL looks for `.tfw`
+ * and `.TFW`, and a case-insensitive file system finds either; where both
+ * spellings are there, both count).
  *
  * @example
  * ```ts
@@ -38,7 +51,7 @@ import { baseName } from "./paths.ts";
 export async function sidecarFingerprints(
   images: readonly string[],
 ): Promise<(string | undefined)[]> {
-  const listings = new Map<string, Promise<Map<string, string> | null>>();
+  const listings = new Map<string, Promise<Map<string, string[]> | null>>();
   const listing = (dir: string) => {
     let names = listings.get(dir);
     if (names === undefined) listings.set(dir, names = listFolder(dir));
@@ -49,38 +62,79 @@ export async function sidecarFingerprints(
     const cut = Math.max(image.lastIndexOf("/"), image.lastIndexOf("\\"));
     const dir = cut < 0 ? "." : image.slice(0, cut + 1);
     const names = await listing(dir);
+    if (names === null) {
+      out.push(UNKNOWN_SIDECARS);
+      continue;
+    }
     const found = new Set<string>();
     for (const name of georefSidecarNames(image).map(baseName)) {
-      const actual = names?.get(name.toLowerCase());
-      if (actual !== undefined) found.add(actual);
+      for (const actual of names.get(name.toLowerCase()) ?? []) found.add(actual);
     }
-    const stats: [string, number, number | null][] = [];
+    const parts: [string, string][] = [];
+    let unknown = false;
     for (const name of [...found].sort()) {
-      try {
-        const info = await Deno.stat(cut < 0 ? name : `${dir}${name}`);
-        stats.push([name, info.size, info.mtime?.getTime() ?? null]);
-      } catch {
-        // a link to nothing, removed since the listing, not to be read: none to read either
-      }
+      const part = await sidecarContent(cut < 0 ? name : `${dir}${name}`);
+      if (part === undefined) unknown = true;
+      else if (part !== null) parts.push([name, part]);
     }
-    out.push(stats.length ? await shortDigest(JSON.stringify(stats)) : undefined);
+    out.push(
+      unknown
+        ? UNKNOWN_SIDECARS
+        : parts.length
+        ? await digest(JSON.stringify(parts), 8)
+        : undefined,
+    );
   }
   return out;
 }
 
-/** The names in `dir` by their lower case; `null` when it cannot be listed. */
-async function listFolder(dir: string): Promise<Map<string, string> | null> {
-  const names = new Map<string, string>();
+/**
+ * What the readers take from the sidecar at `path`, as text; `null` for an
+ * `.aux.xml` that holds nothing they read; `undefined` when it cannot be read
+ * (a link to nothing, not to be read, removed since the listing).
+ */
+async function sidecarContent(path: string): Promise<string | null | undefined> {
+  const lower = path.toLowerCase();
   try {
-    for await (const entry of Deno.readDir(dir)) names.set(entry.name.toLowerCase(), entry.name);
+    if (lower.endsWith(".msk")) return `size ${(await Deno.stat(path)).size}`; // may be large
+    const bytes = await Deno.readFile(path);
+    if (!lower.endsWith(".aux.xml")) return await digest(bytes);
+    const text = new TextDecoder().decode(bytes);
+    let pam;
+    try {
+      pam = parsePamDataset(text, path);
+    } catch {
+      return `unparsed ${await digest(bytes)}`; // the run fails the image: changed when edited
+    }
+    const { srs, geoTransform, bandNodata } = pam;
+    if (srs === null && geoTransform === null && bandNodata.size === 0) return null;
+    const nodata = [...bandNodata].sort((x, y) => x[0] - y[0]).map(([b, v]) => [b, String(v)]);
+    return JSON.stringify({ srs, geoTransform, nodata });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names in `dir` by their lower case (every spelling); `null` when it cannot be listed. */
+async function listFolder(dir: string): Promise<Map<string, string[]> | null> {
+  const names = new Map<string, string[]>();
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const key = entry.name.toLowerCase();
+      names.set(key, [...names.get(key) ?? [], entry.name]);
+    }
   } catch {
     return null; // not there (yet), or not to be read: opening the image says why
   }
   return names;
 }
 
-async function shortDigest(text: string): Promise<string> {
-  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(hash).subarray(0, 8), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
+/** The SHA-256 of `data` in hex, its first `bytes` bytes (all 32 by default). */
+async function digest(data: string | Uint8Array<ArrayBuffer>, bytes = 32): Promise<string> {
+  const buffer = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const hash = await crypto.subtle.digest("SHA-256", buffer);
+  return Array.from(
+    new Uint8Array(hash).subarray(0, bytes),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
 }

@@ -325,8 +325,21 @@ Deno.test("segment --resume segments again an image whose georeference sidecar c
       (await readJson(`${out}/sopseg-run.json`)).sopseg_version,
       JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url))).version,
     );
-    // GDAL's .aux.xml written beside b.png (gdal_edit, QGIS): b may read otherwise now
-    await Deno.writeTextFile(`${dir}/images/b.png.aux.xml`, "<PAMDataset></PAMDataset>\n");
+    // the statistics QGIS or gdalinfo -stats write beside a.png: nothing the readers take
+    const stats = '<Metadata><MDI key="STATISTICS_MEAN">97.5</MDI></Metadata>';
+    await Deno.writeTextFile(
+      `${dir}/images/a.png.aux.xml`,
+      `<PAMDataset><PAMRasterBand band="1">${stats}</PAMRasterBand></PAMDataset>\n`,
+    );
+    const viewed = await segment([...args, "--resume"]);
+    assert.equal(viewed.code, 0, viewed.stderr);
+    assert.match(viewed.stderr, /done: 0 masks on 0 image\(s\).*, 2 skipped;/);
+    // a nodata value set beside b.png (gdal_edit, QGIS): b reads otherwise now
+    await Deno.writeTextFile(
+      `${dir}/images/b.png.aux.xml`,
+      '<PAMDataset><PAMRasterBand band="1"><NoDataValue>0</NoDataValue></PAMRasterBand>' +
+        "</PAMDataset>\n",
+    );
     const r = await segment([...args, "--resume"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
@@ -342,7 +355,11 @@ Deno.test("segment --resume segments again an image whose georeference sidecar c
     await Deno.writeTextFile(`${out}/sopseg-run.json`, JSON.stringify(record));
     const other = await segment([...args, "--resume"]);
     assert.equal(other.code, 0, other.stderr);
-    assert.equal(other.stderr.match(/was written by sopseg 0\.0\.9 \(this is sopseg /g)?.length, 1);
+    assert.equal(
+      other.stderr.match(/was written by sopseg 0\.0\.9 with sopseg-reader-2 \(this is sopseg /g)
+        ?.length,
+      1,
+    );
     assert.match(other.stderr, /done: 0 masks on 0 image\(s\).*, 2 skipped;/);
   });
 });

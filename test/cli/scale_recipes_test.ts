@@ -177,6 +177,9 @@ Deno.test("docs/scale: the Slurm and Kubernetes merges run when shard 0 exits 2 
     assert.match(text, /kubectl wait --for=condition=complete .*job\/sopseg-segment &/);
     assert.match(text, /kubectl wait --for=condition=failed .*job\/sopseg-segment &/);
   }
+  // `wait -n` is bash's: in sh/dash it returns at once and the merge starts while the Job runs
+  assert.match(doc, /```bash\nkubectl wait --for=condition=complete/);
+  assert.match(k8s, /bash -c 'kubectl wait --for=condition=complete/);
   // the exit-code section says what each recipe does with the codes
   const codes = doc.slice(doc.indexOf("## Exit codes"), doc.indexOf("## Recipes"));
   for (const recipe of ["parallel.sh", "Kubernetes", "Slurm"]) {
@@ -315,4 +318,52 @@ exit "$code"
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("docs/scale/parallel.sh: exit 2 without GNU parallel; an earlier joblog is never read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sopseg_parallel_" });
+  try {
+    // stand-ins: `deno` logs its calls; `parallel` is moreutils' (no GNU --version) or a GNU one
+    // that fails before it runs a job (no joblog written)
+    await Deno.writeTextFile(
+      `${dir}/deno`,
+      `#!/bin/bash\nprintf '%s\\n' "$*" >> "${dir}/deno.log"\n`,
+      { mode: 0o755 },
+    );
+    const run = async (parallel: string, out: string) => {
+      await Deno.writeTextFile(`${dir}/parallel`, `#!/bin/bash\n${parallel}`, { mode: 0o755 });
+      const result = await new Deno.Command("bash", {
+        args: [`${SCALE}/parallel.sh`, dir, dir, out, "2"],
+        env: { PATH: `${dir}:${Deno.env.get("PATH")}`, SOPSEG_DIR: dir },
+        stdin: "null",
+      }).output();
+      return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
+    };
+    const calls = () => Deno.readTextFile(`${dir}/deno.log`).catch(() => "");
+
+    const moreutils = await run(
+      `echo "parallel [OPTIONS] command -- arguments" >&2; exit 1`,
+      `${dir}/a`,
+    );
+    assert.equal(moreutils.code, 2, moreutils.stderr);
+    assert.match(moreutils.stderr, /needs GNU parallel/);
+    assert.equal(await calls(), "", "no shard ran, nothing merged");
+
+    // an earlier invocation's joblog says every shard exited 0; this one's parallel failed
+    await Deno.mkdir(`${dir}/b`);
+    await Deno.writeTextFile(
+      `${dir}/b/parallel.log`,
+      "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n" +
+        "1\t:\t0\t1\t0\t0\t0\t0\trun_shard 0\n2\t:\t0\t1\t0\t0\t0\t0\trun_shard 1\n",
+    );
+    const broken = await run(
+      `if [ "$1" = --version ]; then echo "GNU parallel 20221122"; exit 0; fi; exit 255`,
+      `${dir}/b`,
+    );
+    assert.equal(broken.code, 1, broken.stderr);
+    assert.match(broken.stderr, /some shards failed/);
+    assert.equal(await calls(), "", "the earlier shards' folders are not merged");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -5,6 +5,8 @@ import { mergeRuns, UnfinishedShardError } from "../../src/pipeline/merge_runs.t
 import { type RunRecord, RunRecordError } from "../../src/pipeline/run_record.ts";
 import { assignShards } from "../../src/pipeline/shard.ts";
 import { scopedPermissions } from "../../src/cli/permissions.ts";
+import { DETECTIONS_DIGEST_VERSION } from "../../src/pipeline/count_detections.ts";
+import { READER_VERSION } from "../../src/pipeline/reader_version.ts";
 
 /** One image and its annotations' classes, as the single run would see them. */
 const RUN: { image: string; classes: string[] }[] = [
@@ -176,4 +178,57 @@ Deno.test("scopedPermissions() lets merge read the shard folders and write --out
     HOME: "/h",
   });
   assert.deepEqual(flags, ["--allow-read=/s/0,/s/1,/o", "--allow-write=/o"]);
+});
+
+Deno.test("mergeRuns() refuses shards whose digests are of different versions, naming them; other readers warn", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const dirs = await shardFolders(dir, 3);
+    const rewrite = async (i: number, change: (r: RunRecord) => RunRecord) => {
+      const path = `${dirs[i]}/sopseg-run.json`;
+      await Deno.writeTextFile(
+        path,
+        JSON.stringify(change(JSON.parse(await Deno.readTextFile(path)))),
+      );
+    };
+    const digests = (r: RunRecord, version?: string): RunRecord => ({
+      ...r,
+      ...(version ? { detections_digest: version } : {}),
+      options: { ...r.options, overlay: false },
+      plan: r.plan.map((p) => ({ ...p, detections_sha256: p.image.repeat(8) })),
+    });
+    // shard 1 from the sopseg of the unnamed digests, the others of this one's
+    for (const i of [0, 2]) await rewrite(i, (r) => digests(r, DETECTIONS_DIGEST_VERSION));
+    await rewrite(1, (r) => digests(r));
+    await assert.rejects(
+      mergeRuns(dirs, `${dir}/out`),
+      (e) =>
+        e instanceof UnfinishedShardError &&
+        new RegExp(
+          `digests of the detections of different versions.*rerun shard 1/3 \\(${dirs[1]}, ` +
+            `sopseg-detections-1\\) without --resume, then merge$`,
+        ).test(e.message),
+    );
+    await assert.rejects(Deno.stat(`${dir}/out/coco.json`), Deno.errors.NotFound);
+    // rerun: one version, and shard 1 by another sopseg reader: merged, with a warning
+    await rewrite(1, (r) => ({
+      ...digests(r, DETECTIONS_DIGEST_VERSION),
+      sopseg_version: "0.1.0",
+      reader_version: "sopseg-reader-1",
+    }));
+    for (const i of [0, 2]) {
+      await rewrite(i, (r) => ({ ...r, sopseg_version: "0.1.0", reader_version: READER_VERSION }));
+    }
+    const warnings: string[] = [];
+    await mergeRuns(dirs, `${dir}/out`, {
+      onEvent: (e) => e.kind === "warning" && warnings.push(e.message),
+    });
+    assert.deepEqual(warnings, [
+      `the shards were written by different sopseg versions (sopseg 0.1.0 with ${READER_VERSION}, ` +
+      "sopseg 0.1.0 with sopseg-reader-1): their outputs agree only where those versions read " +
+      "and segment alike",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -147,3 +147,44 @@ Deno.test("overwrittenInput() sees a linked output file, and a name in another c
     );
   });
 });
+
+Deno.test("refuseOverwritingInputs() stops a run whose input is a link under another name to an output", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/out`);
+    await Deno.mkdir(`${dir}/labels`);
+    await Deno.writeTextFile(`${dir}/out/coco.json`, "[]"); // an earlier run's, fed back
+    await Deno.symlink(`${dir}/out/coco.json`, `${dir}/labels/latest.json`);
+    const planned = [{
+      image: `${dir}/imgs/P0001.png`,
+      detections: { kind: "list" as const, detections: [], source: `${dir}/labels/latest.json` },
+    }];
+    await assert.rejects(
+      refuseOverwritingInputs(planned, {
+        out: `${dir}/out`,
+        detections: path(`${dir}/labels/latest.json`),
+      }),
+      new RegExp(`would write ${dir}/out/coco\\.json, which is an input`),
+    );
+    // through a chain of links, and a link to a link in a linked folder
+    await Deno.symlink(`${dir}/labels/latest.json`, `${dir}/labels/newest.json`);
+    await Deno.symlink(`${dir}/labels`, `${dir}/linked`);
+    for (const input of [`${dir}/labels/newest.json`, `${dir}/linked/newest.json`]) {
+      assert.deepEqual(await overwrittenInput([`${dir}/out/coco.json`], [input]), {
+        output: `${dir}/out/coco.json`,
+        input,
+      });
+    }
+    // a link to another file, a link to nothing, an output that is not there: no input
+    await Deno.writeTextFile(`${dir}/labels/v1.json`, "[]");
+    await Deno.symlink(`${dir}/labels/v1.json`, `${dir}/labels/other.json`);
+    await Deno.symlink(`${dir}/nowhere.json`, `${dir}/labels/dangling.json`);
+    assert.equal(
+      await overwrittenInput([`${dir}/out/coco.json`, `${dir}/out/a.geojson`], [
+        `${dir}/labels/other.json`,
+        `${dir}/labels/dangling.json`,
+        `${dir}/labels/v1.json`,
+      ]),
+      null,
+    );
+  });
+});

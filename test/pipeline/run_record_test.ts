@@ -11,12 +11,13 @@ import {
   SOPSEG_VERSION,
   writeRunRecord,
 } from "../../src/pipeline/run_record.ts";
+import { READER_VERSION } from "../../src/pipeline/reader_version.ts";
 import {
   DETECTIONS_DIGEST_VERSION,
   detectionsDigest,
   plannedDetections,
 } from "../../src/pipeline/count_detections.ts";
-import { sidecarFingerprints } from "../../src/pipeline/sidecar_fingerprints.ts";
+import { sidecarFingerprints, UNKNOWN_SIDECARS } from "../../src/pipeline/sidecar_fingerprints.ts";
 import type { Detection } from "../../src/formats/detection.ts";
 import { loadManifest } from "../../src/model/manifest.ts";
 
@@ -119,6 +120,7 @@ Deno.test("a record without digests (an earlier sopseg's) compares detection cou
     newRunRecord({ manifest, backend: "wasm" }, options, p);
   const old = await make([{ image: "a.png", detections: 3 }]);
   delete old.detections_digest; // as written before sopseg recorded the digests
+  delete old.options.overlay; // recorded since the digests
   const now = await make([{ image: "a.png", detections: 4, detections_sha256: "x" }]);
   assert.deepEqual(recordDifferences(old, now), [
     "images: 1 vs 1, same names with other detection counts or order",
@@ -166,6 +168,7 @@ Deno.test("recordDifferences(): whether records hold digests is the record's fie
   // against a record without digests (an earlier sopseg's), the unread image's 0 says nothing
   const old = await make([{ image: "a.png", detections: 3 }]);
   delete old.detections_digest;
+  delete old.options.overlay;
   assert.equal(digestVersion(old), null);
   assert.deepEqual(recordDifferences(old, unread), []);
   assert.equal(
@@ -184,6 +187,31 @@ Deno.test("recordDifferences(): whether records hold digests is the record's fie
     const mounted = await beginRunRecord(dir, read, true);
     assert.deepEqual(mounted.changed, [], "outputs it has none of: reached by their absence");
     assert.equal(mounted.record.plan[0]!.detections_sha256, "a".repeat(64));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("digestVersion(): a record of the first digests (options.overlay) whose files were all unreadable is of the digest era", async () => {
+  const manifest = await loadManifest(LITE);
+  const options = { images: "imgs", detections: { kind: "path" as const, path: "l" }, out: "o" };
+  // as a4820fe wrote it: --overlay recorded, digests unnamed, none here (every file unreadable)
+  const unread = await newRunRecord({ manifest, backend: "wasm" }, options, [
+    { image: "a.png", detections: 0 },
+  ]);
+  delete unread.detections_digest;
+  delete unread.sopseg_version;
+  delete unread.reader_version;
+  assert.equal(digestVersion(unread), "sopseg-detections-1");
+  const read = await newRunRecord({ manifest, backend: "wasm" }, options, [
+    { image: "a.png", detections: 3, detections_sha256: "a".repeat(64) },
+  ]);
+  // the retry, now that the files are there: its 0 says nothing, no RunRecordError (exit 2)
+  assert.deepEqual(recordDifferences(unread, read), []);
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeRunRecord(dir, { ...unread, state: "incomplete", failed: ["a.png"] });
+    assert.deepEqual((await beginRunRecord(dir, read, true)).changed, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -314,23 +342,143 @@ Deno.test("sidecarFingerprints() changes with a world file or .aux.xml added, ed
     const images = [`${dir}/a.tif`, `${dir}/b.png`, `${dir}/c.jpg`];
     assert.deepEqual(await sidecarFingerprints(images), [undefined, undefined, undefined]);
     await Deno.writeTextFile(`${dir}/a.TFW`, "1\n0\n0\n-1\n0\n0\n"); // GDAL reads .TFW too
-    await Deno.writeTextFile(`${dir}/b.png.aux.xml`, "<PAMDataset/>");
+    await Deno.writeTextFile(`${dir}/b.png.aux.xml`, pam("0, 1, 0, 0, 0, -1"));
     await Deno.writeTextFile(`${dir}/c.txt`, "not a sidecar");
     const [a, b, c] = await sidecarFingerprints(images);
     assert.match(a!, /^[0-9a-f]{16}$/);
     assert.match(b!, /^[0-9a-f]{16}$/);
     assert.equal(c, undefined);
     assert.deepEqual(await sidecarFingerprints(images), [a, b, c], "stable");
-    await Deno.writeTextFile(`${dir}/b.png.aux.xml`, "<PAMDataset></PAMDataset>"); // edited
+    await Deno.writeTextFile(`${dir}/b.png.aux.xml`, pam("0, 2, 0, 0, 0, -2")); // edited
     await Deno.writeTextFile(`${dir}/a.prj`, "GEOGCS[]"); // a CRS beside it
     const [a2, b2] = await sidecarFingerprints(images);
     assert.notEqual(a2, a);
     assert.notEqual(b2, b);
+    await Deno.writeTextFile(`${dir}/a.prj`, 'GEOGCS["WGS 84"]');
+    assert.notEqual((await sidecarFingerprints(images))[0], a2, "a .prj by its content");
     await Deno.remove(`${dir}/a.prj`);
     await Deno.remove(`${dir}/a.TFW`);
     assert.equal((await sidecarFingerprints(images))[0], undefined);
-    // a folder that is not there (yet): no sidecars, no error (opening the image says it)
-    assert.deepEqual(await sidecarFingerprints([`${dir}/later/d.tif`]), [undefined]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A GDAL `.aux.xml` with `geoTransform` and `band`'s nodata; `stats`: QGIS's statistics too. */
+function pam(geoTransform: string | null, nodata?: string, stats = ""): string {
+  return "<PAMDataset>" +
+    (geoTransform === null ? "" : `<GeoTransform>${geoTransform}</GeoTransform>`) +
+    '<PAMRasterBand band="1">' +
+    (nodata === undefined ? "" : `<NoDataValue>${nodata}</NoDataValue>`) +
+    (stats && `<Metadata><MDI key="STATISTICS_MEAN">${stats}</MDI></Metadata>`) +
+    "</PAMRasterBand></PAMDataset>";
+}
+
+Deno.test("sidecarFingerprints() is of what the readers take: not file times, nor an .aux.xml's statistics", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/a`);
+    for (const name of ["s.tif", "t.tif", "u.png"]) {
+      await Deno.writeTextFile(`${dir}/a/${name}`, "");
+    }
+    await Deno.writeTextFile(`${dir}/a/s.tfw`, "1\n0\n0\n-1\n10\n20\n");
+    await Deno.writeTextFile(`${dir}/a/s.tif.aux.xml`, pam(null, "0", "12.5"));
+    await Deno.writeTextFile(`${dir}/a/u.png.aux.xml`, pam("0, 1, 0, 0, 0, -1"));
+    await Deno.writeFile(`${dir}/a/s.tif.msk`, new Uint8Array(64));
+    const images = (d: string) => [`${d}/s.tif`, `${d}/t.tif`, `${d}/u.png`];
+    const before = await sidecarFingerprints(images(`${dir}/a`));
+    assert.equal(before[1], undefined);
+    // the inputs copied per node (cp without -p: new times), then touched
+    await new Deno.Command("cp", { args: ["-r", `${dir}/a`, `${dir}/b`] }).output();
+    const later = new Date(Date.now() + 3600_000);
+    for await (const e of Deno.readDir(`${dir}/b`)) {
+      await Deno.utime(`${dir}/b/${e.name}`, later, later);
+    }
+    assert.deepEqual(await sidecarFingerprints(images(`${dir}/b`)), before);
+    // QGIS or gdalinfo -stats writes statistics into an .aux.xml, or one of statistics only
+    await Deno.writeTextFile(`${dir}/b/s.tif.aux.xml`, pam(null, "0", "99.75"));
+    await Deno.writeTextFile(`${dir}/b/t.tif.aux.xml`, pam(null, undefined, "3"));
+    await Deno.writeTextFile(`${dir}/b/u.png.aux.xml`, pam("0,1,0,0,0,-1", undefined, "7"));
+    assert.deepEqual(await sidecarFingerprints(images(`${dir}/b`)), before);
+    // what the readers take changes it: nodata, geotransform, a world file, the mask's size
+    const changes: [string, string | Uint8Array][] = [
+      ["s.tif.aux.xml", pam(null, "255", "99.75")],
+      ["u.png.aux.xml", pam("0, 1, 0, 5, 0, -1")],
+      ["t.tif.aux.xml", pam("0, 1, 0, 0, 0, -1", undefined, "3")],
+      ["s.tfw", "1\n0\n0\n-1\n10\n21\n"],
+      ["s.tif.msk", new Uint8Array(65)],
+    ];
+    let last = before;
+    for (const [name, content] of changes) {
+      const path = `${dir}/b/${name}`;
+      if (typeof content === "string") await Deno.writeTextFile(path, content);
+      else await Deno.writeFile(path, content);
+      const now = await sidecarFingerprints(images(`${dir}/b`));
+      assert.notDeepEqual(now, last, name);
+      last = now;
+    }
+    // an .aux.xml that no longer parses (the run fails the image) is a change too
+    await Deno.writeTextFile(`${dir}/b/u.png.aux.xml`, pam("0, 1, 0"));
+    assert.notEqual((await sidecarFingerprints(images(`${dir}/b`)))[2], last[2]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sidecarFingerprints() keeps every spelling of a name; unknown where the sidecars cannot be read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const name of ["b.tif", "b.tfw", "b.TFW"]) await Deno.writeTextFile(`${dir}/${name}`, "x");
+    const names = new Set<string>();
+    for await (const e of Deno.readDir(dir)) names.add(e.name);
+    const [b] = await sidecarFingerprints([`${dir}/b.tif`]);
+    if (names.has("b.TFW") && names.has("b.tfw")) { // a case-sensitive file system
+      await Deno.writeTextFile(`${dir}/b.tfw`, "1\n0\n0\n-1\n0\n0\n"); // the one GDAL reads
+      const [b2] = await sidecarFingerprints([`${dir}/b.tif`]);
+      assert.notEqual(b2, b);
+      await Deno.writeTextFile(`${dir}/b.TFW`, "1\n0\n0\n-1\n0\n0\n");
+      assert.notEqual((await sidecarFingerprints([`${dir}/b.tif`]))[0], b2);
+    }
+    // a sidecar that is a link to nothing (a volume not mounted yet), a folder not there
+    await Deno.writeTextFile(`${dir}/c.tif`, "");
+    await Deno.symlink(`${dir}/mnt/c.tfw`, `${dir}/c.tfw`);
+    assert.deepEqual(await sidecarFingerprints([`${dir}/c.tif`, `${dir}/later/d.tif`]), [
+      UNKNOWN_SIDECARS,
+      UNKNOWN_SIDECARS,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("beginRunRecord(): sidecars that cannot be read keep the earlier fingerprint (a late mount redoes nothing)", async () => {
+  const manifest = await loadManifest(LITE);
+  const dir = await Deno.makeTempDir();
+  try {
+    const options = { images: "imgs", detections: { kind: "path" as const, path: "l" }, out: dir };
+    const record = (a?: string, b?: string) =>
+      newRunRecord({ manifest, backend: "wasm" }, options, [
+        { image: "a.tif", detections: 1, detections_sha256: "a".repeat(64), ...sidecars(a) },
+        { image: "b.png", detections: 1, detections_sha256: "b".repeat(64), ...sidecars(b) },
+      ]);
+    const sidecars = (v?: string) => v === undefined ? {} : { sidecars: v };
+    const first = await record("0123456789abcdef");
+    await beginRunRecord(dir, first, false);
+    await writeRunRecord(dir, { ...first, state: "done" });
+    // the volume with the sidecars is not mounted yet: nothing to redo, the earlier values kept
+    const unmounted = await beginRunRecord(
+      dir,
+      await record(UNKNOWN_SIDECARS, UNKNOWN_SIDECARS),
+      true,
+    );
+    assert.deepEqual(unmounted.changed, []);
+    assert.deepEqual(unmounted.record.plan.map((p) => p.sidecars), ["0123456789abcdef", undefined]);
+    assert.equal("sidecars" in unmounted.record.plan[1]!, false);
+    await writeRunRecord(dir, { ...unmounted.record, state: "done" });
+    // mounted: as they were, so nothing again
+    assert.deepEqual((await beginRunRecord(dir, first, true)).changed, []);
+    // merge: a shard that could not read them agrees with one that could
+    assert.deepEqual(detectionsDiffer(first, await record(UNKNOWN_SIDECARS)), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -363,7 +511,23 @@ Deno.test("beginRunRecord() segments again an image whose sidecar files changed;
 
     // written by another sopseg: one warning, whatever else
     const older: RunRecord = { ...first, sopseg_version: "0.0.9" };
-    assert.match(resumeWarning(older)!, /^was written by sopseg 0\.0\.9 \(this is sopseg /);
+    assert.match(
+      resumeWarning(older)!,
+      /^was written by sopseg 0\.0\.9 with sopseg-reader-2 \(this is sopseg /,
+    );
+    // the same sopseg version with another reader (or none recorded: an earlier one)
+    const reader: RunRecord = { ...first, reader_version: "sopseg-reader-1" };
+    assert.match(
+      resumeWarning(reader)!,
+      new RegExp(
+        `^was written by sopseg ${SOPSEG_VERSION} with sopseg-reader-1 \\(this is ` +
+          `sopseg ${SOPSEG_VERSION} with ${READER_VERSION}\\): .*read the images`,
+      ),
+    );
+    const noReader: RunRecord = { ...first };
+    delete noReader.reader_version;
+    assert.match(resumeWarning(noReader)!, /with an earlier reader \(this is /);
+    assert.equal(first.reader_version, READER_VERSION);
     // by the sopseg of the unnamed digests (boxes as computed): counts only, said
     const unnamed: RunRecord = { ...first };
     delete unnamed.detections_digest;
