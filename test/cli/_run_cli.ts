@@ -1,3 +1,4 @@
+import { fixture } from "../raster/_fixtures.ts";
 /** Spawn the real CLI as a subprocess (with all permissions, or through `deno task`). */
 export interface CliResult {
   code: number;
@@ -61,6 +62,25 @@ export async function withFolders(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * {@linkcode withFolders} with `images/<stem>.png` (copies of the 600 x 400 test PNG) and
+ * `labels/<stem>.txt` (the text given) for each entry of `labels`; `extra` flags follow the
+ * folder flags (e.g. `--backend wasm`).
+ */
+export function withRun(
+  labels: Record<string, string>,
+  extra: string[],
+  fn: (dir: string, args: string[]) => Promise<void>,
+): Promise<void> {
+  return withFolders(async (dir, args) => {
+    for (const [stem, text] of Object.entries(labels)) {
+      await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);
+      await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, text);
+    }
+    await fn(dir, [...args, ...extra]);
+  });
 }
 
 /** 200 car boxes of 20 x 12 px in a grid over a 600 x 400 image, as DOTA lines: seconds of work. */

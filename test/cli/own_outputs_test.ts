@@ -4,37 +4,18 @@
 import assert from "node:assert/strict";
 import { runTask } from "./_run_cli.ts";
 import { fixture } from "../raster/_fixtures.ts";
+import { carBoxGeoJson, withTempDir } from "../_files.ts";
 
 const CAR = "100 100 140 100 140 120 100 120 car 0\n";
-
 /** A GeoJSON detection file (pixels) of the CAR box. */
-const CAR_GEOJSON = JSON.stringify({
-  type: "FeatureCollection",
-  features: [{
-    type: "Feature",
-    properties: { class: "car" },
-    geometry: {
-      type: "Polygon",
-      coordinates: [[[100, 100], [140, 100], [140, 120], [100, 120], [100, 100]]],
-    },
-  }],
-});
-
-async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sopseg-cli-own-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const CAR_GEOJSON = carBoxGeoJson(100, 100, 140, 120);
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
 }
 
 Deno.test("segment: --out given as the GeoJSON detections' folder stops (exit 2) before writing; a MultiPolygon export reads", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir("sopseg-cli-own-", async (dir) => {
     await Deno.mkdir(`${dir}/same`);
     await Deno.writeTextFile(`${dir}/same/rgb8.geojson`, CAR_GEOJSON);
     const image = await fixture("rgb8.png");
@@ -85,7 +66,7 @@ Deno.test("segment: --out given as the GeoJSON detections' folder stops (exit 2)
 });
 
 Deno.test("segment: --out = --images with --overlay, run twice: the overlay is not an image; a .vrt is named", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir("sopseg-cli-own-", async (dir) => {
     await Deno.mkdir(`${dir}/imgs`);
     await Deno.copyFile(await fixture("rgb8.png"), `${dir}/imgs/rgb8.png`);
     await Deno.writeTextFile(`${dir}/rgb8.txt`, CAR);
@@ -128,7 +109,7 @@ Deno.test("segment: --out = --images with --overlay, run twice: the overlay is n
 });
 
 Deno.test("segment: DOTA corners in degrees on a georeferenced raster fail the image, naming degrees", async () => {
-  await withTemp(async (dir) => {
+  await withTempDir("sopseg-cli-own-", async (dir) => {
     // rgb8_tiled_lzw.tif: EPSG:4326, origin 14.5 E 46.25 N, 0.0001 degree pixels; the CAR box
     const degrees = "14.51 46.24 14.514 46.24 14.514 46.238 14.51 46.238 car 0\n";
     await Deno.writeTextFile(`${dir}/deg.txt`, degrees);

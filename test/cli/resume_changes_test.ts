@@ -2,25 +2,18 @@
 // merge does with the shards of such runs: detections edited (segmented again), inputs left out
 // (recorded, said by shard 0, exit 2), --overlay (recorded), a live run's folder (refused).
 import assert from "node:assert/strict";
-import { runCli, withFolders } from "./_run_cli.ts";
+import { runCli, withRun as withRunIn } from "./_run_cli.ts";
 import { fixture } from "../raster/_fixtures.ts";
+import { carBoxGeoJson } from "../_files.ts";
 
 const CAR = "100 100 140 100 140 120 100 120 car 0\n";
 const SHIP = "300 200 360 230 350 250 290 220 ship 0\n";
 
 /** A temporary folder with `images/` (copies of the 600 x 400 PNG) and `labels/`. */
-function withRun(
+const withRun = (
   labels: Record<string, string>,
   fn: (dir: string, args: string[]) => Promise<void>,
-): Promise<void> {
-  return withFolders(async (dir, args) => {
-    for (const [stem, text] of Object.entries(labels)) {
-      await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);
-      await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, text);
-    }
-    await fn(dir, [...args, "--backend", "wasm", "--threads", "1"]);
-  });
-}
+) => withRunIn(labels, ["--backend", "wasm", "--threads", "1"], fn);
 
 const segment = (args: string[]) => runCli(["segment", ...args]);
 const merge = (args: string[]) => runCli(["merge", ...args]);
@@ -278,17 +271,7 @@ Deno.test("segment --resume after every detection file was a link to nothing: ex
 });
 
 Deno.test("segment --resume after a GeoJSON detection file was truncated: the image fails with its error (exit 1), not skipped", async () => {
-  const boxes = JSON.stringify({
-    type: "FeatureCollection",
-    features: [{
-      type: "Feature",
-      properties: { class: "car" },
-      geometry: {
-        type: "Polygon",
-        coordinates: [[[100, 100], [140, 100], [140, 120], [100, 120], [100, 100]]],
-      },
-    }],
-  });
+  const boxes = carBoxGeoJson(100, 100, 140, 120);
   await withRun({}, async (dir, args) => {
     for (const stem of ["a", "b"]) {
       await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);

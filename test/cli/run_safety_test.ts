@@ -2,26 +2,17 @@
 // started, a resume killed in its turn, another shard in a used folder, temporary files left by
 // a kill, and a path the permission flags cannot express.
 import assert from "node:assert/strict";
-import { GRID_200, runCli, runTask, withFolders } from "./_run_cli.ts";
-import { fixture } from "../raster/_fixtures.ts";
+import { GRID_200, runCli, runTask, withRun as withRunIn } from "./_run_cli.ts";
 import { beginRunRecord, readRunRecord, writeRunRecord } from "../../src/pipeline/run_record.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 const CAR = "100 100 140 100 140 120 100 120 car 0\n";
 
 /** A temporary folder with `images/` (copies of the 600 x 400 PNG) and `labels/`. */
-function withRun(
+const withRun = (
   labels: Record<string, string>,
   fn: (dir: string, args: string[]) => Promise<void>,
-): Promise<void> {
-  return withFolders(async (dir, args) => {
-    for (const [stem, text] of Object.entries(labels)) {
-      await Deno.copyFile(await fixture("rgb8.png"), `${dir}/images/${stem}.png`);
-      await Deno.writeTextFile(`${dir}/labels/${stem}.txt`, text);
-    }
-    await fn(dir, [...args, "--backend", "wasm"]);
-  });
-}
+) => withRunIn(labels, ["--backend", "wasm"], fn);
 
 const segment = (args: string[]) => runCli(["segment", ...args]);
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);

@@ -6,30 +6,13 @@ import assert from "node:assert/strict";
 import { runTask } from "./_run_cli.ts";
 import { exists, fixture, gdal } from "../raster/_fixtures.ts";
 import { boxCorners } from "../../src/geometry/oriented_box.ts";
+import { gdaltransform } from "../_files.ts";
 
 const BOXES = "40 40 80 40 80 60 40 60 car 0\n150 100 210 130 200 150 140 120 ship 0\n";
 
 interface Feature {
   geometry: { type: string; coordinates: number[][][] | number[][][][] } | null;
   properties: { obb: number[]; obb_pixel: [number, number, number, number, number] };
-}
-
-/** gdaltransform of points (`-i`: map to pixel) through `image`'s georeference. */
-async function gdaltransform(args: string[], points: number[][]): Promise<number[][]> {
-  const child = new Deno.Command("gdaltransform", {
-    args: ["-output_xy", ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(points.map((p) => `${p[0]} ${p[1]}\n`).join("")));
-  await w.close();
-  const out = await child.output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) =>
-    l.trim().split(/\s+/).map(Number)
-  );
 }
 
 function vertices(f: Feature): number[][] {

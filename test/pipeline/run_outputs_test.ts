@@ -4,32 +4,14 @@ import assert from "node:assert/strict";
 import { imageOutputNames, refuseOverwritingInputs } from "../../src/pipeline/run_outputs.ts";
 import { overwrittenInput } from "../../src/pipeline/paths.ts";
 import type { DetectionsInput } from "../../src/pipeline/segment_run.ts";
+import { carBoxGeoJson, withTempDir } from "../_files.ts";
 
-const BOXES = JSON.stringify({
-  type: "FeatureCollection",
-  features: [{
-    type: "Feature",
-    properties: { class: "car" },
-    geometry: {
-      type: "Polygon",
-      coordinates: [[[10, 10], [30, 10], [30, 20], [10, 20], [10, 10]]],
-    },
-  }],
-});
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sopseg_outputs_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const BOXES = carBoxGeoJson(10, 10, 30, 20);
 
 const path = (p: string): DetectionsInput => ({ kind: "path", path: p });
 
 Deno.test("refuseOverwritingInputs() stops a run whose vector file is its GeoJSON detections", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sopseg_outputs_", async (dir) => {
     await Deno.mkdir(`${dir}/det`);
     await Deno.writeTextFile(`${dir}/det/utm.geojson`, BOXES);
     const planned = [{ image: `${dir}/img/utm.tif`, detections: path(`${dir}/det/utm.geojson`) }];
@@ -60,7 +42,7 @@ Deno.test("refuseOverwritingInputs() stops a run whose vector file is its GeoJSO
 });
 
 Deno.test("refuseOverwritingInputs() compares files, not spellings: a linked --out, a hard link", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sopseg_outputs_", async (dir) => {
     await Deno.mkdir(`${dir}/det`);
     await Deno.writeTextFile(`${dir}/det/a.geojson`, BOXES);
     await Deno.symlink(`${dir}/det`, `${dir}/linked`);
@@ -85,7 +67,7 @@ Deno.test("refuseOverwritingInputs() compares files, not spellings: a linked --o
 });
 
 Deno.test("refuseOverwritingInputs() names a results file the run's coco.json would replace", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sopseg_outputs_", async (dir) => {
     await Deno.writeTextFile(`${dir}/coco.json`, "[]"); // mmrotate results, unluckily named
     const planned = [{
       image: `${dir}/imgs/P0001.png`,
@@ -111,7 +93,7 @@ Deno.test("imageOutputNames() names the files segment_run writes per image", () 
 });
 
 Deno.test("overwrittenInput() sees a linked output file, and a name in another case that is the same file", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sopseg_outputs_", async (dir) => {
     await Deno.mkdir(`${dir}/det`);
     await Deno.mkdir(`${dir}/out`);
     await Deno.writeTextFile(`${dir}/det/a.geojson`, BOXES);
@@ -149,7 +131,7 @@ Deno.test("overwrittenInput() sees a linked output file, and a name in another c
 });
 
 Deno.test("refuseOverwritingInputs() stops a run whose input is a link under another name to an output", async () => {
-  await withDir(async (dir) => {
+  await withTempDir("sopseg_outputs_", async (dir) => {
     await Deno.mkdir(`${dir}/out`);
     await Deno.mkdir(`${dir}/labels`);
     await Deno.writeTextFile(`${dir}/out/coco.json`, "[]"); // an earlier run's, fed back
