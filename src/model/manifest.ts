@@ -11,6 +11,7 @@
  */
 
 import { type ModelClass, normalizeClassName } from "./model_classes.ts";
+import { sha256Hex } from "../sha256.ts";
 
 /** Shape of a tensor as the manifest states it; `-1` marks the batch dimension. */
 export type TensorShape = readonly number[];
@@ -501,11 +502,6 @@ export function graphFiles(
 
 const filesSha256 = new WeakMap<ModelManifest, Promise<Readonly<Record<string, string>>>>();
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * SHA-256 of `manifest.json` and of every graph file it names (the `.onnx` files and the
  * WASM graphs), by file name: what a run record keeps to tell models apart. Computed once
@@ -532,7 +528,7 @@ export function modelFilesSha256(
     }
     // all reads at once: they proceed off the main thread while it creates sessions
     p = Promise.all(files.map((f) => Deno.readFile(`${manifest.dir}/${f}`)))
-      .then((all) => Promise.all(all.map(sha256Hex)))
+      .then((all) => Promise.all(all.map((bytes) => sha256Hex(bytes))))
       .then((hex) => Object.fromEntries(files.map((f, i) => [f, hex[i]!])));
     filesSha256.set(manifest, p);
   }

@@ -9,6 +9,7 @@ import { type Detection, selectDetections } from "../formats/detection.ts";
 import { parseGeoJsonDetections } from "../formats/geojson_detections.ts";
 import { parseDetections, perFileFormat, sniffDetectionFormat } from "./detections_input.ts";
 import type { DetectionsInput, SegmentRunOptions } from "./segment_run.ts";
+import { sha256Hex } from "../sha256.ts";
 
 /** An image's detections as the plan sees them: how many, and a digest of them. */
 export interface PlannedDetections {
@@ -169,9 +170,4 @@ export async function detectionsDigest(detections: readonly Detection[]): Promis
  */
 export async function unparsedDigest(text: string): Promise<string> {
   return await sha256Hex(`${DETECTIONS_DIGEST_VERSION}\nunparsed\n${text}`);
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
 }

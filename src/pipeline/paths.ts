@@ -150,7 +150,8 @@ export async function overwrittenInput(
   return null;
 }
 
-function splitPath(path: string): { dir: string; base: string } {
+/** A path's folder (`""` for none, `/` at the root) and its last name. */
+export function splitPath(path: string): { dir: string; base: string } {
   const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return { dir: cut < 0 ? "" : path.slice(0, cut) || "/", base: path.slice(cut + 1) };
 }

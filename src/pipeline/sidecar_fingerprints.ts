@@ -13,7 +13,8 @@
  */
 import { parsePamDataset } from "../raster/pam_dataset.ts";
 import { georefSidecarNames } from "../raster/world_file.ts";
-import { baseName } from "./paths.ts";
+import { baseName, splitPath } from "./paths.ts";
+import { sha256Hex } from "../sha256.ts";
 
 /**
  * The fingerprint of an image whose sidecars could not be read when the run
@@ -59,9 +60,8 @@ export async function sidecarFingerprints(
   };
   const out: (string | undefined)[] = [];
   for (const image of images) {
-    const cut = Math.max(image.lastIndexOf("/"), image.lastIndexOf("\\"));
-    const dir = cut < 0 ? "." : image.slice(0, cut + 1);
-    const names = await listing(dir);
+    const { dir } = splitPath(image);
+    const names = await listing(dir === "" ? "." : dir);
     if (names === null) {
       out.push(UNKNOWN_SIDECARS);
       continue;
@@ -73,7 +73,7 @@ export async function sidecarFingerprints(
     const parts: [string, string][] = [];
     let unknown = false;
     for (const name of [...found].sort()) {
-      const part = await sidecarContent(cut < 0 ? name : `${dir}${name}`);
+      const part = await sidecarContent(dir === "" ? name : `${dir.replace(/[\\/]$/, "")}/${name}`);
       if (part === undefined) unknown = true;
       else if (part !== null) parts.push([name, part]);
     }
@@ -81,7 +81,7 @@ export async function sidecarFingerprints(
       unknown
         ? UNKNOWN_SIDECARS
         : parts.length
-        ? await digest(JSON.stringify(parts), 8)
+        ? await sha256Hex(JSON.stringify(parts), 8)
         : undefined,
     );
   }
@@ -98,13 +98,13 @@ async function sidecarContent(path: string): Promise<string | null | undefined> 
   try {
     if (lower.endsWith(".msk")) return `size ${(await Deno.stat(path)).size}`; // may be large
     const bytes = await Deno.readFile(path);
-    if (!lower.endsWith(".aux.xml")) return await digest(bytes);
+    if (!lower.endsWith(".aux.xml")) return await sha256Hex(bytes);
     const text = new TextDecoder().decode(bytes);
     let pam;
     try {
       pam = parsePamDataset(text, path);
     } catch {
-      return `unparsed ${await digest(bytes)}`; // the run fails the image: changed when edited
+      return `unparsed ${await sha256Hex(bytes)}`; // the run fails the image: changed when edited
     }
     const { srs, geoTransform, bandNodata } = pam;
     if (srs === null && geoTransform === null && bandNodata.size === 0) return null;
@@ -127,14 +127,4 @@ async function listFolder(dir: string): Promise<Map<string, string[]> | null> {
     return null; // not there (yet), or not to be read: opening the image says why
   }
   return names;
-}
-
-/** The SHA-256 of `data` in hex, its first `bytes` bytes (all 32 by default). */
-async function digest(data: string | Uint8Array<ArrayBuffer>, bytes = 32): Promise<string> {
-  const buffer = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const hash = await crypto.subtle.digest("SHA-256", buffer);
-  return Array.from(
-    new Uint8Array(hash).subarray(0, bytes),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
 }
